@@ -1,0 +1,187 @@
+"""The one orchestrator: collect -> probe -> score -> decide, for the CLI, the notebooks and batch.
+
+``audit(ctx)`` returns an AuditResult, the in-memory form of results.json (``auditlib.results/1``).
+Each collector runs once; a collector that crashes is recorded as not available with the reason,
+and the audit carries on (the report's appendix lists what could not run).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import __version__
+from .answers import Answers, load_answers
+from .collect.files import list_files
+from .context import AuditContext
+from .decision import DecisionResult, decide
+from .metrics import MetricValue, compute_metrics
+from .models import (CodeFacts, ComplexityFacts, DependencyFacts, Facts, Finding, HistoryFacts, InventoryFacts,
+                     PracticeFacts, SecretFacts)
+from .probes import run_probes
+from .rubric import Rubric, load_rubric
+from .scoring import ChecklistEntry, ScorecardResult, build_checklist, build_scorecard
+
+SCHEMA = "auditlib.results/1"
+TOOLS = ("GitPython", "radon", "lizard", "pip-audit", "pydantic", "papermill", "nbconvert", "pandas", "matplotlib")
+
+
+class TargetInfo(BaseModel):
+    name: str
+    source: str
+    commit: str | None
+    audited_at: str
+    client: str = ""
+    auditor: str = ""
+    branch: str | None = None
+
+
+class RunInfo(BaseModel):
+    rubric_version: str
+    auditlib_version: str
+    tools: dict[str, str]
+    collectors: dict[str, dict[str, Any]]
+    """Collector -> {available, reason, seconds}."""
+    offline: bool
+    vuln_db: str | None = None
+    answers_file: str | None = None
+
+
+class AuditResult(BaseModel):
+    """The machine-readable result; serialised as results.json."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    schema_: str = Field(SCHEMA, alias="schema")
+    target: TargetInfo
+    facts: Facts
+    metrics: dict[str, MetricValue]
+    findings: list[Finding]
+    scorecard: ScorecardResult
+    checklist: list[ChecklistEntry]
+    decision: DecisionResult
+    run: RunInfo
+    answers: Answers = Field(default_factory=Answers)
+    """The auditor's answers this result was computed with (the judgment-only inputs included)."""
+
+    def to_json(self) -> str:
+        """results.json text."""
+        return self.model_dump_json(by_alias=True, indent=2)
+
+    def write(self, path: Path | str) -> Path:
+        """Write results.json atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.to_json())
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def read(cls, path: Path | str) -> "AuditResult":
+        """Load a results.json written by this version of auditlib."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"{path}: not an {SCHEMA} file (schema={data.get('schema')!r})")
+        return cls.model_validate(data)
+
+
+def tool_versions() -> dict[str, str]:
+    """Versions of the libraries the audit relies on (for the reproducibility appendix)."""
+    out = {}
+    for name in TOOLS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _run(name: str, fn: Callable[[], BaseModel], fallback: type[BaseModel], ctx: AuditContext,
+         record: dict[str, dict[str, Any]]) -> Any:
+    ctx.progress(f"collect: {name}")
+    start = time.perf_counter()
+    try:
+        facts = fn()
+    except Exception as exc:  # a crashed collector must not sink the audit; it is reported instead
+        facts = fallback(available=False, reason=f"collector failed: {type(exc).__name__}: {str(exc)[:200]}")
+    record[name] = {"available": facts.available, "reason": facts.reason,
+                    "seconds": round(time.perf_counter() - start, 2)}
+    if not facts.available:
+        ctx.progress(f"collect: {name}: not available ({facts.reason})")
+    return facts
+
+
+def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
+    """Run every collector once over the target."""
+    from .collect.code import collect_code
+    from .collect.complexity import collect_complexity
+    from .collect.dependencies import collect_dependencies
+    from .collect.history import collect_history
+    from .collect.inventory import collect_inventory
+    from .collect.practices import collect_practices
+    from .collect.secrets import collect_secrets
+
+    record = {} if record is None else record
+    ctx.progress(f"collect: listing files of {ctx.target}")
+    files = list_files(ctx.target)
+    p = ctx.progress
+    inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
+    history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts, ctx, record)
+    secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts, ctx, record)
+    deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db, progress=p),
+                DependencyFacts, ctx, record)
+    code = _run("code", lambda: collect_code(files, progress=p), CodeFacts, ctx, record)
+    practices = _run("practices", lambda: collect_practices(
+        files, imports=code.imports, dependency_names=[d.name for d in deps.dependencies], progress=p),
+        PracticeFacts, ctx, record)
+    threshold = int(rubric.rule("complexity.complex_function").params.get("threshold", 10))
+    complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p),
+                      ComplexityFacts, ctx, record)
+    return Facts(inventory=inventory, history=history, secrets=secrets, dependencies=deps, code=code,
+                 practices=practices, complexity=complexity)
+
+
+def evaluate(facts: Facts, rubric: Rubric, answers: Answers) -> tuple[list[Finding], dict, ScorecardResult,
+                                                                     list[ChecklistEntry], DecisionResult]:
+    """Probes, metrics, scorecard, checklist and decision for collected facts (pure)."""
+    findings = run_probes(facts, rubric)
+    metrics = compute_metrics(facts, findings)
+    scorecard = build_scorecard(rubric, findings, metrics, answers)
+    checklist = build_checklist(rubric, findings, metrics, answers)
+    decision = decide(rubric, metrics, answers)
+    return findings, metrics, scorecard, checklist, decision
+
+
+def audit(ctx: AuditContext) -> AuditResult:
+    """Audit one target end to end (without Jupyter)."""
+    rubric = load_rubric(ctx.rubric_dir)
+    answers = load_answers(ctx.answers_path, rubric)
+    record: dict[str, dict[str, Any]] = {}
+    facts = collect(ctx, rubric, record)
+    ctx.progress("evaluate: probes, scorecard, checklist, decision")
+    return assemble(ctx, rubric, facts, answers, record)
+
+
+def assemble(ctx: AuditContext, rubric: Rubric, facts: Facts, answers: Answers,
+             record: dict[str, dict[str, Any]]) -> AuditResult:
+    """Build the result from collected facts and (possibly updated) answers."""
+    findings, metrics, scorecard, checklist, decision = evaluate(facts, rubric, answers)
+    target = TargetInfo(
+        name=Path(ctx.source.rstrip("/")).name.removesuffix(".git") or ctx.target.name,
+        source=ctx.source, commit=facts.history.head, audited_at=ctx.now.isoformat(timespec="seconds"),
+        client=ctx.client, auditor=ctx.auditor or (answers.auditor or ""), branch=facts.history.branch,
+    )
+    run = RunInfo(rubric_version=rubric.version, auditlib_version=__version__, tools=tool_versions(),
+                  collectors=record, offline=ctx.offline, vuln_db=str(ctx.vuln_db) if ctx.vuln_db else None,
+                  answers_file=str(ctx.answers_path) if ctx.answers_path else None)
+    return AuditResult(target=target, facts=facts, metrics=metrics, findings=findings, scorecard=scorecard,
+                       checklist=checklist, decision=decision, run=run, answers=answers)

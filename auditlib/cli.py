@@ -1,0 +1,141 @@
+"""Command line: thin; parses arguments and calls the orchestrator, the runner and the demo.
+
+    auditlib audit TARGET --out DIR [--client C] [--auditor A] [--answers FILE] [--offline] [--vuln-db DIR]
+    auditlib scan TARGET --json FILE [...]
+    auditlib demo [--out audits/demo]
+
+Errors people can act on (bad target, malformed rubric or answers, a failed export) end with one
+line on standard error and exit status 2 (bad input) or 1 (the run failed); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .context import AuditContext, stderr_progress
+from .errors import AnswersError, AuditError, RubricError, RunError, TargetError
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("target", help="local git repository or git URL (a URL is cloned into a cache folder)")
+    p.add_argument("--client", default="", help="client name for the report cover")
+    p.add_argument("--auditor", default="", help="auditor name for the report cover")
+    p.add_argument("--answers", type=Path, help="YAML file of the auditor's answers (see README)")
+    p.add_argument("--offline", action="store_true", help="skip every network lookup; those parts are 'not checked'")
+    p.add_argument("--vuln-db", type=Path, help="folder of OSV vulnerability records for offline matching")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and documentation)."""
+    parser = argparse.ArgumentParser(prog="auditlib", description="Audit an AI prototype repository for production readiness.")
+    parser.add_argument("--version", action="version", version=f"auditlib {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("audit", help="run the workbook notebooks and write results.json, report.html and report.pdf")
+    _common(a)
+    a.add_argument("--out", type=Path, required=True, help="output folder")
+    a.add_argument("--no-pdf", action="store_true", help="skip the PDF export")
+
+    s = sub.add_parser("scan", help="collectors, probes, scoring and decision without Jupyter: write results.json")
+    _common(s)
+    s.add_argument("--json", type=Path, required=True, dest="json_out", help="where to write results.json ('-' for stdout)")
+
+    d = sub.add_parser("demo", help="build the bundled sample prototype and audit it (no network needed)")
+    d.add_argument("--out", type=Path, default=Path("audits/demo"), help="output folder (default audits/demo)")
+    d.add_argument("--no-pdf", action="store_true", help="skip the PDF export")
+    d.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    if getattr(args, "vuln_db", None) and not args.vuln_db.is_dir():
+        raise TargetError(f"--vuln-db {args.vuln_db}: not a directory")
+    if getattr(args, "answers", None) and not args.answers.is_file():
+        raise AnswersError(f"--answers {args.answers}: no such file")
+
+
+def _scan(args: argparse.Namespace, progress) -> int:
+    from .audit import audit
+    from .targets import resolve_target
+
+    target = resolve_target(args.target, offline=args.offline)
+    ctx = AuditContext(target=target, source=args.target, client=args.client, auditor=args.auditor,
+                       offline=args.offline, vuln_db=args.vuln_db, answers_path=args.answers, progress=progress)
+    result = audit(ctx)
+    if str(args.json_out) == "-":
+        sys.stdout.write(result.to_json() + "\n")
+    else:
+        result.write(args.json_out)
+        progress(f"wrote {args.json_out}")
+    _summary(result, progress)
+    return 0
+
+
+def _summary(result, progress) -> None:
+    sc, d = result.scorecard, result.decision
+    progress(f"{len(result.findings)} findings; scorecard {sc.total}/40 ({sc.band_label}); verdict: {d.verdict}")
+
+
+def _audit(args: argparse.Namespace, progress, target_source: str | None = None, target: Path | None = None,
+           vuln_db: Path | None = None, answers: Path | None = None, offline: bool | None = None) -> int:
+    from .audit import AuditResult
+    from .run import run_audit
+    from .targets import resolve_target
+
+    source = target_source or args.target
+    offline = args.offline if offline is None else offline
+    target = target or resolve_target(source, offline=offline)
+    start = time.perf_counter()
+    outputs = run_audit(target=target, source=source, out_dir=args.out, client=getattr(args, "client", ""),
+                        auditor=getattr(args, "auditor", ""), answers=answers or getattr(args, "answers", None),
+                        offline=offline, vuln_db=vuln_db or getattr(args, "vuln_db", None),
+                        pdf=not args.no_pdf, progress=progress)
+    _summary(AuditResult.read(outputs["results"]), progress)
+    progress(f"done in {time.perf_counter() - start:.0f} s: " + ", ".join(str(p) for p in outputs.values()))
+    return 0
+
+
+def _demo(args: argparse.Namespace, progress) -> int:
+    import shutil
+
+    from .demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
+
+    target = args.out.parent / f"{args.out.name}-target"
+    progress(f"demo: building the sample prototype in {target}")
+    build_demo_target(target)
+    args.out.mkdir(parents=True, exist_ok=True)
+    answers = args.out / "answers.yaml"
+    if not answers.exists():  # never overwrite answers the user edited
+        shutil.copyfile(DEMO_ANSWERS, answers)
+    args.client, args.auditor = "Acme Support (demo)", ""
+    return _audit(args, progress, target_source=str(target), target=target.resolve(), vuln_db=DEMO_ADVISORIES,
+                  answers=answers, offline=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``auditlib`` command."""
+    args = build_parser().parse_args(argv)
+    progress = (lambda _msg: None) if args.quiet else stderr_progress
+    try:
+        if args.command == "demo":
+            return _demo(args, progress)
+        _check_inputs(args)
+        return _scan(args, progress) if args.command == "scan" else _audit(args, progress)
+    except (TargetError, AnswersError, RubricError) as exc:
+        print(f"auditlib: error: {exc}", file=sys.stderr)
+        return 2
+    except (RunError, AuditError) as exc:
+        print(f"auditlib: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("auditlib: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

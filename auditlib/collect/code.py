@@ -1,0 +1,1214 @@
+"""Python source facts: model SDK call sites, SQL built from strings, web endpoints, layer mixing.
+
+Every Python file is parsed once with :mod:`ast` (never imported or executed) and walked once by
+:class:`_FileCollector`, which records imports, name bindings per scope, calls with their enclosing
+statements, and function definitions. The questions that need the whole file (is this name a client
+built with ``timeout=``? was this router created with auth dependencies?) are answered afterwards from
+those records, so a client defined below the function that uses it is still found.
+
+The analysis is deliberately shallow and local: names are followed through assignments in the same
+function (and the module), never across files. Where it cannot tell, it leaves a call out rather than
+inventing one: facts here feed probes that raise findings, and a false call site costs the auditor
+more than a missed one.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from auditlib.collect.files import FileSet
+from auditlib.models import CodeFacts, Endpoint, LLMCallSite, MixedFile, SQLSite
+
+MAX_PY_BYTES = 1_000_000
+"""Python files larger than this are not parsed (generated code, data dumped into a module)."""
+
+Progress = Callable[[str], None] | None
+
+_INF = (1 << 30, 0)
+_MAX_DEPTH = 12
+"""How far a name is followed through assignments before giving up (guards cycles and hostile input)."""
+
+# ------------------------------------------------------------------------------------------- tables
+_SDK_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("google.generativeai", "google"), ("google.genai", "google"), ("vertexai", "google"),
+    ("openai", "openai"), ("anthropic", "anthropic"), ("mistralai", "mistralai"),
+    ("cohere", "cohere"), ("llama_index", "llama_index"), ("litellm", "litellm"), ("groq", "groq"),
+    ("together", "together"), ("replicate", "replicate"), ("ollama", "ollama"),
+    ("huggingface_hub", "huggingface_hub"),
+)
+_PROVIDER = {"mistralai": "mistral"}
+"""SDK label (as reported in llm_sdks) -> provider label on call sites, where they differ."""
+
+_OPENAI_TAILS: tuple[tuple[str, ...], ...] = (
+    ("chat", "completions", "create"), ("chat", "completions", "parse"),
+    ("chat", "completions", "stream"), ("completions", "create"), ("responses", "create"),
+    ("responses", "parse"), ("responses", "stream"), ("ChatCompletion", "create"),
+    ("ChatCompletion", "acreate"), ("Completion", "create"), ("Completion", "acreate"),
+)
+_TAILS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "openai": _OPENAI_TAILS,
+    "groq": _OPENAI_TAILS,
+    "together": _OPENAI_TAILS,
+    "huggingface_hub": _OPENAI_TAILS + (("text_generation",), ("chat_completion",)),
+    "anthropic": (("messages", "create"), ("messages", "stream"), ("completions", "create")),
+    "google": (("generate_content",), ("generate_content_async",), ("generate_content_stream",),
+               ("send_message",), ("send_message_async",), ("generate_text",)),
+    "mistralai": (("chat", "complete"), ("chat", "complete_async"), ("chat", "stream"),
+                  ("chat", "stream_async"), ("chat",), ("chat_stream",)),
+    "cohere": (("chat",), ("chat_stream",), ("generate",)),
+    "litellm": (("completion",), ("acompletion",), ("text_completion",)),
+    "ollama": (("chat",), ("generate",)),
+    "replicate": (("run",), ("async_run",), ("stream",)),
+    "langchain": (("invoke",), ("ainvoke",), ("predict",), ("apredict",), ("stream",),
+                  ("astream",), ("batch",), ("abatch",), ("generate",), ("agenerate",), ("run",),
+                  ("arun",), ("predict_messages",)),
+    "llama_index": (("complete",), ("acomplete",), ("chat",), ("achat",), ("stream_complete",),
+                    ("stream_chat",)),
+}
+# Call shapes unmistakable enough to count even when the receiver cannot be traced to an SDK
+# (a client imported from the project's own module, a parameter, an attribute set elsewhere).
+_STRONG_TAILS: dict[tuple[str, ...], str] = {
+    ("chat", "completions", "create"): "openai", ("chat", "completions", "parse"): "openai",
+    ("chat", "completions", "stream"): "openai", ("generate_content",): "google",
+    ("generate_content_async",): "google",
+}
+# Shapes other libraries share (Twilio has ``client.messages.create``): a site only when the file
+# imports the SDK that owns the shape.
+_GATED_TAILS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("responses", "create"), "openai"), (("responses", "parse"), "openai"),
+    (("ChatCompletion", "create"), "openai"), (("Completion", "create"), "openai"),
+    (("completions", "create"), "openai"), (("messages", "create"), "anthropic"),
+    (("messages", "stream"), "anthropic"), (("completions", "create"), "anthropic"),
+    (("chat", "complete"), "mistralai"), (("chat", "complete_async"), "mistralai"),
+)
+_OPENAI_COMPATIBLE = ("openai", "groq", "together", "huggingface_hub")
+_NEEDS_LLM_OBJECT = {"langchain", "llama_index"}
+_LLM_CLASS = re.compile(
+    r"^(Chat\w+|\w*LLM\w*|init_chat_model|OpenAI|AzureOpenAI|Ollama|Anthropic|Cohere|VertexAI|"
+    r"Bedrock\w*|HuggingFace\w*|GoogleGenerativeAI|Gemini|Groq|MistralAI|\w+Chain)$"
+)
+
+_NOT_LLM_SUFFIXES = ("Template", "Parser", "History", "Message", "Messages", "Memory", "Loader")
+
+_LLM_HOSTS = ("api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
+              "api.mistral.ai", "api.cohere.ai", "api.cohere.com", "openrouter.ai/api",
+              "api.groq.com", "api.together.xyz")
+_HTTP_METHODS = {"post": 0, "request": 1, "stream": 1}
+"""HTTP client method -> index of its URL argument."""
+
+_TIMEOUT_KEYS = {"timeout", "request_timeout", "read_timeout", "connect_timeout"}
+_RETRY_KEYS = {"max_retries", "num_retries", "retries"}
+_MAX_TOKEN_KEYS = {"max_tokens", "max_output_tokens", "max_completion_tokens",
+                   "max_tokens_to_sample", "max_new_tokens", "num_predict"}
+_STRUCT_KEYS = {"response_format", "tools", "functions", "tool_choice", "function_call",
+                "text_format", "response_schema", "response_model", "json_schema", "output_schema"}
+_STRUCT_METHODS = {"with_structured_output", "bind_tools", "parse"}
+_MODEL_KEYS = ("model", "model_name", "model_id")
+_PROMPT_KEYS = {"messages", "prompt", "contents", "input", "system", "instructions", "message",
+                "text", "query", "inputs", "content", "json", "data", "chat_history", "history"}
+_NON_PROMPT_DICT_KEYS = {"role", "type", "model", "name", "id", "tool_call_id", "mime_type",
+                         "detail", "stream", "temperature", "top_p", "max_tokens", "response_format"}
+_ROLE_WORDS = {"system", "user", "assistant", "human", "ai", "tool", "function", "developer", "model"}
+_TEMPLATE_CALLS = {"format", "format_map", "join", "dedent", "strip", "HumanMessage",
+                   "SystemMessage", "AIMessage", "ChatMessage", "from_template", "from_messages",
+                   "PromptTemplate", "ChatPromptTemplate", "Content", "Part", "from_text", "dict",
+                   "format_messages", "format_prompt"}
+_VALIDATORS = {"model_validate", "model_validate_json", "parse_raw", "parse_obj", "parse_obj_as",
+               "validate_json", "validate_python"}
+
+_REQUEST_NAMES = {"request", "req"}
+_REQUEST_ATTRS = {"json", "form", "args", "values", "get_json", "data", "get_data", "body",
+                  "query_params", "path_params", "POST", "GET", "params", "files", "query"}
+_UI_INPUTS = {"text_input", "text_area", "chat_input"}
+"""Streamlit widgets whose value is whatever the user typed."""
+
+_ROUTE_ATTRS = {"route", "get", "post", "put", "delete", "patch", "head", "options", "websocket",
+                "api_route"}
+_AUTH_DECORATOR_WORDS = ("login_required", "auth", "jwt_required", "permission", "token_required",
+                         "api_key")
+_AUTH_DEP_WORDS = ("auth", "user", "token", "current", "api_key")
+
+_WEB_MODULES = {"flask", "fastapi", "django", "starlette", "rest_framework", "sanic", "quart",
+                "litestar", "bottle", "tornado", "falcon", "streamlit", "gradio", "chainlit"}
+_DB_MODULES = {"sqlite3", "psycopg", "psycopg2", "pymysql", "sqlalchemy", "pymongo", "redis",
+               "asyncpg", "aiosqlite", "motor", "sqlmodel", "peewee", "mysql", "MySQLdb", "duckdb"}
+
+_SQL_CALLS = {"execute", "executemany", "executescript", "raw", "exec_driver_sql", "read_sql",
+              "read_sql_query", "fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one"}
+_SQL_WORDS = re.compile(r"\b(select|insert|update|delete|create|drop|alter|where)\b", re.I)
+_WORDY = re.compile(r"[A-Za-z]{2,}")
+
+_LOG_LEVELS = {"debug", "info", "warning", "warn", "error", "exception", "critical"}
+_LOGGER_NAMES = {"logging", "logger", "log", "_logger", "_log", "logger_", "structlog"}
+_MUTATORS = {"append", "extend", "insert", "update", "add", "appendleft", "setdefault"}
+
+_FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
+
+
+def sdk_of(module: str) -> str | None:
+    """The model SDK label (as in ``CodeFacts.llm_sdks``) a dotted module path belongs to, or None."""
+    if module.split(".", 1)[0].startswith("langchain"):
+        return "langchain"
+    for prefix, sdk in _SDK_PREFIXES:
+        if module == prefix or module.startswith(prefix + "."):
+            return sdk
+    return None
+
+
+# -------------------------------------------------------------------------------------- AST helpers
+def _pos(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _end(node: ast.AST) -> tuple[int, int]:
+    return (getattr(node, "end_lineno", None) or getattr(node, "lineno", 0),
+            getattr(node, "end_col_offset", None) or 0)
+
+
+def _strip(seg: str) -> str:
+    return seg.split("(", 1)[0].split("[", 1)[0]
+
+
+def _raw(expr: ast.AST) -> str:
+    """A call target as written, with ``()`` for intermediate calls: ``OpenAI().chat.create``."""
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return f"{_raw(expr.value)}.{expr.attr}"
+    if isinstance(expr, ast.Call):
+        return f"{_raw(expr.func)}()"
+    if isinstance(expr, ast.Subscript):
+        return f"{_raw(expr.value)}[]"
+    if isinstance(expr, ast.Await):
+        return _raw(expr.value)
+    try:
+        text = ast.unparse(expr)
+    except Exception:  # noqa: BLE001 - unparse of odd trees is best effort
+        return "?"
+    return f"({text[:80]})"
+
+
+def _simple_dotted(expr: ast.AST) -> str | None:
+    """``self.client`` for a chain of plain names and attributes, else None."""
+    parts = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    parts.append(expr.id)
+    return ".".join(reversed(parts))
+
+
+def _last_name(expr: ast.AST) -> str:
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return ""
+
+
+def _str_const(expr: ast.AST | None) -> str | None:
+    if isinstance(expr, ast.Constant) and isinstance(expr.value, str):
+        return expr.value
+    return None
+
+
+def _ends_with(names: tuple[str, ...], tail: tuple[str, ...]) -> bool:
+    return len(names) >= len(tail) and names[-len(tail):] == tail
+
+
+def _walk_local(nodes: Iterable[ast.AST]) -> Iterator[ast.AST]:
+    """Walk statements without descending into nested functions or classes (their own scopes)."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, _FUNC_NODES):
+                stack.append(child)
+
+
+def _names_in(expr: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+
+
+# -------------------------------------------------------------------------------------- scopes
+@dataclass(eq=False)
+class _Binding:
+    """One thing bound to a name: ``x = value`` (exact), ``for x in value``, ``x.append(value)``."""
+
+    value: ast.AST
+    pos: tuple[int, int]
+    """Where the binding takes effect (end of its statement)."""
+    scope: "_Scope"
+    exact: bool
+    """The name now refers to ``value`` itself (not an element of it, not a mutation of it)."""
+    defines: bool = True
+    """A real assignment (makes the name local), as opposed to a mutation like ``x.append(...)``."""
+
+
+@dataclass(eq=False)
+class _Scope:
+    node: ast.AST
+    parent: "_Scope | None"
+    name: str | None
+    bindings: dict[str, list[_Binding]] = field(default_factory=dict)
+    validators: list[ast.Call] = field(default_factory=list)
+    returns: list[ast.expr] = field(default_factory=list)
+    is_route: bool = False
+    _tainted: set[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Res:
+    """A call target traced back through imports and assignments, e.g. openai / OpenAI() / chat."""
+
+    segs: tuple[str, ...]
+    calls: tuple[ast.Call, ...] = ()
+    """The calls met along the way (client constructors, ``with_options(...)``)."""
+    imported: bool = False
+    """The first segment is an imported module, so the path is a real qualified name."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(_strip(s) for s in self.segs)
+
+    @property
+    def sdk(self) -> str | None:
+        return sdk_of(".".join(self.names)) if self.imported else None
+
+
+@dataclass
+class _FileResult:
+    imports: set[str] = field(default_factory=set)
+    sdks: set[str] = field(default_factory=set)
+    llm_calls: list[LLMCallSite] = field(default_factory=list)
+    sql_sites: list[SQLSite] = field(default_factory=list)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    layers: set[str] = field(default_factory=set)
+    prints: int = 0
+    logs: int = 0
+
+
+# ------------------------------------------------------------------------------------ the collector
+class _FileCollector(ast.NodeVisitor):
+    """One pass over a module's tree recording what the later questions need."""
+
+    def __init__(self, path: str, tree: ast.Module) -> None:
+        self.path = path
+        self.aliases: dict[str, str] = {}
+        self.imports: set[str] = set()
+        self.import_paths: set[str] = set()
+        self.module_scope = _Scope(tree, None, None)
+        self.scope = self.module_scope
+        self.attr_bindings: dict[str, list[_Binding]] = {}
+        self.stack: list[ast.AST] = []
+        self.calls: list[tuple[ast.Call, _Scope, tuple[ast.AST, ...]]] = []
+        self.functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, _Scope, _Scope]] = []
+        self.func_scopes: dict[str, list[_Scope]] = {}
+        self.prints = 0
+        self.logs = 0
+        self._res_cache: dict[int, _Res] = {}
+        self.sdks: set[str] = set()
+        """Model SDKs the file imports (filled in by :meth:`finish`)."""
+
+    # ---------------------------------------------------------------- visiting
+    def visit(self, node: ast.AST) -> None:
+        self.stack.append(node)
+        try:
+            super().visit(node)
+        finally:
+            self.stack.pop()
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            top = alias.name.split(".", 1)[0]
+            self.imports.add(top)
+            self.import_paths.add(alias.name)
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:
+                self.aliases[top] = top
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            base = node.module
+            self.imports.add(base.split(".", 1)[0])
+            self.import_paths.add(base)
+        else:  # relative: the project's own module, never an SDK
+            base = "." * node.level + (node.module or "")
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            full = f"{base}.{alias.name}" if not base.endswith(".") else f"{base}{alias.name}"
+            if node.level == 0:
+                self.import_paths.add(full)
+            self.aliases[alias.asname or alias.name] = full
+
+    def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        # Decorators, defaults and annotations run in the enclosing scope.
+        for dec in node.decorator_list:
+            self.visit(dec)
+        self.visit(node.args)
+        if node.returns:
+            self.visit(node.returns)
+        parent = self.scope
+        scope = _Scope(node, parent, node.name)
+        self.functions.append((node, scope, parent))
+        self.func_scopes.setdefault(node.name, []).append(scope)
+        self.scope = scope
+        try:
+            for stmt in node.body:
+                self.visit(stmt)
+        finally:
+            self.scope = parent
+
+    visit_FunctionDef = _visit_function
+    visit_AsyncFunctionDef = _visit_function
+
+    def visit_Return(self, node: ast.Return) -> None:
+        if node.value is not None:
+            self.scope.returns.append(node.value)
+        self.generic_visit(node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        for target in node.targets:
+            self._bind(target, node.value, _end(node), exact=True)
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self._bind(node.target, node.value, _end(node), exact=True)
+        self.generic_visit(node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self._bind(node.target, node, _end(node), exact=False)
+        self.generic_visit(node)
+
+    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
+        self._bind(node.target, node.value, _end(node), exact=True)
+        self.generic_visit(node)
+
+    def _visit_for(self, node: ast.For | ast.AsyncFor) -> None:
+        self._bind(node.target, node.iter, _end(node.iter), exact=False)
+        self.generic_visit(node)
+
+    visit_For = _visit_for
+    visit_AsyncFor = _visit_for
+
+    def _visit_with(self, node: ast.With | ast.AsyncWith) -> None:
+        for item in node.items:
+            if item.optional_vars is not None:
+                self._bind(item.optional_vars, item.context_expr, _end(item.context_expr), exact=True)
+        self.generic_visit(node)
+
+    visit_With = _visit_with
+    visit_AsyncWith = _visit_with
+
+    def visit_Call(self, node: ast.Call) -> None:
+        self.calls.append((node, self.scope, tuple(self.stack[:-1])))
+        func = node.func
+        if isinstance(func, ast.Name) and func.id == "print":
+            self.prints += 1
+        elif isinstance(func, ast.Attribute):
+            if func.attr in _LOG_LEVELS and self._is_logger(func.value):
+                self.logs += 1
+            if func.attr in _MUTATORS and isinstance(func.value, (ast.Name, ast.Attribute)):
+                # messages.append({...}) changes what `messages` holds: prompts are built this way.
+                self._bind(func.value, node, _end(node), exact=False, defines=False)
+            if func.attr in _VALIDATORS or (
+                func.attr == "loads" and _raw(func.value) in {"json", "orjson", "ujson"}
+            ) or (func.attr == "parse" and "parser" in _raw(func.value).lower()):
+                self.scope.validators.append(node)
+        self.generic_visit(node)
+
+    @staticmethod
+    def _is_logger(expr: ast.AST) -> bool:
+        if isinstance(expr, ast.Call):
+            return _last_name(expr.func) in {"getLogger", "get_logger"}
+        name = _last_name(expr).lower()
+        return name in _LOGGER_NAMES or name.endswith("logger")
+
+    def _bind(self, target: ast.AST, value: ast.AST, pos: tuple[int, int], *, exact: bool,
+              defines: bool = True) -> None:
+        if isinstance(target, ast.Name):
+            self.scope.bindings.setdefault(target.id, []).append(
+                _Binding(value, pos, self.scope, exact, defines))
+        elif isinstance(target, ast.Attribute):
+            key = _simple_dotted(target)
+            if key:
+                self.attr_bindings.setdefault(key, []).append(
+                    _Binding(value, pos, self.scope, exact, defines))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self._bind(elt, value, pos, exact=False, defines=defines)
+        elif isinstance(target, ast.Starred):
+            self._bind(target.value, value, pos, exact=False, defines=defines)
+        elif isinstance(target, ast.Subscript):
+            # payload["messages"] = [...] adds to what `payload` holds without rebinding it.
+            self._bind(target.value, value, pos, exact=False, defines=False)
+
+    # ---------------------------------------------------------------- name lookup and tracing
+    def _bindings(self, name: str, scope: _Scope, pos: tuple[int, int]) -> list[_Binding]:
+        """Bindings of ``name`` visible at ``pos`` in ``scope``: the scope's own before ``pos``,
+        enclosing scopes' (all of them: they ran before the function is called)."""
+        out: list[_Binding] = []
+        current: _Scope | None = scope
+        inner = True
+        while current is not None:
+            found = current.bindings.get(name, [])
+            out = ([b for b in found if b.pos < pos] if inner else list(found)) + out
+            if any(b.defines for b in found):
+                break
+            current = current.parent
+            inner = False
+        return out
+
+    def _exact_value(self, name: str, scope: _Scope, pos: tuple[int, int]) -> _Binding | None:
+        """The latest plain assignment to ``name`` (None when the latest binding is not plain)."""
+        defining = [b for b in self._bindings(name, scope, pos) if b.defines]
+        if defining and defining[-1].exact:
+            return defining[-1]
+        return None
+
+    def resolve(self, expr: ast.AST, scope: _Scope, pos: tuple[int, int], depth: int = 0) -> _Res:
+        """Trace a call target back to an import: ``client.chat`` -> openai / OpenAI() / chat."""
+        if depth > _MAX_DEPTH:
+            return _Res(("?",))
+        if isinstance(expr, ast.Name):
+            binds = self._bindings(expr.id, scope, pos)
+            if any(b.defines for b in binds):
+                b = self._exact_value(expr.id, scope, pos)
+                if b is not None:
+                    return self.resolve(b.value, b.scope, b.pos, depth + 1)
+                return _Res((expr.id,))
+            if expr.id in self.aliases:
+                return _Res(tuple(self.aliases[expr.id].split(".")), imported=True)
+            return _Res((expr.id,))
+        if isinstance(expr, ast.Attribute):
+            key = _simple_dotted(expr)
+            if key and key in self.attr_bindings:
+                defining = [b for b in self.attr_bindings[key] if b.defines]
+                if defining and defining[-1].exact:
+                    b = defining[-1]
+                    return self.resolve(b.value, b.scope, b.pos, depth + 1)
+            base = self.resolve(expr.value, scope, pos, depth + 1)
+            return _Res(base.segs + (expr.attr,), base.calls, base.imported)
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if (isinstance(func, ast.Name) and func.id in self.func_scopes
+                    and not self._bindings(func.id, scope, pos) and func.id not in self.aliases):
+                # get_client() defined in this file: trace what it returns.
+                for fscope in self.func_scopes[func.id]:
+                    for ret in fscope.returns:
+                        res = self.resolve(ret, fscope, _INF, depth + 1)
+                        if res.imported:
+                            return res
+            base = self.resolve(func, scope, pos, depth + 1)
+            segs = base.segs[:-1] + (base.segs[-1] + "()",) if base.segs else ("?()",)
+            return _Res(segs, base.calls + (expr,), base.imported)
+        if isinstance(expr, ast.Await):
+            return self.resolve(expr.value, scope, pos, depth + 1)
+        if isinstance(expr, ast.Subscript):
+            base = self.resolve(expr.value, scope, pos, depth + 1)
+            return _Res(base.segs[:-1] + (base.segs[-1] + "[]",), base.calls, base.imported)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.BitOr):
+            # A LangChain pipeline (prompt | llm | parser) calls the model inside it.
+            left = self.resolve(expr.left, scope, pos, depth + 1)
+            right = self.resolve(expr.right, scope, pos, depth + 1)
+            for side in (right, left):
+                if side.sdk == "langchain" and _has_llm_object(side):
+                    return side
+            return left
+        return _Res(("?",))
+
+    def _resolve_call(self, call: ast.Call, scope: _Scope) -> _Res:
+        key = id(call)
+        if key not in self._res_cache:
+            self._res_cache[key] = self.resolve(call.func, scope, _pos(call))
+        return self._res_cache[key]
+
+    def _string_value(self, expr: ast.AST | None, scope: _Scope, pos: tuple[int, int],
+                      depth: int = 0) -> str | None:
+        """The literal text of a string expression (constant parts only), following names."""
+        if expr is None or depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.Constant):
+            return expr.value if isinstance(expr.value, str) else None
+        if isinstance(expr, ast.JoinedStr):
+            return "".join(v.value for v in expr.values
+                           if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, (ast.Add, ast.Mod)):
+            left = self._string_value(expr.left, scope, pos, depth + 1)
+            right = self._string_value(expr.right, scope, pos, depth + 1) \
+                if isinstance(expr.op, ast.Add) else None
+            if left is None and right is None:
+                return None
+            return (left or "") + (right or "")
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+                and expr.func.attr == "format":
+            return self._string_value(expr.func.value, scope, pos, depth + 1)
+        if isinstance(expr, ast.Name):
+            b = self._exact_value(expr.id, scope, pos)
+            if b is not None:
+                return self._string_value(b.value, b.scope, b.pos, depth + 1)
+        return None
+
+    # ---------------------------------------------------------------- option keywords
+    def _options(self, calls: Iterable[ast.Call], scope: _Scope, pos: tuple[int, int]
+                 ) -> dict[str, ast.AST]:
+        """Keyword names given to the calls (and inside dict/config values passed to them).
+
+        ``generation_config={"max_output_tokens": 100}``, ``config=GenerateContentConfig(...)`` and
+        ``**params`` all count: the model receives them the same way.
+        """
+        found: dict[str, ast.AST] = {}
+
+        def add_from(expr: ast.AST, depth: int) -> None:
+            if depth > 3:
+                return
+            if isinstance(expr, ast.Name):
+                b = self._exact_value(expr.id, scope, pos)
+                if b is not None:
+                    add_from(b.value, depth + 1)
+            elif isinstance(expr, ast.Dict):
+                for k, v in zip(expr.keys, expr.values):
+                    key = _str_const(k)
+                    if key is not None:
+                        found.setdefault(key, v)
+                        add_from(v, depth + 1)
+                    elif k is None:
+                        add_from(v, depth + 1)
+            elif isinstance(expr, ast.Call):
+                for kw in expr.keywords:
+                    if kw.arg:
+                        found.setdefault(kw.arg, kw.value)
+                    add_from(kw.value, depth + 1)
+
+        for call in calls:
+            add_from(call, 0)
+        return found
+
+    # ---------------------------------------------------------------- questions about a call
+    def _enclosing(self, ancestors: tuple[ast.AST, ...]) -> list[ast.AST]:
+        """Ancestors inside the innermost function, innermost first."""
+        out = []
+        for node in reversed(ancestors):
+            if isinstance(node, _FUNC_NODES):
+                break
+            out.append(node)
+        return out
+
+    def _has_fallback(self, call: ast.Call, ancestors: tuple[ast.AST, ...]) -> bool:
+        child: ast.AST = call
+        for node in self._enclosing(ancestors):
+            if isinstance(node, (ast.Try, ast.TryStar)) and any(child is s for s in node.body):
+                if any(_handler_is_fallback(h) for h in node.handlers):
+                    return True
+            child = node
+        return False
+
+    def _has_retry(self, scope: _Scope, ancestors: tuple[ast.AST, ...]) -> bool:
+        fn = scope.node
+        if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for dec in fn.decorator_list:
+                target = dec.func if isinstance(dec, ast.Call) else dec
+                res = self.resolve(target, scope.parent or scope, _INF)
+                text = (_raw(target) + " " + ".".join(res.names)).lower()
+                if "retry" in text or (
+                    "backoff" in text and res.names[-1] in {"on_exception", "on_predicate"}
+                ):
+                    return True
+        for node in self._enclosing(ancestors):
+            if isinstance(node, _LOOP_NODES):
+                if isinstance(node, (ast.For, ast.AsyncFor)) and "Retrying" in _raw(node.iter):
+                    return True
+                if any(isinstance(n, (ast.Try, ast.TryStar)) for n in _walk_local(node.body)):
+                    return True
+        return False
+
+    def _result_is_validated(self, call: ast.Call, scope: _Scope,
+                             ancestors: tuple[ast.AST, ...]) -> bool:
+        """The call's result reaches json.loads / model_validate / a parser in the same function."""
+        results: set[str] = set()
+        for node in self._enclosing(ancestors):
+            if isinstance(node, ast.Call) and node in scope.validators:
+                return True
+            if isinstance(node, ast.NamedExpr) and isinstance(node.target, ast.Name):
+                results.add(node.target.id)
+            if isinstance(node, ast.stmt):
+                if isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        results |= _names_in(t)
+                break
+        if not results or not scope.validators:
+            return False
+        derived = _propagate(scope, results)
+        return any(_names_in(v) & derived for v in scope.validators)
+
+    def _prompt_exprs(self, call: ast.Call, provider: str) -> list[ast.AST]:
+        exprs: list[ast.AST] = [kw.value for kw in call.keywords
+                                if kw.arg is None or kw.arg in _PROMPT_KEYS]
+        if provider in {"litellm", "ollama", "replicate"}:
+            exprs += call.args[1:]
+        elif provider != "http":
+            exprs += call.args
+        return exprs
+
+    def _has_literal(self, expr: ast.AST, scope: _Scope, pos: tuple[int, int], depth: int = 0,
+                     seen: set[int] | None = None) -> bool:
+        """The expression holds prompt text written in the code (not a role name, not a blank)."""
+        if depth > _MAX_DEPTH:
+            return False
+        seen = set() if seen is None else seen
+        if id(expr) in seen:
+            return False
+        seen.add(id(expr))
+
+        def again(e: ast.AST, s: _Scope = scope, p: tuple[int, int] = pos) -> bool:
+            return self._has_literal(e, s, p, depth + 1, seen)
+
+        if isinstance(expr, ast.Constant):
+            return isinstance(expr.value, str) and _is_prompt_text(expr.value)
+        if isinstance(expr, ast.JoinedStr):
+            return _is_prompt_text("".join(v.value for v in expr.values
+                                           if isinstance(v, ast.Constant)))
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return any(again(e) for e in expr.elts)
+        if isinstance(expr, ast.Dict):
+            return any(again(v) for k, v in zip(expr.keys, expr.values)
+                       if _str_const(k) not in _NON_PROMPT_DICT_KEYS)
+        if isinstance(expr, ast.BinOp):
+            return again(expr.left) or again(expr.right)
+        if isinstance(expr, ast.IfExp):
+            return again(expr.body) or again(expr.orelse)
+        if isinstance(expr, (ast.Starred, ast.Await)):
+            return again(expr.value)
+        if isinstance(expr, ast.Name):
+            for b in self._bindings(expr.id, scope, pos):
+                value = b.value.value if isinstance(b.value, ast.AugAssign) else b.value
+                if b.exact or isinstance(b.value, (ast.AugAssign, ast.Call)):
+                    if again(value, b.scope, b.pos):
+                        return True
+            return False
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if isinstance(func, ast.Attribute) and func.attr in _MUTATORS:
+                return any(again(a) for a in expr.args)
+            if isinstance(func, ast.Attribute) and again(func.value):
+                return True
+            if _last_name(func) in _TEMPLATE_CALLS:
+                return any(again(a) for a in expr.args) or any(
+                    again(kw.value) for kw in expr.keywords if kw.arg not in _NON_PROMPT_DICT_KEYS)
+        return False
+
+    def _tainted(self, scope: _Scope) -> set[str]:
+        """Names in the scope holding request data (or route parameters), by assignment."""
+        if scope._tainted is None:
+            seeds: set[str] = set()
+            fn = scope.node
+            if scope.is_route and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for arg, default in _params_with_defaults(fn.args):
+                    if arg.arg in {"self", "cls"}:
+                        continue
+                    if _has_depends(default) or _has_depends(arg.annotation):
+                        continue  # a database session or the current user, not request input
+                    seeds.add(arg.arg)
+            scope._tainted = _propagate(scope, seeds, sources=True)
+        return scope._tainted
+
+    # ---------------------------------------------------------------- call classification
+    def _classify_llm(self, call: ast.Call, res: _Res) -> str | None:
+        names = res.names
+        sdk = res.sdk
+        if sdk is not None:
+            if not any(_ends_with(names, t) for t in _TAILS.get(sdk, ())):
+                return None
+            if sdk in _NEEDS_LLM_OBJECT and not _has_llm_object(res):
+                return None
+            return _PROVIDER.get(sdk, sdk)
+        file_sdks = self.sdks
+        for tail, provider in _STRONG_TAILS.items():
+            if _ends_with(names, tail):
+                if provider == "openai":
+                    provider = next((s for s in _OPENAI_COMPATIBLE if s in file_sdks), "openai")
+                return provider
+        for tail, sdk_needed in _GATED_TAILS:
+            if _ends_with(names, tail) and sdk_needed in file_sdks:
+                return _PROVIDER.get(sdk_needed, sdk_needed)
+        return None
+
+    def _http_url(self, call: ast.Call, res: _Res, scope: _Scope) -> bool:
+        method = res.names[-1] if res.names else ""
+        if method not in _HTTP_METHODS:
+            return False
+        idx = _HTTP_METHODS[method]
+        url_expr = next((kw.value for kw in call.keywords if kw.arg == "url"), None)
+        if url_expr is None and len(call.args) > idx:
+            url_expr = call.args[idx]
+        texts = [self._string_value(url_expr, scope, _pos(call)) or ""]
+        for ctor in res.calls:  # httpx.Client(base_url="https://api.openai.com/v1")
+            texts += [self._string_value(kw.value, scope, _pos(call)) or ""
+                      for kw in ctor.keywords if kw.arg == "base_url"]
+        return any(host in text for text in texts for host in _LLM_HOSTS)
+
+    # ---------------------------------------------------------------- per-file answers
+    def finish(self) -> _FileResult:
+        """Answer the per-file questions from what the pass recorded."""
+        self.sdks = {s for s in (sdk_of(p) for p in self.import_paths) if s}
+        out = _FileResult(imports=set(self.imports), sdks=self.sdks, prints=self.prints,
+                          logs=self.logs)
+        out.endpoints = self._endpoints()
+        ctor_opts = self._client_constructor_options()
+        db_calls = False
+        for call, scope, ancestors in self.calls:
+            res = self._resolve_call(call, scope)
+            site = self._llm_site(call, scope, ancestors, res, ctor_opts)
+            if site is not None:
+                out.llm_calls.append(site)
+                continue
+            sql = self._sql_site(call, scope, res)
+            if sql is not None:
+                out.sql_sites.append(sql)
+            if res.names and res.names[-1] in _SQL_CALLS and call.args:
+                text = self._string_value(call.args[0], scope, _pos(call)) or ""
+                db_calls = db_calls or bool(_SQL_WORDS.search(text))
+        web = bool(out.endpoints) or bool(self.imports & _WEB_MODULES) or "aiohttp.web" in self.import_paths
+        if web:
+            out.layers.add("web")
+        if out.llm_calls:
+            out.layers.add("llm")
+        if self.imports & _DB_MODULES or out.sql_sites or db_calls:
+            out.layers.add("db")
+        return out
+
+    def _client_constructor_options(self) -> dict[str, set[str]]:
+        """SDK -> option keywords given to any of its client classes in the file (OpenAI(timeout=))."""
+        opts: dict[str, set[str]] = {}
+        for call, scope, _ in self.calls:
+            res = self._resolve_call(call, scope)
+            sdk = res.sdk
+            if sdk and res.names and res.names[-1][:1].isupper():
+                opts.setdefault(sdk, set()).update(kw.arg for kw in call.keywords if kw.arg)
+        return opts
+
+    def _llm_site(self, call: ast.Call, scope: _Scope, ancestors: tuple[ast.AST, ...], res: _Res,
+                  ctor_opts: dict[str, set[str]]) -> LLMCallSite | None:
+        provider = self._classify_llm(call, res)
+        if provider is None:
+            if not self._http_url(call, res, scope):
+                return None
+            provider = "http"
+        pos = _pos(call)
+        chain = [c for c in res.calls if c is not call]
+        opts = self._options([call], scope, pos)
+        chain_opts = self._options(chain, scope, pos)
+        sdk = res.sdk or {"mistral": "mistralai"}.get(provider, provider)
+        keys = set(opts) | set(chain_opts) | ctor_opts.get(sdk, set())
+        structured = bool(keys & _STRUCT_KEYS) or any(
+            "json" in (_str_const(v) or "") for k, v in (opts | chain_opts).items()
+            if k == "response_mime_type") or ("format" in opts and provider == "ollama")
+        structured = structured or any(n in _STRUCT_METHODS for n in res.names[1:]) \
+            or self._result_is_validated(call, scope, ancestors)
+        prompts = self._prompt_exprs(call, provider)
+        tainted = self._tainted(scope)
+        return LLMCallSite(
+            path=self.path,
+            line=call.lineno,
+            function=scope.name,
+            provider=provider,
+            api=_raw(call.func),
+            has_timeout=bool(keys & _TIMEOUT_KEYS),
+            has_retry=bool(keys & _RETRY_KEYS) or self._has_retry(scope, ancestors),
+            has_fallback=self._has_fallback(call, ancestors),
+            structured_output=structured,
+            model=self._model_literal(call, chain, opts, chain_opts, provider, scope),
+            prompt_inline=any(self._has_literal(e, scope, pos) for e in prompts),
+            user_input_in_prompt=any(_mentions_taint(e, tainted) for e in prompts),
+            max_tokens_set=bool(keys & _MAX_TOKEN_KEYS),
+        )
+
+    def _model_literal(self, call: ast.Call, chain: list[ast.Call], opts: dict[str, ast.AST],
+                       chain_opts: dict[str, ast.AST], provider: str, scope: _Scope) -> str | None:
+        candidates: list[ast.AST] = [opts[k] for k in _MODEL_KEYS if k in opts]
+        if provider in {"litellm", "ollama", "replicate"} and call.args:
+            candidates.append(call.args[0])
+        candidates += [chain_opts[k] for k in _MODEL_KEYS if k in chain_opts]
+        # GenerativeModel("gemini-pro"), init_chat_model("gpt-4o"): the model is the first argument.
+        for ctor in chain:
+            name = _last_name(ctor.func)
+            if ctor.args and ("Model" in name or name == "init_chat_model"):
+                candidates.append(ctor.args[0])
+        for cand in candidates:
+            text = _str_const(cand)
+            if text is None and isinstance(cand, ast.Name):
+                b = self._exact_value(cand.id, scope, _pos(call))
+                text = _str_const(b.value) if b is not None else None
+            if text:
+                return text
+        return None
+
+    def _sql_site(self, call: ast.Call, scope: _Scope, res: _Res) -> SQLSite | None:
+        names = res.names
+        if not names or not call.args:
+            return None
+        is_text = names[-1] == "text" and res.imported and names[0] in {"sqlalchemy", "sqlmodel"}
+        if names[-1] not in _SQL_CALLS and not is_text:
+            return None
+        if isinstance(call.func, ast.Name) and not res.imported:
+            return None  # a bare execute(...) is some local helper, not a driver method
+        found = self._sql_kind(call.args[0], scope, _pos(call))
+        if found is None:
+            return None
+        how, text = found
+        if not _SQL_WORDS.search(text):
+            return None
+        return SQLSite(path=self.path, line=call.lineno, function=scope.name, how=how)
+
+    def _sql_kind(self, expr: ast.AST, scope: _Scope, pos: tuple[int, int], depth: int = 0
+                  ) -> tuple[str, str] | None:
+        """How a query string was built from values, and its literal text; None for a constant."""
+        if depth > _MAX_DEPTH:
+            return None
+        if isinstance(expr, ast.JoinedStr):
+            if any(isinstance(v, ast.FormattedValue) for v in expr.values):
+                return "f-string", self._string_value(expr, scope, pos) or ""
+            return None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod):
+            text = self._string_value(expr.left, scope, pos)
+            return ("%-formatting", text) if text is not None else None
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            leaves = _add_leaves(expr)
+            texts = [self._string_value(leaf, scope, pos) for leaf in leaves]
+            variable = [leaf for leaf, t in zip(leaves, texts)
+                        if t is None or isinstance(leaf, ast.JoinedStr)
+                        and any(isinstance(v, ast.FormattedValue) for v in leaf.values)]
+            if variable and any(t is not None for t in texts):
+                return "concatenation", "".join(t or "" for t in texts)
+            return None
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+                and expr.func.attr == "format" and (expr.args or expr.keywords):
+            text = self._string_value(expr.func.value, scope, pos)
+            return (".format()", text) if text is not None else None
+        if isinstance(expr, ast.Name):
+            defining = [b for b in self._bindings(expr.id, scope, pos) if b.defines]
+            if not defining:
+                return None
+            last = defining[-1]
+            if last.exact:
+                return self._sql_kind(last.value, last.scope, last.pos, depth + 1)
+            if isinstance(last.value, ast.AugAssign) and isinstance(last.value.op, ast.Add):
+                # q = "SELECT ... WHERE a = "; q += user_value
+                earlier = self._sql_kind(expr, last.scope, last.pos, depth + 1)
+                own = self._sql_kind(last.value.value, last.scope, last.pos, depth + 1)
+                before = earlier[1] if earlier else (
+                    self._string_value(expr, last.scope, last.pos) or "")
+                added = self._string_value(last.value.value, last.scope, last.pos)
+                text = before + (added or "")
+                if own is not None:
+                    return own[0], text
+                if added is None:
+                    return "concatenation", text
+                return (earlier[0], text) if earlier else None
+        return None
+
+    # ---------------------------------------------------------------- endpoints
+    def _endpoints(self) -> list[Endpoint]:
+        authed_routers = self._routers_included_with_auth()
+        found: list[Endpoint] = []
+        for fn, fscope, parent in self.functions:
+            for dec in fn.decorator_list:
+                route = self._route_decorator(dec, parent)
+                if route is None:
+                    continue
+                framework, path, receiver = route
+                fscope.is_route = True
+                found.append(Endpoint(
+                    path=self.path, line=fn.lineno, function=fn.name, framework=framework,
+                    route=path,
+                    has_auth=self._endpoint_has_auth(fn, dec, receiver, parent, authed_routers),
+                ))
+        return found
+
+    def _framework_by_imports(self) -> str:
+        for module, name in (("fastapi", "fastapi"), ("flask", "flask"), ("django", "django"),
+                             ("rest_framework", "django")):
+            if module in self.imports:
+                return name
+        return "other"
+
+    def _route_decorator(self, dec: ast.AST, scope: _Scope
+                         ) -> tuple[str, str | None, ast.AST | None] | None:
+        """(framework, route, receiver) when ``dec`` declares a web route."""
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if _last_name(target) == "api_view":
+            return "django", None, None
+        if not (isinstance(dec, ast.Call) and isinstance(target, ast.Attribute)
+                and target.attr in _ROUTE_ATTRS):
+            return None
+        route = _str_const(dec.args[0]) if dec.args else None
+        if route is None:
+            route = next((_str_const(kw.value) for kw in dec.keywords
+                          if kw.arg in {"path", "rule"}), None)
+        res = self.resolve(target.value, scope, _INF)
+        root = res.names[0] if res.imported and res.names else None
+        if root in {"fastapi", "flask"}:
+            framework = root
+        elif root in _WEB_MODULES or self.imports & _WEB_MODULES:
+            framework = self._framework_by_imports()
+        elif route is not None and route.startswith("/"):
+            framework = "other"
+        else:
+            return None  # cache.get(...) and friends: not a route without a web framework in sight
+        return framework, route, target.value
+
+    def _routers_included_with_auth(self) -> set[str]:
+        """Routers this file mounts with auth dependencies: app.include_router(r, dependencies=)."""
+        names = set()
+        for call, _, _ in self.calls:
+            if _last_name(call.func) == "include_router" and call.args:
+                deps = [kw.value for kw in call.keywords if kw.arg == "dependencies"]
+                if any(_has_auth_depends(d) for d in deps):
+                    names.add(_raw(call.args[0]))
+        return names
+
+    def _endpoint_has_auth(self, fn: ast.FunctionDef | ast.AsyncFunctionDef, route_dec: ast.AST,
+                           receiver: ast.AST | None, scope: _Scope, authed_routers: set[str]) -> bool:
+        for dec in fn.decorator_list:
+            if dec is route_dec:
+                continue  # @auth_router.post("/login") says nothing about the endpoint's own auth
+            target = dec.func if isinstance(dec, ast.Call) else dec
+            name = _raw(target).lower()
+            if any(word in name for word in _AUTH_DECORATOR_WORDS):
+                return True
+        if isinstance(route_dec, ast.Call) and any(
+            kw.arg == "dependencies" and _has_auth_depends(kw.value) for kw in route_dec.keywords
+        ):
+            return True
+        for arg, default in _params_with_defaults(fn.args):
+            if _has_auth_depends(default) or _has_auth_depends(arg.annotation):
+                return True
+        if receiver is not None:
+            if _raw(receiver) in authed_routers:
+                return True
+            res = self.resolve(receiver, scope, _INF)
+            for ctor in res.calls:
+                if any(kw.arg == "dependencies" and _has_auth_depends(kw.value)
+                       for kw in ctor.keywords):
+                    return True
+        return False
+
+
+# --------------------------------------------------------------------------------- free helpers
+def _has_llm_object(res: _Res) -> bool:
+    """The traced path passes through a model object (ChatOpenAI(), an llms module), not any class."""
+    for seg in res.segs:
+        name = _strip(seg)
+        if seg.endswith("()") and _LLM_CLASS.match(name) and not name.endswith(_NOT_LLM_SUFFIXES):
+            return True
+    return any(n.lower() in {"llm", "llms"} for n in res.names)
+
+
+def _is_prompt_text(text: str) -> bool:
+    stripped = text.strip()
+    return bool(_WORDY.search(stripped)) and stripped.lower() not in _ROLE_WORDS
+
+
+def _handler_is_fallback(handler: ast.ExceptHandler) -> bool:
+    """The handler produces an alternative (returns, assigns, calls something) instead of failing."""
+    meaningful = False
+    for stmt in handler.body:
+        if isinstance(stmt, ast.Raise):
+            return False
+        if isinstance(stmt, (ast.Pass, ast.Continue)):
+            continue
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value
+            if isinstance(value, ast.Constant):
+                continue
+            if isinstance(value, ast.Call):
+                func = value.func
+                if isinstance(func, ast.Name) and func.id == "print":
+                    continue
+                if isinstance(func, ast.Attribute) and func.attr in _LOG_LEVELS | {"log"} \
+                        and _FileCollector._is_logger(func.value):
+                    continue
+        meaningful = True
+    return meaningful
+
+
+def _params_with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:
+    positional = args.posonlyargs + args.args
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults += list(args.defaults)
+    out = list(zip(positional, defaults))
+    out += list(zip(args.kwonlyargs, args.kw_defaults))
+    return out
+
+
+def _depends_calls(expr: ast.AST | None) -> Iterator[ast.Call]:
+    if expr is None:
+        return
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and _last_name(node.func) in {"Depends", "Security"}:
+            yield node
+
+
+def _has_depends(expr: ast.AST | None) -> bool:
+    return any(True for _ in _depends_calls(expr))
+
+
+def _has_auth_depends(expr: ast.AST | None) -> bool:
+    """A FastAPI dependency on something named like auth: Depends(get_current_user)."""
+    for call in _depends_calls(expr):
+        dep = call.args[0] if call.args else next(
+            (kw.value for kw in call.keywords if kw.arg == "dependency"), None)
+        if dep is not None and any(w in _raw(dep).lower() for w in _AUTH_DEP_WORDS):
+            return True
+    return False
+
+
+def _is_source(node: ast.AST) -> bool:
+    """Request data read directly: request.json, request.form[...], await request.json(), ..."""
+    if isinstance(node, ast.Attribute):
+        return (isinstance(node.value, ast.Name) and node.value.id in _REQUEST_NAMES
+                and node.attr in _REQUEST_ATTRS)
+    if isinstance(node, ast.Call):
+        func = node.func
+        return isinstance(func, ast.Attribute) and func.attr in _UI_INPUTS \
+            and _raw(func.value) in {"st", "streamlit"}
+    return False
+
+
+def _mentions_taint(expr: ast.AST, tainted: set[str]) -> bool:
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Name) and node.id in tainted:
+            return True
+        if _is_source(node):
+            return True
+    return False
+
+
+def _propagate(scope: _Scope, seeds: set[str], *, sources: bool = False) -> set[str]:
+    """Names reached from ``seeds`` (and, with ``sources``, from request reads) by assignment."""
+    reached = set(seeds)
+    flat = [(name, b) for name, binds in scope.bindings.items() for b in binds]
+    for _ in range(len(flat) + 1):
+        changed = False
+        for name, b in flat:
+            if name in reached:
+                continue
+            value = b.value
+            if any((isinstance(n, ast.Name) and n.id in reached) or (sources and _is_source(n))
+                   for n in ast.walk(value)):
+                reached.add(name)
+                changed = True
+        if not changed:
+            break
+    return reached
+
+
+def _add_leaves(expr: ast.AST) -> list[ast.AST]:
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return _add_leaves(expr.left) + _add_leaves(expr.right)
+    return [expr]
+
+
+# ------------------------------------------------------------------------------------ entry point
+def _parse(text: str, path: str) -> tuple[ast.Module | None, str | None]:
+    try:
+        with warnings.catch_warnings():
+            # Invalid escape sequences in the target's strings are its business, not noise for us.
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=path), None
+    except SyntaxError as exc:
+        return None, f"{path}:{exc.lineno or 0}: SyntaxError: {exc.msg}"
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return None, f"{path}: {type(exc).__name__}: {str(exc)[:120]}"
+
+
+def collect_code(files: FileSet, *, progress: Progress = None) -> CodeFacts:
+    """Parse the target's Python files (never running them) and report what their source shows.
+
+    Returns model SDK call sites with their safeguards (timeout, retry, fallback, structured output,
+    token cap) and prompt provenance, SQL built by string formatting, web endpoints and whether they
+    declare auth, files mixing the web/llm/db layers, and print vs logging call counts. Files that
+    cannot be read or parsed are listed in ``parse_errors``; the rest are still analysed.
+    """
+    py_files = files.by_suffix(".py")
+    if progress:
+        progress(f"code: parsing {len(py_files)} Python files")
+    if not py_files:
+        return CodeFacts(available=False, reason="no Python files")
+
+    parsed = 0
+    errors: list[str] = []
+    imports: set[str] = set()
+    sdks: set[str] = set()
+    llm_calls: list[LLMCallSite] = []
+    sql_sites: list[SQLSite] = []
+    endpoints: list[Endpoint] = []
+    mixed: list[MixedFile] = []
+    counts: Counter[str] = Counter()
+
+    for i, f in enumerate(py_files, 1):
+        if progress and i % 500 == 0:
+            progress(f"code: parsed {i}/{len(py_files)} Python files")
+        if f.size > MAX_PY_BYTES:
+            errors.append(f"{f.path}: not parsed (larger than {MAX_PY_BYTES // 1_000_000} MB)")
+            continue
+        text = files.read_text(f)
+        if text is None:
+            errors.append(f"{f.path}: not parsed (unreadable, binary or a link)")
+            continue
+        tree, error = _parse(text, f.path)
+        if tree is None:
+            errors.append(error or f"{f.path}: not parsed")
+            continue
+        try:
+            collector = _FileCollector(f.path, tree)
+            collector.visit(tree)
+            result = collector.finish()
+        except RecursionError:
+            # Pathologically nested code (hostile or generated): drop this file's partial facts.
+            errors.append(f"{f.path}: not analysed (nesting too deep)")
+            continue
+        parsed += 1
+        imports |= result.imports
+        sdks |= result.sdks
+        llm_calls += result.llm_calls
+        sql_sites += result.sql_sites
+        endpoints += result.endpoints
+        counts["print"] += result.prints
+        counts["log"] += result.logs
+        if len(result.layers) >= 2:
+            mixed.append(MixedFile(path=f.path, layers=sorted(result.layers)))
+
+    if progress:
+        progress(f"code: {len(llm_calls)} model calls, {len(sql_sites)} SQL sites, "
+                 f"{len(endpoints)} endpoints in {parsed} files")
+    reason = None
+    if errors:
+        reason = f"{len(errors)} of {len(py_files)} Python files not parsed"
+    return CodeFacts(
+        available=parsed > 0,
+        reason=reason if parsed else f"no Python file could be parsed ({len(errors)} tried)",
+        files_parsed=parsed,
+        parse_errors=errors,
+        llm_calls=sorted(llm_calls, key=lambda s: (s.path, s.line, s.api)),
+        llm_sdks=sorted(sdks),
+        sql_sites=sorted(sql_sites, key=lambda s: (s.path, s.line)),
+        endpoints=sorted(endpoints, key=lambda e: (e.path, e.line, e.route or "")),
+        mixed_files=sorted(mixed, key=lambda m: m.path),
+        print_calls=counts["print"],
+        logging_calls=counts["log"],
+        imports=sorted(imports),
+    )

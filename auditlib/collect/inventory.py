@@ -1,0 +1,68 @@
+"""Inventory: how many files, in which languages, how many lines of code.
+
+Counts only; the size of a prototype is context for the other collectors, never a judgment.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from auditlib.collect.files import MAX_TEXT_BYTES, FileSet
+from auditlib.models import InventoryFacts, LanguageStats
+
+MAX_SKIPPED_EXAMPLES = 10
+
+
+def count_lines(text: str) -> int:
+    """Number of non-blank lines in ``text``."""
+    return sum(1 for line in text.splitlines() if line.strip())
+
+
+def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None = None) -> InventoryFacts:
+    """Count files, non-blank lines per language and source-code lines of the target.
+
+    Every listed file is read once (through ``FileSet.read_text``) so that binary and oversize files
+    can be told apart from text; those are counted as skipped, alongside what ``list_files`` already
+    passed over (symlinks, vendored folders). Languages come from ``RepoFile.language``; files
+    without a known language count in ``files`` only. A language's ``files`` counts only the files
+    whose lines could be counted, so ``lines / files`` stays meaningful.
+    """
+    if progress:
+        progress(f"inventory: counting lines in {len(files.files)} files")
+    per_language: dict[str, list[int]] = {}
+    code_files = code_lines = 0
+    unreadable: dict[str, str] = {}
+    for f in files.files:
+        # The size is known from the listing: do not read 2 MB only to throw it away.
+        if f.size > MAX_TEXT_BYTES:
+            unreadable[f.path] = "oversize"
+            continue
+        text = files.read_text(f)
+        if text is None:
+            unreadable[f.path] = "binary or unreadable"
+            continue
+        if f.language is None:
+            continue
+        lines = count_lines(text)
+        stats = per_language.setdefault(f.language, [0, 0])
+        stats[0] += 1
+        stats[1] += lines
+        if f.is_code:
+            code_files += 1
+            code_lines += lines
+
+    skipped = {**files.skipped, **unreadable}
+    examples = [f"{path} ({reason})" for path, reason in sorted(skipped.items())[:MAX_SKIPPED_EXAMPLES]]
+    languages = {
+        name: LanguageStats(files=n, lines=lines)
+        # Largest language first: the order a reader expects in a table.
+        for name, (n, lines) in sorted(per_language.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    }
+    return InventoryFacts(
+        files=len(files.files),
+        code_files=code_files,
+        code_lines=code_lines,
+        languages=languages,
+        skipped=len(skipped),
+        skipped_examples=examples,
+    )

@@ -1,0 +1,312 @@
+"""Practices: the engineering habits a repository shows (tests, CI, containers, migrations, docs,
+evaluation sets) and which operational libraries it relies on.
+
+Everything here is found by file names, a little file text and the import / dependency names other
+collectors gathered. Nothing is judged: a probe decides whether a missing practice matters.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import PurePosixPath
+from typing import Callable, Iterable
+
+from auditlib.collect.files import FileSet, RepoFile
+from auditlib.collect.inventory import count_lines
+from auditlib.models import PracticeFacts
+
+MAX_MIGRATIONS = 20
+
+LIBRARY_CAPABILITIES: dict[str, tuple[str, ...]] = {
+    "error_tracking": ("sentry-sdk", "rollbar", "bugsnag", "honeybadger", "@sentry/*"),
+    "tracing": ("opentelemetry*", "@opentelemetry/*", "ddtrace", "dd-trace", "langfuse", "langsmith",
+                "helicone", "arize*", "phoenix"),
+    "metrics": ("prometheus-client", "statsd", "datadog", "prom-client"),
+    "structured_logging": ("structlog", "loguru", "python-json-logger", "pythonjsonlogger", "pino",
+                           "winston"),
+    "retry": ("tenacity", "backoff", "p-retry", "retry", "async-retry"),
+    "rate_limiting": ("slowapi", "flask-limiter", "limits", "express-rate-limit", "rate-limiter-flexible",
+                      "@upstash/ratelimit"),
+    "feature_flags": ("launchdarkly*", "@launchdarkly/*", "ldclient", "unleash*", "flagsmith*", "growthbook*",
+                      "@growthbook/*", "openfeature*", "@openfeature/*", "posthog*"),
+    "validation": ("pydantic", "marshmallow", "jsonschema", "zod", "joi", "yup", "ajv", "instructor"),
+    "auth": ("flask-login", "flask-jwt-extended", "authlib", "python-jose", "jose", "pyjwt", "jwt", "passlib",
+             "fastapi-users", "next-auth", "@clerk/*", "passport", "passport-*", "auth0*", "@auth0/*",
+             "firebase-admin", "supabase", "@supabase/*"),
+    "caching": ("redis", "ioredis", "cachetools", "diskcache", "flask-caching", "aiocache"),
+    "token_tracking": ("tiktoken", "langfuse", "helicone", "openlit", "tokencost"),
+}
+"""Capability -> library name patterns (normalised: lower case, ``-`` for ``_``; fnmatch wildcards).
+
+Import names and distribution names both appear, so ``sentry_sdk`` (import) and ``sentry-sdk``
+(requirement) meet as ``sentry-sdk``."""
+
+TEST_FRAMEWORKS: dict[str, tuple[str, ...]] = {
+    "pytest": ("pytest", "pytest-*"),
+    "unittest": ("unittest",),
+    "jest": ("jest", "@jest/*", "ts-jest"),
+    "vitest": ("vitest", "@vitest/*"),
+    "mocha": ("mocha",),
+    "playwright": ("playwright", "@playwright/test", "pytest-playwright"),
+    "cypress": ("cypress",),
+}
+"""Test framework -> library name patterns (normalised as for LIBRARY_CAPABILITIES)."""
+
+TEST_FRAMEWORK_CONFIGS: dict[str, tuple[str, ...]] = {
+    "pytest": ("pytest.ini", "conftest.py"),
+    "jest": ("jest.config.*",),
+    "vitest": ("vitest.config.*",),
+    "mocha": (".mocharc", ".mocharc.*"),
+    "playwright": ("playwright.config.*",),
+    "cypress": ("cypress.config.*", "cypress.json"),
+}
+"""Test framework -> config file name patterns (matched on the base name, anywhere)."""
+
+# Config files whose text may declare pytest's settings ([tool.pytest.ini_options], [pytest], [tool:pytest]).
+_PYTEST_SECTION = re.compile(r"^\s*\[(tool\.pytest[^\]]*|pytest|tool:pytest)\]", re.M)
+_PYTEST_CONFIG_HOSTS = frozenset({"pyproject.toml", "setup.cfg", "tox.ini"})
+
+CI_RUNS_TESTS = re.compile(
+    r"\bpytest\b|\bnpm\s+(?:run\s+)?test\b|\bnpm\s+t\b|\byarn\s+(?:run\s+)?test\b|\bpnpm\s+(?:run\s+)?test\b"
+    r"|\bjest\b|\bvitest\b|\btox\b|\bnox\b|\bmake\s+test\b|\bgo\s+test\b|\bpython3?\s+-m\s+unittest\b",
+    re.I,
+)
+CI_RUNS_AUDIT = re.compile(
+    r"\bpip-audit\b|\b(?:npm|yarn|pnpm)\s+audit\b|\bsafety\s+(?:check|scan)\b|\bsnyk\b|\btrivy\b"
+    r"|\bgitleaks\b|\btrufflehog\b|\bdetect-secrets\b|\bsemgrep\b|\bbandit\b|\bcodeql\b|\bosv-scanner\b",
+    re.I,
+)
+
+_ROOT_CI_FILES = frozenset({".gitlab-ci.yml", "azure-pipelines.yml", "azure-pipelines.yaml", "jenkinsfile",
+                            "bitbucket-pipelines.yml", ".travis.yml"})
+_JS_TS_SUFFIXES = frozenset({".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"})
+_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
+_ENV_EXAMPLE_ENDINGS = (".example", ".sample", ".template", ".dist")
+_RUNBOOK_WORDS = ("runbook", "playbook", "oncall", "on-call", "on_call", "incident", "operations")
+_EVAL_SUFFIXES = frozenset({".jsonl", ".json", ".yaml", ".yml", ".csv"})
+_PATH_TOKENS = re.compile(r"[/._\-\s]+")
+
+
+def normalise_name(name: str) -> str:
+    """A library name as the tables above spell it: lower case, ``_`` replaced by ``-``."""
+    return name.strip().lower().replace("_", "-")
+
+
+def _matches(name: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def find_libraries(names: Iterable[str]) -> dict[str, list[str]]:
+    """Capability -> sorted library names among ``names``; capabilities with no hit are left out."""
+    normalised = {normalise_name(n) for n in names if n and n.strip()}
+    found: dict[str, list[str]] = {}
+    for capability, patterns in LIBRARY_CAPABILITIES.items():
+        hits = sorted(n for n in normalised if _matches(n, patterns))
+        if hits:
+            found[capability] = hits
+    return found
+
+
+# ---------------------------------------------------------------------------------------- predicates
+def is_test_file(f: RepoFile) -> bool:
+    """Source file that holds tests: ``test_*.py``, ``*_test.py``, ``*.test.ts``, under ``tests/``..."""
+    if not f.is_code:
+        return False
+    name = f.name.lower()
+    parts = PurePosixPath(f.path.lower()).parts[:-1]
+    if any(p in _TEST_DIRS for p in parts):
+        return True
+    if f.suffix == ".py" and (name.startswith("test_") or name.endswith("_test.py")):
+        return True
+    if f.suffix == ".go" and name.endswith("_test.go"):
+        return True
+    return f.suffix in _JS_TS_SUFFIXES and (".test." in name or ".spec." in name)
+
+
+def is_ci_file(f: RepoFile) -> bool:
+    """A continuous-integration definition (GitHub Actions, GitLab, CircleCI, Azure, Jenkins, ...)."""
+    path = f.path.lower()
+    parent = str(PurePosixPath(path).parent)
+    if parent == ".github/workflows" and f.suffix in {".yml", ".yaml"}:
+        return True
+    if path in {".circleci/config.yml", ".circleci/config.yaml"}:
+        return True
+    return parent == "." and path in _ROOT_CI_FILES
+
+
+def is_dockerfile(f: RepoFile) -> bool:
+    """``Dockerfile``, ``Dockerfile.prod``, ``api.Dockerfile`` (and the Podman ``Containerfile``)."""
+    name = f.name.lower()
+    return (name in {"dockerfile", "containerfile"} or name.startswith(("dockerfile.", "containerfile."))
+            or name.endswith(".dockerfile"))
+
+
+def is_migration(f: RepoFile) -> bool:
+    """A database migration: Alembic, Django, Flask-Migrate, Prisma, knex, Rails, Supabase, ..."""
+    parts = PurePosixPath(f.path.lower()).parts
+    if parts[-1] == "alembic.ini":
+        return True
+    if parts[-1] in {"__init__.py", ".gitkeep", ".keep"} or f.suffix == ".pyc":
+        return False
+    dirs = parts[:-1]
+    if "migrations" in dirs:
+        return True
+    if any(dirs[i:i + 2] == ("alembic", "versions") for i in range(len(dirs) - 1)):
+        return True
+    return any(dirs[i:i + 2] == ("db", "migrate") for i in range(len(dirs) - 1))
+
+
+def is_env_example(f: RepoFile) -> bool:
+    """A committed template of environment variables (``.env.example``, ``.env.local.sample``...)."""
+    name = f.name.lower()
+    return name.startswith(".env") and name.endswith(_ENV_EXAMPLE_ENDINGS)
+
+
+def is_readme(f: RepoFile) -> bool:
+    """A README at the repository root."""
+    return "/" not in f.path and f.name.lower().startswith("readme")
+
+
+def is_runbook(f: RepoFile) -> bool:
+    """Operational documentation (not code) at the root or under ``docs/``: runbook, on-call..."""
+    path = f.path.lower()
+    if f.is_code or ("/" in path and not path.startswith(("docs/", "doc/"))):
+        return False
+    return any(word in f.name.lower() for word in _RUNBOOK_WORDS)
+
+
+def is_eval_file(f: RepoFile) -> bool:
+    """A data file of prompt test cases: a path word starting with ``eval`` or ``golden``.
+
+    Whole path words, not substrings, so ``retrieval/`` or ``medieval.json`` do not count.
+    """
+    if f.suffix not in _EVAL_SUFFIXES:
+        return False
+    tokens = _PATH_TOKENS.split(f.path.lower())
+    return any(t.startswith(("eval", "golden")) for t in tokens)
+
+
+# ---------------------------------------------------------------------------------------- dockerfile
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """``(INSTRUCTION, arguments)`` pairs, with comments dropped and continuation lines joined."""
+    instructions: list[tuple[str, str]] = []
+    pending = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not pending and (not line or line.startswith("#")):
+            continue
+        if pending and line.startswith("#"):  # comments may sit inside a continued instruction
+            continue
+        if line.endswith("\\"):
+            pending += line[:-1] + " "
+            continue
+        line = pending + line
+        pending = ""
+        if line.strip():
+            keyword, _, args = line.strip().partition(" ")
+            instructions.append((keyword.upper(), args.strip()))
+    if pending.strip():
+        keyword, _, args = pending.strip().partition(" ")
+        instructions.append((keyword.upper(), args.strip()))
+    return instructions
+
+
+def dockerfile_runs_nonroot(text: str) -> bool:
+    """Whether the final stage's last ``USER`` names someone other than root (``root`` or uid 0)."""
+    user: str | None = None
+    for keyword, args in dockerfile_instructions(text):
+        if keyword == "FROM":
+            user = None  # each stage starts as root again
+        elif keyword == "USER" and args:
+            user = args.split()[0].split(":", 1)[0]
+    return user is not None and user.lower() not in {"root", "0"}
+
+
+def dockerfile_has_healthcheck(text: str) -> bool:
+    """Whether a ``HEALTHCHECK`` instruction is present (``HEALTHCHECK NONE`` does not count)."""
+    return any(
+        keyword == "HEALTHCHECK" and args.split()[:1] != ["NONE"] and bool(args)
+        for keyword, args in dockerfile_instructions(text)
+    )
+
+
+# ------------------------------------------------------------------------------------------ collector
+def _frameworks(files: FileSet, names: set[str]) -> list[str]:
+    found = {fw for fw, patterns in TEST_FRAMEWORKS.items() if any(_matches(n, patterns) for n in names)}
+    for f in files.files:
+        name = f.name.lower()
+        for fw, patterns in TEST_FRAMEWORK_CONFIGS.items():
+            if fw not in found and _matches(name, patterns):
+                found.add(fw)
+        if "pytest" not in found and name in _PYTEST_CONFIG_HOSTS and "/" not in f.path:
+            text = files.read_text(f)
+            if text and _PYTEST_SECTION.search(text):
+                found.add("pytest")
+    return sorted(found)
+
+
+def collect_practices(
+    files: FileSet,
+    *,
+    imports: list[str],
+    dependency_names: list[str],
+    progress: Callable[[str], None] | None = None,
+) -> PracticeFacts:
+    """Find the repository's tests, CI, Dockerfiles, migrations, docs, evaluation sets and libraries.
+
+    ``imports`` are the top-level modules the code imports and ``dependency_names`` the declared
+    dependencies (both gathered by other collectors). With several Dockerfiles, ``docker_nonroot``
+    is True only when every readable one ends in a non-root stage (one root image is enough to
+    matter), and ``docker_healthcheck`` when any declares a HEALTHCHECK; both are None when there is
+    no readable Dockerfile.
+    """
+    if progress:
+        progress(f"practices: looking at {len(files.files)} files")
+    names = {normalise_name(n) for n in [*imports, *dependency_names] if n and n.strip()}
+
+    test_files = [f for f in files.files if is_test_file(f)]
+    test_lines = 0
+    for f in test_files:
+        text = files.read_text(f)
+        if text is not None:
+            test_lines += count_lines(text)
+
+    ci_files = [f for f in files.files if is_ci_file(f)]
+    ci_runs_tests = ci_runs_audit = False
+    for f in ci_files:
+        text = files.read_text(f)
+        if text is None:
+            continue
+        ci_runs_tests = ci_runs_tests or bool(CI_RUNS_TESTS.search(text))
+        ci_runs_audit = ci_runs_audit or bool(CI_RUNS_AUDIT.search(text))
+
+    dockerfiles = [f for f in files.files if is_dockerfile(f)]
+    nonroot: list[bool] = []
+    healthcheck: list[bool] = []
+    for f in dockerfiles:
+        text = files.read_text(f)
+        if text is None:
+            continue
+        nonroot.append(dockerfile_runs_nonroot(text))
+        healthcheck.append(dockerfile_has_healthcheck(text))
+
+    migrations = [f.path for f in files.files if is_migration(f)][:MAX_MIGRATIONS]
+
+    return PracticeFacts(
+        test_files=[f.path for f in test_files],
+        test_lines=test_lines,
+        test_frameworks=_frameworks(files, names),
+        ci_files=[f.path for f in ci_files],
+        ci_runs_tests=ci_runs_tests,
+        ci_runs_audit=ci_runs_audit,
+        dockerfiles=[f.path for f in dockerfiles],
+        docker_nonroot=all(nonroot) if nonroot else None,
+        docker_healthcheck=any(healthcheck) if healthcheck else None,
+        migrations=migrations,
+        env_example=[f.path for f in files.files if is_env_example(f)],
+        readme=any(is_readme(f) for f in files.files),
+        runbooks=[f.path for f in files.files if is_runbook(f)],
+        eval_files=[f.path for f in files.files if is_eval_file(f)],
+        libraries=find_libraries(names),
+    )

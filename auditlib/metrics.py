@@ -1,0 +1,212 @@
+"""Named measurements derived from facts (and, for a few, from findings), read by the rubric.
+
+The rubric's scorecard evidence, checklist hints and decision conditions refer to these names.
+A metric returns None when the collector behind it could not measure (no credit, no blame).
+Registered once, here, with the @metric decorator; a test checks every name the rubric uses exists.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .models import Facts, Finding
+
+MetricValue = bool | float | int | None
+MetricFn = Callable[[Facts, list[Finding]], MetricValue]
+METRICS: dict[str, MetricFn] = {}
+
+
+def metric(name: str) -> Callable[[MetricFn], MetricFn]:
+    """Register a metric under ``name``."""
+
+    def register(fn: MetricFn) -> MetricFn:
+        if name in METRICS:
+            raise ValueError(f"metric {name} registered twice")
+        METRICS[name] = fn
+        return fn
+
+    return register
+
+
+def compute_metrics(facts: Facts, findings: list[Finding]) -> dict[str, MetricValue]:
+    """Every registered metric for one target."""
+    return {name: fn(facts, findings) for name, fn in METRICS.items()}
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 3) if flags else None
+
+
+def _lib(capability: str) -> MetricFn:
+    def fn(facts: Facts, _: list[Finding]) -> MetricValue:
+        if not facts.practices.available:
+            return None
+        return bool(facts.practices.libraries.get(capability))
+
+    return fn
+
+
+for _name, _cap in {
+    "auth_library": "auth", "validation_library": "validation", "structured_logging": "structured_logging",
+    "error_tracking": "error_tracking", "tracing": "tracing", "metrics_library": "metrics",
+    "caching": "caching", "token_tracking": "token_tracking", "rate_limiting": "rate_limiting",
+    "feature_flags": "feature_flags",
+}.items():
+    metric(_name)(_lib(_cap))
+
+
+# ----------------------------------------------------------------------------------- secrets
+@metric("live_secrets_in_tree")
+def _live_secrets(facts: Facts, _: list[Finding]) -> MetricValue:
+    s = facts.secrets
+    if not s.available:
+        return None
+    return sum(1 for h in s.hits if h.in_tree and not h.placeholder) + len(s.env_files)
+
+
+@metric("secrets_only_in_history")
+def _history_secrets(facts: Facts, _: list[Finding]) -> MetricValue:
+    s = facts.secrets
+    if not s.available or not s.history_checked:
+        return None
+    return sum(1 for h in s.hits if not h.in_tree and not h.placeholder)
+
+
+# ------------------------------------------------------------------------------ code / model calls
+def _calls(facts: Facts) -> list | None:
+    return facts.code.llm_calls if facts.code.available else None
+
+
+def _call_share(attr: str) -> MetricFn:
+    def fn(facts: Facts, _: list[Finding]) -> MetricValue:
+        calls = _calls(facts)
+        return None if calls is None else _share([getattr(c, attr) for c in calls])
+
+    return fn
+
+
+for _name, _attr in {
+    "llm_timeout_share": "has_timeout", "llm_retry_share": "has_retry", "llm_fallback_share": "has_fallback",
+    "llm_structured_share": "structured_output", "llm_max_tokens_share": "max_tokens_set",
+}.items():
+    metric(_name)(_call_share(_attr))
+
+
+@metric("llm_calls")
+def _llm_calls(facts: Facts, _: list[Finding]) -> MetricValue:
+    calls = _calls(facts)
+    return None if calls is None else len(calls)
+
+
+@metric("llm_user_input_sites")
+def _user_input(facts: Facts, _: list[Finding]) -> MetricValue:
+    calls = _calls(facts)
+    return None if calls is None else sum(c.user_input_in_prompt for c in calls)
+
+
+@metric("sql_string_sites")
+def _sql(facts: Facts, _: list[Finding]) -> MetricValue:
+    return len(facts.code.sql_sites) if facts.code.available else None
+
+
+@metric("endpoint_auth_share")
+def _endpoint_auth(facts: Facts, _: list[Finding]) -> MetricValue:
+    return _share([e.has_auth for e in facts.code.endpoints]) if facts.code.available else None
+
+
+@metric("mixed_layer_files")
+def _mixed(facts: Facts, _: list[Finding]) -> MetricValue:
+    return len(facts.code.mixed_files) if facts.code.available else None
+
+
+@metric("logging_over_print")
+def _logging_over_print(facts: Facts, _: list[Finding]) -> MetricValue:
+    c = facts.code
+    if not c.available or (c.print_calls == 0 and c.logging_calls == 0):
+        return None
+    return c.logging_calls > c.print_calls
+
+
+# ------------------------------------------------------------------------------------- practices
+@metric("tests_present")
+def _tests_present(facts: Facts, _: list[Finding]) -> MetricValue:
+    return bool(facts.practices.test_files) if facts.practices.available else None
+
+
+@metric("test_ratio")
+def _test_ratio(facts: Facts, _: list[Finding]) -> MetricValue:
+    p, inv = facts.practices, facts.inventory
+    if not p.available or not inv.available:
+        return None
+    app_lines = inv.code_lines - p.test_lines
+    if app_lines <= 0:
+        return None
+    return round(p.test_lines / app_lines, 3)
+
+
+def _practice_flag(fn: Callable[[Facts], MetricValue]) -> MetricFn:
+    return lambda facts, _: fn(facts) if facts.practices.available else None
+
+
+for _name, _fn in {
+    "ci_present": lambda f: bool(f.practices.ci_files),
+    "ci_runs_tests": lambda f: f.practices.ci_runs_tests,
+    "ci_runs_audit": lambda f: f.practices.ci_runs_audit,
+    "dockerfile_present": lambda f: bool(f.practices.dockerfiles),
+    "docker_healthcheck": lambda f: f.practices.docker_healthcheck,
+    "migrations_present": lambda f: bool(f.practices.migrations),
+    "env_documented": lambda f: bool(f.practices.env_example),
+    "runbook_present": lambda f: bool(f.practices.runbooks),
+    "eval_suite_present": lambda f: bool(f.practices.eval_files),
+}.items():
+    metric(_name)(_practice_flag(_fn))
+
+
+@metric("lockfile_for_every_ecosystem")
+def _lockfiles(facts: Facts, _: list[Finding]) -> MetricValue:
+    d = facts.dependencies
+    if not d.available:
+        return None
+    ecosystems = {m.ecosystem for m in d.manifests if not m.lockfile}
+    if not ecosystems:
+        return None
+    locked = {m.ecosystem for m in d.manifests if m.lockfile}
+    pinned_everywhere = {
+        eco for eco in ecosystems
+        if all(dep.pinned for dep in d.dependencies if dep.ecosystem == eco)
+    }
+    return ecosystems <= (locked | pinned_everywhere)
+
+
+# --------------------------------------------------------------------------------- history / code
+@metric("top_authors_active")
+def _top_authors(facts: Facts, _: list[Finding]) -> MetricValue:
+    return facts.history.top_authors_active if facts.history.available else None
+
+
+@metric("complex_function_share")
+def _complex_share(facts: Facts, _: list[Finding]) -> MetricValue:
+    c = facts.complexity
+    if not c.available or not c.functions:
+        return None
+    return round(len(c.over_threshold) / c.functions, 3)
+
+
+# -------------------------------------------------------------------------------------- findings
+def _security_findings(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.category == "security_access" and f.severity in ("critical", "high")]
+
+
+@metric("severe_security_findings")
+def _severe(facts: Facts, findings: list[Finding]) -> MetricValue:
+    return len(_security_findings(findings))
+
+
+@metric("structural_security_findings")
+def _structural(facts: Facts, findings: list[Finding]) -> MetricValue:
+    return sum(1 for f in findings if f.structural)
+
+
+@metric("no_structural_security_findings")
+def _no_structural(facts: Facts, findings: list[Finding]) -> MetricValue:
+    return not any(f.structural for f in findings)

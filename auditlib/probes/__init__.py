@@ -1,0 +1,67 @@
+"""Probes: pure functions from facts to hits, one per finding rule of the rubric.
+
+A probe answers one question (``llm.call_without_timeout``: which model calls set no timeout?) and
+returns Hits. It reads no files and runs no git. The rubric (checklists/rules.yaml) then gives each
+hit its category, severity, phase, effort and remediation, turning it into a Finding.
+Each probe is registered once, with @probe; a test checks the rubric and the registry agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Iterable
+
+from ..models import SEVERITIES, Facts, Finding, Hit
+
+ProbeFn = Callable[[Facts, dict[str, float]], Iterable[Hit]]
+PROBES: dict[str, ProbeFn] = {}
+
+
+def probe(rule: str) -> Callable[[ProbeFn], ProbeFn]:
+    """Register ``fn`` as the probe of ``rule``."""
+
+    def register(fn: ProbeFn) -> ProbeFn:
+        if rule in PROBES:
+            raise ValueError(f"probe {rule} registered twice")
+        PROBES[rule] = fn
+        return fn
+
+    return register
+
+
+def _load_families() -> None:
+    # Imported for their @probe registrations; kept in a function so importing auditlib.probes
+    # alone registers nothing at import time of unrelated modules.
+    from . import code, dependencies, practices, secrets  # noqa: F401
+
+
+_load_families()
+
+
+def finding_id(hit: Hit) -> str:
+    """A stable id: the same evidence gets the same id in a re-audit (line numbers may move)."""
+    key = "|".join([hit.rule, hit.path or "", hit.commit or "", hit.title])
+    return "F-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
+def run_probes(facts: Facts, rubric) -> list[Finding]:  # rubric: auditlib.rubric.Rubric
+    """Run every probe the rubric names and return findings, most severe first."""
+    findings: list[Finding] = []
+    seen: dict[str, int] = {}
+    for rule_id, rule in rubric.rules.rules.items():
+        fn = PROBES[rule_id]
+        for hit in fn(facts, dict(rule.params)):
+            fid = finding_id(hit)
+            seen[fid] = seen.get(fid, 0) + 1
+            if seen[fid] > 1:
+                fid = f"{fid}-{seen[fid]}"
+            findings.append(
+                Finding(
+                    id=fid, rule=rule_id, category=rule.category, severity=rule.severity,
+                    title=hit.title, path=hit.path, line=hit.line, commit=hit.commit,
+                    evidence=hit.evidence, phase=rule.phase, effort=rule.effort, owasp=rule.owasp,
+                    structural=rule.structural, remediation=rule.remediation,
+                )
+            )
+    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.phase, f.path or "", f.line or 0))
+    return findings

@@ -1,0 +1,140 @@
+"""Probes over engineering practice, complexity and history facts."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..models import Facts, Hit
+from . import probe
+
+
+@probe("complexity.complex_function")
+def complex_function(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Functions whose cyclomatic complexity passes the rubric's threshold."""
+    threshold = params.get("threshold", 10)
+    for fn in facts.complexity.over_threshold:
+        if fn.complexity > threshold:
+            yield Hit(rule="complexity.complex_function", title=f"Complex function: {fn.name}",
+                      evidence=f"cyclomatic complexity {fn.complexity} (threshold {int(threshold)})",
+                      path=fn.path, line=fn.line)
+
+
+def _code_exists(facts: Facts) -> bool:
+    return facts.inventory.available and facts.inventory.code_lines > 0
+
+
+@probe("testing.no_tests")
+def no_tests(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Application code with no test files at all."""
+    if facts.practices.available and _code_exists(facts) and not facts.practices.test_files:
+        yield Hit(rule="testing.no_tests", title="No automated tests",
+                  evidence=f"{facts.inventory.code_lines} lines of code and no test files")
+
+
+@probe("testing.low_test_ratio")
+def low_test_ratio(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Tests exist but are small beside the application code."""
+    p, inv = facts.practices, facts.inventory
+    if not p.test_files or not inv.available:
+        return
+    app = inv.code_lines - p.test_lines
+    if app > 0 and p.test_lines / app < params.get("min_ratio", 0.1):
+        yield Hit(rule="testing.low_test_ratio", title="Little test code",
+                  evidence=f"{p.test_lines} test lines for {app} lines of application code ({p.test_lines / app:.0%})")
+
+
+@probe("testing.no_eval_suite")
+def no_eval_suite(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Model calls exist but there is no file of evaluation cases."""
+    if facts.code.llm_calls and facts.practices.available and not facts.practices.eval_files:
+        yield Hit(rule="testing.no_eval_suite", title="No evaluation suite for model output",
+                  evidence=f"{len(facts.code.llm_calls)} model call(s) and no evaluation cases in the repository")
+
+
+@probe("ci.missing")
+def ci_missing(facts: Facts, params: dict) -> Iterable[Hit]:
+    """No CI configuration."""
+    if facts.practices.available and _code_exists(facts) and not facts.practices.ci_files:
+        yield Hit(rule="ci.missing", title="No CI pipeline",
+                  evidence="no GitHub Actions, GitLab CI or other CI configuration found")
+
+
+@probe("ci.no_test_gate")
+def ci_no_test_gate(facts: Facts, params: dict) -> Iterable[Hit]:
+    """CI exists but does not run tests."""
+    p = facts.practices
+    if p.ci_files and not p.ci_runs_tests:
+        yield Hit(rule="ci.no_test_gate", title="CI does not run the tests",
+                  evidence=f"{', '.join(p.ci_files[:3])}: no test command found", path=p.ci_files[0])
+
+
+@probe("deployment.no_container")
+def no_container(facts: Facts, params: dict) -> Iterable[Hit]:
+    """No container or build definition."""
+    if facts.practices.available and _code_exists(facts) and not facts.practices.dockerfiles:
+        yield Hit(rule="deployment.no_container", title="No container build defined",
+                  evidence="no Dockerfile; how the service is built and deployed is not in the repository")
+
+
+@probe("deployment.container_runs_as_root")
+def container_root(facts: Facts, params: dict) -> Iterable[Hit]:
+    """The container image runs as root."""
+    p = facts.practices
+    if p.dockerfiles and p.docker_nonroot is False:
+        yield Hit(rule="deployment.container_runs_as_root", title="Container runs as root",
+                  evidence="no non-root USER in the final image stage", path=p.dockerfiles[0])
+
+
+@probe("deployment.no_env_documentation")
+def no_env_docs(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Environment variables are not documented."""
+    if facts.practices.available and _code_exists(facts) and not facts.practices.env_example:
+        yield Hit(rule="deployment.no_env_documentation", title="Environment variables not documented",
+                  evidence="no .env.example or equivalent")
+
+
+@probe("observability.print_logging")
+def print_logging(facts: Facts, params: dict) -> Iterable[Hit]:
+    """print() used more than logging."""
+    c = facts.code
+    if c.available and c.print_calls > c.logging_calls:
+        yield Hit(rule="observability.print_logging", title="print statements instead of logs",
+                  evidence=f"{c.print_calls} print() calls, {c.logging_calls} logging calls")
+
+
+def _lib(facts: Facts, capability: str) -> bool:
+    return bool(facts.practices.libraries.get(capability))
+
+
+@probe("observability.no_error_tracking")
+def no_error_tracking(facts: Facts, params: dict) -> Iterable[Hit]:
+    """No error-tracking service."""
+    if facts.practices.available and _code_exists(facts) and not _lib(facts, "error_tracking"):
+        yield Hit(rule="observability.no_error_tracking", title="No error tracking",
+                  evidence="no Sentry or similar error-tracking library")
+
+
+@probe("observability.no_monitoring")
+def no_monitoring(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Neither tracing nor metrics."""
+    if facts.practices.available and _code_exists(facts) and not (_lib(facts, "tracing") or _lib(facts, "metrics")):
+        yield Hit(rule="observability.no_monitoring", title="No tracing or metrics",
+                  evidence="no OpenTelemetry, Prometheus, Langfuse or similar library")
+
+
+@probe("incident.no_runbook")
+def no_runbook(facts: Facts, params: dict) -> Iterable[Hit]:
+    """No runbooks."""
+    if facts.practices.available and _code_exists(facts) and not facts.practices.runbooks:
+        yield Hit(rule="incident.no_runbook", title="No runbooks", evidence="no runbook, on-call or incident document")
+
+
+@probe("history.authors_inactive")
+def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
+    """The authors who wrote most of the code have not committed recently."""
+    h = facts.history
+    if h.available and h.top_authors_active is False:
+        top = ", ".join(a.name for a in h.authors[:3])
+        last = max((a.last_commit for a in h.authors), default="?")
+        yield Hit(rule="history.authors_inactive", title="Main authors inactive",
+                  evidence=f"no commit by the main authors ({top}) in the last {h.activity_window_days} days; last commit {last[:10]}")

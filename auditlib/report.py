@@ -1,0 +1,330 @@
+"""Rendering: the sections of the deliverable and the workbook's tables, as HTML and matplotlib.
+
+Everything here reads an AuditResult (results.json) and the rubric; nothing computes a score or a
+verdict. Text from the target (paths, evidence) is escaped; evidence is already masked upstream.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from html import escape
+from typing import Iterable
+
+from .audit import AuditResult
+from .models import SEVERITIES, Finding
+
+SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#4a7bb7", "info": "#868e96"}
+BAND_COLOURS = {"high": "#c92a2a", "moderate": "#e67700", "low": "#2b8a3e"}
+VERDICT_TEXT = {
+    "refactor": "Refactor: harden the existing code base.",
+    "rebuild": "Rebuild: build a production system in parallel and deprecate the prototype.",
+    "not_ready": "Not ready for production planning: the prototype needs more iteration first.",
+}
+PROVENANCE_TEXT = {"auto": "from evidence", "confirmed": "auditor confirmed", "overridden": "auditor overrode",
+                   "attested": "auditor attested", "open": "open"}
+
+CSS = """
+<style>
+.al { font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 13px; color: #212529; }
+.al h1 { font-size: 26px; margin: 0 0 6px 0; } .al h3 { margin: 14px 0 6px 0; }
+.al table { border-collapse: collapse; margin: 6px 0 12px 0; width: 100% !important; table-layout: auto !important; font-size: 12px; }
+.al th, .al td { border: 1px solid #dee2e6 !important; padding: 4px 6px !important; text-align: left !important;
+  vertical-align: top !important; overflow-wrap: anywhere; }
+.al th { background: #f1f3f5; white-space: nowrap; }
+.al .loc { white-space: nowrap; }
+.al .badge { white-space: nowrap; display: inline-block; padding: 2px 8px; border-radius: 10px; color: #fff; font-weight: bold; font-size: 12px; }
+.al .big { font-size: 20px; font-weight: bold; }
+.al .muted { color: #6c757d; } .al code { font-size: 12px; word-break: break-all; }
+.al .cover { border-left: 6px solid #343a40; padding: 8px 16px; margin-bottom: 10px; }
+.al .box { border: 1px solid #dee2e6; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
+@media print { .al table { page-break-inside: auto; } .al tr { page-break-inside: avoid; } }
+</style>
+"""
+
+
+class HTML:
+    """A fragment of HTML that renders in Jupyter (and so in nbconvert exports)."""
+
+    def __init__(self, body: str) -> None:
+        self.body = body
+
+    def _repr_html_(self) -> str:
+        return CSS + f'<div class="al">{self.body}</div>'
+
+    def __str__(self) -> str:
+        return self.body
+
+
+def badge(text: str, colour: str) -> str:
+    """An inline coloured label."""
+    return f'<span class="badge" style="background:{colour}">{escape(text)}</span>'
+
+
+def severity_badge(severity: str) -> str:
+    """A severity label in its colour."""
+    return badge(severity, SEVERITY_COLOURS.get(severity, "#868e96"))
+
+
+def table(headers: list[str], rows: Iterable[list[str]], raw: bool = False) -> str:
+    """An HTML table; cells are escaped unless ``raw``."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c if raw else escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def kv_table(rows: Iterable[list[str]]) -> str:
+    """A two-column table of labels and values, without a header row."""
+    body = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<table><tbody>{body}</tbody></table>"
+
+
+def code_loc(text: str) -> str:
+    """A file location in code style; short ones never wrap."""
+    cls = ' class="loc"' if len(text) <= 40 else ""
+    return f"<code{cls}>{escape(text)}</code>"
+
+
+def where(f: Finding) -> str:
+    """``path:line`` of a finding, with the commit for history-only evidence."""
+    return f.location or "(repository)"
+
+
+def top_findings(result: AuditResult, n: int = 5) -> list[Finding]:
+    """The n most severe findings (results are already sorted by severity)."""
+    return [f for f in result.findings if f.severity != "info"][:n]
+
+
+# -------------------------------------------------------------------------------------------- cover
+def provenance_line(result: AuditResult) -> str:
+    """How much of the scorecard and checklist is evidence-backed, attested by the auditor, or open."""
+    sc = result.scorecard.provenance
+    cl = defaultdict(int)
+    for item in result.checklist:
+        cl[item.provenance] += 1
+    return (f"Scorecard: {sc['auto']} of 8 categories from evidence only, {sc['confirmed']} confirmed and "
+            f"{sc['overridden']} overridden by the auditor, {sc['attested']} attested, {sc['open']} open. "
+            f"Checklist: {cl['auto']} of {len(result.checklist)} items pre-answered from evidence, "
+            f"{cl['confirmed'] + cl['overridden'] + cl['attested']} answered by the auditor, {cl['open']} open.")
+
+
+def cover(result: AuditResult) -> HTML:
+    """Client, target, commit, date, auditor, and the evidence/attestation balance."""
+    t = result.target
+    rows = [["Client", t.client or "—"], ["Target", f"{t.name} ({t.source})"],
+            ["Commit", (t.commit or "no commits")[:12] + (f" on {t.branch}" if t.branch else "")],
+            ["Audit date", t.audited_at[:10]], ["Auditor", t.auditor or "—"],
+            ["Rubric", f"version {result.run.rubric_version}"]]
+    return HTML(f'<div class="cover"><h1>Production-readiness audit: {escape(t.name)}</h1>'
+                f'{kv_table(rows)}<p class="muted">{escape(provenance_line(result))}</p></div>')
+
+
+def executive_summary(result: AuditResult) -> HTML:
+    """Band, total, verdict and the top five findings."""
+    sc, d = result.scorecard, result.decision
+    band = badge(sc.band_label, BAND_COLOURS[sc.band])
+    provisional = " (provisional: some categories are open and count as 0)" if sc.provisional else ""
+    counts = defaultdict(int)
+    for f in result.findings:
+        counts[f.severity] += 1
+    count_line = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
+    tops = [[severity_badge(f.severity), escape(f.title), code_loc(where(f)), escape(f.evidence)]
+            for f in top_findings(result)]
+    flip = ""
+    if d.flip and d.flip.requires:
+        flip = f"<p>{flip_sentence(d.verdict, d.flip)}</p>"
+    return HTML(
+        f'<div class="box"><span class="big">{sc.total} / 40</span> &nbsp; {band}{escape(provisional)}'
+        f'<p>{escape(sc.band_advice)}</p>'
+        f'<p class="big">{escape(VERDICT_TEXT[d.verdict])}</p>{flip}'
+        f'<p>{len(result.findings)} findings: {escape(count_line or "none")}.</p></div>'
+        "<h3>Top findings</h3>" + table(["Severity", "Finding", "Where", "Evidence"], tops, raw=True)
+    )
+
+
+def flip_sentence(verdict: str, flip) -> str:
+    """What would change the verdict, in one sentence (HTML-escaped)."""
+    needs = escape("; ".join(flip.requires))
+    if verdict == "not_ready":
+        return f"To be ready for production planning: {needs}. The evidence then points to <b>{escape(flip.to)}</b>."
+    return f"What would change the verdict to <b>{escape(flip.to)}</b>: {needs}."
+
+
+# ---------------------------------------------------------------------------------------- scorecard
+def scorecard_chart(result: AuditResult) -> HTML:
+    """A horizontal bar chart of the eight category scores (drawn with matplotlib, embedded as PNG).
+
+    Embedding the PNG keeps the chart in the notebook, the HTML and the PDF whatever the kernel's
+    matplotlib backend is.
+    """
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    cats = list(result.scorecard.categories.values())
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=110)
+    names = [c.title for c in cats][::-1]
+    scores = [c.score or 0 for c in cats][::-1]
+    colours = ["#2b8a3e" if s >= 4 else "#e67700" if s >= 2 else "#c92a2a" for s in scores]
+    bars = ax.barh(names, scores, color=colours)
+    for bar, c in zip(bars, cats[::-1]):
+        label = f"{c.score if c.score is not None else 'open'}  ({PROVENANCE_TEXT[c.provenance]})"
+        ax.text(bar.get_width() + 0.08, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=8)
+    ax.set_xlim(0, 7)
+    ax.set_xticks(range(0, 6))
+    ax.set_xlabel("score (0 missing, 3 partial, 5 complete and tested)")
+    ax.set_title(f"Launch-risk scorecard: {result.scorecard.total}/40 ({result.scorecard.band_label})", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return HTML(f'<img alt="scorecard chart" style="max-width:100%" src="data:image/png;base64,{data}">')
+
+
+def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
+    """Category, score, suggestion, provenance, and how the suggestion was reached.
+
+    ``full_basis`` lists every evidence line (for the auditor); otherwise only the lines that earned
+    points or capped the score (for the client).
+    """
+    rows = []
+    for cid, c in result.scorecard.categories.items():
+        lines = c.basis if full_basis else [b for b in c.basis if b.startswith(("+", "capped")) and not b.startswith("+0")]
+        basis = "<br>".join(escape(b) for b in lines) or '<span class="muted">no positive evidence found</span>'
+
+        note = f"<b>Auditor:</b> {escape(c.note)}<br>" if c.note else ""
+        rows.append([escape(c.title), str(c.score if c.score is not None else "open"),
+                     str(c.suggested if c.suggested is not None else "—"), escape(PROVENANCE_TEXT[c.provenance]),
+                     note + basis])
+    return HTML(table(["Category", "Score", "Suggested", "Source", "Basis"], rows, raw=True))
+
+
+# ----------------------------------------------------------------------------------------- findings
+def findings_table(result: AuditResult, findings: list[Finding] | None = None, limit: int | None = None) -> HTML:
+    """Findings sorted by severity, with file:line evidence."""
+    items = result.findings if findings is None else findings
+    shown = items[:limit] if limit else items
+    rows = [[severity_badge(f.severity), escape(f.title) + (f' <span class="muted">({escape(f.owasp)})</span>' if f.owasp else ""),
+             code_loc(where(f)), escape(f.evidence), str(f.phase), f.effort] for f in shown]
+    more = f'<p class="muted">… and {len(items) - len(shown)} more.</p>' if len(shown) < len(items) else ""
+    if not rows:
+        return HTML('<p class="muted">No findings.</p>')
+    return HTML(table(["Severity", "Finding", "Where", "Evidence", "Phase", "Effort"], rows, raw=True) + more)
+
+
+# ---------------------------------------------------------------------------------------- checklist
+def checklist_table(result: AuditResult, rubric) -> HTML:
+    """The twenty items by group with yes / no / exception and where each answer came from."""
+    titles = {g.id: g.title for g in rubric.checklist.groups}
+    colours = {"yes": "#2b8a3e", "no": "#c92a2a", "exception": "#e67700"}
+    out = []
+    for gid, title in titles.items():
+        rows = []
+        for item in (i for i in result.checklist if i.group == gid):
+            ans = badge(item.answer, colours[item.answer]) if item.answer else '<span class="muted">open</span>'
+            rows.append([escape(item.text), ans, escape(PROVENANCE_TEXT[item.provenance]), escape(item.note)])
+        out.append(f"<h3>{escape(title)}</h3>" + table(["Item", "Answer", "Source", "Note"], rows, raw=True))
+    return HTML("".join(out))
+
+
+# ----------------------------------------------------------------------------------------- decision
+def _state(holds) -> str:
+    return {True: "yes", False: "no", None: "not established"}[holds]
+
+
+def _src(source) -> str:
+    return {"auditor": "auditor", "evidence": "evidence", None: "—"}[source]
+
+
+def decision_section(result: AuditResult) -> HTML:
+    """Verdict, conditions, signals, rationale, what would flip it, cost and weeks."""
+    d = result.decision
+    cond_rows = []
+    for kind, group in (("Ready for planning", d.readiness), ("Refactor precondition", d.preconditions),
+                        ("Rebuild trigger", d.triggers)):
+        for c in group.values():
+            cond_rows.append([kind, c.text, _state(c.holds), _src(c.source)])
+    sig_rows = [[s.text, s.points_to or "not established", s.says, _src(s.source)] for s in d.signals.values()]
+    lo, hi = d.cost_multiplier
+    money = ""
+    if d.cost_money:
+        cur = f" {d.currency}" if d.currency else ""
+        money = f" ({d.cost_money[0]:,.0f}{cur} to {d.cost_money[1]:,.0f}{cur} given the original build cost)"
+    flip = ""
+    if d.flip and d.flip.requires:
+        flip = f"<h3>What would change it</h3><p>{flip_sentence(d.verdict, d.flip)}</p>"
+    return HTML(
+        f'<p class="big">{escape(VERDICT_TEXT[d.verdict])}</p>'
+        + table(["Kind", "Condition", "Holds", "Source"], cond_rows)
+        + "<h3>Signals</h3>" + table(["Signal", "Points to", "Meaning", "Source"], sig_rows)
+        + "<h3>Reasons</h3><ul>" + "".join(f"<li>{escape(x)}</li>" for x in d.rationale) + "</ul>" + flip
+        + f"<h3>Cost and timeline</h3><p>Cost: {lo:g}x to {hi:g}x the original build{escape(money)}. "
+        f"Timeline: {d.weeks[0]} to {d.weeks[1]} weeks after the audit.</p>"
+        + "".join(f'<p class="muted">{escape(n)}</p>' for n in d.notes)
+    )
+
+
+# ------------------------------------------------------------------------------------------ roadmap
+def roadmap(result: AuditResult, rubric) -> HTML:
+    """Remediation in the agreed order (security, error handling, observability, performance, then the rest)."""
+    by_stage: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for f in result.findings:
+        if f.severity == "info":
+            continue
+        by_stage[rubric.rule(f.rule).roadmap][f.rule].append(f)
+    out = []
+    for n, stage in enumerate(rubric.rules.roadmap_stages, 1):
+        rules = by_stage.get(stage.id)
+        if not rules:
+            continue
+        rows = []
+        for rule_id, fs in sorted(rules.items(), key=lambda kv: SEVERITIES.index(kv[1][0].severity)):
+            f = fs[0]
+            rows.append([severity_badge(f.severity), escape(f.title if len(fs) == 1 else f"{f.title} (×{len(fs)})"),
+                         escape(f.remediation), f.effort, str(f.phase)])
+        out.append(f"<h3>{n}. {escape(stage.title)} <span class=\"muted\">— {escape(stage.why)}</span></h3>"
+                   + table(["Severity", "Issue", "Action", "Effort", "Phase"], rows, raw=True))
+    return HTML("".join(out) or '<p class="muted">Nothing to remediate.</p>')
+
+
+# ----------------------------------------------------------------------------------------- appendix
+def appendix(result: AuditResult) -> HTML:
+    """What makes the audit reproducible: commit, rubric and tool versions, collectors that could not run."""
+    run, t = result.run, result.target
+    rows = [["Target commit", t.commit or "—"], ["Source", t.source], ["Audited at", t.audited_at],
+            ["Rubric version", run.rubric_version], ["auditlib", run.auditlib_version],
+            ["Offline", "yes" if run.offline else "no"], ["Vulnerability data", run.vuln_db or "online services"],
+            ["Answers file", run.answers_file or "none"]]
+    rows += [[name, version] for name, version in run.tools.items()]
+    coll = [[name, "ran" if c["available"] else "could not run", c.get("reason") or "", f"{c.get('seconds', 0)} s"]
+            for name, c in run.collectors.items()]
+    vc = result.facts.dependencies.vuln_check
+    vuln = f"Vulnerability check: {vc.status}" + (f" ({vc.source})" if vc.source else "") + (f": {vc.reason}" if vc.reason else "")
+    hist = result.facts.history
+    notes = [vuln]
+    if hist.shallow:
+        notes.append("The repository is a shallow clone: history-based evidence is partial.")
+    if hist.dirty:
+        notes.append("The working tree had uncommitted changes: file evidence may differ from the commit.")
+    if not result.facts.secrets.history_checked:
+        notes.append(f"Git history was not scanned for secrets: {result.facts.secrets.history_reason or 'not requested'}.")
+    return HTML(kv_table(rows) + "<h3>Collectors</h3>" + table(["Collector", "Status", "Reason", "Time"], coll)
+                + "".join(f"<p>{escape(n)}</p>" for n in notes))
+
+
+def answers_trail(result: AuditResult) -> HTML:
+    """The auditor's inputs: judgment answers, score overrides and checklist answers."""
+    a = result.answers
+    rows = [[f"question: {k}", str(v), ""] for k, v in a.questions.items() if v not in (None, "")]
+    rows += [[f"score: {k}", str(s.score), s.reason or s.note] for k, s in a.scores.items()]
+    rows += [[f"checklist: {k}", c.answer, c.note] for k, c in a.checklist.items()]
+    rows += [[f"signal: {k}", v, ""] for k, v in a.signals.items()]
+    if not rows:
+        return HTML('<p class="muted">No auditor answers were given: every score and answer above comes from evidence or is open.</p>')
+    who = f"<p>Answered by {escape(a.auditor)}.</p>" if a.auditor else ""
+    return HTML(who + table(["Answer", "Value", "Reason / note"], rows))

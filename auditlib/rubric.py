@@ -1,0 +1,364 @@
+"""Load and validate the rubric in checklists/: the single source of ids, thresholds and wording.
+
+A malformed rubric is rejected with a message naming the file and the field (pydantic does the
+checking); cross-references (categories named by rules, rules named by checklist items, metrics
+and questions named by conditions) are checked after loading.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import RubricError
+from .models import Effort, Severity
+
+DEFAULT_RUBRIC_DIR = Path(__file__).resolve().parent.parent / "checklists"
+"""The rubric shipped with auditlib (the repository's checklists/ folder)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    id: Literal["high", "moderate", "low"]
+    min: int
+    max: int
+    label: str
+    advice: str
+
+
+class EvidenceLine(_Strict):
+    metric: str
+    equals: bool | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    points: int = Field(ge=0, le=5)
+    says: str
+
+
+class Category(_Strict):
+    id: str
+    title: str
+    covers: str
+    levels: dict[int, str]
+    evidence: list[EvidenceLine]
+
+    @model_validator(mode="after")
+    def _anchors(self) -> "Category":
+        if not {0, 3, 5} <= set(self.levels):
+            raise ValueError(f"category {self.id}: levels must describe 0, 3 and 5")
+        return self
+
+
+class Scorecard(_Strict):
+    scale: dict[str, Any]
+    severity_caps: dict[Severity, int]
+    bands: list[Band]
+    categories: list[Category]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Scorecard":
+        if len(self.categories) != 8:
+            raise ValueError(f"the scorecard has {len(self.categories)} categories; it must have 8")
+        ids = [c.id for c in self.categories]
+        if len(set(ids)) != len(ids):
+            raise ValueError("category ids must be unique")
+        covered = sorted((b.min, b.max) for b in self.bands)
+        expected_min = 0
+        for lo, hi in covered:
+            if lo != expected_min or hi < lo:
+                raise ValueError("bands must cover 0-40 without gaps or overlaps")
+            expected_min = hi + 1
+        if expected_min != 41:
+            raise ValueError("bands must cover 0-40 without gaps or overlaps")
+        return self
+
+
+class ChecklistGroup(_Strict):
+    id: str
+    title: str
+
+
+class EvidenceRef(_Strict):
+    rules: list[str] = Field(default_factory=list)
+    metrics: list[str] = Field(default_factory=list)
+
+
+class ChecklistItem(_Strict):
+    id: str
+    group: str
+    text: str
+    evidence: EvidenceRef = EvidenceRef()
+    auto_no: EvidenceRef | None = None
+
+
+class Checklist(_Strict):
+    groups: list[ChecklistGroup]
+    items: list[ChecklistItem]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Checklist":
+        groups = {g.id for g in self.groups}
+        if len(self.items) != 20:
+            raise ValueError(f"the checklist has {len(self.items)} items; it must have 20")
+        for item in self.items:
+            if item.group not in groups:
+                raise ValueError(f"checklist item {item.id}: unknown group {item.group!r}")
+        ids = [i.id for i in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("checklist item ids must be unique")
+        return self
+
+
+class Phase(_Strict):
+    id: int = Field(ge=1, le=5)
+    title: str
+    goal: str
+    steps: list[str]
+    duration: str | None = None
+
+
+class Phases(_Strict):
+    phases: list[Phase]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Phases":
+        if [p.id for p in self.phases] != [1, 2, 3, 4, 5]:
+            raise ValueError("phases must be 1 to 5, in order")
+        return self
+
+
+class Question(_Strict):
+    id: str
+    phase: int = Field(ge=1, le=5)
+    type: Literal["bool", "int", "number", "text"]
+    text: str
+    hint: str | None = None
+    default_from: str | None = None
+
+
+class Questions(_Strict):
+    questions: list[Question]
+
+
+class Condition(_Strict):
+    """A test on an auditor answer or a metric: true, false, or unknown (None)."""
+
+    question: str | None = None
+    metric: str | None = None
+    equals: bool | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    present: bool | None = None
+    default_metric: str | None = None
+    """With `question`: the metric to use until the auditor answers (the answer then overrides it)."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "Condition":
+        if (self.question is None) == (self.metric is None):
+            raise ValueError("a condition reads exactly one of `question` or `metric`")
+        return self
+
+
+class DecisionRule(_Strict):
+    id: str
+    text: str
+    when: Condition
+    flip: str
+
+
+class Signal(_Strict):
+    id: str
+    text: str
+    refactor: Condition
+    rebuild: Condition
+    says: dict[Literal["refactor", "rebuild"], str]
+    flip: str
+
+
+class Figure(_Strict):
+    note: str
+    multiplier: tuple[float, float] | None = None
+    range: tuple[int, int] | None = None
+
+
+class DecisionRubric(_Strict):
+    readiness: list[DecisionRule]
+    preconditions: list[DecisionRule]
+    rebuild_triggers: list[DecisionRule]
+    signals: list[Signal]
+    cost: Figure
+    weeks: Figure
+
+    @model_validator(mode="after")
+    def _check(self) -> "DecisionRubric":
+        if len(self.readiness) != 3 or len(self.preconditions) != 3:
+            raise ValueError("the decision needs 3 readiness conditions and 3 refactor preconditions")
+        if self.cost.multiplier is None or self.weeks.range is None:
+            raise ValueError("cost needs `multiplier` and weeks needs `range`")
+        return self
+
+
+class Rule(_Strict):
+    category: str
+    severity: Severity
+    phase: int = Field(ge=1, le=5)
+    effort: Effort
+    roadmap: str
+    remediation: str
+    owasp: str | None = None
+    structural: bool = False
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+class RoadmapStage(_Strict):
+    id: str
+    title: str
+    why: str
+
+
+class Rules(_Strict):
+    roadmap_stages: list[RoadmapStage]
+    rules: dict[str, Rule]
+
+
+class Meta(_Strict):
+    version: str
+    name: str
+
+
+_FILES = {
+    "meta": ("meta.yaml", Meta),
+    "scorecard": ("scorecard.yaml", Scorecard),
+    "checklist": ("checklist.yaml", Checklist),
+    "phases": ("phases.yaml", Phases),
+    "questions": ("questions.yaml", Questions),
+    "decision": ("decision.yaml", DecisionRubric),
+    "rules": ("rules.yaml", Rules),
+}
+
+
+class Rubric:
+    """The validated rubric. Attributes mirror the files of checklists/."""
+
+    def __init__(self, directory: Path, parts: dict[str, Any]) -> None:
+        self.directory = directory
+        self.meta: Meta = parts["meta"]
+        self.scorecard: Scorecard = parts["scorecard"]
+        self.checklist: Checklist = parts["checklist"]
+        self.phases: Phases = parts["phases"]
+        self.questions: Questions = parts["questions"]
+        self.decision: DecisionRubric = parts["decision"]
+        self.rules: Rules = parts["rules"]
+
+    @property
+    def version(self) -> str:
+        """The rubric version recorded in every result."""
+        return self.meta.version
+
+    @cached_property
+    def categories(self) -> dict[str, Category]:
+        """Scorecard categories by id, in rubric order."""
+        return {c.id: c for c in self.scorecard.categories}
+
+    @cached_property
+    def question_ids(self) -> set[str]:
+        """Ids of the judgment-only questions."""
+        return {q.id for q in self.questions.questions}
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rubric entry of one finding rule."""
+        return self.rules.rules[rule_id]
+
+    def band_for(self, total: int) -> Band:
+        """The launch-risk band of a scorecard total."""
+        for band in self.scorecard.bands:
+            if band.min <= total <= band.max:
+                return band
+        raise RubricError(f"no band covers a total of {total}")
+
+    def matching_rules(self, patterns: list[str]) -> set[str]:
+        """Rule ids matched by glob patterns such as ``secret.*``."""
+        return {r for r in self.rules.rules if any(fnmatch.fnmatchcase(r, p) for p in patterns)}
+
+    def conditions(self) -> list[Condition]:
+        """Every condition of the decision rubric (for cross-checks)."""
+        d = self.decision
+        out = [r.when for r in d.readiness + d.preconditions + d.rebuild_triggers]
+        for s in d.signals:
+            out += [s.refactor, s.rebuild]
+        return out
+
+    def _cross_check(self, metric_names: set[str]) -> list[str]:
+        problems = []
+        cats = set(self.categories)
+        stages = {s.id for s in self.rules.roadmap_stages}
+        for rid, rule in self.rules.rules.items():
+            if rule.category not in cats:
+                problems.append(f"rules.yaml: {rid}: unknown category {rule.category!r}")
+            if rule.roadmap not in stages:
+                problems.append(f"rules.yaml: {rid}: unknown roadmap stage {rule.roadmap!r}")
+        for item in self.checklist.items:
+            for ref in filter(None, [item.evidence, item.auto_no]):
+                for pat in ref.rules:
+                    if not self.matching_rules([pat]):
+                        problems.append(f"checklist.yaml: {item.id}: no rule matches {pat!r}")
+                for m in ref.metrics:
+                    if m not in metric_names:
+                        problems.append(f"checklist.yaml: {item.id}: unknown metric {m!r}")
+        for cat in self.scorecard.categories:
+            for line in cat.evidence:
+                if line.metric not in metric_names:
+                    problems.append(f"scorecard.yaml: {cat.id}: unknown metric {line.metric!r}")
+        for cond in self.conditions():
+            if cond.question and cond.question not in self.question_ids:
+                problems.append(f"decision.yaml: unknown question {cond.question!r}")
+            for m in (cond.metric, cond.default_metric):
+                if m and m not in metric_names:
+                    problems.append(f"decision.yaml: unknown metric {m!r}")
+        for q in self.questions.questions:
+            for m in (q.hint, q.default_from):
+                if m and m not in metric_names:
+                    problems.append(f"questions.yaml: {q.id}: unknown metric {m!r}")
+        return problems
+
+
+def load_rubric(directory: Path | str | None = None) -> Rubric:
+    """Load and validate the rubric from ``directory`` (default: the shipped checklists/).
+
+    ``AUDITLIB_RUBRIC`` in the environment points to another folder when no directory is given.
+    Raises RubricError naming the file and the problem when anything is malformed.
+    """
+    from .metrics import METRICS  # the registry is filled when its module is imported
+
+    directory = Path(directory or os.environ.get("AUDITLIB_RUBRIC") or DEFAULT_RUBRIC_DIR)
+    if not directory.is_dir():
+        raise RubricError(f"rubric folder not found: {directory}")
+    parts: dict[str, Any] = {}
+    for key, (name, model) in _FILES.items():
+        path = directory / name
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise RubricError(f"{path}: missing rubric file") from None
+        except yaml.YAMLError as exc:
+            raise RubricError(f"{path}: not valid YAML: {exc}") from None
+        try:
+            parts[key] = model.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+            raise RubricError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problem(s))") from None
+    rubric = Rubric(directory, parts)
+    problems = rubric._cross_check(set(METRICS))
+    if problems:
+        raise RubricError(f"{directory}: " + "; ".join(problems))
+    return rubric

@@ -1,0 +1,151 @@
+"""Scorecard and checklist: pure functions of findings, metrics, rubric and answers.
+
+Every number says where it came from: a suggested score lists the evidence lines that earned its
+points and the finding that capped it; each score and checklist answer carries its provenance
+(auto from evidence, confirmed or overridden by the auditor, or open).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from .answers import Answers
+from .metrics import MetricValue
+from .models import SEVERITIES, Finding
+
+Provenance = Literal["auto", "confirmed", "overridden", "attested", "open"]
+"""auto: from evidence, not yet reviewed; confirmed: auditor agreed with the suggestion;
+overridden: auditor changed it; attested: auditor answered where the tool had no suggestion;
+open: neither."""
+
+
+class CategoryScore(BaseModel):
+    title: str
+    score: int | None
+    suggested: int | None
+    source: Literal["auto", "auditor"] | None
+    provenance: Provenance
+    note: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    """Ids of the findings in this category."""
+    basis: list[str] = Field(default_factory=list)
+    """How the suggestion was reached, one line per evidence line or cap."""
+
+
+class ScorecardResult(BaseModel):
+    categories: dict[str, CategoryScore]
+    total: int
+    band: Literal["high", "moderate", "low"]
+    band_label: str
+    band_advice: str
+    provisional: bool
+    """Some categories are open: the total counts them as 0."""
+    provenance: dict[str, int]
+    """How many categories are auto / confirmed / overridden / attested / open."""
+
+
+class ChecklistEntry(BaseModel):
+    id: str
+    group: str
+    text: str
+    answer: Literal["yes", "no", "exception"] | None
+    source: Literal["auto", "auditor"] | None
+    provenance: Provenance
+    note: str = ""
+    evidence: list[str] = Field(default_factory=list)
+
+
+def condition_holds(value: MetricValue, *, equals=None, at_least=None, at_most=None, present=None) -> bool | None:
+    """Compare a value with a rubric condition; None when the value is unknown."""
+    if value is None:
+        return None
+    if present is not None:
+        return bool(str(value).strip()) == present
+    if equals is not None:
+        return bool(value) == equals
+    if at_least is not None and not value >= at_least:
+        return False
+    if at_most is not None and not value <= at_most:
+        return False
+    return True
+
+
+def _provenance(suggested, answered, answer_value) -> Provenance:
+    if answered:
+        if suggested is None:
+            return "attested"
+        return "confirmed" if answer_value == suggested else "overridden"
+    return "auto" if suggested is not None else "open"
+
+
+def suggest_category(category, findings: list[Finding], metrics: dict[str, MetricValue], caps: dict[str, int]):
+    """(suggested score or None, basis lines) for one rubric category."""
+    basis, points, measured = [], 0, False
+    for line in category.evidence:
+        held = condition_holds(metrics.get(line.metric), equals=line.equals, at_least=line.at_least, at_most=line.at_most)
+        if held is None:
+            basis.append(f"not measured: {line.says}")
+            continue
+        measured = True
+        if held:
+            points += line.points
+            basis.append(f"+{line.points}: {line.says}")
+        else:
+            basis.append(f"+0: not shown that {line.says}")
+    mine = [f for f in findings if f.category == category.id]
+    if not measured and not mine:
+        return None, basis
+    score = min(5, points)
+    if mine:
+        worst = min(mine, key=lambda f: SEVERITIES.index(f.severity))
+        cap = caps[worst.severity]
+        if cap < 5:
+            basis.append(f"capped at {cap} by a {worst.severity} finding: {worst.title}")
+        score = min(score, cap)
+    return score, basis
+
+
+def build_scorecard(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> ScorecardResult:
+    """The scorecard: suggestions from evidence, overridden by the auditor's answers."""
+    caps = dict(rubric.scorecard.severity_caps)
+    cats: dict[str, CategoryScore] = {}
+    for cat in rubric.scorecard.categories:
+        suggested, basis = suggest_category(cat, findings, metrics, caps)
+        ans = answers.scores.get(cat.id)
+        score = ans.score if ans else suggested
+        cats[cat.id] = CategoryScore(
+            title=cat.title, score=score, suggested=suggested,
+            source="auditor" if ans else ("auto" if suggested is not None else None),
+            provenance=_provenance(suggested, ans is not None, ans.score if ans else None),
+            note=(ans.note or ans.reason) if ans else "",
+            evidence=[f.id for f in findings if f.category == cat.id], basis=basis,
+        )
+    total = sum(c.score or 0 for c in cats.values())
+    band = rubric.band_for(total)
+    counts = {p: 0 for p in ("auto", "confirmed", "overridden", "attested", "open")}
+    for c in cats.values():
+        counts[c.provenance] += 1
+    return ScorecardResult(categories=cats, total=total, band=band.id, band_label=band.label, band_advice=band.advice,
+                           provisional=counts["open"] > 0, provenance=counts)
+
+
+def build_checklist(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> list[ChecklistEntry]:
+    """Checklist entries: auto "no" where evidence shows a gap, the auditor's answers over that."""
+    entries = []
+    for item in rubric.checklist.items:
+        related_rules = rubric.matching_rules(item.evidence.rules)
+        evidence = [f.id for f in findings if f.rule in related_rules]
+        auto = None
+        if item.auto_no and any(f.rule in rubric.matching_rules(item.auto_no.rules) for f in findings):
+            auto = "no"
+        ans = answers.checklist.get(item.id)
+        answer = ans.answer if ans else auto
+        entries.append(ChecklistEntry(
+            id=item.id, group=item.group, text=item.text, answer=answer,
+            source="auditor" if ans else ("auto" if auto else None),
+            provenance=_provenance(auto, ans is not None, ans.answer if ans else None),
+            note=ans.note if ans else ("pre-answered from evidence" if auto else ""), evidence=evidence,
+        ))
+    return entries
