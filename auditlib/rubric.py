@@ -297,8 +297,9 @@ class Rubric:
             out += [s.refactor, s.rebuild]
         return out
 
-    def _cross_check(self, metric_names: set[str]) -> list[str]:
-        problems = []
+    def _cross_check(self, metric_names: set[str], probe_names: set[str]) -> list[str]:
+        problems = [f"rules.yaml: {rid}: no probe is registered for this rule"
+                    for rid in self.rules.rules if rid not in probe_names]
         cats = set(self.categories)
         stages = {s.id for s in self.rules.roadmap_stages}
         for rid, rule in self.rules.rules.items():
@@ -337,7 +338,8 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
     ``AUDITLIB_RUBRIC`` in the environment points to another folder when no directory is given.
     Raises RubricError naming the file and the problem when anything is malformed.
     """
-    from .metrics import METRICS  # the registry is filled when its module is imported
+    from .metrics import METRICS  # the registries are filled when their modules are imported
+    from .probes import PROBES
 
     directory = Path(directory or os.environ.get("AUDITLIB_RUBRIC") or DEFAULT_RUBRIC_DIR)
     if not directory.is_dir():
@@ -358,7 +360,7 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
             raise RubricError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problem(s))") from None
     rubric = Rubric(directory, parts)
-    problems = rubric._cross_check(set(METRICS))
+    problems = rubric._cross_check(set(METRICS), set(PROBES))
     if problems:
         raise RubricError(f"{directory}: " + "; ".join(problems))
     return rubric

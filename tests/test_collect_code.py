@@ -152,7 +152,74 @@ def test_langchain_constructor_timeout_applies_to_invoke(tmp_path: Path) -> None
 def test_not_a_call_site(tmp_path: Path, source: str) -> None:
     facts = _collect(tmp_path, {"app.py": source})
     assert facts.llm_calls == []
-    assert facts.llm_sdks == [] or facts.llm_sdks == ["langchain"]
+
+
+def test_traced_client_uses_its_own_constructor_options(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {"bot.py": """
+        from openai import OpenAI, AsyncOpenAI
+        from .config import shared_client
+
+        def cheap():
+            return OpenAI(timeout=5)
+
+        class Bot:
+            def __init__(self):
+                self.client = AsyncOpenAI(max_retries=4)
+
+            async def ask(self, m):
+                return await self.client.chat.completions.create(model="gpt-4o", messages=m)
+
+        def untraced(m):
+            return shared_client.chat.completions.create(model="gpt-4o", messages=m)
+    """})
+    by_function = {s.function: s for s in facts.llm_calls}
+    assert set(by_function) == {"ask", "untraced"}
+    # self.client is traced to AsyncOpenAI(max_retries=4): the other client's timeout is not its own
+    assert (by_function["ask"].has_timeout, by_function["ask"].has_retry) == (False, True)
+    # shared_client comes from another module: any client built here is the best evidence
+    assert by_function["untraced"].has_timeout
+
+
+def test_client_defined_below_its_use(tmp_path: Path) -> None:
+    site = _one_call(tmp_path, """
+        import anthropic
+
+        def ask(m):
+            return client.messages.create(model="claude-3-haiku", messages=m, max_tokens=10)
+
+        client = anthropic.Anthropic(timeout=9)
+    """)
+    assert site.provider == "anthropic" and site.has_timeout
+
+
+def test_langchain_chain_carries_the_prompt_template(tmp_path: Path) -> None:
+    site = _one_call(tmp_path, """
+        from langchain_openai import ChatOpenAI
+        from langchain_core.prompts import ChatPromptTemplate
+        from langchain_core.output_parsers import StrOutputParser
+
+        prompt = ChatPromptTemplate.from_messages([("system", "You translate to French."), ("human", "{q}")])
+        chain = prompt | ChatOpenAI(model="gpt-4o").with_structured_output(Answer) | StrOutputParser()
+
+        def translate(q):
+            return chain.invoke({"q": q})
+    """)
+    assert (site.provider, site.model) == ("langchain", "gpt-4o")
+    assert site.prompt_inline and site.structured_output and not site.user_input_in_prompt
+
+
+def test_streamlit_input_in_prompt(tmp_path: Path) -> None:
+    site = _one_call(tmp_path, """
+        import streamlit as st
+        from google import genai
+
+        client = genai.Client()
+        question = st.text_input("Ask")
+        if question:
+            st.write(client.models.generate_content(model="gemini-2.0-flash", contents=question).text)
+    """)
+    assert site.provider == "google" and site.function is None
+    assert site.user_input_in_prompt and not site.prompt_inline
 
 
 def test_raw_http_call_to_a_model_api(tmp_path: Path) -> None:
@@ -317,6 +384,7 @@ def test_sql_built_from_strings(tmp_path: Path, body: str, how: str) -> None:
         "cur.execute('SELECT * FROM users WHERE name = ?', (name,))",
         "cur.execute('SELECT * FROM users WHERE name = %s', (name,))",
         "cur.execute(f'{name} is not sql at all')",
+        "cur.execute(f'SELECT * FROM users')",  # an f-string with nothing interpolated
         "q = 'SELECT * FROM users'\n    cur.execute(q)",
     ],
 )
@@ -359,6 +427,9 @@ def test_fastapi_endpoints_and_auth(tmp_path: Path) -> None:
          "@router.post('/items')\ndef items():\n    return []\n", True),
         ("from fastapi import FastAPI, Depends\nfrom typing import Annotated\napp = FastAPI()\n"
          "@app.get('/x')\ndef x(u: Annotated[User, Depends(get_current_user)]):\n    return u\n", True),
+        # the router's name says nothing about the endpoint: login is public on purpose
+        ("from fastapi import APIRouter\nauth_router = APIRouter()\n"
+         "@auth_router.post('/login')\ndef login(form: LoginForm):\n    return {}\n", False),
     ],
 )
 def test_endpoint_auth_signals(tmp_path: Path, source: str, expected: bool) -> None:

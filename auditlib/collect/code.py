@@ -15,6 +15,7 @@ more than a missed one.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import warnings
 from collections import Counter
@@ -147,6 +148,11 @@ _LOG_LEVELS = {"debug", "info", "warning", "warn", "error", "exception", "critic
 _LOGGER_NAMES = {"logging", "logger", "log", "_logger", "_log", "logger_", "structlog"}
 _MUTATORS = {"append", "extend", "insert", "update", "add", "appendleft", "setdefault"}
 
+_INTERESTING_METHODS = (
+    {tail[-1] for tails in _TAILS.values() for tail in tails}
+    | set(_HTTP_METHODS) | _SQL_CALLS | {"text"}
+)
+
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
 
@@ -276,11 +282,11 @@ class _Res:
     imported: bool = False
     """The first segment is an imported module, so the path is a real qualified name."""
 
-    @property
+    @functools.cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(_strip(s) for s in self.segs)
 
-    @property
+    @functools.cached_property
     def sdk(self) -> str | None:
         return sdk_of(".".join(self.names)) if self.imported else None
 
@@ -326,6 +332,9 @@ class _FileCollector(ast.NodeVisitor):
             super().visit(node)
         finally:
             self.stack.pop()
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        pass  # a leaf; skips NodeVisitor's slow legacy Num/Str dispatch
 
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
@@ -528,6 +537,13 @@ class _FileCollector(ast.NodeVisitor):
                     return side
             return left
         return _Res(("?",))
+
+    def _aliased(self, func: ast.AST) -> bool:
+        return isinstance(func, ast.Name) and func.id in self.aliases
+
+    def _worth_resolving(self, call: ast.Call) -> bool:
+        """Cheap pre-filter: only calls whose method name could matter are traced."""
+        return _last_name(call.func) in _INTERESTING_METHODS or self._aliased(call.func)
 
     def _resolve_call(self, call: ast.Call, scope: _Scope) -> _Res:
         key = id(call)
@@ -770,6 +786,8 @@ class _FileCollector(ast.NodeVisitor):
         ctor_opts = self._client_constructor_options()
         db_calls = False
         for call, scope, ancestors in self.calls:
+            if not self._worth_resolving(call):
+                continue
             res = self._resolve_call(call, scope)
             site = self._llm_site(call, scope, ancestors, res, ctor_opts)
             if site is not None:
@@ -794,6 +812,8 @@ class _FileCollector(ast.NodeVisitor):
         """SDK -> option keywords given to any of its client classes in the file (OpenAI(timeout=))."""
         opts: dict[str, set[str]] = {}
         for call, scope, _ in self.calls:
+            if not _last_name(call.func)[:1].isupper() and not self._aliased(call.func):
+                continue
             res = self._resolve_call(call, scope)
             sdk = res.sdk
             if sdk and res.names and res.names[-1][:1].isupper():
@@ -811,14 +831,20 @@ class _FileCollector(ast.NodeVisitor):
         chain = [c for c in res.calls if c is not call]
         opts = self._options([call], scope, pos)
         chain_opts = self._options(chain, scope, pos)
-        sdk = res.sdk or {"mistral": "mistralai"}.get(provider, provider)
-        keys = set(opts) | set(chain_opts) | ctor_opts.get(sdk, set())
+        keys = set(opts) | set(chain_opts)
+        if not any(_last_name(c.func)[:1].isupper() for c in chain):
+            # The client could not be traced to its constructor: any client of the same SDK built
+            # in this file (OpenAI(timeout=...)) is the best evidence there is.
+            sdk = res.sdk or {"mistral": "mistralai"}.get(provider, provider)
+            keys |= ctor_opts.get(sdk, set())
         structured = bool(keys & _STRUCT_KEYS) or any(
             "json" in (_str_const(v) or "") for k, v in (opts | chain_opts).items()
             if k == "response_mime_type") or ("format" in opts and provider == "ollama")
         structured = structured or any(n in _STRUCT_METHODS for n in res.names[1:]) \
             or self._result_is_validated(call, scope, ancestors)
         prompts = self._prompt_exprs(call, provider)
+        if provider == "langchain" and isinstance(call.func, ast.Attribute):
+            prompts.append(call.func.value)  # the chain holds the prompt template: prompt | llm
         tainted = self._tainted(scope)
         return LLMCallSite(
             path=self.path,

@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make demo   set everything up, build the bundled sample prototype and audit it into audits/demo/
+#   make test   the test suite (what .ci/run calls)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SYSTEM_PACKAGES := chromium poppler-utils git fonts-dejavu-core
+
+.PHONY: setup system-deps demo test test-fast clean
+
+setup: system-deps $(VENV)/.installed
+
+# Debian/Ubuntu packages: chromium prints the PDF report, pdftoppm (poppler-utils) renders it in tests.
+system-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && command -v git >/dev/null 2>&1; then \
+	  echo "system packages present"; \
+	else \
+	  echo "installing $(SYSTEM_PACKAGES) with apt-get"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+demo: setup
+	$(BIN)/auditlib demo --out audits/demo
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+clean:
+	rm -rf $(VENV) audits build *.egg-info .pytest_cache

@@ -1,0 +1,57 @@
+"""Builders of synthetic facts and findings for the tests of the pure layers (probes, scoring, decision).
+
+``make_facts()`` is the neutral baseline: every collector available, nothing measured, no code at all,
+so no probe fires on it. A test overrides only the facts part it is about.
+"""
+
+from __future__ import annotations
+
+from auditlib.models import (
+    CodeFacts,
+    ComplexityFacts,
+    DependencyFacts,
+    Facts,
+    Finding,
+    HistoryFacts,
+    InventoryFacts,
+    PracticeFacts,
+    SecretFacts,
+)
+
+_PARTS = {
+    "inventory": InventoryFacts,
+    "history": HistoryFacts,
+    "secrets": SecretFacts,
+    "dependencies": DependencyFacts,
+    "code": CodeFacts,
+    "practices": PracticeFacts,
+    "complexity": ComplexityFacts,
+}
+
+
+def make_facts(**overrides) -> Facts:
+    """A minimal valid ``Facts``: every collector available, empty values; keyword overrides per part.
+
+    ``make_facts(code=CodeFacts(llm_calls=[...]))`` replaces the code part only. An unknown part name
+    raises TypeError so a typo cannot silently leave the baseline in place.
+    """
+    unknown = set(overrides) - set(_PARTS)
+    if unknown:
+        raise TypeError(f"unknown facts part(s): {', '.join(sorted(unknown))}")
+    parts = {name: overrides[name] if name in overrides else model() for name, model in _PARTS.items()}
+    return Facts(**parts)
+
+
+def with_code(lines: int = 500, **practices) -> dict:
+    """Overrides for a repository that holds ``lines`` of code and the given practice facts."""
+    return {"inventory": InventoryFacts(files=10, code_files=5, code_lines=lines),
+            "practices": PracticeFacts(**practices)}
+
+
+def make_finding(rule: str = "x.rule", *, category: str = "security_access", severity: str = "high",
+                 fid: str | None = None, title: str | None = None, structural: bool = False,
+                 phase: int = 3) -> Finding:
+    """A finding built directly (no probe), for scoring and checklist tests."""
+    return Finding(id=fid or f"F-{rule}", rule=rule, category=category, severity=severity,
+                   title=title or f"title of {rule}", evidence="evidence", phase=phase, effort="S",
+                   structural=structural)
