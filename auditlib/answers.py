@@ -142,6 +142,16 @@ def load_answers(path: Path | str | None, rubric=None) -> Answers:
     return answers
 
 
+def file_mode(path: Path) -> int:
+    """The mode a replaced file should keep (mkstemp creates 0600): the old file's, else 0644 less umask."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 def save_answers(answers: Answers, path: Path | str) -> None:
     """Write the answers atomically: a temp file in the same folder, then a rename."""
     path = Path(path)
@@ -151,6 +161,7 @@ def save_answers(answers: Answers, path: Path | str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             yaml.safe_dump(data, fh, sort_keys=False, allow_unicode=True)
+        os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

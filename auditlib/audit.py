@@ -18,7 +18,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
-from .answers import Answers, load_answers
+from .answers import Answers, file_mode, load_answers
 from .collect.files import list_files
 from .context import AuditContext
 from .decision import DecisionResult, decide
@@ -82,6 +82,7 @@ class AuditResult(BaseModel):
         fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(self.to_json())
+        os.chmod(tmp, file_mode(path))
         os.replace(tmp, path)
         return path
 

@@ -71,7 +71,9 @@ def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: C
     logger.propagate = False
     try:
         pm.execute_notebook(str(source), str(output), parameters=parameters, progress_bar=False, log_output=True,
-                            kernel_name="python3", cwd=str(cwd or output.parent), language="python")
+                            kernel_name="python3", cwd=str(cwd or output.parent), language="python",
+                            # the kernel runs on loopback; its TCP-without-encryption notice is noise here
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     except PapermillExecutionError as exc:
         raise RunError(f"{notebook} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
                        f"(the partial notebook is in {output})") from None
