@@ -218,17 +218,42 @@ def findings_table(result: AuditResult, findings: list[Finding] | None = None, l
 
 
 # ---------------------------------------------------------------------------------------- checklist
-def checklist_table(result: AuditResult, rubric) -> HTML:
-    """The twenty items by group with yes / no / exception and where each answer came from."""
+def checklist_evidence(result: AuditResult, rubric, item_id: str) -> str:
+    """What bears on one checklist item: its findings, metric values and judgment answers (HTML)."""
+    item = next(i for i in rubric.checklist.items if i.id == item_id)
+    entry = next(e for e in result.checklist if e.id == item_id)
+    found = {f.id: f for f in result.findings}
+    parts = [f"{severity_badge(found[fid].severity)} {escape(found[fid].title)} <code>{escape(where(found[fid]))}</code>"
+             for fid in entry.evidence[:4] if fid in found]
+    if len(entry.evidence) > 4:
+        parts.append(f'<span class="muted">+{len(entry.evidence) - 4} more findings</span>')
+    for m in item.evidence.metrics:
+        value = result.metrics.get(m)
+        parts.append(escape(f"{m} = {'not measured' if value is None else value}"))
+    for q in item.evidence.questions:
+        value = result.answers.question(q)
+        parts.append(escape(f"{q}: {'unanswered' if value is None else value}"))
+    return "<br>".join(parts)
+
+
+def checklist_table(result: AuditResult, rubric, with_evidence: bool = False) -> HTML:
+    """The twenty items by group with yes / no / exception and where each answer came from.
+
+    ``with_evidence`` adds what bears on each item (for the auditor's workbook).
+    """
     titles = {g.id: g.title for g in rubric.checklist.groups}
     colours = {"yes": "#2b8a3e", "no": "#c92a2a", "exception": "#e67700"}
+    headers = ["Item", "Answer", "Source", "Note"] + (["Evidence", "Answers-file key (checklist:)"] if with_evidence else [])
     out = []
     for gid, title in titles.items():
         rows = []
         for item in (i for i in result.checklist if i.group == gid):
             ans = badge(item.answer, colours[item.answer]) if item.answer else '<span class="muted">open</span>'
-            rows.append([escape(item.text), ans, escape(PROVENANCE_TEXT[item.provenance]), escape(item.note)])
-        out.append(f"<h3>{escape(title)}</h3>" + table(["Item", "Answer", "Source", "Note"], rows, raw=True))
+            row = [escape(item.text), ans, escape(PROVENANCE_TEXT[item.provenance]), escape(item.note)]
+            if with_evidence:
+                row += [checklist_evidence(result, rubric, item.id), f"<code>{escape(item.id)}</code>"]
+            rows.append(row)
+        out.append(f"<h3>{escape(title)}</h3>" + table(headers, rows, raw=True))
     return HTML("".join(out))
 
 

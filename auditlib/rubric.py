@@ -90,6 +90,7 @@ class ChecklistGroup(_Strict):
 class EvidenceRef(_Strict):
     rules: list[str] = Field(default_factory=list)
     metrics: list[str] = Field(default_factory=list)
+    questions: list[str] = Field(default_factory=list)
 
 
 class ChecklistItem(_Strict):
@@ -112,6 +113,9 @@ class Checklist(_Strict):
         for item in self.items:
             if item.group not in groups:
                 raise ValueError(f"checklist item {item.id}: unknown group {item.group!r}")
+            ev = item.evidence
+            if not (ev.rules or ev.metrics or ev.questions):
+                raise ValueError(f"checklist item {item.id}: name the evidence (rules, metrics or questions) that bears on it")
         ids = [i.id for i in self.items]
         if len(set(ids)) != len(ids):
             raise ValueError("checklist item ids must be unique")
@@ -315,6 +319,9 @@ class Rubric:
                 for m in ref.metrics:
                     if m not in metric_names:
                         problems.append(f"checklist.yaml: {item.id}: unknown metric {m!r}")
+                for q in ref.questions:
+                    if q not in self.question_ids:
+                        problems.append(f"checklist.yaml: {item.id}: unknown question {q!r}")
         for cat in self.scorecard.categories:
             for line in cat.evidence:
                 if line.metric not in metric_names:

@@ -118,7 +118,7 @@ def scorecard(session: Session) -> report.HTML:
 
 def checklist(session: Session) -> report.HTML:
     """The readiness checklist."""
-    return report.checklist_table(session.result, session.rubric)
+    return report.checklist_table(session.result, session.rubric, with_evidence=True)
 
 
 def decision(session: Session) -> report.HTML:

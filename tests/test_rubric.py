@@ -70,6 +70,8 @@ def test_band_for_boundaries():
     ("scorecard.yaml", lambda d: d["categories"][0]["evidence"][0].__setitem__("metric", "no_such_metric"), "unknown metric"),
     ("checklist.yaml", lambda d: d["items"].pop(), "must have 20"),
     ("checklist.yaml", lambda d: d["items"][0].__setitem__("group", "nowhere"), "unknown group"),
+    ("checklist.yaml", lambda d: d["items"][0].__setitem__("evidence", {}), "name the evidence"),
+    ("checklist.yaml", lambda d: d["items"][0].__setitem__("evidence", {"questions": ["nope"]}), "unknown question"),
     ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("severity", "catastrophic"), "severity"),
     ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("category", "vibes"), "unknown category"),
     ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("phase", 9), "phase"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from ..models import Facts, Hit
 from . import probe
@@ -51,14 +51,6 @@ def no_eval_suite(facts: Facts, params: dict) -> Iterable[Hit]:
                   evidence=f"{len(facts.code.llm_calls)} model call(s) and no evaluation cases in the repository")
 
 
-@probe("ci.missing")
-def ci_missing(facts: Facts, params: dict) -> Iterable[Hit]:
-    """No CI configuration."""
-    if facts.practices.available and _code_exists(facts) and not facts.practices.ci_files:
-        yield Hit(rule="ci.missing", title="No CI pipeline",
-                  evidence="no GitHub Actions, GitLab CI or other CI configuration found")
-
-
 @probe("ci.no_test_gate")
 def ci_no_test_gate(facts: Facts, params: dict) -> Iterable[Hit]:
     """CI exists but does not run tests."""
@@ -66,14 +58,6 @@ def ci_no_test_gate(facts: Facts, params: dict) -> Iterable[Hit]:
     if p.ci_files and not p.ci_runs_tests:
         yield Hit(rule="ci.no_test_gate", title="CI does not run the tests",
                   evidence=f"{', '.join(p.ci_files[:3])}: no test command found", path=p.ci_files[0])
-
-
-@probe("deployment.no_container")
-def no_container(facts: Facts, params: dict) -> Iterable[Hit]:
-    """No container or build definition."""
-    if facts.practices.available and _code_exists(facts) and not facts.practices.dockerfiles:
-        yield Hit(rule="deployment.no_container", title="No container build defined",
-                  evidence="no Dockerfile; how the service is built and deployed is not in the repository")
 
 
 @probe("deployment.container_runs_as_root")
@@ -85,14 +69,6 @@ def container_root(facts: Facts, params: dict) -> Iterable[Hit]:
                   evidence="no non-root USER in the final image stage", path=p.dockerfiles[0])
 
 
-@probe("deployment.no_env_documentation")
-def no_env_docs(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Environment variables are not documented."""
-    if facts.practices.available and _code_exists(facts) and not facts.practices.env_example:
-        yield Hit(rule="deployment.no_env_documentation", title="Environment variables not documented",
-                  evidence="no .env.example or equivalent")
-
-
 @probe("observability.print_logging")
 def print_logging(facts: Facts, params: dict) -> Iterable[Hit]:
     """print() used more than logging."""
@@ -100,33 +76,6 @@ def print_logging(facts: Facts, params: dict) -> Iterable[Hit]:
     if c.available and c.print_calls > c.logging_calls:
         yield Hit(rule="observability.print_logging", title="print statements instead of logs",
                   evidence=f"{c.print_calls} print() calls, {c.logging_calls} logging calls")
-
-
-def _lib(facts: Facts, capability: str) -> bool:
-    return bool(facts.practices.libraries.get(capability))
-
-
-@probe("observability.no_error_tracking")
-def no_error_tracking(facts: Facts, params: dict) -> Iterable[Hit]:
-    """No error-tracking service."""
-    if facts.practices.available and _code_exists(facts) and not _lib(facts, "error_tracking"):
-        yield Hit(rule="observability.no_error_tracking", title="No error tracking",
-                  evidence="no Sentry or similar error-tracking library")
-
-
-@probe("observability.no_monitoring")
-def no_monitoring(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Neither tracing nor metrics."""
-    if facts.practices.available and _code_exists(facts) and not (_lib(facts, "tracing") or _lib(facts, "metrics")):
-        yield Hit(rule="observability.no_monitoring", title="No tracing or metrics",
-                  evidence="no OpenTelemetry, Prometheus, Langfuse or similar library")
-
-
-@probe("incident.no_runbook")
-def no_runbook(facts: Facts, params: dict) -> Iterable[Hit]:
-    """No runbooks."""
-    if facts.practices.available and _code_exists(facts) and not facts.practices.runbooks:
-        yield Hit(rule="incident.no_runbook", title="No runbooks", evidence="no runbook, on-call or incident document")
 
 
 @probe("history.authors_inactive")
@@ -138,3 +87,39 @@ def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
         last = max((a.last_commit for a in h.authors), default="?")
         yield Hit(rule="history.authors_inactive", title="Main authors inactive",
                   evidence=f"no commit by the main authors ({top}) in the last {h.activity_window_days} days; last commit {last[:10]}")
+
+
+def _lib(facts: Facts, capability: str) -> bool:
+    return bool(facts.practices.libraries.get(capability))
+
+
+def _missing_practice(rule: str, title: str, evidence: str, present: Callable[[Facts], bool]) -> None:
+    """Register a probe that fires when a code base shows no sign of a practice.
+
+    It fires only when the practices collector ran and there is code to speak of: an absent
+    measurement is never reported as an absent practice.
+    """
+
+    def fn(facts: Facts, params: dict) -> Iterable[Hit]:
+        if facts.practices.available and _code_exists(facts) and not present(facts):
+            yield Hit(rule=rule, title=title, evidence=evidence)
+
+    fn.__name__ = rule.replace(".", "_")
+    fn.__doc__ = title
+    probe(rule)(fn)
+
+
+_missing_practice("ci.missing", "No CI pipeline", "no GitHub Actions, GitLab CI or other CI configuration found",
+                  lambda f: bool(f.practices.ci_files))
+_missing_practice("deployment.no_container", "No container build defined",
+                  "no Dockerfile; how the service is built and deployed is not in the repository",
+                  lambda f: bool(f.practices.dockerfiles))
+_missing_practice("deployment.no_env_documentation", "Environment variables not documented",
+                  "no .env.example or equivalent", lambda f: bool(f.practices.env_example))
+_missing_practice("observability.no_error_tracking", "No error tracking", "no Sentry or similar error-tracking library",
+                  lambda f: _lib(f, "error_tracking"))
+_missing_practice("observability.no_monitoring", "No tracing or metrics",
+                  "no OpenTelemetry, Prometheus, Langfuse or similar library",
+                  lambda f: _lib(f, "tracing") or _lib(f, "metrics"))
+_missing_practice("incident.no_runbook", "No runbooks", "no runbook, on-call or incident document",
+                  lambda f: bool(f.practices.runbooks))
