@@ -14,6 +14,11 @@ def stderr_progress(message: str) -> None:
     print(f"[auditlib] {message}", file=sys.stderr, flush=True)
 
 
+def stdout_progress(message: str) -> None:
+    """Progress for notebooks: standard output (standard error renders as an alarm in JupyterLab)."""
+    print(f"[auditlib] {message}", flush=True)
+
+
 @dataclass
 class AuditContext:
     """Options of one audit."""

@@ -15,7 +15,7 @@ from typing import Any
 from . import report
 from .answers import Answers, load_answers
 from .audit import AuditResult, assemble, collect
-from .context import AuditContext
+from .context import AuditContext, stdout_progress
 from .rubric import Rubric, load_rubric
 from .targets import resolve_target
 
@@ -54,7 +54,7 @@ def start(target: str, *, out_dir: str = "", client: str = "", auditor: str = ""
     loaded = load_answers(answers_path, rubric) if answers_path.exists() else Answers()
     ctx = AuditContext(target=repo, source=source or target, client=client, auditor=auditor, offline=offline,
                        vuln_db=Path(vuln_db) if vuln_db else None,
-                       answers_path=answers_path if answers_path.exists() else None)
+                       answers_path=answers_path if answers_path.exists() else None, progress=stdout_progress)
     session = Session(ctx=ctx, rubric=rubric, out_dir=out, answers_path=answers_path, answers=loaded, facts=None)
     session.facts = collect(ctx, rubric, session.record)
     ctx.progress("evaluate: probes, scorecard, checklist, decision")
@@ -73,7 +73,7 @@ def intake(session: Session) -> report.HTML:
                         f"{', active' if a.active_recently else ''})" for a in h.authors[:5]) or "none"
     rows = [["Target", f"{r.target.name} ({r.target.source})"], ["Commit", (h.head or "—")[:12]],
             ["Files", f"{f.inventory.files} ({f.inventory.code_files} code files, {f.inventory.code_lines} lines of code)"],
-            ["Languages", lang], ["History", f"{h.commits} commits, {h.first_commit or '—'} to {h.last_commit or '—'}"
+            ["Languages", lang], ["History", f"{h.commits} commits, {(h.first_commit or '—')[:10]} to {(h.last_commit or '—')[:10]}"
                                   + (" (shallow clone: partial)" if h.shallow else "")],
             ["Authors", authors]]
     if len(h.authors) == 1 and h.commits:
