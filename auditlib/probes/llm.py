@@ -1,0 +1,8 @@
+"""Probes of the llm family (see auditlib/probes/__init__.py)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..models import Facts, Hit
+from . import probe
