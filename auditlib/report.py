@@ -156,8 +156,6 @@ def scorecard_chart(result: AuditResult) -> HTML:
     Embedding the PNG keeps the chart in the notebook, the HTML and the PDF whatever the kernel's
     matplotlib backend is.
     """
-    import base64
-    import io
 
     import matplotlib
 
@@ -179,11 +177,7 @@ def scorecard_chart(result: AuditResult) -> HTML:
     ax.set_title(f"Launch-risk scorecard: {result.scorecard.total}/40 ({result.scorecard.band_label})", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return HTML(f'<img alt="scorecard chart" style="max-width:100%" src="data:image/png;base64,{data}">')
+    return figure_html(fig, "scorecard chart")
 
 
 def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
@@ -205,6 +199,43 @@ def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
 
 
 # ----------------------------------------------------------------------------------------- findings
+def figure_html(fig, alt: str) -> HTML:
+    """A matplotlib figure as an embedded PNG (renders in notebooks, HTML and PDF alike); closes it."""
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return HTML(f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">')
+
+
+def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
+    """Stacked bars: how many findings of each severity each playbook phase addresses."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    phases = rubric.phases.phases
+    fig, ax = plt.subplots(figsize=(8, 2.8), dpi=110)
+    labels = [f"{p.id}. {p.title}" for p in phases][::-1]
+    left = [0] * len(phases)
+    for severity in SEVERITIES:
+        counts = [sum(1 for f in result.findings if f.phase == p.id and f.severity == severity) for p in phases][::-1]
+        ax.barh(labels, counts, left=left, color=SEVERITY_COLOURS[severity], label=severity)
+        left = [a + b for a, b in zip(left, counts)]
+    ax.set_xlabel("findings")
+    ax.legend(ncols=5, fontsize=7, loc="lower right", frameon=False)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title("Findings by playbook phase", fontsize=10)
+    fig.tight_layout()
+    return figure_html(fig, "findings by phase")
+
+
 def findings_table(result: AuditResult, findings: list[Finding] | None = None, limit: int | None = None) -> HTML:
     """Findings sorted by severity, with file:line evidence."""
     items = result.findings if findings is None else findings
