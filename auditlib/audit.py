@@ -95,6 +95,13 @@ class AuditResult(BaseModel):
         return cls.model_validate(data)
 
 
+def target_name(source: str) -> str:
+    """A display name for the target: the last path segment, without query, fragment, .git or credentials."""
+    tail = source.split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    tail = tail.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return tail.removesuffix(".git")
+
+
 def tool_versions() -> dict[str, str]:
     """Versions of the libraries the audit relies on (for the reproducibility appendix)."""
     out = {}
@@ -177,7 +184,7 @@ def assemble(ctx: AuditContext, rubric: Rubric, facts: Facts, answers: Answers,
     """Build the result from collected facts and (possibly updated) answers."""
     findings, metrics, scorecard, checklist, decision = evaluate(facts, rubric, answers)
     target = TargetInfo(
-        name=Path(ctx.source.rstrip("/")).name.removesuffix(".git") or ctx.target.name,
+        name=target_name(ctx.source) or ctx.target.name,
         source=ctx.source, commit=facts.history.head, audited_at=ctx.now.isoformat(timespec="seconds"),
         client=ctx.client, auditor=ctx.auditor or (answers.auditor or ""), branch=facts.history.branch,
     )

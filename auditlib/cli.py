@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("scan", help="collectors, probes, scoring and decision without Jupyter: write results.json")
     _common(s)
-    s.add_argument("--json", type=Path, required=True, dest="json_out", help="where to write results.json ('-' for stdout)")
+    s.add_argument("--json", type=Path, required=True, dest="json_out",
+                   help="where to write results.json ('-' for stdout); findings.sarif is written beside it")
 
     d = sub.add_parser("demo", help="build the bundled sample prototype and audit it (no network needed)")
     d.add_argument("--out", type=Path, default=Path("audits/demo"), help="output folder (default audits/demo)")
@@ -70,8 +71,12 @@ def _scan(args: argparse.Namespace, progress) -> int:
     if str(args.json_out) == "-":
         sys.stdout.write(result.to_json() + "\n")
     else:
+        from .rubric import load_rubric
+        from .sarif import write_sarif
+
         result.write(args.json_out)
-        progress(f"wrote {args.json_out}")
+        sarif = write_sarif(result, load_rubric(), Path(args.json_out).with_name("findings.sarif"))
+        progress(f"wrote {args.json_out} and {sarif}")
     _summary(result, progress)
     return 0
 

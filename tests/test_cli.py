@@ -88,3 +88,22 @@ def test_scan_clones_a_url_target(demo_target, tmp_path, monkeypatch):
     assert data["target"]["source"] == demo_target.as_uri()
     assert data["facts"]["history"]["commits"] == 4
     assert any(f["rule"] == "secret.in_history" for f in data["findings"])
+
+
+def test_scan_writes_sarif_beside_results(demo_target, tmp_path):
+    out = tmp_path / "results.json"
+    assert main(["scan", str(demo_target), "--json", str(out), "--offline", "-q"]) == 0
+    sarif = json.loads((tmp_path / "findings.sarif").read_text())
+    assert sarif["version"] == "2.1.0"
+    assert len(sarif["runs"][0]["results"]) == len(json.loads(out.read_text())["findings"])
+
+
+@pytest.mark.parametrize("source,name", [
+    ("https://user:pw@example.com/acme/proto.git?token=abc#frag", "proto"),
+    ("git@github.com:acme/proto.git", "proto"),
+    ("/home/me/work/proto/", "proto"),
+])
+def test_target_name_drops_url_noise(source, name):
+    from auditlib.audit import target_name
+
+    assert target_name(source) == name
