@@ -14,14 +14,29 @@ File format (YAML, keyed by rubric ids; every section optional)::
       core_logic: refactor                     # refactor | rebuild: overrides a decision signal
 
 An answer overrides the evidence-based suggestion; results mark it ``source: auditor``.
+
+The trail. Answers given through the workbook's forms also record who gave them and when
+(``by``, ``at``), the target commit and the finding ids they were given against (``commit``,
+``findings``), and the suggestion they confirmed or overrode (``suggested``); judgment questions and
+signals keep theirs under ``trail:`` (keyed ``questions.<id>`` / ``signals.<id>``). An override of a
+suggested score or of an auto-answered checklist item needs a written reason: the forms refuse to
+save one without it (``check_override``). A hand-written file is not refused for it (the suggestion
+depends on the evidence, which the file does not know): ``review_answers`` flags such answers, and
+answers whose evidence changed since they were given, for review.
+
+Concurrency. ``update_answers`` changes one answer: under an exclusive lock on a ``.<name>.lock``
+file beside the answers file (``fcntl.flock``), it re-reads the file, replaces that one item and
+writes the file atomically. Two notebooks of the same audit therefore merge per item; for the same
+item the last writer wins.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,15 +53,29 @@ class ScoreAnswer(_Model):
     note: str = ""
     reason: str = ""
     """Why the auditor's score differs from the suggestion."""
+    suggested: int | None = None
+    """The suggested score when the answer was given."""
     by: str | None = None
+    """The auditor who gave the answer."""
     at: str | None = None
+    """When (ISO 8601)."""
+    commit: str | None = None
+    """The target commit the answer was given against."""
+    findings: list[str] | None = None
+    """Ids of the findings that bore on the category when the answer was given (None: not recorded)."""
 
 
 class ChecklistAnswer(_Model):
     answer: Literal["yes", "no", "exception"]
     note: str = ""
+    """The written reason of an exception or of an override; otherwise a remark."""
+    suggested: Literal["yes", "no", "exception"] | None = None
+    """The evidence's pre-answer when the answer was given."""
     by: str | None = None
     at: str | None = None
+    commit: str | None = None
+    findings: list[str] | None = None
+    """Ids of the findings that bore on the item when the answer was given (None: not recorded)."""
 
     @field_validator("answer", mode="before")
     @classmethod
@@ -65,12 +94,38 @@ class ChecklistAnswer(_Model):
         return self
 
 
+class Stamp(_Model):
+    """Who answered a judgment question or set a signal, and when."""
+
+    by: str | None = None
+    at: str | None = None
+    commit: str | None = None
+
+
+class ReviewFlag(_Model):
+    """An answer to look at again: its evidence changed since it was given, or an override has no reason."""
+
+    key: str
+    """``scores.<id>`` or ``checklist.<id>``."""
+    kind: Literal["evidence_gone", "evidence_added", "no_reason"]
+    message: str
+    gone: list[str] = Field(default_factory=list)
+    """Finding ids the answer was given against that no longer exist."""
+    added: list[str] = Field(default_factory=list)
+    """Finding ids bearing on the item now that did not when the answer was given."""
+
+
 class Answers(_Model):
     auditor: str | None = None
     scores: dict[str, ScoreAnswer] = Field(default_factory=dict)
     checklist: dict[str, ChecklistAnswer] = Field(default_factory=dict)
     questions: dict[str, Any] = Field(default_factory=dict)
     signals: dict[str, Literal["refactor", "rebuild"]] = Field(default_factory=dict)
+    trail: dict[str, Stamp] = Field(default_factory=dict)
+    """Who answered each question and signal, and when: keys ``questions.<id>`` and ``signals.<id>``."""
+    needs_review: list[ReviewFlag] = Field(default_factory=list)
+    """Computed against the current result when the workbook evaluates (``review_answers``); never
+    read from or written to the answers file."""
 
     @field_validator("scores", mode="before")
     @classmethod
@@ -103,6 +158,8 @@ def validate_answers(answers: Answers, rubric) -> None:
     problems += [f"questions.{k}" for k in answers.questions if k not in rubric.question_ids]
     signals = {s.id for s in rubric.decision.signals}
     problems += [f"signals.{k}" for k in answers.signals if k not in signals]
+    known = {f"questions.{q}" for q in rubric.question_ids} | {f"signals.{s}" for s in signals}
+    problems += [f"trail.{k}" for k in answers.trail if k not in known]
     if problems:
         raise AnswersError("unknown ids in the answers file (not in the rubric): " + ", ".join(problems))
     types = {q.id: q.type for q in rubric.questions.questions}
@@ -131,15 +188,23 @@ def load_answers(path: Path | str | None, rubric=None) -> Answers:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise AnswersError(f"{path}: not valid YAML: {exc}") from None
-    try:
-        answers = Answers.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise AnswersError(f"{path}: {where}: {err['msg']}") from None
+    if isinstance(data, dict):
+        data.pop("needs_review", None)  # computed, never an input
+    answers = parse_answers(data, str(path))
     if rubric is not None:
         validate_answers(answers, rubric)
     return answers
+
+
+def parse_answers(data: Any, where: str = "answers") -> Answers:
+    """Validate a mapping as Answers; AnswersError naming the first bad field."""
+    try:
+        return Answers.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise AnswersError(f"{where}: {loc}: {msg}" if loc else f"{where}: {msg}") from None
 
 
 def file_mode(path: Path) -> int:
@@ -156,7 +221,7 @@ def save_answers(answers: Answers, path: Path | str) -> None:
     """Write the answers atomically: a temp file in the same folder, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = answers.model_dump(exclude_defaults=True)
+    data = answers.model_dump(exclude_defaults=True, exclude={"needs_review"})
     fd, tmp = tempfile.mkstemp(prefix=".answers-", suffix=".yaml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -166,3 +231,156 @@ def save_answers(answers: Answers, path: Path | str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ------------------------------------------------------------------------------- overrides, review
+def override_reason(answer: ScoreAnswer | ChecklistAnswer) -> str:
+    """The written why of an answer: its ``reason`` (scores), else its ``note``."""
+    return (getattr(answer, "reason", "") or answer.note or "").strip()
+
+
+def is_override(suggested: Any, given: Any) -> bool:
+    """Whether an answer changes a suggestion (answering where nothing was suggested is not an override)."""
+    return suggested is not None and given != suggested
+
+
+def check_override(key: str, answer: ScoreAnswer | ChecklistAnswer, suggested: Any) -> None:
+    """Refuse (AnswersError) an override of a suggestion that carries no written reason."""
+    given = answer.score if isinstance(answer, ScoreAnswer) else answer.answer
+    if is_override(suggested, given) and not override_reason(answer):
+        field = "reason" if isinstance(answer, ScoreAnswer) else "note"
+        raise AnswersError(f"{key}: changing the suggested {suggested!r} to {given!r} needs a written reason "
+                           f"(the {field} field); not saved")
+
+
+def review_answers(answers: Answers, result) -> list[ReviewFlag]:
+    """Answers to review against ``result`` (an AuditResult, read duck-typed to avoid an import cycle).
+
+    Flags an answer whose recorded findings no longer exist (evidence_gone), one whose item has
+    findings it was not given against (evidence_added), and an override without a written reason.
+    Answers without recorded findings (hand-written) are checked for the reason only.
+    """
+    current = {f.id for f in result.findings}
+    flags: list[ReviewFlag] = []
+
+    def compare(key: str, given: ScoreAnswer | ChecklistAnswer, evidence: list[str], what: str) -> None:
+        if given.findings is None:
+            return
+        gone = [fid for fid in given.findings if fid not in current]
+        added = [fid for fid in evidence if fid not in given.findings]
+        since = f" since it was given at {given.commit[:10]}" if given.commit else " since it was given"
+        if gone:
+            flags.append(ReviewFlag(key=key, kind="evidence_gone", gone=gone, added=added,
+                                    message=f"{what}: {len(gone)} finding(s) it was given against no longer exist{since}"))
+        elif added:
+            flags.append(ReviewFlag(key=key, kind="evidence_added", added=added,
+                                    message=f"{what}: {len(added)} new finding(s) bear on it{since}"))
+
+    for cid, ans in answers.scores.items():
+        cat = result.scorecard.categories.get(cid)
+        if cat is None:
+            continue
+        compare(f"scores.{cid}", ans, cat.evidence, f"score of {cat.title}")
+        if cat.provenance == "overridden" and not override_reason(ans):
+            flags.append(ReviewFlag(key=f"scores.{cid}", kind="no_reason",
+                                    message=f"score of {cat.title}: {ans.score} overrides the suggested "
+                                            f"{cat.suggested} without a written reason"))
+    entries = {e.id: e for e in result.checklist}
+    for iid, ans in answers.checklist.items():
+        entry = entries.get(iid)
+        if entry is None:
+            continue
+        compare(f"checklist.{iid}", ans, entry.evidence, f"checklist item {iid}")
+        if entry.provenance == "overridden" and not override_reason(ans):
+            flags.append(ReviewFlag(key=f"checklist.{iid}", kind="no_reason",
+                                    message=f"checklist item {iid}: {ans.answer!r} overrides the evidence's "
+                                            "pre-answer without a written reason"))
+    return flags
+
+
+# ---------------------------------------------------------------------------- merge one answer in
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock (fcntl.flock) on ``.<name>.lock`` beside ``path``, for a read-modify-write."""
+    import fcntl
+
+    lock = path.with_name(f".{path.name}.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+SECTIONS = ("scores", "checklist", "questions", "signals")
+
+
+def update_answers(path: Path | str, section: str, key: str, value: Any, *, rubric=None,
+                   auditor: str | None = None, stamp: Stamp | None = None) -> Answers:
+    """Set (or, with ``value=None``, remove) one answer in the answers file and return the merged answers.
+
+    Under the lock the file is re-read, only ``section.key`` is changed, and the file is written
+    atomically, so answers another notebook saved meanwhile are kept (last writer per item wins).
+    ``stamp`` records who/when for a question or signal; ``auditor`` fills the file's ``auditor``
+    when it has none. Refuses (AnswersError) a value the answers model or the rubric rejects.
+    """
+    if section not in SECTIONS:
+        raise ValueError(f"unknown answers section {section!r}")
+    path = Path(path)
+    with locked(path):
+        current = load_answers(path) if path.exists() else Answers()
+        data = current.model_dump(exclude_defaults=True, exclude={"needs_review"})
+        items = data.setdefault(section, {})
+        if isinstance(value, BaseModel):
+            value = value.model_dump(exclude_defaults=True)
+        trail = data.setdefault("trail", {})
+        if value is None:
+            items.pop(key, None)
+            trail.pop(f"{section}.{key}", None)
+        else:
+            items[key] = value
+            if stamp is not None and section in ("questions", "signals"):
+                trail[f"{section}.{key}"] = stamp.model_dump(exclude_defaults=True)
+        if auditor and not data.get("auditor"):
+            data["auditor"] = auditor
+        data = {k: v for k, v in data.items() if v not in ({}, None)}
+        merged = parse_answers(data, f"{section}.{key}")
+        if rubric is not None:
+            validate_answers(merged, rubric)
+        save_answers(merged, path)
+    return merged
+
+
+def coerce_question(kind: str, raw: Any) -> Any:
+    """A typed answer from a form's raw value: '' or None is unanswered; "int"/"number" text is parsed.
+
+    AnswersError when text does not parse as the question's type.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if not text:
+        return None
+    if kind == "int":
+        try:
+            return int(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise AnswersError(f"{text!r} is not a whole number") from None
+    if kind == "number":
+        try:
+            number = float(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise AnswersError(f"{text!r} is not a number") from None
+        return int(number) if number.is_integer() else number
+    if kind == "bool":
+        lowered = text.lower()
+        if lowered in ("yes", "true", "y"):
+            return True
+        if lowered in ("no", "false", "n"):
+            return False
+        raise AnswersError(f"{text!r} is not yes or no")
+    return text

@@ -3,6 +3,7 @@
     auditlib audit TARGET --out DIR [--client C] [--auditor A] [--answers FILE] [--offline] [--vuln-db DIR]
     auditlib scan TARGET --json FILE [...]
     auditlib demo [--out audits/demo]
+    auditlib open TARGET --out DIR [--port N] [--dry-run]
 
 Errors people can act on (bad target, malformed rubric or answers, a failed export) end with one
 line on standard error and exit status 2 (bad input) or 1 (the run failed); never a traceback.
@@ -45,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s)
     s.add_argument("--json", type=Path, required=True, dest="json_out",
                    help="where to write results.json ('-' for stdout); findings.sarif is written beside it")
+
+    o = sub.add_parser("open", help="prepare DIR with the workbook parameterised for TARGET and start JupyterLab on it")
+    _common(o)
+    o.add_argument("--out", type=Path, required=True, help="the audit's folder (workbook.ipynb, answers.yaml, results.json)")
+    o.add_argument("--port", type=int, default=8888, help="port on 127.0.0.1 (default 8888; a busy port is an error)")
+    o.add_argument("--dry-run", action="store_true", help="prepare the folder, print the command and URL, start nothing")
 
     d = sub.add_parser("demo", help="build the bundled sample prototype and audit it (no network needed)")
     d.add_argument("--out", type=Path, default=Path("audits/demo"), help="output folder (default audits/demo)")
@@ -105,6 +112,26 @@ def _audit(args: argparse.Namespace, progress, target_source: str | None = None,
     return 0
 
 
+def _open(args: argparse.Namespace, progress) -> int:
+    import shlex
+    import subprocess
+
+    from .targets import resolve_target
+    from .workbook import lab_command, prepare_workspace
+
+    target = resolve_target(args.target, offline=args.offline)
+    notebook = prepare_workspace(target, args.out, source=args.target, client=args.client, auditor=args.auditor,
+                                 answers=str(args.answers or ""), offline=args.offline, vuln_db=str(args.vuln_db or ""))
+    progress(f"open: prepared {notebook}")
+    cmd, url = lab_command(notebook.parent, args.port)
+    if args.dry_run:
+        sys.stdout.write(shlex.join(cmd) + "\n" + url + "\n")
+        return 0
+    sys.stdout.write(f"JupyterLab: {url}\n(stop it with Ctrl-C)\n")
+    sys.stdout.flush()
+    return subprocess.call(cmd, cwd=notebook.parent)
+
+
 def _demo(args: argparse.Namespace, progress) -> int:
     import shutil
 
@@ -130,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args, progress)
         _check_inputs(args)
+        if args.command == "open":
+            return _open(args, progress)
         return _scan(args, progress) if args.command == "scan" else _audit(args, progress)
     except (TargetError, AnswersError, RubricError) as exc:
         print(f"auditlib: error: {exc}", file=sys.stderr)

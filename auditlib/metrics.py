@@ -164,18 +164,14 @@ for _name, _fn in {
 
 @metric("lockfile_for_every_ecosystem")
 def _lockfiles(facts: Facts, _: list[Finding]) -> MetricValue:
+    """Every dependency is pinned or covered by a lockfile in its directory or above (same scoping
+    as the dependency probes)."""
+    from .probes.dependencies import loose_dependencies
+
     d = facts.dependencies
-    if not d.available:
+    if not d.available or not any(not m.lockfile for m in d.manifests):
         return None
-    ecosystems = {m.ecosystem for m in d.manifests if not m.lockfile}
-    if not ecosystems:
-        return None
-    locked = {m.ecosystem for m in d.manifests if m.lockfile}
-    pinned_everywhere = {
-        eco for eco in ecosystems
-        if all(dep.pinned for dep in d.dependencies if dep.ecosystem == eco)
-    }
-    return ecosystems <= (locked | pinned_everywhere)
+    return not loose_dependencies(d.dependencies, d.manifests)
 
 
 # --------------------------------------------------------------------------------- history / code

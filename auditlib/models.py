@@ -36,6 +36,25 @@ class LanguageStats(Frozen):
     lines: int
 
 
+class VendoredDir(Frozen):
+    """A committed folder of vendored dependencies or generated files, skipped by every collector (issue 3)."""
+
+    path: str
+    files: int
+    """Tracked files inside it."""
+    kind: Literal["dependencies", "generated"]
+    """``dependencies``: third-party packages (node_modules, a virtualenv, vendor/); ``generated``:
+    build output and caches (dist/, __pycache__/, .next/...)."""
+
+
+class LargeFile(Frozen):
+    """A file too large to read, listed with its size (issue 3)."""
+
+    path: str
+    size: int
+    """Size in bytes."""
+
+
 class InventoryFacts(Availability):
     files: int = 0
     """Regular files considered (tracked files in a git repository)."""
@@ -46,6 +65,11 @@ class InventoryFacts(Availability):
     skipped: int = 0
     """Files passed over (symlinks, vendored folders, binary or oversize)."""
     skipped_examples: list[str] = Field(default_factory=list)
+    vendored_dirs: list[VendoredDir] = Field(default_factory=list)
+    """Committed vendored or generated folders, most files first (issue 3)."""
+    oversize: list[LargeFile] = Field(default_factory=list)
+    """Files over ``oversize_limit`` bytes, not read by any collector; largest first, at most 50."""
+    oversize_limit: int = 2_000_000
 
 
 # -------------------------------------------------------------------------------------------- history
@@ -57,6 +81,53 @@ class AuthorStats(Frozen):
     last_commit: str
     active_recently: bool
     """Committed within the activity window (90 days before the audit)."""
+    lines_added: int = 0
+    """Lines the author added, over all non-merge commits and all files (issue 3)."""
+    lines_removed: int = 0
+    owned_lines: int = 0
+    """Lines the author changed (added + removed) in files that still exist, vendored folders and
+    lockfiles left out: the ownership measure behind ``bus_factor`` and ``top_authors_active``."""
+    ownership_share: float = 0.0
+    """``owned_lines`` over all authors' owned lines (0 to 1)."""
+
+
+class FileHistory(Frozen):
+    """What the history shows about one file that exists at HEAD (renames followed) (issue 3)."""
+
+    path: str
+    """The file's path at HEAD."""
+    commits: int = 0
+    """Non-merge commits that changed the file (under any of its names)."""
+    lines_added: int = 0
+    lines_removed: int = 0
+    churn: int = 0
+    """``lines_added + lines_removed``."""
+    binary_changes: int = 0
+    """Commits that changed the file as binary (counted as changes with no lines)."""
+    authors: int = 0
+    """Distinct authors who changed the file."""
+    author_shares: dict[str, float] = Field(default_factory=dict)
+    """Author name -> share of the file's changed lines (by commits when no line changed, e.g. a
+    binary file); the top five authors."""
+    main_author: str | None = None
+    main_author_share: float = 0.0
+    """Knowledge concentration: the main author's share (1.0: one person wrote all of it)."""
+    main_author_active: bool | None = None
+    """Whether the main author committed (anywhere) within the activity window."""
+    last_change: str | None = None
+    """ISO 8601 date (UTC) of the last commit that changed the file."""
+    previous_paths: list[str] = Field(default_factory=list)
+    """Earlier names of the file (renames followed), most recent first, at most five."""
+
+
+class WeekActivity(Frozen):
+    """Commits of one calendar week (Monday, UTC) of the history, for the timeline (issue 3)."""
+
+    week: str
+    """ISO date of the week's Monday."""
+    commits: int
+    by_author: dict[str, int] = Field(default_factory=dict)
+    """Author name -> commits that week, for the most active authors; the rest under "(others)"."""
 
 
 class HistoryFacts(Availability):
@@ -70,10 +141,35 @@ class HistoryFacts(Availability):
     shallow: bool = False
     """History is partial (a shallow clone): counts are lower bounds."""
     top_authors_active: bool | None = None
-    """Whether the authors with most commits (covering half of them) committed in the window."""
+    """Whether the authors who own most of the code (``owners``: covering half of the changed lines of
+    files that still exist) committed in the window; by commits when no line count is known."""
     activity_window_days: int = 90
     dirty: bool = False
     """The working tree has uncommitted changes to tracked files (evidence may not match HEAD)."""
+    merge_commits: int = 0
+    """Merge commits (counted in ``commits``; their diffs are not counted as changes)."""
+    line_stats: bool = True
+    """Per-file line counts were read (False in a partial clone, where they would fetch blobs)."""
+    lines_added: int = 0
+    lines_removed: int = 0
+    files_changed: int = 0
+    """Distinct files (renames followed) that any commit changed, deleted ones included."""
+    files_owned: int = 0
+    """Files that still exist and count for ownership (vendored folders and lockfiles left out)."""
+    files: list[FileHistory] = Field(default_factory=list)
+    """The ``files_owned`` files with the most churn, at most 200, most churn first."""
+    bus_factor: int | None = None
+    """Fewest authors who together changed at least half of the lines of the files that still exist
+    (``owned_lines``); None without commits. 1 means one person holds most of the knowledge."""
+    owners: list[str] = Field(default_factory=list)
+    """Those authors (the bus-factor set), largest share first."""
+    timeline: list[WeekActivity] = Field(default_factory=list)
+    """Commits per week, oldest first; weeks without commits are left out."""
+    history_days: int | None = None
+    """Days from the first to the last commit."""
+    prototype_mode: bool = False
+    """A single author or a short history: a fact about the project's stage, not a finding."""
+    prototype_reasons: list[str] = Field(default_factory=list)
 
 
 # -------------------------------------------------------------------------------------------- secrets
@@ -103,6 +199,11 @@ class SecretFacts(Availability):
     commits_scanned: int = 0
     hits: list[SecretHit] = Field(default_factory=list)
     env_files: list[str] = Field(default_factory=list)
+    env_files_ignored: list[str] = Field(default_factory=list)
+    """Those of ``env_files`` that ``.gitignore`` lists now: committed before the rule, still tracked
+    (issue 3)."""
+    history_missing_blobs: int = 0
+    """Blobs of the history absent from a partial clone, not scanned (never fetched) (issue 3)."""
     """Committed .env-style files (``.env``, ``.env.production``; not ``.env.example``)."""
 
 
@@ -142,6 +243,15 @@ class Vulnerability(Frozen):
     fixed: list[str] = Field(default_factory=list)
     path: str | None = None
     line: int | None = None
+    # (issue 3) where to act: the upgrade that resolves it and the manifest entry behind a locked version
+    fix: str | None = None
+    """The lowest fixed version above the installed one (the upgrade that resolves this advisory)."""
+    declared: str | None = None
+    """The range the manifest declares (``^4.17.0``) when the version was read from a lockfile."""
+    locked_at: str | None = None
+    """``lockfile:line`` the exact version was read from, when ``path`` is the declaring manifest."""
+    fix_in_range: bool | None = None
+    """Whether ``fix`` satisfies ``declared`` (refreshing the lockfile is then enough); None: unknown."""
 
 
 class VulnCheck(Frozen):
@@ -185,6 +295,62 @@ class LLMCallSite(Frozen):
     user_input_in_prompt: bool = False
     """Request data or handler parameters flow into the prompt."""
     max_tokens_set: bool = False
+    # Model-call defect classes (issue 3); the Python and the JS/TS collectors fill them alike.
+    prompt_source: Literal["inline", "file", "unknown"] = "unknown"
+    """Where the prompt's instruction text comes from: ``inline`` (a literal or f-string in the code),
+    ``file`` (open().read(), Path.read_text, a prompts/ folder, a template loader, a prompt hub), or
+    ``unknown`` (only parameters or values the analysis could not follow). ``file`` wins over inline
+    text around it, and then ``prompt_inline`` is False."""
+    guarded_by_flag: bool = False
+    """The call only runs under an ``if`` on a flag: an environment variable, a settings attribute or a
+    feature-flag client (``if os.getenv("AI_ENABLED")``, ``if flags.is_enabled("ai")``): a kill switch."""
+    messages_from_client: bool = False
+    """The whole message list comes from the request (``request.json["messages"]``, ``body.messages``,
+    ``req.body.messages``) and reaches the model with the client's roles, ``system`` included."""
+
+
+LLMUseKind = Literal[
+    "prompt_logged", "response_logged", "usage_read", "api_key_from_user", "model_output_executed",
+    "code_executing_agent", "unsafe_deserialization", "model_output_to_sql", "model_output_to_shell",
+]
+"""What an :class:`LLMUseSite` records (issue 3):
+
+- ``prompt_logged`` / ``response_logged``: a prompt (its non-constant parts) or a model response
+  reaches print / a logger / console.log;
+- ``usage_read``: token usage fields are read (``response.usage``, ``usage.total_tokens``, ...): a
+  safeguard, not a defect;
+- ``api_key_from_user``: a provider key comes from the request or a UI input and is stored in the
+  process environment or given to a client (``os.environ[...] = request.args[...]``);
+- ``model_output_executed``: ``exec`` / ``eval`` / ``compile`` (``eval`` / ``new Function`` in JS) of a
+  value derived from a model response;
+- ``code_executing_agent``: an agent or tool that runs model-written code (PandasAI ``.chat``,
+  LangChain pandas/python agents, PythonREPLTool, ``allow_dangerous_code=True``);
+- ``unsafe_deserialization``: ``allow_dangerous_deserialization=True`` (pickled vector stores);
+- ``model_output_to_sql`` / ``model_output_to_shell``: a model response reaches a SQL execute call or
+  a shell command (or an agent that runs model-written SQL).
+"""
+
+
+class LLMUseSite(Frozen):
+    """One place where the code does something notable with a model's input, output or key (issue 3).
+
+    Not tied to a single call site: the log line printing a response, the ``exec`` running model-written
+    code, the ``os.environ[...] =`` storing a user's key. ``line`` is where that happens; ``call_line``
+    points back at the model call involved, when there is one in the same file.
+    """
+
+    path: str
+    line: int
+    function: str | None = None
+    """Enclosing function name, or None at module level."""
+    kind: LLMUseKind
+    api: str
+    """The call or statement at ``line`` as written: ``logger.info``, ``exec``, ``cursor.execute``,
+    ``os.environ[]``."""
+    detail: str = ""
+    """One line: what flows where, e.g. ``response of client.chat.completions.create (line 12)``."""
+    call_line: int | None = None
+    """Line of the model call whose prompt or output is involved, when known (same file)."""
 
 
 class SQLSite(Frozen):
@@ -225,9 +391,23 @@ class CodeFacts(Availability):
     logging_calls: int = 0
     imports: list[str] = Field(default_factory=list)
     """Top-level module names imported anywhere in the Python code."""
+    llm_uses: list[LLMUseSite] = Field(default_factory=list)
+    """What the code does with model prompts, responses and keys (issue 3), sorted by path and line."""
 
 
 # ------------------------------------------------------------------------------------------ practices
+class DockerBase(Frozen):
+    """The base image of one ``FROM`` instruction (earlier stages and ``scratch`` left out) (issue 3)."""
+
+    path: str
+    line: int
+    image: str
+    """As written, with ``ARG`` defaults substituted."""
+    pinned: bool
+    """A digest (``@sha256:...``) or a tag naming a version (``3.11-slim``, ``20-alpine``); not
+    ``latest``, no tag, or a tag without a version number (``alpine``, ``lts``)."""
+
+
 class PracticeFacts(Availability):
     test_files: list[str] = Field(default_factory=list)
     test_lines: int = 0
@@ -246,6 +426,20 @@ class PracticeFacts(Availability):
     libraries: dict[str, list[str]] = Field(default_factory=dict)
     """Capability -> libraries found: error_tracking, tracing, metrics, structured_logging, retry,
     rate_limiting, feature_flags, validation, auth, caching, token_tracking."""
+    ci_runs_lint: bool = False
+    """A CI file runs a linter or type checker (ruff, flake8, pylint, eslint, prettier, mypy, tsc...) (issue 3)."""
+    docker_bases: list[DockerBase] = Field(default_factory=list)
+    """The external base image of every ``FROM`` of every readable Dockerfile (issue 3)."""
+    docker_base_pinned: bool | None = None
+    """Every external base image is pinned (digest or version tag); None without a readable Dockerfile."""
+    eval_cases: int | None = None
+    """Cases counted in the evaluation files (None when no file could be counted) (issue 3)."""
+    eval_case_counts: dict[str, int] = Field(default_factory=dict)
+    """Evaluation file -> cases counted in it."""
+    eval_uncounted: dict[str, str] = Field(default_factory=dict)
+    """Evaluation file -> why its cases could not be counted."""
+    eval_cases_partial: bool = False
+    """Some evaluation file was too large to count in full: ``eval_cases`` is a lower bound."""
 
 
 class ComplexityFunction(Frozen):
@@ -255,6 +449,18 @@ class ComplexityFunction(Frozen):
     complexity: int
 
 
+class FileComplexity(Frozen):
+    """Cyclomatic complexity of one file's functions (issue 3: hotspots)."""
+
+    functions: int = 0
+    max: int = 0
+    total: int = 0
+    """Sum of the complexity of the file's functions."""
+    mi: float | None = None
+    """radon's maintainability index (0-100, higher is easier to maintain) for a Python file; None
+    for other languages and for files over the MI size cap (issue 3)."""
+
+
 class ComplexityFacts(Availability):
     functions: int = 0
     mean: float | None = None
@@ -262,6 +468,16 @@ class ComplexityFacts(Availability):
     over_threshold: list[ComplexityFunction] = Field(default_factory=list)
     threshold: int = 10
     tool: str = "radon"
+    files: dict[str, FileComplexity] = Field(default_factory=dict)
+    """Path -> complexity of the file, for the files with the highest total (at most 500)."""
+    distribution: dict[str, dict[str, int]] = Field(default_factory=dict)
+    """Language -> complexity bucket (``1-5``, ``6-10``, ``11-20``, ``21-50``, ``>50``) -> functions
+    (issue 3)."""
+    mi_max_bytes: int = 0
+    """Python files larger than this get no maintainability index (radon's MI pass is slow on
+    large generated files)."""
+    mi_skipped: list[str] = Field(default_factory=list)
+    """Python files left without a maintainability index (over the cap, or radon failed), at most 50."""
 
 
 class Facts(Frozen):

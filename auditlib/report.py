@@ -374,13 +374,26 @@ def appendix(result: AuditResult) -> HTML:
 
 
 def answers_trail(result: AuditResult) -> HTML:
-    """The auditor's inputs: judgment answers, score overrides and checklist answers."""
+    """The auditor's inputs with who gave each, when, at which commit and (for overrides) why; then what needs review."""
+    from .answers import review_answers
+
     a = result.answers
-    rows = [[f"question: {k}", str(v), ""] for k, v in a.questions.items() if v not in (None, "")]
-    rows += [[f"score: {k}", str(s.score), s.reason or s.note] for k, s in a.scores.items()]
-    rows += [[f"checklist: {k}", c.answer, c.note] for k, c in a.checklist.items()]
-    rows += [[f"signal: {k}", v, ""] for k, v in a.signals.items()]
+
+    def given(g) -> list[str]:
+        return [g.by or "—", (g.at or "—").replace("T", " ")[:16], (g.commit or "—")[:10]] if g else ["—", "—", "—"]
+
+    rows = [[f"question: {k}", str(v), "", *given(a.trail.get(f"questions.{k}"))]
+            for k, v in a.questions.items() if v not in (None, "")]
+    rows += [[f"score: {k}", str(s.score) + (f" (suggested {s.suggested})" if s.suggested not in (None, s.score) else ""),
+              s.reason or s.note, *given(s)] for k, s in a.scores.items()]
+    rows += [[f"checklist: {k}", c.answer, c.note, *given(c)] for k, c in a.checklist.items()]
+    rows += [[f"signal: {k}", v, "", *given(a.trail.get(f"signals.{k}"))] for k, v in a.signals.items()]
     if not rows:
         return HTML('<p class="muted">No auditor answers were given: every score and answer above comes from evidence or is open.</p>')
     who = f"<p>Answered by {escape(a.auditor)}.</p>" if a.auditor else ""
-    return HTML(who + table(["Answer", "Value", "Reason / note"], rows))
+    body = who + table(["Answer", "Value", "Why (reason / note)", "By", "When (UTC)", "At commit"], rows)
+    flags = review_answers(a, result)
+    if flags:
+        body += (f"<p><b>{len(flags)} answer(s) to review</b> (the evidence changed since they were given, or an "
+                 "override has no written reason):</p>" + table(["Answer", "Why"], [[f.key, f.message] for f in flags]))
+    return HTML(body)

@@ -3,21 +3,51 @@
 A Session collects the facts once, then every section shows a slice of the same result. Answers
 come from the answers file (by default ``<out_dir>/answers.yaml`` when it exists), so the same
 notebook runs unchanged in JupyterLab and under papermill.
+
+Interactive sections. In a running kernel, the question, scorecard, checklist, decision, summary
+and review cells display ipywidgets forms (auditlib.widgets) and then a static table of the same
+answers. The forms write every change at once to the answers file through ``Session.set_*`` (one
+item merged under a lock, written atomically) and recompute the result without re-collecting. The
+static table is what an exported HTML or PDF shows; a rendered form hides it with CSS, so a live
+JupyterLab shows the form only. Under papermill the forms are created from the answers file and
+nothing waits for input.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
+import secrets
+import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from pydantic import ValidationError
 
 from . import report
-from .answers import Answers, load_answers
+from .answers import (Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers, review_answers,
+                      update_answers)
 from .audit import AuditResult, assemble, collect
 from .context import AuditContext, stdout_progress
+from .errors import AnswersError
 from .rubric import Rubric, load_rubric
+from .scoring import build_checklist
 from .targets import resolve_target
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _validated(model, data: dict, key: str):
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        msg = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise AnswersError(f"{key}: {msg}; not saved") from None
 
 
 @dataclass
@@ -32,12 +62,98 @@ class Session:
     facts: Any
     record: dict = field(default_factory=dict)
     result: AuditResult | None = None
+    listeners: dict[str, Callable[[AuditResult], None]] = field(default_factory=dict)
+    """Forms to update after every change, by form name (a re-run cell replaces its older form)."""
+    clock: Callable[[], str] = _now
+    """When an answer is given (ISO 8601); replaceable in tests."""
 
     def refresh(self) -> AuditResult:
         """Re-read the answers file and recompute findings, scores and decision (no re-collection)."""
         if self.answers_path and self.answers_path.exists():
             self.answers = load_answers(self.answers_path, self.rubric)
+        return self._evaluate()
+
+    def _evaluate(self) -> AuditResult:
         self.result = assemble(self.ctx, self.rubric, self.facts, self.answers, self.record)
+        # the same Answers object is the result's: the flags travel into results.json
+        self.answers.needs_review = review_answers(self.answers, self.result)
+        return self.result
+
+    # ------------------------------------------------------------------ answering (the forms call these)
+    @property
+    def who(self) -> str:
+        """Who is answering: the ``auditor`` parameter, else the answers file's auditor, else the login name."""
+        if self.ctx.auditor or self.answers.auditor:
+            return self.ctx.auditor or self.answers.auditor or ""
+        try:
+            return getpass.getuser()
+        except Exception:  # no login name in some containers
+            return "unknown"
+
+    def _given(self, findings: list[str] | None = None) -> dict:
+        out = {"by": self.who, "at": self.clock(), "commit": self.result.target.commit}
+        if findings is not None:
+            out["findings"] = list(findings)
+        return out
+
+    def set_score(self, category: str, score: int | None, note: str = "", reason: str = "") -> AuditResult:
+        """Answer (or, with ``score=None``, un-answer) a scorecard category; refuses an override without a reason."""
+        cat = self.result.scorecard.categories[category]
+        value = None
+        if score is not None:
+            value = _validated(ScoreAnswer, {"score": score, "note": note.strip(), "reason": reason.strip(),
+                                             "suggested": cat.suggested, **self._given(cat.evidence)},
+                               f"scores.{category}")
+            check_override(f"scores.{category}", value, cat.suggested)
+        return self._update("scores", category, value)
+
+    def set_checklist(self, item: str, answer: str | None, note: str = "") -> AuditResult:
+        """Answer (or un-answer) a checklist item; refuses an exception or an override without a written note."""
+        entry = next(e for e in self.result.checklist if e.id == item)
+        auto = self.auto_answer(item)
+        value = None
+        if answer is not None:
+            value = _validated(ChecklistAnswer, {"answer": answer, "note": note.strip(), "suggested": auto,
+                                                 **self._given(entry.evidence)}, f"checklist.{item}")
+            check_override(f"checklist.{item}", value, auto)
+        return self._update("checklist", item, value)
+
+    def auto_answer(self, item: str) -> str | None:
+        """The evidence's pre-answer of a checklist item, whatever the auditor answered."""
+        bare = build_checklist(self.rubric, self.result.findings, self.result.metrics, Answers())
+        return next(e.answer for e in bare if e.id == item)
+
+    def set_question(self, question: str, value: Any) -> AuditResult:
+        """Answer (or, with None, un-answer) a judgment question; the value must have the question's type."""
+        return self._update("questions", question, value, stamp=Stamp(**self._given()))
+
+    def set_signal(self, signal: str, points_to: str | None) -> AuditResult:
+        """Override a decision signal with ``refactor`` or ``rebuild`` (None: back to the evidence)."""
+        return self._update("signals", signal, points_to, stamp=Stamp(**self._given()))
+
+    def _update(self, section: str, key: str, value: Any, stamp: Stamp | None = None) -> AuditResult:
+        self.answers = update_answers(self.answers_path, section, key, value, rubric=self.rubric,
+                                      auditor=self.who, stamp=stamp)
+        self.ctx.answers_path = self.answers_path
+        self._evaluate()
+        # results.json follows the answers, so the report notebook can be re-run at any time
+        self.result.write(self.out_dir / "results.json")
+        self.notify()
+        return self.result
+
+    def subscribe(self, name: str, callback: Callable[[AuditResult], None]) -> None:
+        """Call ``callback(result)`` after every change; a later form of the same ``name`` replaces it."""
+        self.listeners[name] = callback
+
+    def notify(self) -> None:
+        """Tell every form the result changed."""
+        for callback in list(self.listeners.values()):
+            callback(self.result)
+
+    def reload(self) -> AuditResult:
+        """Re-read the answers file (e.g. after another notebook saved) and update every form."""
+        self.refresh()
+        self.notify()
         return self.result
 
 
@@ -59,6 +175,9 @@ def start(target: str, *, out_dir: str = "", client: str = "", auditor: str = ""
     session.facts = collect(ctx, rubric, session.record)
     ctx.progress("evaluate: probes, scorecard, checklist, decision")
     session.refresh()
+    if session.answers.needs_review:
+        ctx.progress(f"{len(session.answers.needs_review)} answer(s) to review: the evidence changed since they "
+                     "were given, or an override has no reason (see the review cell)")
     return session
 
 
@@ -95,35 +214,138 @@ def phase(session: Session, number: int) -> report.HTML:
     body = f"<p><b>Goal:</b> {escape(ph.goal)}</p><ol>{steps}</ol>"
     body += f"<h3>Evidence: {len(findings)} finding(s) addressed in this phase</h3>"
     body += report.findings_table(r, findings).body
-    questions = [q for q in rubric.questions.questions if q.phase == number]
-    if questions:
-        rows = []
-        for q in questions:
-            value = session.answers.question(q.id)
-            hint = ""
-            if q.hint:
-                hv = r.metrics.get(q.hint)
-                hint = f"evidence: {q.hint} = {'not measured' if hv is None else hv}"
-            rows.append([escape(q.text), escape("unanswered" if value is None else str(value)), escape(q.id),
-                         escape(hint)])
-        body += "<h3>Questions only the auditor can answer</h3>"
-        body += report.table(["Question", "Answer", "Answers-file key (questions:)", "Evidence beside it"], rows, raw=True)
     return report.HTML(body)
 
 
-def scorecard(session: Session) -> report.HTML:
-    """The scorecard with suggestions, provenance and basis."""
-    return report.scorecard_table(session.result, full_basis=True)
+def question_hint(result: AuditResult, question) -> str:
+    """The evidence shown beside a judgment question (its rubric ``hint`` metric), or ''."""
+    if not question.hint:
+        return ""
+    value = result.metrics.get(question.hint)
+    return f"evidence: {question.hint} = {'not measured' if value is None else value}"
 
 
-def checklist(session: Session) -> report.HTML:
-    """The readiness checklist."""
-    return report.checklist_table(session.result, session.rubric, with_evidence=True)
+def questions_html(session: Session, number: int) -> report.HTML:
+    """The judgment-only questions of one phase with their answers, who gave them, and the evidence beside them."""
+    rows = []
+    for q in (q for q in session.rubric.questions.questions if q.phase == number):
+        value = session.answers.question(q.id)
+        stamp = session.answers.trail.get(f"questions.{q.id}")
+        given = f" ({stamp.by}, {(stamp.at or '')[:16]})" if stamp and stamp.by else ""
+        rows.append([escape(q.text), escape(("unanswered" if value is None else str(value)) + given), escape(q.id),
+                     escape(question_hint(session.result, q))])
+    if not rows:
+        return report.HTML('<p class="muted">No judgment questions in this phase.</p>')
+    return report.HTML("<h3>Questions only the auditor can answer</h3>" + report.table(
+        ["Question", "Answer", "Answers-file key (questions:)", "Evidence beside it"], rows, raw=True))
 
 
-def decision(session: Session) -> report.HTML:
-    """The refactor / rebuild / not-ready decision."""
-    return report.decision_section(session.result)
+def summary_html(result: AuditResult) -> report.HTML:
+    """Total, band and verdict in one line, with how much of it the auditor has reviewed."""
+    sc, d = result.scorecard, result.decision
+    provisional = " (provisional: open categories count as 0)" if sc.provisional else ""
+    review = len(result.answers.needs_review)
+    flag = f' &nbsp; {report.badge(f"{review} to review", "#e67700")}' if review else ""
+    return report.HTML(
+        f'<div class="box al-summary"><span class="big">{sc.total} / 40</span> &nbsp; '
+        f'{report.badge(sc.band_label, report.BAND_COLOURS[sc.band])}{escape(provisional)} &nbsp; '
+        f'<b>Verdict: {escape(d.verdict.replace("_", " "))}</b>{flag}'
+        f'<p class="muted">{escape(report.provenance_line(result))}</p></div>')
+
+
+def review_html(session: Session) -> report.HTML:
+    """Answers given against other evidence than the current (new commits) or overriding without a reason."""
+    r, a = session.result, session.answers
+    given_at = {g.commit for g in [*a.scores.values(), *a.checklist.values()] if g.commit}
+    head = r.target.commit or "—"
+    lines = []
+    if given_at - {r.target.commit}:
+        lines.append(f"Some answers were given at commit {', '.join(sorted(c[:10] for c in given_at))}; "
+                     f"the target is now at {head[:10]}.")
+    if not a.needs_review:
+        lines.append("No answer to review: every answer was given against the current evidence"
+                     + (", and every override has a reason." if a.scores or a.checklist else "."))
+        return report.HTML("".join(f"<p>{escape(x)}</p>" for x in lines))
+    found = {f.id: f for f in r.findings}
+    rows = []
+    for flag in a.needs_review:
+        added = "<br>".join(f"{report.severity_badge(found[i].severity)} {escape(found[i].title)} "
+                            f"<code>{escape(report.where(found[i]))}</code>" for i in flag.added if i in found)
+        rows.append([f"<code>{escape(flag.key)}</code>", escape(flag.message),
+                     escape(", ".join(flag.gone)) or "—", added or "—"])
+    return report.HTML("".join(f"<p>{escape(x)}</p>" for x in lines)
+                       + f"<p><b>{len(rows)} answer(s) to review</b> (answer the item again to clear it):</p>"
+                       + report.table(["Answer", "Why", "Findings gone", "New findings"], rows, raw=True))
+
+
+# ----------------------------------------------------------------------------- forms + static tables
+class Static(report.HTML):
+    """A static table shown after a form: what exports show; a rendered form hides it (CSS class al-static)."""
+
+    def _repr_html_(self) -> str:
+        return report.CSS + f'<div class="al al-static">{self.body}</div>'
+
+
+def in_kernel() -> bool:
+    """Whether we run in an IPython kernel (a notebook, or papermill), where widgets can be displayed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _with_form(build: Callable[[], Any], static: report.HTML) -> Static:
+    if in_kernel():
+        from .widgets import show
+
+        show(build())
+    return Static(static.body)
+
+
+def questions(session: Session, number: int) -> Static:
+    """The phase's judgment questions: a form (in a kernel), then the static table."""
+    from . import widgets
+
+    return _with_form(lambda: widgets.questions_form(session, number), questions_html(session, number))
+
+
+def summary(session: Session) -> Static:
+    """Total, band and verdict, recomputed live as answers change."""
+    from . import widgets
+
+    return _with_form(lambda: widgets.summary_widget(session), summary_html(session.result))
+
+
+def review(session: Session) -> Static:
+    """Which answers need review since the target changed (or lack a reason), kept current as answers change."""
+    from . import widgets
+
+    return _with_form(lambda: widgets.review_widget(session), review_html(session))
+
+
+def scorecard(session: Session) -> Static:
+    """The scorecard: one form row per category (in a kernel), then the table with suggestions, provenance and basis."""
+    from . import widgets
+
+    return _with_form(lambda: widgets.scorecard_form(session),
+                      report.scorecard_table(session.result, full_basis=True))
+
+
+def checklist(session: Session) -> Static:
+    """The readiness checklist: a form row per item (in a kernel), then the static table."""
+    from . import widgets
+
+    return _with_form(lambda: widgets.checklist_form(session),
+                      report.checklist_table(session.result, session.rubric, with_evidence=True))
+
+
+def decision(session: Session) -> Static:
+    """The refactor / rebuild / not-ready decision: signal overrides and a live decision (in a kernel), then static."""
+    from . import widgets
+
+    return _with_form(lambda: widgets.decision_form(session), report.decision_section(session.result))
 
 
 def save(session: Session) -> Path:
@@ -131,3 +353,39 @@ def save(session: Session) -> Path:
     path = session.result.write(session.out_dir / "results.json")
     session.ctx.progress(f"wrote {path}")
     return path
+
+
+# ------------------------------------------------------------------------------- auditlib open
+def prepare_workspace(target: str, out_dir: Path, *, source: str = "", client: str = "", auditor: str = "",
+                      answers: str = "", offline: bool = False, vuln_db: str = "") -> Path:
+    """Copy the workbook into ``out_dir`` with its parameters set (papermill's parameterize, not executed).
+
+    The notebook is rewritten each time (it is a view: the answers live in the answers file).
+    """
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    from .run import NOTEBOOK_DIR, WORKBOOK
+
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    params = {"target": str(target), "out_dir": str(out_dir), "client": client, "auditor": auditor,
+              "answers": str(Path(answers).resolve()) if answers else "", "offline": bool(offline),
+              "vuln_db": str(Path(vuln_db).resolve()) if vuln_db else "", "source": source or str(target)}
+    nb = parameterize_notebook(load_notebook_node(str(NOTEBOOK_DIR / WORKBOOK)), params)
+    path = out_dir / WORKBOOK
+    nbformat.write(nb, str(path))
+    return path
+
+
+def lab_command(workspace: Path, port: int, token: str | None = None) -> tuple[list[str], str]:
+    """The JupyterLab command serving ``workspace`` on 127.0.0.1:``port``, and the URL of its workbook."""
+    token = token or secrets.token_hex(16)
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", "--ServerApp.port_retries=0",  # a busy port fails, so the URL stays right
+           f"--ServerApp.root_dir={Path(workspace).resolve()}", f"--IdentityProvider.token={token}",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    return cmd, f"http://127.0.0.1:{port}/lab/tree/workbook.ipynb?token={token}"

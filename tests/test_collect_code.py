@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -536,3 +537,331 @@ def test_progress_messages(tmp_path: Path) -> None:
     collect_code(list_files(tmp_path), progress=seen.append)
     assert seen[0] == "code: parsing 1 Python files"
     assert all(m.startswith("code: ") for m in seen)
+
+
+# =================================================================== model-call defect classes (issue 3)
+def _uses(tmp_path: Path, source: str, name: str = "app.py") -> list[tuple[str, int]]:
+    facts = _collect(tmp_path, {name: source})
+    assert facts.parse_errors == []
+    return [(u.kind, u.line) for u in facts.llm_uses]
+
+
+def _kinds(tmp_path: Path, source: str) -> set[str]:
+    return {kind for kind, _ in _uses(tmp_path, source)}
+
+
+OAI = "from openai import OpenAI\nclient = OpenAI()\n"
+FLASK = "from flask import Flask, request\nfrom openai import OpenAI\napp = Flask(__name__)\nclient = OpenAI()\n"
+FASTAPI = "from fastapi import FastAPI\nfrom openai import OpenAI\napp = FastAPI()\nclient = OpenAI()\n"
+CALL = "client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])"
+
+# (id, source, expected {(kind, line)}): line numbers count from 1 in the dedented source.
+LOGGING = [
+    ("response_printed", OAI + "def f(q):\n    r = " + CALL + "\n    print(r.choices[0].message.content)\n",
+     {("response_logged", 5)}),
+    ("response_logged_via_helper", OAI + "import logging\nlogger = logging.getLogger(__name__)\n"
+     "def ask(q):\n    return " + CALL + ".choices[0].message.content\n"
+     "def view(q):\n    answer = ask(q).strip()\n    logger.info('answer: %s', answer)\n",
+     {("response_logged", 9)}),
+    ("response_logged_in_helper_param", OAI + "def show(text):\n    print('model said', text)\n"
+     "def f(q):\n    show(" + CALL + ")\n", {("response_logged", 4)}),
+    ("prompt_fstring_logged", OAI + "import logging\nlog = logging.getLogger()\ndef f(question):\n"
+     "    prompt = f'Answer: {question}'\n    log.debug(f'prompt={prompt}')\n"
+     "    return client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': prompt}])\n",
+     {("prompt_logged", 7)}),
+    ("messages_printed", OAI + "def f(q):\n    messages = [{'role': 'system', 'content': 'Be brief.'}]\n"
+     "    messages.append({'role': 'user', 'content': q})\n    print(messages)\n"
+     "    return client.chat.completions.create(model='m', messages=messages)\n",
+     {("prompt_logged", 6)}),
+]
+LOGGING_DECOYS = [
+    ("length_only", OAI + "def f(q):\n    print(len(q))\n    return " + CALL + "\n"),
+    ("usage_logged", OAI + "import logging\nlogger = logging.getLogger()\ndef f(q):\n    r = " + CALL +
+     "\n    logger.info('tokens %s model %s', r.usage.total_tokens, r.model)\n    tokens = r.usage.total_tokens\n"
+     "    print(tokens)\n"),
+    ("constant_prompt", OAI + "SYSTEM = 'You are terse.'\ndef f():\n    print(SYSTEM)\n"
+     "    msgs = [{'role': 'system', 'content': SYSTEM}]\n    print(msgs)\n"
+     "    return client.chat.completions.create(model='m', messages=msgs)\n"),
+    ("static_message", OAI + "def f(q):\n    print('calling the model')\n    r = " + CALL +
+     "\n    print('done', r.id)\n"),
+    ("local_print_shadowed", OAI + "def print(x):\n    pass\ndef f(q):\n    r = " + CALL + "\n    print(r)\n"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in LOGGING], ids=[c[0] for c in LOGGING])
+def test_prompt_or_response_logged(tmp_path: Path, source: str, expected: set) -> None:
+    got = {u for u in _uses(tmp_path, source) if u[0] in {"prompt_logged", "response_logged"}}
+    assert got == expected
+
+
+@pytest.mark.parametrize("source", [c[1] for c in LOGGING_DECOYS], ids=[c[0] for c in LOGGING_DECOYS])
+def test_logging_decoys(tmp_path: Path, source: str) -> None:
+    assert not _kinds(tmp_path, source) & {"prompt_logged", "response_logged"}
+
+
+def test_logged_use_points_back_at_the_call(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {"app.py": LOGGING[0][1]})
+    [use] = facts.llm_uses
+    assert (use.path, use.function, use.api, use.call_line) == ("app.py", "f", "print", 4)
+    assert use.detail == "output of client.chat.completions.create (line 4) reaches print"
+
+
+# ------------------------------------------------------------------------------------ usage fields
+@pytest.mark.parametrize(
+    ("source", "lines"),
+    [
+        (OAI + "def f(q):\n    r = " + CALL + "\n    return r.usage.total_tokens\n", {5}),
+        ("import requests\ndef f(b):\n    r = requests.post('https://api.openai.com/v1/chat/completions', json=b)\n"
+         "    data = r.json()\n    return data['usage']['prompt_tokens']\n", {5}),
+        ("from google import genai\nc = genai.Client()\ndef f(q):\n"
+         "    r = c.models.generate_content(model='gemini-2.0-flash', contents=q)\n"
+         "    return r.usage_metadata.total_token_count\n", {5}),
+        # a file that imports an SDK but only tracks usage (the call lives elsewhere)
+        ("import anthropic\ndef cost(msg):\n    return msg.usage.input_tokens * 3e-6\n", {3}),
+    ],
+)
+def test_usage_fields_read(tmp_path: Path, source: str, lines: set[int]) -> None:
+    assert {line for kind, line in _uses(tmp_path, source) if kind == "usage_read"} == lines
+
+
+def test_usage_attribute_outside_model_code_is_ignored(tmp_path: Path) -> None:
+    source = "import argparse\np = argparse.ArgumentParser()\nprint(p.usage)\n"
+    assert _uses(tmp_path, source) == []
+
+
+# --------------------------------------------------------------------------- client-supplied messages
+CLIENT_MESSAGES = [
+    ("flask_json", FLASK + "@app.post('/chat')\ndef chat():\n"
+     "    return client.chat.completions.create(model='m', messages=request.json['messages'])\n", True),
+    ("flask_get_json_get", FLASK + "@app.post('/chat')\ndef chat():\n    data = request.get_json()\n"
+     "    msgs = data.get('messages', [])\n    return client.chat.completions.create(model='m', messages=msgs)\n",
+     True),
+    ("fastapi_body_field", FASTAPI + "@app.post('/chat')\ndef chat(body: ChatRequest):\n"
+     "    return client.chat.completions.create(model='m', messages=[m.model_dump() for m in body.messages])\n",
+     True),
+    ("fastapi_param", FASTAPI + "@app.post('/chat')\nasync def chat(messages: list[Message]):\n"
+     "    return client.chat.completions.create(model='m', messages=messages)\n", True),
+    ("client_roles_copied", FASTAPI + "@app.post('/chat')\ndef chat(req: ChatRequest):\n"
+     "    msgs = [{'role': m.role, 'content': m.content} for m in req.messages]\n"
+     "    return client.chat.completions.create(model='m', messages=msgs)\n", True),
+    ("system_prepended", FASTAPI + "@app.post('/chat')\ndef chat(req: ChatRequest):\n"
+     "    msgs = [{'role': 'system', 'content': 'Be kind.'}] + req.messages\n"
+     "    return client.chat.completions.create(model='m', messages=msgs)\n", True),
+    ("raw_http", "import requests\nfrom flask import Flask, request\napp = Flask(__name__)\n"
+     "@app.post('/chat')\ndef chat():\n    body = {'model': 'gpt-4o', 'messages': request.json['messages']}\n"
+     "    return requests.post('https://api.openai.com/v1/chat/completions', json=body).json()\n", True),
+    # decoys: the server builds the list, fixes the roles, or filters them
+    ("server_builds_list", FASTAPI + "@app.post('/chat')\ndef chat(body: ChatIn):\n"
+     "    history = [{'role': 'system', 'content': 'Be nice.'}]\n"
+     "    history.append({'role': 'user', 'content': body.message})\n"
+     "    return client.chat.completions.create(model='m', messages=history)\n", False),
+    ("fixed_role", FASTAPI + "@app.post('/chat')\ndef chat(body: ChatIn):\n"
+     "    msgs = [{'role': 'user', 'content': m.content} for m in body.messages]\n"
+     "    return client.chat.completions.create(model='m', messages=msgs)\n", False),
+    ("filtered", FASTAPI + "@app.post('/chat')\ndef chat(body: ChatIn):\n"
+     "    msgs = [m.model_dump() for m in body.messages if m.role != 'system']\n"
+     "    return client.chat.completions.create(model='m', messages=msgs)\n", False),
+    ("not_a_handler", OAI + "def chat(messages):\n"
+     "    return client.chat.completions.create(model='m', messages=messages)\n", False),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in CLIENT_MESSAGES],
+                         ids=[c[0] for c in CLIENT_MESSAGES])
+def test_messages_from_client(tmp_path: Path, source: str, expected: bool) -> None:
+    assert _one_call(tmp_path, source).messages_from_client is expected
+
+
+# -------------------------------------------------------------------------------- key from user input
+KEY_FROM_USER = [
+    ("environ_from_query", FLASK.replace("from openai import OpenAI\n", "import os\nfrom openai import OpenAI\n")
+     + "@app.get('/ask')\ndef ask():\n    os.environ['OPENAI_API_KEY'] = request.args.get('key')\n    return 'ok'\n",
+     {8}),
+    ("streamlit_sidebar", "import os\nimport streamlit as st\nfrom openai import OpenAI\n"
+     "key = st.sidebar.text_input('OpenAI API key', type='password')\n"
+     "os.environ['OPENAI_API_KEY'] = key\n", {5}),
+    ("client_from_header", FASTAPI + "from fastapi import Request\n@app.post('/x')\n"
+     "async def x(request: Request):\n    c = OpenAI(api_key=request.headers['X-Api-Key'])\n    return 1\n",
+     {8}),
+    ("module_global_key", "import openai\nfrom flask import Flask, request\napp = Flask(__name__)\n"
+     "@app.post('/k')\ndef k():\n    openai.api_key = request.form['key']\n    return ''\n", {6}),
+    ("environ_update", "import os\nfrom fastapi import FastAPI\nimport anthropic\napp = FastAPI()\n"
+     "@app.post('/cfg')\ndef cfg(body: Cfg):\n    os.environ.update({'ANTHROPIC_API_KEY': body.key})\n", {7}),
+    # decoys: keys from the environment or settings, a non-key variable
+    ("env_to_env", "import os\nfrom openai import OpenAI\nos.environ['OPENAI_API_KEY'] = os.getenv('MY_KEY', '')\n"
+     "client = OpenAI(api_key=os.environ['OPENAI_API_KEY'])\n", set()),
+    ("settings_key", FASTAPI + "@app.post('/x')\ndef x(body: In):\n"
+     "    c = OpenAI(api_key=settings.openai_key)\n    return c\n", set()),
+    ("not_a_key", FLASK.replace("from openai import OpenAI\n", "import os\nfrom openai import OpenAI\n")
+     + "@app.get('/m')\ndef m():\n    os.environ['MODEL_NAME'] = request.args['model']\n    return ''\n", set()),
+    ("helper_param", "from openai import OpenAI\ndef make(api_key):\n    return OpenAI(api_key=api_key)\n", set()),
+]
+
+
+@pytest.mark.parametrize(("source", "lines"), [c[1:] for c in KEY_FROM_USER], ids=[c[0] for c in KEY_FROM_USER])
+def test_api_key_from_user(tmp_path: Path, source: str, lines: set[int]) -> None:
+    assert {line for kind, line in _uses(tmp_path, source) if kind == "api_key_from_user"} == lines
+
+
+# ------------------------------------------------------------------------- model-written code executed
+EXECUTED = [
+    ("exec_extracted_code", OAI + "import re\ndef f(q):\n    r = " + CALL + "\n"
+     "    code = re.search(r'```python(.*)```', r.choices[0].message.content, re.S).group(1)\n"
+     "    exec(code)\n", {("model_output_executed", 7)}),
+    ("eval_via_helper", OAI + "def ask(q):\n    return " + CALL + ".choices[0].message.content\n"
+     "def calc(q):\n    return eval(ask(q))\n", {("model_output_executed", 6)}),
+    ("compile_langchain", "from langchain_openai import ChatOpenAI\nllm = ChatOpenAI(model='gpt-4o')\n"
+     "def f(q):\n    src = llm.invoke(q).content\n    return compile(src, '<llm>', 'exec')\n",
+     {("model_output_executed", 5)}),
+    ("pandasai_smart_df", "import pandas as pd\nfrom pandasai import SmartDataframe\n"
+     "df = SmartDataframe(pd.read_csv('x.csv'), config={'llm': llm})\n"
+     "def ask(q):\n    return df.chat(q)\n", {("code_executing_agent", 5)}),
+    ("pandasai_v3", "import pandasai as pai\ndf = pai.read_csv('x.csv')\nprint(df.chat('top customers?'))\n",
+     {("code_executing_agent", 3)}),
+    ("langchain_pandas_agent", "from langchain_experimental.agents import create_pandas_dataframe_agent\n"
+     "agent = create_pandas_dataframe_agent(llm, df, allow_dangerous_code=True)\n",
+     {("code_executing_agent", 2)}),
+    ("python_repl_tool", "from langchain_experimental.tools import PythonREPLTool\ntools = [PythonREPLTool()]\n",
+     {("code_executing_agent", 2)}),
+    ("load_tools_terminal", "from langchain.agents import load_tools\ntools = load_tools(['serpapi', 'terminal'])\n",
+     {("code_executing_agent", 2)}),
+    ("dangerous_flag_anywhere", "from somewhere import make_agent\nagent = make_agent(llm, allow_dangerous_code=True)\n",
+     {("code_executing_agent", 2)}),
+    ("faiss_pickle", "from langchain_community.vectorstores import FAISS\n"
+     "db = FAISS.load_local('index', emb, allow_dangerous_deserialization=True)\n",
+     {("unsafe_deserialization", 2)}),
+    # decoys
+    ("literal_eval", OAI + "import ast\ndef f(q):\n    r = " + CALL + "\n"
+     "    return ast.literal_eval(r.choices[0].message.content)\n", set()),
+    ("exec_of_own_file", OAI + "def f(q):\n    r = " + CALL + "\n    exec(open('setup_script.py').read())\n", set()),
+    ("eval_unrelated", "def f(expr):\n    return eval(expr)\n", set()),
+    ("chat_not_pandasai", "from myapp import df\nprint(df.chat('hi'))\n", set()),
+    ("pandasai_sandboxed", "import pandasai as pai\nfrom pandasai_docker import DockerSandbox\n"
+     "agent = pai.Agent([df], sandbox=DockerSandbox())\nagent.chat('q')\n", set()),
+    ("dangerous_flag_false", "from langchain_community.vectorstores import FAISS\n"
+     "db = FAISS.load_local('index', emb, allow_dangerous_deserialization=False)\n", set()),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in EXECUTED], ids=[c[0] for c in EXECUTED])
+def test_model_written_code_executed(tmp_path: Path, source: str, expected: set) -> None:
+    kinds = {"model_output_executed", "code_executing_agent", "unsafe_deserialization"}
+    assert {u for u in _uses(tmp_path, source) if u[0] in kinds} == expected
+
+
+# ------------------------------------------------------------------------------ output to SQL / shell
+SINKS = [
+    ("text_to_sql", OAI + "import sqlite3\nconn = sqlite3.connect('a.db')\ndef f(q):\n    r = " + CALL + "\n"
+     "    sql = r.choices[0].message.content.strip('`')\n    return conn.execute(sql).fetchall()\n",
+     {("model_output_to_sql", 8)}),
+    ("sql_via_helper", OAI + "import sqlite3\ndef run_sql(query):\n    cur = sqlite3.connect('a.db').cursor()\n"
+     "    cur.execute(query)\n    return cur.fetchall()\n"
+     "def f(q):\n    sql = " + CALL + ".choices[0].message.content\n    return run_sql(sql)\n",
+     {("model_output_to_sql", 6)}),
+    ("insert_fstring", OAI + "import sqlite3\ndef f(db, q):\n    a = " + CALL + ".choices[0].message.content\n"
+     "    db.execute(f\"INSERT INTO log VALUES ('{a}')\")\n", {("model_output_to_sql", 6)}),
+    ("langchain_sql_agent", "from langchain_community.agent_toolkits import create_sql_agent\n"
+     "agent = create_sql_agent(llm, db=db, agent_type='openai-tools')\n", {("model_output_to_sql", 2)}),
+    ("os_system", OAI + "import os\ndef f(q):\n    cmd = " + CALL + ".choices[0].message.content\n    os.system(cmd)\n",
+     {("model_output_to_shell", 6)}),
+    ("subprocess_shell", OAI + "import subprocess\ndef f(q):\n    cmd = " + CALL + ".choices[0].message.content\n"
+     "    return subprocess.run(cmd, shell=True, capture_output=True)\n", {("model_output_to_shell", 6)}),
+    ("subprocess_split", OAI + "import shlex, subprocess\ndef f(q):\n    cmd = " + CALL + ".choices[0].message.content\n"
+     "    return subprocess.check_output(shlex.split(cmd))\n", {("model_output_to_shell", 6)}),
+    ("bash_c", OAI + "import subprocess\ndef f(q):\n    script = " + CALL + ".choices[0].message.content\n"
+     "    subprocess.run(['bash', '-c', script])\n", {("model_output_to_shell", 6)}),
+    # decoys
+    ("parameterised", OAI + "import sqlite3\ndef f(db, q):\n    a = " + CALL + ".choices[0].message.content\n"
+     "    db.execute('INSERT INTO log VALUES (?)', (a,))\n", set()),
+    ("model_text_as_argument", OAI + "import subprocess\ndef f(q):\n    msg = " + CALL + ".choices[0].message.content\n"
+     "    subprocess.run(['git', 'commit', '-m', msg])\n", set()),
+    ("constant_command", OAI + "import os\ndef f(q):\n    r = " + CALL + "\n    os.system('ls')\n", set()),
+    ("execute_on_a_tool", OAI + "def f(tool, q):\n    a = " + CALL + "\n    tool.execute(a)\n", set()),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in SINKS], ids=[c[0] for c in SINKS])
+def test_model_output_to_sql_or_shell(tmp_path: Path, source: str, expected: set) -> None:
+    kinds = {"model_output_to_sql", "model_output_to_shell"}
+    assert {u for u in _uses(tmp_path, source) if u[0] in kinds} == expected
+
+
+# ------------------------------------------------------------------------------------ kill switches
+FLAGS = [
+    ("env_if", OAI + "import os\ndef f(q):\n    if os.getenv('AI_ENABLED'):\n        return " + CALL + "\n", True),
+    ("settings_attr", OAI + "def f(q):\n    if settings.LLM_ENABLED and q:\n        return " + CALL + "\n", True),
+    ("flag_client", OAI + "def f(q, user):\n    if flags.is_enabled('ai-answers', user):\n        return " + CALL + "\n"
+     "    return 'n/a'\n", True),
+    ("early_exit", OAI + "def f(q):\n    if not config.ENABLE_AI:\n        return 'disabled'\n    x = 1\n"
+     "    return " + CALL + "\n", True),
+    ("kill_switch_else", OAI + "import os\ndef f(q):\n    if os.environ.get('AI_KILL_SWITCH') == '1':\n"
+     "        return 'off'\n    else:\n        return " + CALL + "\n", True),
+    ("lowered_compare", OAI + "import os\nUSE = os.getenv('USE_LLM', 'false').lower() == 'true'\ndef f(q):\n"
+     "    if os.getenv('USE_LLM', 'false').lower() == 'true':\n        return " + CALL + "\n", True),
+    ("streamlit_stop", "import os\nimport streamlit as st\nfrom openai import OpenAI\nclient = OpenAI()\n"
+     "q = 'x'\nif os.getenv('DISABLE_AI'):\n    st.stop()\nst.write(" + CALL + ")\n", True),
+    # decoys
+    ("plain_if", OAI + "def f(q):\n    if q:\n        return " + CALL + "\n", False),
+    ("key_present", OAI + "import os\ndef f(q):\n    if os.getenv('OPENAI_API_KEY'):\n        return " + CALL + "\n", False),
+    ("debug", OAI + "def f(q):\n    if settings.DEBUG:\n        return " + CALL + "\n", False),
+    ("user_controlled", FLASK + "@app.post('/a')\ndef a():\n    q = 'x'\n    if request.json.get('ai_enabled'):\n"
+     "        return " + CALL + "\n", False),
+    ("wrong_branch", OAI + "import os\ndef f(q):\n    if os.getenv('AI_ENABLED'):\n        pass\n    else:\n"
+     "        return " + CALL + "\n", False),
+    ("no_exit", OAI + "def f(q):\n    if not settings.AI_ENABLED:\n        print('off')\n    return " + CALL + "\n", False),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in FLAGS], ids=[c[0] for c in FLAGS])
+def test_guarded_by_flag(tmp_path: Path, source: str, expected: bool) -> None:
+    assert _one_call(tmp_path, source).guarded_by_flag is expected
+
+
+# ------------------------------------------------------------------------------------ prompt source
+PROMPT_SOURCES = [
+    ("path_read_text", OAI + "from pathlib import Path\nSYSTEM = Path('prompts/support.txt').read_text()\n"
+     "def f(q):\n    return client.chat.completions.create(model='m', messages=["
+     "{'role': 'system', 'content': SYSTEM}, {'role': 'user', 'content': f'Question: {q}'}])\n", "file"),
+    ("with_open", OAI + "with open('system_prompt.txt') as fh:\n    SYSTEM = fh.read()\n"
+     "def f(q):\n    return client.chat.completions.create(model='m', messages=["
+     "{'role': 'system', 'content': SYSTEM}, {'role': 'user', 'content': q}])\n", "file"),
+    ("jinja", OAI + "from jinja2 import Environment, FileSystemLoader\n"
+     "env = Environment(loader=FileSystemLoader('templates'))\n"
+     "def f(q):\n    prompt = env.get_template('answer.j2').render(question=q)\n"
+     "    return client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': prompt}])\n",
+     "file"),
+    ("yaml_prompts", OAI + "import yaml\nPROMPTS = yaml.safe_load(open('prompts.yaml'))\n"
+     "def f(q):\n    return client.chat.completions.create(model='m', messages=["
+     "{'role': 'user', 'content': PROMPTS['qa'].format(q=q)}])\n", "file"),
+    ("langchain_load_prompt", "from langchain_openai import ChatOpenAI\n"
+     "from langchain_core.prompts import load_prompt\nchain = load_prompt('prompts/qa.yaml') | ChatOpenAI()\n"
+     "def f(q):\n    return chain.invoke({'q': q})\n", "file"),
+    ("inline", OAI + "def f(q):\n    return client.chat.completions.create(model='m', messages=["
+     "{'role': 'user', 'content': f'Summarise: {q}'}])\n", "inline"),
+    # decoy: the document comes from a file, the instruction is inline
+    ("document_from_file", OAI + "def f():\n    doc = open('contract.pdf.txt').read()\n"
+     "    return client.chat.completions.create(model='m', messages=["
+     "{'role': 'user', 'content': f'Summarise: {doc}'}])\n", "inline"),
+    ("document_only", OAI + "def f(path):\n    doc = open(path).read()\n"
+     "    return client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': doc}])\n",
+     "unknown"),
+    ("parameter", OPENAI_BARE, "unknown"),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), [c[1:] for c in PROMPT_SOURCES],
+                         ids=[c[0] for c in PROMPT_SOURCES])
+def test_prompt_source(tmp_path: Path, source: str, expected: str) -> None:
+    site = _one_call(tmp_path, source)
+    assert site.prompt_source == expected
+    assert site.prompt_inline is (expected == "inline")
+
+
+def test_long_assignment_chains_stay_fast(tmp_path: Path) -> None:
+    # Written backwards so that each propagation pass advances one name only (the worst case).
+    body = "".join(f"    v{i} = v{i - 1} + str({i})\n" for i in range(1500, 0, -1))
+    source = OAI + "def f(q):\n" + body + "    v0 = " + CALL + ".choices[0].message.content\n    exec(v1500)\n"
+    start = time.perf_counter()
+    got = _uses(tmp_path, source)
+    assert ("model_output_executed", 1505) in got
+    assert time.perf_counter() - start < 3

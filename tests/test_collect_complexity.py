@@ -111,3 +111,75 @@ def test_radon_names_methods_closures_and_inner_classes_once():
     )
     names = sorted(name for name, _line, _cc in radon_functions(src))
     assert names == ["A.B.n", "A.m", "outer", "outer.inner"]
+
+
+# ------------------------------------------------------------------- issue 3: MI, per file, distribution
+def test_per_file_complexity_maintainability_and_distribution(tmp_path: Path):
+    from radon.metrics import mi_visit
+
+    (tmp_path / "app.py").write_text(BRANCHY_PY + SIMPLE_PY)
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "pick.ts").write_text(BRANCHY_TS)
+    (tmp_path / "const.py").write_text("X = 1\n")
+    facts = collect_complexity(list_files(tmp_path), threshold=10)
+
+    app = facts.files["app.py"]
+    assert (app.functions, app.max, app.total) == (3, 13, 13 + 1 + 2)
+    # One parse serves both: the same index radon's own MI pass gives.
+    assert app.mi == round(mi_visit(BRANCHY_PY + SIMPLE_PY, True), 2)
+    ts = facts.files["web/pick.ts"]
+    assert (ts.functions, ts.max, ts.total, ts.mi) == (2, 16, 17, None)
+    assert facts.files["const.py"].functions == 0 and facts.files["const.py"].mi is not None
+    assert list(facts.files) == ["web/pick.ts", "app.py", "const.py"]  # highest total first
+    assert facts.distribution == {
+        "Python": {"1-5": 2, "6-10": 0, "11-20": 1, "21-50": 0, ">50": 0},
+        "TypeScript": {"1-5": 1, "6-10": 0, "11-20": 1, "21-50": 0, ">50": 0},
+    }
+    assert facts.mi_skipped == []
+
+
+def test_bucket_edges():
+    from auditlib.collect.complexity import bucket
+
+    assert [bucket(n) for n in (1, 5, 6, 10, 11, 20, 21, 50, 51, 400)] == [
+        "1-5", "1-5", "6-10", "6-10", "11-20", "11-20", "21-50", "21-50", ">50", ">50"]
+
+
+def test_maintainability_index_size_cap(tmp_path: Path):
+    (tmp_path / "big.py").write_text(BRANCHY_PY)
+    (tmp_path / "small.py").write_text("def f():\n    return 1\n")
+    facts = collect_complexity(list_files(tmp_path), threshold=10, mi_max_bytes=100)
+    assert facts.files["big.py"].mi is None and facts.files["big.py"].max == 13  # complexity still measured
+    assert facts.files["small.py"].mi is not None
+    assert facts.mi_skipped == ["big.py (over 100 bytes)"] and facts.mi_max_bytes == 100
+    assert facts.reason is None
+
+
+def test_a_maintainability_failure_keeps_the_complexity(tmp_path: Path, monkeypatch):
+    import auditlib.collect.complexity as complexity
+
+    def explode(text):
+        raise ValueError("tokenizer")
+
+    monkeypatch.setattr(complexity, "analyze", explode)
+    (tmp_path / "ok.py").write_text(BRANCHY_PY)
+    facts = collect_complexity(list_files(tmp_path), threshold=10)
+    assert facts.files["ok.py"].max == 13 and facts.files["ok.py"].mi is None
+    assert facts.mi_skipped == ["ok.py (ValueError)"]
+
+
+def test_per_file_list_is_capped_at_the_most_complex(tmp_path: Path, monkeypatch):
+    import auditlib.collect.complexity as complexity
+
+    monkeypatch.setattr(complexity, "MAX_FILES", 3)
+    for i in range(1, 6):
+        (tmp_path / f"m{i}.py").write_text("def f(a):\n" + "    if a:\n        return 1\n" * i + "    return 0\n")
+    facts = collect_complexity(list_files(tmp_path), threshold=10)
+    assert list(facts.files) == ["m5.py", "m4.py", "m3.py"]
+    assert facts.functions == 5  # the cap trims the per-file table, not the counts
+
+
+def test_threshold_comes_from_the_caller(tmp_path: Path):
+    (tmp_path / "app.py").write_text(BRANCHY_PY)
+    assert collect_complexity(list_files(tmp_path), threshold=13).over_threshold == []
+    assert [f.complexity for f in collect_complexity(list_files(tmp_path), threshold=12).over_threshold] == [13]

@@ -163,3 +163,311 @@ def test_broken_history_is_not_available(two_authors: Path):
     assert facts.available is False
     assert facts.reason and "\n" not in facts.reason
     assert oldest in facts.reason or "object" in facts.reason.lower()
+
+
+# ------------------------------------------------------------------------------ files and ownership
+from auditlib.collect.history import LogAccumulator, counts_for_ownership, parse_log  # noqa: E402
+
+
+def write(repo: Path, path: str, content: str | bytes) -> None:
+    target = repo / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        target.write_bytes(content)
+    else:
+        target.write_text(content)
+
+
+def commit_all(repo: Path, date: str, name: str = "Ann", email: str = "ann@example.com", msg: str = "c") -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", msg, date=date, name=name, email=email)
+
+
+def lines(n: int, tag: str = "x") -> str:
+    return "".join(f"{tag}{i}\n" for i in range(n))
+
+
+ALICE = ("Alice", "alice@example.com")
+BOB = ("Bob", "bob@example.com")
+CAROL = ("Carol", "carol@example.com")
+
+
+@pytest.fixture
+def three_authors(tmp_path: Path) -> Path:
+    """Known numbers. Surviving changed lines: Alice 10 (a.py), Bob 6 (b.py), Carol 4 (c.py) + 4
+    (two lines of a.py replaced) = 8; total 24. Bob's 100-line d.py is deleted and his lockfile
+    is generated, so neither counts. Fewest authors reaching 12 lines: Alice + Carol (18)."""
+    repo = tmp_path / "three"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo, "a.py", lines(10))
+    commit_all(repo, "2023-01-02T10:00:00+00:00", *ALICE)
+    write(repo, "b.py", lines(6))
+    commit_all(repo, "2024-04-01T10:00:00+00:00", *BOB)
+    write(repo, "d.py", lines(100))
+    commit_all(repo, "2024-04-02T10:00:00+00:00", *BOB)
+    (repo / "d.py").unlink()
+    commit_all(repo, "2024-04-03T10:00:00+00:00", *BOB)
+    write(repo, "package-lock.json", lines(500))
+    commit_all(repo, "2024-04-04T10:00:00+00:00", *BOB)
+    write(repo, "c.py", lines(4))
+    commit_all(repo, "2024-05-01T10:00:00+00:00", *CAROL)
+    write(repo, "a.py", lines(10).replace("x0\n", "y0\n").replace("x9\n", "y9\n"))
+    commit_all(repo, "2024-05-02T10:00:00+00:00", *CAROL)
+    return repo
+
+
+def test_ownership_bus_factor_and_knowledge_concentration(three_authors: Path):
+    facts = collect_history(three_authors, now=NOW, window_days=90)
+    assert facts.commits == 7 and facts.merge_commits == 0
+    by_name = {a.name: a for a in facts.authors}
+    assert {n: a.owned_lines for n, a in by_name.items()} == {"Alice": 10, "Bob": 6, "Carol": 8}
+    assert by_name["Alice"].ownership_share == round(10 / 24, 3)
+    assert by_name["Bob"].lines_added == 606 and by_name["Bob"].lines_removed == 100
+    assert facts.bus_factor == 2
+    assert facts.owners == ["Alice", "Carol"]
+    # Bob made the most commits but owns little of the surviving code: ownership, not commits.
+    assert facts.authors[0].name == "Bob"
+    assert facts.top_authors_active is True  # Carol is an owner and active
+    assert facts.files_changed == 5  # a, b, c, d and the lockfile
+    assert facts.files_owned == 3
+    files = {f.path: f for f in facts.files}
+    assert list(files) == ["a.py", "b.py", "c.py"]  # most churn first; deleted and lockfile left out
+    a = files["a.py"]
+    assert (a.commits, a.lines_added, a.lines_removed, a.churn, a.authors) == (2, 12, 2, 14, 2)
+    assert a.main_author == "Alice" and a.main_author_share == round(10 / 14, 3)
+    assert a.author_shares == {"Alice": round(10 / 14, 3), "Carol": round(4 / 14, 3)}
+    assert a.main_author_active is False
+    assert a.last_change == "2024-05-02T10:00:00+00:00"
+    assert files["b.py"].main_author_active is True
+
+
+def test_owners_inactive_with_a_later_clock(three_authors: Path):
+    later = datetime(2024, 10, 1, tzinfo=timezone.utc)  # Carol's last commit is 152 days old
+    facts = collect_history(three_authors, now=later, window_days=90)
+    assert facts.top_authors_active is False
+    # With a window that reaches Carol (but not Alice), an owner is active again.
+    assert collect_history(three_authors, now=later, window_days=160).top_authors_active is True
+
+
+def test_merge_commits_counted_but_not_their_diffs(tmp_path: Path):
+    repo = tmp_path / "m"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo, "a.py", lines(3))
+    commit_all(repo, "2024-05-01T10:00:00+00:00")
+    git(repo, "checkout", "-q", "-b", "side")
+    write(repo, "b.py", lines(5))
+    commit_all(repo, "2024-05-02T10:00:00+00:00", *BOB)
+    git(repo, "checkout", "-q", "main")
+    write(repo, "a.py", lines(4))
+    commit_all(repo, "2024-05-03T10:00:00+00:00")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "side", date="2024-05-04T10:00:00+00:00")
+    facts = collect_history(repo, now=NOW)
+    assert facts.commits == 4 and facts.merge_commits == 1
+    files = {f.path: f for f in facts.files}
+    assert (files["b.py"].commits, files["b.py"].churn) == (1, 5)  # not doubled by the merge
+    assert (files["a.py"].commits, files["a.py"].churn) == (2, 4)
+    assert facts.lines_added == 9
+
+
+def test_renames_follow_both_numstat_forms(tmp_path: Path):
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo, "old.py", lines(20))
+    write(repo, "src/util.py", lines(30, "u"))
+    write(repo, "we => ird{b}.py", lines(8, "w"))  # a name that looks like numstat's rename syntax
+    commit_all(repo, "2024-05-01T10:00:00+00:00", *ALICE)
+    # "old.py => new.py" in plain numstat:
+    git(repo, "mv", "old.py", "new.py")
+    # "{src => lib}/util.py" in plain numstat, with an edit in the same commit:
+    (repo / "lib").mkdir()
+    git(repo, "mv", "src/util.py", "lib/util.py")
+    write(repo, "lib/util.py", lines(30, "u") + "extra\n")
+    git(repo, "mv", "we => ird{b}.py", "plain.py")
+    commit_all(repo, "2024-05-02T10:00:00+00:00", *BOB)
+    # a second rename of the same file, and a new file reusing the first name
+    git(repo, "mv", "new.py", "final.py")
+    commit_all(repo, "2024-05-03T10:00:00+00:00", *BOB)
+    write(repo, "old.py", lines(2, "n"))
+    commit_all(repo, "2024-05-04T10:00:00+00:00", *CAROL)
+
+    facts = collect_history(repo, now=NOW)
+    files = {f.path: f for f in facts.files}
+    assert set(files) == {"final.py", "lib/util.py", "plain.py", "old.py"}
+    final = files["final.py"]
+    assert (final.commits, final.churn, final.main_author) == (3, 20, "Alice")
+    assert final.previous_paths == ["new.py", "old.py"]
+    util = files["lib/util.py"]
+    assert (util.commits, util.lines_added, util.main_author) == (2, 31, "Alice")
+    assert util.author_shares == {"Alice": round(30 / 31, 3), "Bob": round(1 / 31, 3)}
+    assert util.previous_paths == ["src/util.py"]
+    assert (files["plain.py"].churn, files["plain.py"].previous_paths) == (8, ["we => ird{b}.py"])
+    # the new old.py has only its own history
+    assert (files["old.py"].commits, files["old.py"].churn, files["old.py"].main_author) == (1, 2, "Carol")
+    assert facts.files_changed == 4
+
+
+def test_binary_files_are_changes_without_lines(tmp_path: Path):
+    repo = tmp_path / "b"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    write(repo, "logo.png", b"\x89PNG\x00\x01\x02" * 50)
+    commit_all(repo, "2024-05-01T10:00:00+00:00", *ALICE)
+    write(repo, "logo.png", b"\x89PNG\x00\x03\x04" * 50)
+    commit_all(repo, "2024-05-02T10:00:00+00:00", *BOB)
+    write(repo, "logo.png", b"\x89PNG\x00\x05\x06" * 50)
+    commit_all(repo, "2024-05-03T10:00:00+00:00", *BOB)
+    facts = collect_history(repo, now=NOW)
+    (logo,) = facts.files
+    assert (logo.commits, logo.binary_changes, logo.churn) == (3, 3, 0)
+    # no lines to weigh: knowledge is weighed by commits
+    assert logo.main_author == "Bob" and logo.main_author_share == round(2 / 3, 3)
+    assert facts.bus_factor == 1 and facts.owners == ["Bob"]
+
+
+def test_timeline_buckets_are_utc_weeks_starting_monday(tmp_path: Path):
+    repo = tmp_path / "t"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    dates = [
+        ("2024-05-05T12:00:00+00:00", ALICE),  # Sunday: week of Monday 2024-04-29
+        ("2024-05-06T01:00:00+02:00", BOB),    # Sunday 23:00 UTC: same week
+        ("2024-05-06T09:00:00+00:00", ALICE),  # Monday: new week
+        ("2024-05-12T23:59:00+00:00", ALICE),  # Sunday: same week
+        ("2024-05-27T10:00:00+00:00", BOB),    # two weeks later; the empty week is left out
+    ]
+    for i, (when, who) in enumerate(dates):
+        write(repo, "a.py", lines(i + 1))
+        commit_all(repo, when, *who)
+    facts = collect_history(repo, now=NOW)
+    assert [(w.week, w.commits, w.by_author) for w in facts.timeline] == [
+        ("2024-04-29", 2, {"Alice": 1, "Bob": 1}),
+        ("2024-05-06", 2, {"Alice": 2}),
+        ("2024-05-27", 1, {"Bob": 1}),
+    ]
+    assert facts.history_days == 21  # 21 days and 22 hours
+
+
+def test_timeline_groups_minor_authors(tmp_path: Path, monkeypatch):
+    from auditlib.collect import history
+
+    monkeypatch.setattr(history, "TIMELINE_AUTHORS", 1)
+    repo = tmp_path / "t"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for i, who in enumerate([ALICE, ALICE, BOB, CAROL]):
+        write(repo, "a.py", lines(i + 1))
+        commit_all(repo, f"2024-05-0{i + 6}T10:00:00+00:00", *who)
+    facts = collect_history(repo, now=NOW)
+    assert [w.by_author for w in facts.timeline] == [{"Alice": 2, "(others)": 2}]
+
+
+def test_prototype_mode_is_a_fact(two_authors: Path, tmp_path: Path):
+    facts = collect_history(two_authors, now=NOW)
+    assert facts.prototype_mode is False and facts.prototype_reasons == []  # two authors, 505 days
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    git(solo, "init", "-q")
+    commit(solo, "a.py", "1\n", "2024-05-01T10:00:00+00:00", *ALICE)
+    commit(solo, "a.py", "2\n", "2024-05-11T10:00:00+00:00", *ALICE)
+    facts = collect_history(solo, now=NOW, young_days=30)
+    assert facts.prototype_mode is True
+    assert facts.prototype_reasons == ["a single author", "10 days of history (under 30)"]
+
+
+def test_shallow_clone_keeps_files_but_no_prototype_verdict(three_authors: Path, tmp_path: Path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", f"file://{three_authors}", str(clone)],
+                   check=True, capture_output=True)
+    facts = collect_history(clone, now=NOW)
+    assert facts.shallow and facts.commits == 2
+    assert facts.reason == "shallow clone: history is partial"
+    # the boundary commit shows the whole tree as added by its author: Carol "owns" everything
+    assert facts.owners == ["Carol"]
+    assert facts.prototype_mode is False and facts.prototype_reasons == []
+
+
+def test_partial_clone_reads_no_line_counts(three_authors: Path, tmp_path: Path):
+    git(three_authors, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "partial"
+    subprocess.run(["git", "clone", "-q", "--no-checkout", "--filter=blob:none", f"file://{three_authors}",
+                    str(clone)], check=True, capture_output=True)
+    facts = collect_history(clone, now=NOW)
+    assert facts.available and facts.commits == 7
+    assert facts.line_stats is False and facts.files == []
+    assert "partial clone" in (facts.reason or "")
+    assert facts.owners == ["Bob"]  # by commits when no line is known
+
+
+def test_empty_repository_has_no_ownership(tmp_path: Path):
+    git(tmp_path, "init", "-q")
+    facts = collect_history(tmp_path, now=NOW)
+    assert facts.bus_factor is None and facts.owners == [] and facts.files == [] and facts.timeline == []
+    assert facts.prototype_mode is False
+
+
+def test_root_commit_counts_even_if_the_target_hides_it(two_authors: Path):
+    git(two_authors, "config", "log.showRoot", "false")
+    facts = collect_history(two_authors, now=NOW)
+    assert {f.path: f.commits for f in facts.files} == {"a.py": 3, "b.py": 2}
+
+
+def test_files_kept_in_facts_are_capped(tmp_path: Path, monkeypatch):
+    from auditlib.collect import history
+
+    monkeypatch.setattr(history, "MAX_FILES", 2)
+    repo = tmp_path / "cap"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for i in range(4):
+        write(repo, f"f{i}.py", lines(i + 1))
+    commit_all(repo, "2024-05-01T10:00:00+00:00")
+    facts = collect_history(repo, now=NOW)
+    assert [f.path for f in facts.files] == ["f3.py", "f2.py"]
+    assert facts.files_owned == 4
+
+
+@pytest.mark.parametrize("path, counts", [
+    ("app/main.py", True), ("package-lock.json", False), ("web/yarn.lock", False),
+    ("node_modules/x/index.js", False), ("src/vendor/lib.js", False), ("pkg.egg-info/PKG-INFO", False),
+    ("vendor.py", True),
+])
+def test_counts_for_ownership(path: str, counts: bool):
+    assert counts_for_ownership(path) is counts
+
+
+def _stream(*records: bytes) -> bytes:
+    return b"".join(records)
+
+
+def test_parse_log_survives_any_chunk_boundary():
+    header = "\x1e{sha}\x1f{parents}\x1f{ts}\x1fa@example.com\x1fAnn\0".format
+    raw = _stream(
+        header(sha="c3", parents="p2", ts=1714600000).encode(), b"\n2\t1\t\0old\tname.py\0new.py\0", b"-\t-\timg.png\0",
+        header(sha="c2", parents="p1 px", ts=1714500000).encode(),  # a merge: no changes of its own
+        header(sha="c1", parents="", ts=1714400000).encode(), b"\n5\t0\told\tname.py\0",
+    )
+    whole = LogAccumulator()
+    parse_log([raw], whole)
+    assert whole.commits == 3 and whole.merges == 1
+    assert set(whole.files) == {"new.py", "img.png"}
+    assert (whole.files["new.py"].commits, whole.files["new.py"].added, whole.files["new.py"].removed) == (2, 7, 1)
+    for size in (1, 2, 7):
+        chunked = LogAccumulator()
+        parse_log([raw[i:i + size] for i in range(0, len(raw), size)], chunked)
+        assert {p: (f.commits, f.added, f.removed, f.binary) for p, f in chunked.files.items()} == \
+            {p: (f.commits, f.added, f.removed, f.binary) for p, f in whole.files.items()}
+
+
+def test_rename_swap_in_one_commit():
+    log = LogAccumulator()
+    header = "\x1e{sha}\x1f\x1f{ts}\x1fa@example.com\x1fAnn\0".format
+    raw = _stream(
+        header(sha="c2", ts=2).encode(), b"\n0\t0\t\0a.py\0b.py\0", b"0\t0\t\0b.py\0a.py\0",
+        header(sha="c1", ts=1).encode(), b"\n3\t0\ta.py\0", b"5\t0\tb.py\0",
+    )
+    parse_log([raw], log)
+    # a.py became b.py and b.py became a.py: the 3 lines follow to b.py, the 5 lines to a.py
+    assert (log.files["b.py"].added, log.files["a.py"].added) == (3, 5)

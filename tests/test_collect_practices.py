@@ -175,3 +175,151 @@ def test_capability_table_is_normalised():
     for patterns in LIBRARY_CAPABILITIES.values():
         for pattern in patterns:
             assert pattern == pattern.lower() and "_" not in pattern
+
+
+# ------------------------------------------------------------------------------ issue 3: deeper checks
+from auditlib.collect.practices import (  # noqa: E402
+    EVAL_MAX_BYTES,
+    count_eval_cases,
+    dockerfile_bases,
+    image_is_pinned,
+)
+from auditlib.models import DockerBase, InventoryFacts, PracticeFacts, VendoredDir  # noqa: E402
+from auditlib.probes import PROBES  # noqa: E402
+from tests.factories import make_facts  # noqa: E402
+
+
+def probe_hits(rule: str, params: dict | None = None, **parts) -> list:
+    return list(PROBES[rule](make_facts(**parts), params or {}))
+
+
+@pytest.mark.parametrize(("image", "pinned"), [
+    ("python:3.11-slim", True), ("node:20-alpine", True), ("ubuntu:22.04", True),
+    ("ghcr.io/acme/api@sha256:" + "ab" * 32, True), ("registry:5000/team/app:1.4.2", True),
+    ("python", False), ("python:latest", False), ("node:lts-alpine", False), ("alpine:edge", False),
+    ("registry:5000/team/app", False), ("debian:bookworm-slim", False),
+])
+def test_image_is_pinned(image: str, pinned: bool):
+    assert image_is_pinned(image) is pinned
+
+
+def test_dockerfile_bases_skip_stages_scratch_and_unknown_args():
+    text = (
+        "ARG PY=3.12\nARG BASE\n"
+        "FROM --platform=$BUILDPLATFORM python:${PY}-slim AS build\nRUN pip wheel .\n"
+        "FROM build AS test\n"
+        "FROM ${BASE}\n"
+        "FROM node:${NODE:-20}-alpine\n"
+        "FROM scratch\n"
+        "# a comment\nFROM \\\n    python\n"
+    )
+    assert dockerfile_bases(text) == [(3, "python:3.12-slim", True), (7, "node:20-alpine", True),
+                                      (10, "python", False)]
+
+
+def test_docker_base_pinned_over_several_dockerfiles(tmp_path: Path):
+    write(tmp_path, "Dockerfile", "FROM python:3.12-slim\nUSER app\n")
+    write(tmp_path, "worker/Dockerfile.dev", "FROM python:latest AS dev\nFROM dev\n")
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=[])
+    assert facts.docker_base_pinned is False
+    assert facts.docker_bases == [
+        DockerBase(path="Dockerfile", line=1, image="python:3.12-slim", pinned=True),
+        DockerBase(path="worker/Dockerfile.dev", line=1, image="python:latest", pinned=False)]
+    hits = probe_hits("deployment.docker_base_unpinned", practices=facts)
+    assert [(h.path, h.line, h.title) for h in hits] == [
+        ("worker/Dockerfile.dev", 1, "Unpinned base image: python:latest")]
+
+
+def test_pinned_dockerfile_and_no_dockerfile(tmp_path: Path):
+    assert collect_practices(list_files(tmp_path), imports=[], dependency_names=[]).docker_base_pinned is None
+    write(tmp_path, "Dockerfile", "FROM python:3.12.4-slim@sha256:" + "0" * 64 + "\n")
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=[])
+    assert facts.docker_base_pinned is True
+    assert probe_hits("deployment.docker_base_unpinned", practices=facts) == []
+
+
+@pytest.mark.parametrize(("step", "lint"), [
+    ("run: ruff check .", True), ("run: python -m flake8 app", True), ("run: mypy --strict app", True),
+    ("run: npx eslint . && npx prettier --check .", True), ("run: npx tsc --noEmit", True),
+    ("run: pnpm run lint", True), ("uses: pre-commit/action@v3.0.1", True), ("run: black --check .", True),
+    ("run: python -m pytest -q", False), ("run: npm ci && npm run build", False), ("run: black .", False),
+])
+def test_ci_lint_gate(tmp_path: Path, step: str, lint: bool):
+    write(tmp_path, ".github/workflows/ci.yml", f"on: push\njobs:\n  check:\n    steps:\n      - {step}\n")
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=[])
+    assert facts.ci_runs_lint is lint
+    hits = probe_hits("ci.no_lint_gate", practices=facts)
+    assert [h.path for h in hits] == ([] if lint else [".github/workflows/ci.yml"])
+
+
+def test_no_lint_gate_needs_ci():
+    assert probe_hits("ci.no_lint_gate", practices=PracticeFacts()) == []
+
+
+@pytest.mark.parametrize(("suffix", "text", "count"), [
+    (".jsonl", '{"q": 1}\n\n{"q": 2}\n{"q": 3}\n', 3),
+    (".json", '[{"q": 1}, {"q": 2}]', 2),
+    (".json", '{"name": "support", "cases": [{"q": 1}, {"q": 2}, {"q": 3}]}', 3),
+    (".json", '{"c1": {"q": 1}, "c2": {"q": 2}}', 2),
+    (".yaml", "- q: a\n- q: b\n", 2),
+    (".yml", "description: promptfoo\nprompts: [p.txt]\ntests:\n  - vars: {q: a}\n  - vars: {q: b}\n", 2),
+    (".csv", 'question,expected\nhi,hello\n"two\nlines",x\n\n', 2),
+])
+def test_count_eval_cases(suffix: str, text: str, count: int):
+    assert count_eval_cases(suffix, text) == (count, None)
+
+
+@pytest.mark.parametrize(("suffix", "text"), [
+    (".json", '{"model": "gpt", "temperature": 0}'), (".json", "{broken"), (".yaml", "a: [b\n"),
+    (".json", "[" * 100_000),
+])
+def test_uncountable_eval_files(suffix: str, text: str):
+    count, why = count_eval_cases(suffix, text)
+    assert count is None and why
+
+
+def test_eval_cases_counted_in_the_repository(tmp_path: Path):
+    write(tmp_path, "evals/golden.jsonl", "".join(f'{{"i": {i}}}\n' for i in range(30)))
+    write(tmp_path, "evals/regressions.csv", "q,a\n" + "".join(f"q{i},a{i}\n" for i in range(12)))
+    write(tmp_path, "evals/config.json", '{"model": "x"}')
+    write(tmp_path, ".github/workflows/eval.yml", "on: push\njobs: {}\n")  # CI, not cases
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=[])
+    assert facts.eval_files == ["evals/config.json", "evals/golden.jsonl", "evals/regressions.csv"]
+    assert facts.eval_case_counts == {"evals/golden.jsonl": 30, "evals/regressions.csv": 12}
+    assert facts.eval_uncounted == {"evals/config.json": "no list of cases found"}
+    assert facts.eval_cases == 42 and facts.eval_cases_partial is False
+    hits = probe_hits("testing.eval_suite_too_small", {"min_cases": 200}, practices=facts)
+    assert [h.evidence for h in hits] == [
+        "42 evaluation cases, fewer than 200: evals/golden.jsonl (30), evals/regressions.csv (12)"]
+    assert probe_hits("testing.eval_suite_too_small", {"min_cases": 40}, practices=facts) == []
+
+
+def test_large_jsonl_is_counted_in_its_head_as_a_lower_bound(tmp_path: Path, monkeypatch):
+    import auditlib.collect.practices as practices
+
+    monkeypatch.setattr(practices, "EVAL_MAX_BYTES", 100)
+    write(tmp_path, "evals/big.jsonl", "".join(f'{{"i": {i:03d}}}\n' for i in range(50)))  # 11 bytes a line
+    write(tmp_path, "evals/big.json", "[" + ",".join("1" for _ in range(100)) + "]")
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=[])
+    assert facts.eval_case_counts == {"evals/big.jsonl": 9}
+    assert facts.eval_uncounted == {"evals/big.json": "over 100 bytes"}
+    assert facts.eval_cases_partial is True
+    # A lower bound is no evidence of a small suite.
+    assert probe_hits("testing.eval_suite_too_small", {"min_cases": 200}, practices=facts) == []
+    assert EVAL_MAX_BYTES == 4_000_000
+
+
+def test_eval_probe_silent_without_counts():
+    assert probe_hits("testing.eval_suite_too_small", practices=PracticeFacts()) == []
+    uncounted = PracticeFacts(eval_files=["evals/x.json"], eval_uncounted={"evals/x.json": "no list of cases found"})
+    assert probe_hits("testing.eval_suite_too_small", practices=uncounted) == []
+
+
+def test_vendored_dependencies_probe():
+    inv = InventoryFacts(vendored_dirs=[VendoredDir(path="node_modules", files=5120, kind="dependencies"),
+                                        VendoredDir(path="dist", files=3, kind="generated")])
+    hits = probe_hits("deployment.vendored_dependencies_committed", inventory=inv)
+    assert [(h.path, h.title) for h in hits] == [("node_modules", "Installed dependencies committed: node_modules/")]
+    assert "5120 files" in hits[0].evidence
+    assert probe_hits("deployment.vendored_dependencies_committed",
+                      inventory=InventoryFacts(available=False, vendored_dirs=inv.vendored_dirs)) == []

@@ -433,3 +433,191 @@ def test_repository_without_commits(tmp_path: Path) -> None:
     facts = scan(repo)
     assert facts.history_checked is True and facts.commits_scanned == 0
     assert facts.history_reason == "repository has no commits"
+
+
+# ---------------------------------------------------------------------------------- messy repositories
+def test_secret_on_a_commented_out_line_of_a_tracked_env_is_still_a_secret(tmp_path: Path) -> None:
+    key = make_keys()["openai_api_key"]
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {".env": f"DEBUG=1\n# OPENAI_API_KEY={key}\n#ANTHROPIC_API_KEY=\n"})
+    facts = scan(repo)
+    assert facts.env_files == [".env"]
+    assert [(h.detector, h.path, h.line, h.placeholder) for h in facts.hits] == [
+        ("openai_api_key", ".env", 2, False)]
+
+
+@pytest.mark.parametrize("value", [
+    "sk" + "-<Enter your key>",
+    '"sk' + '-<Enter_your_OpenAI_key_here>"',
+    "sk" + "-<Enter_your_OpenAI_key_here>",
+    '"sk' + '-...your key..."',
+    "sk" + "-[YOUR-KEY]",
+    "<sk" + "-your-key-here>",
+    "sk" + "-proj-" + "x" * 40,
+])
+def test_placeholder_keys_are_not_secrets(tmp_path: Path, value: str) -> None:
+    (tmp_path / ".env").write_text(f"OPENAI_API_KEY={value}\n")
+    (tmp_path / "config.py").write_text(f"OPENAI_API_KEY = {value if value.startswith(chr(34)) else repr(value)}\n")
+    facts = collect_secrets(list_files(tmp_path), history=False)
+    assert [h for h in facts.hits if not h.placeholder] == []
+
+
+def test_tracked_env_that_gitignore_now_lists_is_still_reported(tmp_path: Path) -> None:
+    key = make_keys()["stripe_secret_key"]
+    repo = init_repo(tmp_path / "repo")
+    sha = commit(repo, {".env": f"STRIPE_KEY={key}\n", "app/.env.local": "X=1\n", "app/main.py": "pass\n"})
+    commit(repo, {".gitignore": ".env\n*.local\n"}, "ignore env files, too late")
+    facts = scan(repo)
+    assert facts.env_files == [".env", "app/.env.local"]
+    assert facts.env_files_ignored == [".env", "app/.env.local"]
+    assert [(h.detector, h.path, h.in_tree, h.commit) for h in facts.hits] == [("stripe_secret_key", ".env", True, sha)]
+
+
+def test_env_file_not_ignored_is_not_listed_as_ignored(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {".env": "X=1\n", ".gitignore": "*.log\n"})
+    facts = scan(repo, history=False)
+    assert facts.env_files == [".env"] and facts.env_files_ignored == []
+
+
+def test_key_in_a_test_fixture_marked_fake_is_a_placeholder(tmp_path: Path) -> None:
+    keys = make_keys()
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    (tmp_path / "tests" / "fixtures" / "settings.py").write_text(
+        f'OPENAI_KEY = "{keys["openai_api_key"]}"  # fake, for tests\n'
+        f'ANTHROPIC_KEY = "{keys["anthropic_api_key"]}"\n')
+    (tmp_path / "tests" / "fixtures" / "fake_credentials.json").write_text(f'{{"token": "{keys["github_token"]}"}}\n')
+    (tmp_path / "tests" / "test_client.py").write_text(
+        'STRIPE = "' + "sk" + "_live_" + "FAKE" + rand(24) + '"\n'
+        f'AUTH_TOKEN = "{rand(32)}"  # dummy\n')
+    (tmp_path / "app.py").write_text(f'GOOGLE = "{keys["google_api_key"]}"  # fake\n')
+    facts = collect_secrets(list_files(tmp_path), history=False)
+    found = {(h.path, h.line): (h.detector, h.placeholder) for h in facts.hits}
+    assert found == {
+        ("tests/fixtures/settings.py", 1): ("openai_api_key", True),
+        # Unmarked: a live-looking key in test code is still a key.
+        ("tests/fixtures/settings.py", 2): ("anthropic_api_key", False),
+        ("tests/fixtures/fake_credentials.json", 1): ("github_token", True),
+        ("tests/test_client.py", 1): ("stripe_secret_key", True),
+        # Outside test code a "fake" comment proves nothing.
+        ("app.py", 1): ("google_api_key", False),
+    }
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("tests/fixtures/a.py", True), ("src/__tests__/x.ts", True), ("pkg/client_test.go", True),
+    ("web/app.spec.ts", True), ("test_keys.py", True), ("src/app.py", False), ("latest/x.py", False),
+])
+def test_is_test_path(path: str, expected: bool) -> None:
+    from auditlib.collect.secrets import is_test_path
+
+    assert is_test_path(path) is expected
+
+
+def _partial_clone(tmp_path: Path) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """A source repository with secrets at several points of history and a blob:none clone of it."""
+    keys = make_keys()
+    src = init_repo(tmp_path / "src")
+    shas = {
+        "old": commit(src, {"old.py": f'K = "{keys["openai_api_key"]}"\n'}),
+        "b": commit(src, {"old.py": None, "b.py": f'import os\nT = "{keys["github_token"]}"\n'}),
+        "rm": commit(src, {"b.py": None, "README.md": "hi\n"}),
+        "app": commit(src, {"app.py": f'import os\nAWS = "{keys["aws_access_key_id"]}"\n'}),
+    }
+    git(src, "config", "uploadpack.allowFilter", "true")
+    dst = tmp_path / "dst"
+    git(tmp_path, "clone", "-q", "--filter=blob:none", f"file://{src}", str(dst))
+    return dst, shas, keys
+
+
+def _missing(repo: Path) -> set[str]:
+    out = git(repo, "-c", "protocol.allow=never", "rev-list", "--all", "--objects", "--missing=print")
+    return {line[1:] for line in out.splitlines() if line.startswith("?")}
+
+
+def test_partial_clone_reports_missing_blobs_and_scans_the_rest(tmp_path: Path) -> None:
+    dst, shas, keys = _partial_clone(tmp_path)
+    b_blob = git(dst, "rev-parse", f"{shas['b']}:b.py")
+    git(dst, "cat-file", "blob", b_blob)  # fetch one historical blob (test set-up only)
+    missing_before = _missing(dst)
+    assert len(missing_before) == 1  # old.py's blob
+
+    facts = scan(dst)
+
+    assert _missing(dst) == missing_before  # nothing was fetched
+    assert facts.history_checked is False
+    assert facts.history_missing_blobs == 1
+    assert facts.history_reason and "partial clone" in facts.history_reason
+    assert "old.py @ " + shas["old"][:10] in facts.history_reason
+    assert facts.commits_scanned == 4
+    found = {h.detector: (h.path, h.line, h.in_tree, h.commit) for h in facts.hits}
+    assert found == {
+        "github_token": ("b.py", 2, False, shas["b"]),  # the present history blob was scanned
+        # The blob that first held a tree secret may be missing: no claimed introducing commit.
+        "aws_access_key_id": ("app.py", 2, True, None),
+    }
+    assert keys["github_token"] not in facts.model_dump_json()
+
+
+def test_partial_clone_with_every_blob_present_is_a_full_check(tmp_path: Path) -> None:
+    dst, shas, _keys = _partial_clone(tmp_path)
+    for sha, path in ((shas["old"], "old.py"), (shas["b"], "b.py")):
+        git(dst, "cat-file", "blob", git(dst, "rev-parse", f"{sha}:{path}"))
+    assert _missing(dst) == set()
+    facts = scan(dst)
+    assert facts.history_checked is True and facts.history_reason is None
+    assert facts.history_missing_blobs == 0
+    assert {(h.detector, h.in_tree, h.commit) for h in facts.hits} == {
+        ("openai_api_key", False, shas["old"]), ("github_token", False, shas["b"]),
+        ("aws_access_key_id", True, shas["app"])}
+
+
+def test_partial_clone_never_contacts_its_promisor_remote(tmp_path: Path) -> None:
+    dst, _shas, _keys = _partial_clone(tmp_path)
+    # Point the promisor at a remote that would answer, and allow every protocol in the target's
+    # own configuration: the audit must still fetch nothing.
+    git(dst, "config", "protocol.file.allow", "always")
+    git(dst, "config", "protocol.allow", "always")
+    missing_before = _missing(dst)
+    assert missing_before
+    facts = scan(dst)
+    assert _missing(dst) == missing_before
+    assert facts.history_missing_blobs == len(missing_before)
+
+
+def test_big_blob_in_history_is_not_split_into_lines(tmp_path: Path, monkeypatch) -> None:
+    import auditlib.collect.secrets as secrets
+
+    key = make_keys()["github_token"]
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {"data.txt": "x\n" * 200 + f"T={key}\n", "small.py": f'T = "{key[:-1]}Q"\n'})
+    commit(repo, {"data.txt": None, "small.py": None})
+    monkeypatch.setattr(secrets, "MAX_TEXT_BYTES", 300)  # data.txt is over it, small.py is not
+    facts = scan(repo)
+    assert [h.path for h in facts.hits] == ["small.py"]
+
+
+def test_env_file_probe_says_when_gitignore_lists_it_too_late(tmp_path: Path) -> None:
+    from auditlib.probes import PROBES
+    from tests.factories import make_facts
+
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {".env": "X=1\n", "web/.env.production": "Y=2\n"})
+    commit(repo, {".gitignore": "/.env\n"})
+    facts = scan(repo, history=False)
+    hits = list(PROBES["secret.env_file_committed"](make_facts(secrets=facts), {}))
+    by_path = {h.path: h.evidence for h in hits}
+    assert "committed before the rule" in by_path[".env"]
+    assert by_path["web/.env.production"] == "web/.env.production is tracked by git"
+
+
+def test_fake_marked_fixture_key_is_info_not_critical(tmp_path: Path) -> None:
+    from auditlib.probes import run_probes
+    from auditlib.rubric import load_rubric
+    from tests.factories import make_facts
+
+    key = make_keys()["openai_api_key"]
+    (tmp_path / "tests" / "fixtures").mkdir(parents=True)
+    (tmp_path / "tests" / "fixtures" / "keys.py").write_text(f'KEY = "{key}"  # fake\n')
+    findings = run_probes(make_facts(secrets=collect_secrets(list_files(tmp_path), history=False)), load_rubric())
+    assert [(f.rule, f.severity) for f in findings] == [("secret.placeholder", "info")]

@@ -13,11 +13,16 @@ import pytest
 import yaml
 
 from auditlib.collect.vulns import (
+    FallbackSource,
+    LookupResult,
     OsvApiSource,
     OsvDirectorySource,
     PipAuditSource,
+    VulnSource,
     _pip_audit_failure,
+    fix_for,
     match_record,
+    spec_admits,
 )
 from auditlib.models import Dependency
 
@@ -179,6 +184,13 @@ class _Server:
                 time.sleep(outer.delay)
                 if outer.mode == "broken":
                     return self._send(500, {"error": "boom"})
+                if outer.mode == "garbage":
+                    return self._send(200, {"results": "not a list"})
+                if outer.mode == "paged" and "page_token" not in json.dumps(query):
+                    return self._send(200, {"results": [{"next_page_token": "t"}
+                                                         for _ in query["queries"]]})
+                if outer.mode == "paged":
+                    return self._send(200, {"unexpected": True})
                 if self.path == "/v1/query":  # pip-audit's OSV service: one package per call
                     name = query["package"]["name"]
                     # OSV answers with the canonical name (pip-audit only reads that spelling).
@@ -188,9 +200,14 @@ class _Server:
                     vulns = [record] if name == "demo-pkg" and query["version"] == "1.0" else []
                     return self._send(200, {"vulns": vulns} if vulns else {})
                 if self.path == "/v1/querybatch":
-                    results = [{"vulns": [{"id": NPM_RECORD["id"]}]}
-                               if q["package"]["name"] == "left-pad-ish" and q["version"] == "1.2.0"
-                               else {} for q in query["queries"]]
+                    answers = {("npm", "left-pad-ish", "1.2.0"): NPM_RECORD["id"],
+                               ("PyPI", "demo-pkg", "1.0"): PYPI_RECORD["id"],
+                               ("npm", "ghost", "1.0.0"): "GHSA-gone-0000-0000"}
+                    results = []
+                    for q in query["queries"]:
+                        vid = answers.get((q["package"]["ecosystem"], q["package"]["name"],
+                                           q["version"]))
+                        results.append({"vulns": [{"id": vid, "modified": "x"}]} if vid else {})
                     return self._send(200, {"results": results})
                 return self._send(404, {})
 
@@ -198,6 +215,8 @@ class _Server:
                 outer.requests.append((self.path, None))
                 if self.path == f"/v1/vulns/{NPM_RECORD['id']}":
                     return self._send(200, NPM_RECORD)
+                if self.path == f"/v1/vulns/{PYPI_RECORD['id']}":
+                    return self._send(200, PYPI_RECORD)
                 return self._send(404, {})
 
             def log_message(self, *args):
@@ -291,3 +310,138 @@ def test_osv_api_unreachable():
     result = src.lookup([dep("left-pad-ish", "1.2.0", "npm")])
     assert result.status == "not_checked" and result.vulns == [] and result.checked == 0
     assert result.reason.startswith("OSV API not reachable")
+
+
+@pytest.mark.parametrize("mode", ["garbage", "paged"])
+def test_osv_api_malformed_answer_is_not_checked(mode):
+    with _Server(mode=mode) as server:
+        result = OsvApiSource(("npm",), base_url=server.url, timeout=5).lookup(
+            [dep("left-pad-ish", "1.2.0", "npm")])
+    assert result.status == "not_checked" and result.checked == 0 and result.vulns == []
+    assert result.reason.startswith("OSV API not reachable") and "\n" not in result.reason
+
+
+def test_osv_api_pypi():
+    with _Server() as server:
+        result = OsvApiSource(("PyPI",), base_url=server.url, timeout=10).lookup(
+            [dep("Demo_Pkg", "1.0", line=3), dep("clean-pkg", "2.0"),
+             dep("left-pad-ish", "1.2.0", "npm")])
+    assert (result.status, result.checked, result.unchecked) == ("partial", 2, ["left-pad-ish"])
+    [v] = result.vulns
+    assert (v.id, v.package, v.line, v.fix) == ("PYSEC-0000-1", "Demo_Pkg", 3, "1.4.2")
+    assert v.aliases == ["CVE-2000-0001", "GHSA-aaaa-bbbb-cccc"]
+    # Queried under the PEP 503 name.
+    batch = [q for p, q in server.requests if p == "/v1/querybatch"][0]
+    assert {(q["package"]["name"], q["version"]) for q in batch["queries"]} == {
+        ("demo-pkg", "1.0"), ("clean-pkg", "2.0")}
+
+
+def test_osv_api_record_fetch_failure_is_partial():
+    with _Server() as server:
+        result = OsvApiSource(("npm",), base_url=server.url, timeout=5).lookup(
+            [dep("ghost", "1.0.0", "npm", line=2), dep("left-pad-ish", "1.2.0", "npm")])
+    assert result.status == "partial" and result.checked == 2
+    assert "details of 1 advisories could not be fetched" in result.reason
+    assert {(v.id, v.package) for v in result.vulns} == {
+        ("GHSA-gone-0000-0000", "ghost"), ("GHSA-npm0-0000-0001", "left-pad-ish")}
+
+
+# ---------------------------------------------------------------------------- fix and ranges
+@pytest.mark.parametrize(("version", "fixed", "eco", "expected"), [
+    ("1.0", ["1.4.2", "2.1.1"], "PyPI", "1.4.2"),
+    ("2.0", ["1.4.2", "2.1.1"], "PyPI", "2.1.1"),  # the fix of its own release line
+    ("2.1.1", ["1.4.2", "2.1.1"], "PyPI", None),
+    ("4.17.3", ["5.0.0-beta.3", "4.19.2"], "npm", "4.19.2"),
+    ("1.2.0", ["not-a-version", "1.3.0"], "npm", "1.3.0"),
+    ("garbage", ["1.0"], "PyPI", None),
+])
+def test_fix_for(version, fixed, eco, expected):
+    assert fix_for(version, fixed, eco) == expected
+
+
+def test_match_record_fix_follows_the_installed_range():
+    assert match_record(PYPI_RECORD, dep("demo-pkg", "2.0.5")).fix == "2.1.1"
+    assert match_record(PYPI_RECORD, dep("demo-pkg", "0.9")).fix == "1.4.2"
+
+
+@pytest.mark.parametrize(("spec", "version", "eco", "expected"), [
+    ("^4.17.0", "4.17.21", "npm", True), ("^4.17.0", "5.0.0", "npm", False),
+    ("~4.17.0", "4.18.0", "npm", False), (">=1.2 <2", "1.9.0", "npm", True),
+    ("npm:real@^2.0.0", "2.1.0", "npm", True), ("latest", "9.9.9", "npm", True),
+    ("", "1.0.0", "npm", True), ("git+https://example.invalid/x.git", "1.0.0", "npm", None),
+    ("workspace:*", "1.0.0", "npm", None), ("1.x || 2.x", "2.3.0", "npm", True),
+    (">=2,<3", "2.5", "PyPI", True), ("~=2.2", "3.0", "PyPI", False), ("", "1.0", "PyPI", True),
+    ("^1.2", "1.3", "PyPI", None),  # Poetry's caret is not PEP 440
+    ("@ https://example.invalid/x.zip", "1.0", "PyPI", None),
+])
+def test_spec_admits(spec, version, eco, expected):
+    assert spec_admits(spec, version, eco) is expected
+
+
+# ---------------------------------------------------------------------------------- fallback
+class _Fake(VulnSource):
+    """A source that answers for the names it knows and fails or skips the others."""
+
+    def __init__(self, name: str, knows: set[str], raise_: bool = False) -> None:
+        self.name, self.knows, self.raise_ = name, knows, raise_
+        self.ecosystems = frozenset({"PyPI"})
+        self.asked: list[str] = []
+
+    def lookup(self, deps):
+        self.asked += [d.name for d in deps]
+        if self.raise_:
+            raise RuntimeError("bug\nsecond line")
+        known = [d for d in deps if d.name in self.knows]
+        rest = sorted({d.name for d in deps} - self.knows)
+        vulns = [match_record(PYPI_RECORD, d) for d in known]
+        return LookupResult(self.name, "checked" if not rest else ("partial" if known else "not_checked"),
+                            [v for v in vulns if v], len(known), rest,
+                            f"{self.name} could not answer" if rest else None)
+
+
+def test_fallback_not_used_when_primary_answers():
+    primary, fallback = _Fake("first", {"demo-pkg", "b"}), _Fake("second", {"demo-pkg", "b"})
+    result = FallbackSource(primary, fallback).lookup([dep("demo-pkg", "1.0"), dep("b", "1.0")])
+    assert result.status == "checked" and fallback.asked == [] and result.source == "first"
+    assert [v.id for v in result.vulns] == ["PYSEC-0000-1"]
+
+
+def test_fallback_answers_what_primary_could_not():
+    primary, fallback = _Fake("pip-audit", {"b"}), _Fake("osv api", {"demo-pkg"})
+    result = FallbackSource(primary, fallback).lookup([dep("demo-pkg", "1.0"), dep("b", "1.0")])
+    assert fallback.asked == ["demo-pkg"]
+    assert (result.status, result.checked, result.unchecked) == ("checked", 2, [])
+    assert result.source == "pip-audit, then osv api"
+    assert result.reason == ("pip-audit: pip-audit could not answer; "
+                             "1 looked up with osv api instead")
+    assert [v.id for v in result.vulns] == ["PYSEC-0000-1"]
+
+
+def test_fallback_both_failing_is_never_clean():
+    primary, fallback = _Fake("pip-audit", set(), raise_=True), _Fake("osv api", set())
+    result = FallbackSource(primary, fallback).lookup([dep("demo-pkg", "1.0"), dep("b", "1.0")])
+    assert (result.status, result.checked, result.vulns) == ("not_checked", 0, [])
+    assert result.unchecked == ["b", "demo-pkg"]
+    assert "RuntimeError: bug" in result.reason and "osv api could not answer" in result.reason
+    assert "\n" not in result.reason
+
+
+def test_pip_audit_down_osv_api_answers_pypi_and_npm(tmp_path):
+    """The collector's online policy end to end: pip-audit cannot reach its service, the OSV API
+    (a local server) answers for PyPI and npm."""
+    from auditlib.collect.dependencies import collect_dependencies
+    from auditlib.collect.files import list_files
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text("demo-pkg==1.0\nclean-pkg==2.0\n")
+    (repo / "package.json").write_text(json.dumps({"dependencies": {"left-pad-ish": "1.2.0"}}))
+    closed = f"http://127.0.0.1:{_closed_port()}/v1/query"
+    with _Server() as server:
+        facts = collect_dependencies(list_files(repo), offline=False, osv_api_url=server.url,
+                                     pip_audit_args=["--osv-url", closed], pip_audit_timeout=60)
+    check = facts.vuln_check
+    assert (check.status, check.checked, check.unchecked) == ("checked", 3, []), check.reason
+    assert "could not reach" in check.reason and "2 looked up with osv api" in check.reason
+    assert {(v.id, v.path, v.line) for v in facts.vulnerabilities} == {
+        ("PYSEC-0000-1", "requirements.txt", 1), ("GHSA-npm0-0000-0001", "package.json", 1)}

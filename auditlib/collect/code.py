@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 from auditlib.collect.files import FileSet
-from auditlib.models import CodeFacts, Endpoint, LLMCallSite, MixedFile, SQLSite
+from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, MixedFile, SQLSite
 
 MAX_PY_BYTES = 1_000_000
 """Python files larger than this are not parsed (generated code, data dumped into a module)."""
@@ -124,7 +124,8 @@ _VALIDATORS = {"model_validate", "model_validate_json", "parse_raw", "parse_obj"
 
 _REQUEST_NAMES = {"request", "req"}
 _REQUEST_ATTRS = {"json", "form", "args", "values", "get_json", "data", "get_data", "body",
-                  "query_params", "path_params", "POST", "GET", "params", "files", "query"}
+                  "query_params", "path_params", "POST", "GET", "params", "files", "query",
+                  "headers", "cookies", "META"}
 _UI_INPUTS = {"text_input", "text_area", "chat_input"}
 """Streamlit widgets whose value is whatever the user typed."""
 
@@ -152,6 +153,67 @@ _INTERESTING_METHODS = (
     {tail[-1] for tails in _TAILS.values() for tail in tails}
     | set(_HTTP_METHODS) | _SQL_CALLS | {"text"}
 )
+
+# ---------------------------------------------------------------- model-call defect classes (issue 3)
+_META_ATTRS = {"usage", "usage_metadata", "token_usage", "finish_reason", "stop_reason", "id", "model",
+               "created", "system_fingerprint", "status_code", "headers", "response_metadata",
+               "object", "role", "prompt_feedback", "safety_ratings", "elapsed", "ok", "status"}
+"""Attributes of a response that are metadata, not the text: logging ``resp.usage`` is not PII."""
+_OPAQUE_CALLS = {"len", "type", "id", "isinstance", "bool", "hash", "callable", "hasattr"}
+"""Builtins whose result says nothing of their argument's text (``print(len(prompt))``)."""
+_USAGE_FIELDS = {"usage", "usage_metadata", "token_usage", "prompt_tokens", "completion_tokens",
+                 "total_tokens", "input_tokens", "output_tokens", "prompt_token_count",
+                 "candidates_token_count", "total_token_count", "total_cost", "llm_output"}
+_PRINTS = {"print", "pprint"}
+_LOG_META_KWARGS = {"exc_info", "stack_info", "stacklevel", "file", "sep", "end", "flush"}
+_EXEC_BUILTINS = {"exec", "eval", "compile"}
+_SHELL_ALWAYS = {("os", "system"), ("os", "popen"), ("subprocess", "getoutput"),
+                 ("subprocess", "getstatusoutput"), ("asyncio", "create_subprocess_shell"),
+                 ("commands", "getoutput")}
+"""Functions that hand their (first) argument to a shell."""
+_SHELL_MAYBE = {("subprocess", "run"), ("subprocess", "call"), ("subprocess", "check_call"),
+                ("subprocess", "check_output"), ("subprocess", "Popen"),
+                ("asyncio", "create_subprocess_exec")}
+"""Functions that run a shell with ``shell=True``, else the program named by their first argument."""
+_SHELLS = {"sh", "bash", "zsh", "cmd", "cmd.exe", "powershell", "pwsh", "/bin/sh", "/bin/bash"}
+_SQL_DRIVER_HINT = re.compile(r"cur|conn|db|session|engine|sql|database|query", re.I)
+_CODE_AGENTS = {"create_pandas_dataframe_agent", "create_csv_agent", "create_spark_dataframe_agent",
+                "create_python_agent", "create_xorbits_agent", "PythonREPLTool", "PythonREPL",
+                "PythonAstREPLTool", "ShellTool", "BashProcess"}
+"""LangChain agents and tools that run model-written Python or shell commands."""
+_SQL_AGENTS = {"create_sql_agent", "SQLDatabaseChain", "SQLDatabaseToolkit"}
+"""LangChain agents that run model-written SQL against a live database."""
+_DANGEROUS_TOOL_NAMES = {"python_repl", "terminal", "shell", "bash"}
+"""``load_tools([...])`` names that give the agent a Python or shell interpreter."""
+_SAFE_EXECUTORS = {"docker", "e2b", "modal", "wasm", "blaxel"}
+_KEY_KWARGS = {"api_key", "openai_api_key", "anthropic_api_key", "google_api_key", "groq_api_key",
+               "cohere_api_key", "mistral_api_key", "together_api_key", "api_token"}
+_KEY_NAME = re.compile(r"key|token|secret|password", re.I)
+_MSG_NAMES = {"messages", "history", "chat_history", "conversation", "contents"}
+"""Request fields (and SDK arguments) that hold a whole conversation, roles included."""
+_AS_IS_CALLS = {"list", "tuple", "deepcopy", "copy", "dict", "model_dump", "dict", "to_dict", "jsonable_encoder"}
+_FILE_CALLS = {"read_text", "read_bytes", "get_template", "from_file", "load_prompt", "load_prompts",
+               "read_prompt", "pull_prompt", "from_template_file", "FileSystemLoader"}
+_TEMPLATE_METHODS = {"read", "readlines", "format", "format_map", "render", "strip", "dedent",
+                     "substitute", "safe_substitute", "partial", "format_prompt", "format_messages",
+                     "decode", "splitlines", "lstrip", "rstrip"}
+"""Methods whose receiver is the template: ``open(p).read()``, ``tpl.render(q=q)``."""
+_PARSE_CALLS = {"load", "loads", "safe_load", "load_all", "safe_load_all", "parse"}
+_PROMPT_PATH = re.compile(
+    r"prompt|template|instruction|persona|system|\.(j2|jinja2?|prompty|tmpl|mustache|hbs)$", re.I)
+"""A path (or the name of the variable holding it) that names a prompt file, not a document."""
+_FLAG_ON_WORDS = {"enable", "enabled", "feature", "features", "flag", "flags", "switch", "toggle"}
+_FLAG_OFF_WORDS = {"disable", "disabled", "kill", "killswitch", "off", "offline", "mock", "fake", "stub",
+                   "dry", "maintenance"}
+_AI_WORDS = {"ai", "llm", "llms", "gpt", "openai", "anthropic", "claude", "gemini", "model", "genai",
+             "chatbot", "assistant", "copilot"}
+_FLAG_CLIENT_METHODS = {"is_enabled", "is_feature_enabled", "feature_enabled", "is_on", "variation",
+                        "bool_variation", "get_flag", "get_feature_flag", "is_feature_on", "evaluate_flag",
+                        "get_boolean_value", "is_active_feature"}
+_WRAPPERS = {"lower", "upper", "strip", "casefold", "bool", "int", "str2bool", "strtobool", "to_bool",
+             "as_bool", "parse_bool", "_bool", "getboolean"}
+_FALSY = {"false", "0", "off", "no", "n", "", "disabled"}
+_EXIT_CALLS = {"stop", "exit", "abort", "quit"}
 
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _LOOP_NODES = (ast.For, ast.AsyncFor, ast.While)
@@ -301,6 +363,7 @@ class _FileResult:
     layers: set[str] = field(default_factory=set)
     prints: int = 0
     logs: int = 0
+    llm_uses: list[LLMUseSite] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------ the collector
@@ -324,6 +387,19 @@ class _FileCollector(ast.NodeVisitor):
         self._res_cache: dict[int, _Res] = {}
         self.sdks: set[str] = set()
         """Model SDKs the file imports (filled in by :meth:`finish`)."""
+        # issue 3: what the model-call defect questions need beyond calls and bindings
+        self.env_writes: list[tuple[ast.stmt, ast.expr, ast.expr, _Scope]] = []
+        """``os.environ[key] = value`` and ``x.api_key = value``: (statement, key or target, value)."""
+        self.usage_reads: list[tuple[ast.AST, _Scope]] = []
+        """Reads of token-usage fields (``resp.usage``, ``["total_tokens"]``)."""
+        self._llm_nodes: dict[int, tuple[ast.Call, LLMCallSite, _Scope]] = {}
+        self._model_funcs: dict[str, LLMCallSite] = {}
+        self._derived_cache: dict[int, dict[str, LLMCallSite]] = {}
+        self._sink_params: dict[str, list[tuple[int, str, str, str, int]]] = {}
+        """Local function -> (parameter index, name, sink kind, sink api, sink line) it reaches."""
+        self._binding_cache: dict[int, list[tuple[str, set[str], list[ast.Call]]]] = {}
+        self._users_cache: dict[int, dict[str, set[str]]] = {}
+        self._calls_by_scope: dict[int, list[tuple[ast.Call, _Scope, tuple[ast.AST, ...]]]] = {}
 
     # ---------------------------------------------------------------- visiting
     def visit(self, node: ast.AST) -> None:
@@ -390,6 +466,20 @@ class _FileCollector(ast.NodeVisitor):
     def visit_Assign(self, node: ast.Assign) -> None:
         for target in node.targets:
             self._bind(target, node.value, _end(node), exact=True)
+            if isinstance(target, ast.Subscript) and _raw(target.value) in {"os.environ", "environ"}:
+                self.env_writes.append((node, target.slice, node.value, self.scope))
+            elif isinstance(target, ast.Attribute) and target.attr in _KEY_KWARGS:
+                self.env_writes.append((node, target, node.value, self.scope))
+        self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in _USAGE_FIELDS and isinstance(node.ctx, ast.Load):
+            self.usage_reads.append((node, self.scope))
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if _str_const(node.slice) in _USAGE_FIELDS and isinstance(node.ctx, ast.Load):
+            self.usage_reads.append((node, self.scope))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -792,6 +882,7 @@ class _FileCollector(ast.NodeVisitor):
             site = self._llm_site(call, scope, ancestors, res, ctor_opts)
             if site is not None:
                 out.llm_calls.append(site)
+                self._llm_nodes[id(call)] = (call, site, scope)
                 continue
             sql = self._sql_site(call, scope, res)
             if sql is not None:
@@ -806,6 +897,7 @@ class _FileCollector(ast.NodeVisitor):
             out.layers.add("llm")
         if self.imports & _DB_MODULES or out.sql_sites or db_calls:
             out.layers.add("db")
+        out.llm_uses = self._llm_uses(bool(self.sdks) or bool(out.llm_calls))
         return out
 
     def _client_constructor_options(self) -> dict[str, set[str]]:
@@ -846,6 +938,8 @@ class _FileCollector(ast.NodeVisitor):
         if provider == "langchain" and isinstance(call.func, ast.Attribute):
             prompts.append(call.func.value)  # the chain holds the prompt template: prompt | llm
         tainted = self._tainted(scope)
+        from_file = any(self._from_file(e, scope, pos) for e in prompts)
+        inline = any(self._has_literal(e, scope, pos) for e in prompts)
         return LLMCallSite(
             path=self.path,
             line=call.lineno,
@@ -857,9 +951,12 @@ class _FileCollector(ast.NodeVisitor):
             has_fallback=self._has_fallback(call, ancestors),
             structured_output=structured,
             model=self._model_literal(call, chain, opts, chain_opts, provider, scope),
-            prompt_inline=any(self._has_literal(e, scope, pos) for e in prompts),
+            prompt_inline=inline and not from_file,
             user_input_in_prompt=any(_mentions_taint(e, tainted) for e in prompts),
             max_tokens_set=bool(keys & _MAX_TOKEN_KEYS),
+            prompt_source="file" if from_file else "inline" if inline else "unknown",
+            guarded_by_flag=self._guarded_by_flag(call, scope, ancestors),
+            messages_from_client=self._messages_from_client(call, opts, provider, scope),
         )
 
     def _model_literal(self, call: ast.Call, chain: list[ast.Call], opts: dict[str, ast.AST],
@@ -945,6 +1042,655 @@ class _FileCollector(ast.NodeVisitor):
                     return "concatenation", text
                 return (earlier[0], text) if earlier else None
         return None
+
+    # ---------------------------------------------------------------- model-call defect classes
+    # (issue 3) What the code does with a model's prompt, output and key. Values are followed by
+    # assignment inside a function ("derived" names), through the module's own functions that return
+    # model output, and into the module's functions whose parameters reach a sink. Flow-insensitive
+    # and shallow on purpose: a sink is reported only when a model response (or a request value, for
+    # keys) visibly reaches it.
+
+    def _content(self, expr: ast.AST) -> Iterator[ast.AST]:
+        """Nodes of ``expr`` that carry its text: not metadata (``resp.usage``), not ``len(x)``."""
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.Attribute) and node.attr in _META_ATTRS:
+                continue
+            if isinstance(node, ast.Subscript) and _str_const(node.slice) in _META_ATTRS:
+                continue
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id in _OPAQUE_CALLS:
+                continue
+            if isinstance(node, (ast.Lambda, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            yield node
+            stack.extend(ast.iter_child_nodes(node))
+
+    def _local_function(self, func: ast.AST, scope: _Scope) -> str | None:
+        """The name of this module's function a call targets: ``helper(...)`` or ``self.helper(...)``."""
+        if isinstance(func, ast.Name):
+            if func.id in self.func_scopes and func.id not in self.aliases \
+                    and not self._bindings(func.id, scope, _INF):
+                return func.id
+        elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+                and func.value.id in {"self", "cls"} and func.attr in self.func_scopes:
+            return func.attr
+        return None
+
+    def _call_origin(self, node: ast.Call, scope: _Scope) -> LLMCallSite | None:
+        entry = self._llm_nodes.get(id(node))
+        if entry is not None:
+            return entry[1]
+        name = self._local_function(node.func, scope)
+        return self._model_funcs.get(name) if name else None
+
+    def _origin_in(self, expr: ast.AST, scope: _Scope, derived: dict[str, LLMCallSite]
+                   ) -> LLMCallSite | None:
+        """The model call whose output ``expr`` carries, if any."""
+        for node in self._content(expr):
+            if isinstance(node, ast.Name) and node.id in derived:
+                return derived[node.id]
+            if isinstance(node, ast.Call):
+                site = self._call_origin(node, scope)
+                if site is not None:
+                    return site
+        return None
+
+    def _binding_facts(self, scope: _Scope) -> list[tuple[str, set[str], list[ast.Call]]]:
+        """Per binding of ``scope``: its name, the names its value's text uses, the calls in it."""
+        key = id(scope)
+        if key not in self._binding_cache:
+            facts = []
+            for name, binds in scope.bindings.items():
+                for b in binds:
+                    names: set[str] = set()
+                    calls: list[ast.Call] = []
+                    for n in self._content(b.value):
+                        if isinstance(n, ast.Name):
+                            names.add(n.id)
+                        elif isinstance(n, ast.Call):
+                            calls.append(n)
+                    facts.append((name, names, calls))
+            self._binding_cache[key] = facts
+        return self._binding_cache[key]
+
+    def _derived(self, scope: _Scope) -> dict[str, LLMCallSite]:
+        """Names in ``scope`` holding (text derived from) a model response -> that model call."""
+        key = id(scope)
+        if key in self._derived_cache:
+            return self._derived_cache[key]
+        facts = self._binding_facts(scope)
+        reached: dict[str, LLMCallSite] = {}
+        for name, _, calls in facts:
+            if name not in reached:
+                site = next((s for c in calls if (s := self._call_origin(c, scope))), None)
+                if site is not None:
+                    reached[name] = site
+        users = self._users_of(scope)
+        queue = list(reached)
+        while queue:
+            source = queue.pop()
+            for name in users.get(source, ()):
+                if name not in reached:
+                    reached[name] = reached[source]
+                    queue.append(name)
+        self._derived_cache[key] = reached
+        return reached
+
+    def _users_of(self, scope: _Scope) -> dict[str, set[str]]:
+        """Name -> the names bound (in ``scope``) from values that use it: the propagation graph."""
+        key = id(scope)
+        if key not in self._users_cache:
+            users: dict[str, set[str]] = {}
+            for name, names, _ in self._binding_facts(scope):
+                for used in names:
+                    users.setdefault(used, set()).add(name)
+            self._users_cache[key] = users
+        return self._users_cache[key]
+
+    def _reach(self, scope: _Scope, seeds: set[str]) -> set[str]:
+        """Names whose text derives from ``seeds`` by assignment (metadata reads excluded)."""
+        users = self._users_of(scope)
+        reached = set(seeds)
+        queue = list(seeds)
+        while queue:
+            for name in users.get(queue.pop(), ()):
+                if name not in reached:
+                    reached.add(name)
+                    queue.append(name)
+        return reached
+
+    def _find_model_functions(self) -> None:
+        """Functions of this module that return model output (helpers calling helpers: 3 levels)."""
+        for _ in range(3):
+            self._derived_cache.clear()
+            changed = False
+            for fn, fscope, _ in self.functions:
+                if fn.name in self._model_funcs:
+                    continue
+                derived = self._derived(fscope)
+                for ret in fscope.returns:
+                    site = self._origin_in(ret, fscope, derived)
+                    if site is not None:
+                        self._model_funcs[fn.name] = site
+                        changed = True
+                        break
+            if not changed:
+                break
+        self._derived_cache.clear()
+
+    def _is_unbound_builtin(self, func: ast.AST, names: set[str], scope: _Scope) -> str | None:
+        if isinstance(func, ast.Name) and func.id in names and func.id not in self.aliases \
+                and func.id not in self.func_scopes and not self._bindings(func.id, scope, _INF):
+            return func.id
+        return None
+
+    def _direct_sinks(self, call: ast.Call, scope: _Scope) -> list[tuple[str, str, list[ast.expr]]]:
+        """(sink kind, api, the argument expressions that matter) for a log/exec/SQL/shell call."""
+        func = call.func
+        api = _raw(func)
+        if self._is_unbound_builtin(func, _PRINTS, scope):
+            return [("log", api, list(call.args) + [kw.value for kw in call.keywords
+                                                    if kw.arg not in _LOG_META_KWARGS])]
+        if isinstance(func, ast.Attribute) and func.attr in _LOG_LEVELS | {"log"} \
+                and self._is_logger(func.value):
+            args = list(call.args[1:] if func.attr == "log" else call.args)
+            return [("log", api, args + [kw.value for kw in call.keywords
+                                         if kw.arg not in _LOG_META_KWARGS])]
+        if self._is_unbound_builtin(func, _EXEC_BUILTINS, scope):
+            first = call.args[:1] or [kw.value for kw in call.keywords if kw.arg == "source"]
+            return [("exec", api, first)]
+        name = _last_name(func)
+        if name not in _SQL_CALLS and name != "run" and name not in {n for _, n in _SHELL_ALWAYS | _SHELL_MAYBE}:
+            return []
+        res = self._resolve_call(call, scope)
+        qual = (res.names[0], res.names[-1]) if res.imported and res.names else None
+        first = call.args[0] if call.args else next(
+            (kw.value for kw in call.keywords if kw.arg in {"sql", "query", "statement", "command",
+                                                              "cmd", "args"}), None)
+        if first is None:
+            return []
+        if qual in _SHELL_ALWAYS:
+            return [("shell", api, [first])]
+        if qual in _SHELL_MAYBE:
+            shell = any(kw.arg == "shell" and not (isinstance(kw.value, ast.Constant)
+                                                   and not kw.value.value) for kw in call.keywords)
+            if shell or qual[1] == "create_subprocess_exec":
+                return [("shell", api, [first])]
+            return [("shell", api, self._program_exprs(first, scope))]
+        if name in _SQL_CALLS and isinstance(func, ast.Attribute):
+            receiver = _raw(func.value)
+            if _last_name(func.value) in {"self", "client", "llm", "agent", "chain", "tool"}:
+                return []
+            if self.imports & (_DB_MODULES | {"pandas", "databases"}) \
+                    or _SQL_DRIVER_HINT.search(receiver):
+                return [("sql", api, [first])]
+        if name == "run" and res.imported and "SQLDatabase" in " ".join(res.names):
+            return [("sql", api, [first])]
+        return []
+
+    def _program_exprs(self, expr: ast.AST, scope: _Scope, depth: int = 0) -> list[ast.expr]:
+        """What chooses the program of ``subprocess.run(args)`` without a shell: ``args[0]``, the
+        script of ``["bash", "-c", script]``, ``shlex.split(text)`` or a plain string command."""
+        if depth > 3:
+            return []
+        if isinstance(expr, (ast.List, ast.Tuple)):
+            if not expr.elts:
+                return []
+            out = [expr.elts[0]]
+            if _str_const(expr.elts[0]) in _SHELLS and len(expr.elts) > 2:
+                out.append(expr.elts[2])
+            return out
+        if isinstance(expr, ast.Name):
+            b = self._exact_value(expr.id, scope, _INF)
+            if b is not None and isinstance(b.value, (ast.List, ast.Tuple, ast.Call)):
+                return self._program_exprs(b.value, b.scope, depth + 1)
+            return [expr]
+        if isinstance(expr, ast.Call) and _last_name(expr.func) == "split":
+            return [expr]
+        if isinstance(expr, (ast.JoinedStr, ast.BinOp)):
+            return [expr]
+        return []
+
+    def _sinks(self, call: ast.Call, scope: _Scope
+               ) -> list[tuple[str, str, list[ast.expr], int, str | None]]:
+        """Sinks of a call: its own (line = the call's) and those it reaches through a local
+        function's parameter (line = the sink inside that function, ``via`` = its name)."""
+        out = [(kind, api, exprs, call.lineno, None) for kind, api, exprs in self._direct_sinks(call, scope)]
+        name = self._local_function(call.func, scope)
+        if name and name in self._sink_params:
+            for index, pname, kind, api, line in self._sink_params[name]:
+                arg = next((kw.value for kw in call.keywords if kw.arg == pname), None)
+                if arg is None:
+                    offset = 1 if isinstance(call.func, ast.Attribute) else 0
+                    if 0 <= index - offset < len(call.args):
+                        arg = call.args[index - offset]
+                if arg is not None and not isinstance(arg, ast.Starred):
+                    out.append((kind, api, [arg], line, name))
+        return out
+
+    def _find_sink_parameters(self) -> None:
+        """Local functions whose parameters reach a sink (2 levels: a helper calling a helper)."""
+        for _ in range(2):
+            found: dict[str, list[tuple[int, str, str, str, int]]] = {}
+            for fn, fscope, _ in self.functions:
+                params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+                params += [a.arg for a in fn.args.kwonlyargs]
+                if not params:
+                    continue
+                reach = {p: self._reach(fscope, {p}) for p in params if p not in {"self", "cls"}}
+                for call, scope, _ in self._calls_by_scope.get(id(fscope), []):
+                    for kind, api, exprs, line, _via in self._sinks(call, scope):
+                        names = {n.id for e in exprs for n in self._content(e) if isinstance(n, ast.Name)}
+                        for p, reached in reach.items():
+                            if names & reached:
+                                entry = (params.index(p), p, kind, api, line)
+                                if entry not in found.setdefault(fn.name, []):
+                                    found[fn.name].append(entry)
+            if found == self._sink_params:
+                break
+            self._sink_params = found
+
+    def _prompt_names(self, scope: _Scope) -> dict[str, LLMCallSite]:
+        """Names in ``scope`` that make up the prompt of one of its model calls (constants left out)."""
+        out: dict[str, LLMCallSite] = {}
+        params: set[str] = set()
+        if isinstance(scope.node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params = {a.arg for a, _ in _params_with_defaults(scope.node.args)} - {"self", "cls"}
+        for call, site, cscope in self._llm_nodes.values():
+            if cscope is not scope:
+                continue
+            for expr in self._prompt_exprs(call, site.provider):
+                for node in self._content(expr):
+                    if not isinstance(node, ast.Name) or node.id in out:
+                        continue
+                    binds = self._bindings(node.id, scope, _INF)
+                    if not binds and node.id not in params:
+                        continue  # an import, a builtin, a function: not text of this request
+                    if binds and node.id not in params \
+                            and self._is_constant(node, scope, _INF):
+                        continue  # a constant prompt: logging it exposes nobody
+                    out[node.id] = site
+        return out
+
+    def _is_constant(self, expr: ast.AST, scope: _Scope, pos: tuple[int, int], depth: int = 0) -> bool:
+        """Text fixed in the code: literals, and names only ever bound to literals."""
+        if depth > 4:
+            return False
+        if isinstance(expr, ast.Constant):
+            return True
+        if isinstance(expr, ast.JoinedStr):
+            return not any(isinstance(v, ast.FormattedValue) for v in expr.values)
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return all(self._is_constant(e, scope, pos, depth + 1) for e in expr.elts)
+        if isinstance(expr, ast.Dict):
+            return all(v is not None and self._is_constant(v, scope, pos, depth + 1)
+                       for v in expr.values) and None not in expr.keys
+        if isinstance(expr, ast.Name):
+            binds = self._bindings(expr.id, scope, pos)
+            return bool(binds) and all(
+                b.exact and self._is_constant(b.value, b.scope, b.pos, depth + 1) for b in binds)
+        return False
+
+    def _use(self, kind: str, line: int, scope_name: str | None, api: str, detail: str,
+             call_line: int | None) -> LLMUseSite:
+        return LLMUseSite(path=self.path, line=line, function=scope_name, kind=kind, api=api,
+                          detail=detail, call_line=call_line)
+
+    def _llm_uses(self, file_has_llm: bool) -> list[LLMUseSite]:
+        """Every model-related use site of the file (see :class:`auditlib.models.LLMUseSite`)."""
+        uses: dict[tuple[str, int], LLMUseSite] = {}
+
+        def add(use: LLMUseSite) -> None:
+            uses.setdefault((use.kind, use.line), use)
+
+        kinds = {"log": "response_logged", "exec": "model_output_executed",
+                 "sql": "model_output_to_sql", "shell": "model_output_to_shell"}
+        if self._llm_nodes:
+            for call, scope, anc in self.calls:
+                self._calls_by_scope.setdefault(id(scope), []).append((call, scope, anc))
+            self._find_model_functions()
+            self._find_sink_parameters()
+            prompt_cache: dict[int, dict[str, LLMCallSite]] = {}
+            for call, scope, _ in self.calls:
+                for kind, api, exprs, line, via in self._sinks(call, scope):
+                    derived = self._derived(scope)
+                    site = next((s for e in exprs if (s := self._origin_in(e, scope, derived))), None)
+                    fn = via if via else scope.name
+                    if site is not None:
+                        how = f" passed to {via}() at line {call.lineno}" if via else ""
+                        add(self._use(kinds[kind], line, fn, api,
+                                      f"output of {site.api} (line {site.line}){how} reaches {api}",
+                                      site.line))
+                    elif kind == "log" and via is None:
+                        if id(scope) not in prompt_cache:
+                            prompt_cache[id(scope)] = self._prompt_names(scope)
+                        pnames = prompt_cache[id(scope)]
+                        hit = next((n.id for e in exprs for n in self._content(e)
+                                    if isinstance(n, ast.Name) and n.id in pnames), None)
+                        if hit is not None:
+                            site = pnames[hit]
+                            add(self._use("prompt_logged", line, fn, api,
+                                          f"prompt part `{hit}` of {site.api} (line {site.line}) "
+                                          f"reaches {api}", site.line))
+        if file_has_llm:
+            for node, scope in self.usage_reads:
+                text = ast.unparse(node)
+                add(self._use("usage_read", node.lineno, scope.name, text[:80],
+                              f"reads token usage: {text[:80]}", None))
+        for use in self._key_from_user() + self._agents():
+            add(use)
+        return sorted(uses.values(), key=lambda u: (u.line, u.kind))
+
+    def _key_from_user(self) -> list[LLMUseSite]:
+        """Provider keys taken from the request or a UI input (os.environ, client api_key=)."""
+        out = []
+        for stmt, key, value, scope in self.env_writes:
+            tainted = self._tainted(scope)
+            if not _mentions_taint(value, tainted):
+                continue
+            if isinstance(key, ast.Attribute):  # openai.api_key = request.args["key"]
+                res = self.resolve(key.value, scope, _INF)
+                if not res.sdk:
+                    continue
+                api = f"{_raw(key)} ="
+                where = f"the {res.sdk} module's global key"
+            else:
+                name = self._string_value(key, scope, _pos(stmt))
+                if not name or not _KEY_NAME.search(name):
+                    continue
+                api = f"os.environ[{name!r}] ="
+                where = "the process environment, shared by every user of the server"
+            out.append(self._use("api_key_from_user", stmt.lineno, scope.name, api,
+                                 f"a key from the request or a UI input is written to {where}", None))
+        for call, scope, _ in self.calls:
+            func = call.func
+            name = _last_name(func)
+            if name in {"update", "setdefault", "putenv"}:
+                target = _raw(func.value) if isinstance(func, ast.Attribute) else ""
+                if target not in {"os.environ", "environ", "os"} or (name == "putenv") != (target == "os"):
+                    continue
+                pairs: list[tuple[ast.AST | None, ast.AST]] = []
+                if name in {"setdefault", "putenv"} and len(call.args) >= 2:
+                    pairs.append((call.args[0], call.args[1]))
+                elif name == "update":
+                    for arg in call.args:
+                        if isinstance(arg, ast.Dict):
+                            pairs += list(zip(arg.keys, arg.values))
+                    pairs += [(ast.Constant(kw.arg), kw.value) for kw in call.keywords if kw.arg]
+                tainted = self._tainted(scope)
+                for k, v in pairs:
+                    text = _str_const(k) if k is not None else None
+                    if text and _KEY_NAME.search(text) and _mentions_taint(v, tainted):
+                        out.append(self._use(
+                            "api_key_from_user", call.lineno, scope.name, f"{_raw(func)}({text!r})",
+                            "a key from the request or a UI input is written to the process "
+                            "environment, shared by every user of the server", None))
+                        break
+                continue
+            keys = [kw for kw in call.keywords if kw.arg in _KEY_KWARGS]
+            if not keys or not (name[:1].isupper() or name == "configure"):
+                continue
+            res = self._resolve_call(call, scope)
+            if not res.sdk:
+                continue
+            tainted = self._tainted(scope)
+            if any(_mentions_taint(kw.value, tainted) for kw in keys):
+                out.append(self._use("api_key_from_user", call.lineno, scope.name, _raw(func),
+                                     f"the {res.sdk} client gets its api key from the request or a "
+                                     "UI input (users supply the provider credential)", None))
+        return out
+
+    def _agents(self) -> list[LLMUseSite]:
+        """Agents and tools that run model-written code or SQL; dangerous opt-ins."""
+        out = []
+        names_of_interest = _CODE_AGENTS | _SQL_AGENTS | {"chat", "CodeAgent", "load_tools", "from_llm",
+                                                          "LocalCommandLineCodeExecutor"}
+        for call, scope, _ in self.calls:
+            flags = {kw.arg: kw.value for kw in call.keywords
+                     if kw.arg in {"allow_dangerous_code", "allow_dangerous_deserialization"}
+                     and isinstance(kw.value, ast.Constant) and kw.value.value is True}
+            name = _last_name(call.func)
+            api = _raw(call.func)
+            recorded = False
+            if name in names_of_interest or self._aliased(call.func):
+                res = self._resolve_call(call, scope)
+                names = res.names if res.imported else ()
+                root = names[0] if names else ""
+                last = names[-1] if names else ""
+                is_lc = root.startswith("langchain")
+                kind = detail = None
+                if is_lc and (last in _CODE_AGENTS or (last == "from_llm" and "SQLDatabaseChain" in names)):
+                    kind, detail = "code_executing_agent", f"{last} runs model-written code"
+                    if last == "from_llm":
+                        kind, detail = "model_output_to_sql", "SQLDatabaseChain runs model-written SQL"
+                elif is_lc and last in _SQL_AGENTS:
+                    kind, detail = "model_output_to_sql", f"{last} runs model-written SQL on the database"
+                elif is_lc and last == "load_tools":
+                    tools = {_str_const(e) for a in call.args if isinstance(a, (ast.List, ast.Tuple))
+                             for e in a.elts}
+                    bad = sorted(t for t in tools if t in _DANGEROUS_TOOL_NAMES)
+                    if bad:
+                        kind, detail = "code_executing_agent", f"load_tools gives the agent {', '.join(bad)}"
+                elif root == "pandasai" and last == "chat":
+                    sandboxed = any(kw.arg == "sandbox" for c in res.calls for kw in c.keywords)
+                    if not sandboxed:
+                        kind = "code_executing_agent"
+                        detail = "PandasAI generates Python from the question and runs it in-process"
+                elif root == "smolagents" and last == "CodeAgent":
+                    executor = next((_str_const(kw.value) for kw in call.keywords
+                                     if kw.arg == "executor_type"), None)
+                    if executor not in _SAFE_EXECUTORS:
+                        kind, detail = "code_executing_agent", "CodeAgent runs model-written Python locally"
+                elif root.startswith("autogen") and last == "LocalCommandLineCodeExecutor":
+                    kind, detail = "code_executing_agent", "autogen runs model-written code on the host"
+                if kind is not None:
+                    if "allow_dangerous_code" in flags:
+                        detail += " (allow_dangerous_code=True)"
+                    out.append(self._use(kind, call.lineno, scope.name, api, detail, None))
+                    recorded = True
+            if "allow_dangerous_code" in flags and not recorded:
+                out.append(self._use("code_executing_agent", call.lineno, scope.name, api,
+                                     "allow_dangerous_code=True lets the model's code run", None))
+            if "allow_dangerous_deserialization" in flags:
+                out.append(self._use("unsafe_deserialization", call.lineno, scope.name, api,
+                                     "allow_dangerous_deserialization=True unpickles a stored index "
+                                     "(arbitrary code if the file is ever replaced)", None))
+        return out
+
+    # ---------------------------------------------------------------- per-call defect questions
+    def _flag_polarity(self, test: ast.AST, depth: int = 0) -> int:
+        """+1 when ``test`` being true means a flag switches the feature on, -1 when it means off,
+        0 when ``test`` is not about a flag (or reads the flag from the request: not a kill switch)."""
+        if depth > 6 or any(_is_source(n) for n in ast.walk(test)):
+            return 0
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            return -self._flag_polarity(test.operand, depth + 1)
+        if isinstance(test, ast.BoolOp):
+            signs = [self._flag_polarity(v, depth + 1) for v in test.values]
+            if isinstance(test.op, ast.And):
+                return 1 if 1 in signs else 0
+            return -1 if -1 in signs else 0  # `if not enabled or ...: return` still exits when off
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            sign = self._flag_polarity(test.left, depth + 1)
+            right = test.comparators[0]
+            value = right.value if isinstance(right, ast.Constant) else None
+            falsy = (str(value).lower() in _FALSY) or value is False or value is None
+            if isinstance(test.ops[0], (ast.Eq, ast.Is)):
+                return -sign if falsy else sign
+            if isinstance(test.ops[0], (ast.NotEq, ast.IsNot)):
+                return sign if falsy else -sign
+            if isinstance(test.ops[0], ast.In):
+                return sign
+            return 0
+        if isinstance(test, ast.Call):
+            func = test.func
+            name = _last_name(func)
+            if name in {"getenv", "get", "environ.get", "getbool", "get_bool", "getboolean"} and test.args:
+                key = _str_const(test.args[0])
+                receiver = _raw(func.value).lower() if isinstance(func, ast.Attribute) else ""
+                if key is not None and (name != "get" or "environ" in receiver or "flag" in receiver
+                                        or "config" in receiver or "setting" in receiver):
+                    return _flag_word_sign(key)
+                if key is not None and name == "get" and ("feature" in receiver or "flag" in receiver):
+                    return 1
+            if name in _FLAG_CLIENT_METHODS or "flag" in name.lower() or "feature" in name.lower():
+                return 1
+            if name in _WRAPPERS:
+                inner = func.value if isinstance(func, ast.Attribute) and name in {
+                    "lower", "upper", "strip", "casefold"} else (test.args[0] if test.args else None)
+                return self._flag_polarity(inner, depth + 1) if inner is not None else 0
+            return 0
+        if isinstance(test, ast.Subscript):
+            key = _str_const(test.slice)
+            return _flag_word_sign(key) if key else 0
+        if isinstance(test, ast.Attribute):
+            return _flag_word_sign(test.attr)
+        if isinstance(test, ast.Name):
+            return _flag_word_sign(test.id)
+        return 0
+
+    def _guarded_by_flag(self, call: ast.Call, scope: _Scope, ancestors: tuple[ast.AST, ...]) -> bool:
+        """The call sits under ``if <flag>:`` or after ``if not <flag>: return`` in its function."""
+        child: ast.AST = call
+        top: ast.AST | None = None
+        for node in self._enclosing(ancestors):
+            if isinstance(node, (ast.If, ast.IfExp)):
+                body = node.body if isinstance(node.body, list) else [node.body]
+                orelse = node.orelse if isinstance(node.orelse, list) else [node.orelse]
+                sign = self._flag_polarity(node.test)
+                if (sign > 0 and any(child is s for s in body)) or \
+                        (sign < 0 and any(child is s for s in orelse)):
+                    return True
+            if isinstance(node, ast.stmt):
+                top = node
+            child = node
+        container = getattr(scope.node, "body", None)
+        if top is None or not isinstance(container, list):
+            return False
+        for stmt in container:
+            if stmt is top:
+                break
+            if isinstance(stmt, ast.If) and stmt.body and _exits(stmt.body[-1]) \
+                    and self._flag_polarity(stmt.test) < 0:
+                return True
+        return False
+
+    def _messages_from_client(self, call: ast.Call, opts: dict[str, ast.AST], provider: str,
+                              scope: _Scope) -> bool:
+        """The whole conversation passed to the model is the client's, roles included."""
+        candidates = [v for k, v in opts.items() if k in _MSG_NAMES]
+        if provider in {"langchain", "llama_index"} and call.args:
+            candidates.append(call.args[0])
+        tainted = self._tainted(scope)
+        return any(self._is_client_messages(e, scope, tainted, 0) for e in candidates)
+
+    def _is_client_messages(self, expr: ast.AST, scope: _Scope, tainted: set[str], depth: int) -> bool:
+        if depth > 6:
+            return False
+
+        def requestish(e: ast.AST) -> bool:
+            return _mentions_taint(e, tainted) or any(_is_source(n) for n in ast.walk(e))
+
+        again = functools.partial(self._is_client_messages, scope=scope, tainted=tainted,
+                                  depth=depth + 1)
+        if isinstance(expr, ast.Await):
+            return again(expr.value)
+        if isinstance(expr, ast.Subscript):
+            return _str_const(expr.slice) in _MSG_NAMES and requestish(expr.value)
+        if isinstance(expr, ast.Attribute):
+            return expr.attr in _MSG_NAMES and requestish(expr.value)
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            name = _last_name(func)
+            if name == "get" and isinstance(func, ast.Attribute) and expr.args:
+                return _str_const(expr.args[0]) in _MSG_NAMES and requestish(func.value)
+            if name in _AS_IS_CALLS:
+                if expr.args:
+                    return again(expr.args[0])
+                return isinstance(func, ast.Attribute) and again(func.value)
+            return False
+        if isinstance(expr, ast.Name):
+            fn = scope.node
+            if expr.id in _MSG_NAMES and expr.id in tainted and scope.is_route \
+                    and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                    and expr.id in {a.arg for a, _ in _params_with_defaults(fn.args)}:
+                return True  # def chat(messages: list[Message]): the route's parameter itself
+            b = self._exact_value(expr.id, scope, _INF)
+            return b is not None and again(b.value)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            return again(expr.left) or again(expr.right)
+        if isinstance(expr, (ast.List, ast.Tuple)):
+            return any(isinstance(e, ast.Starred) and again(e.value) for e in expr.elts)
+        if isinstance(expr, ast.ListComp) and len(expr.generators) == 1:
+            gen = expr.generators[0]
+            if gen.ifs or not again(gen.iter):
+                return False  # the server filters the list (drops system messages, say)
+            elt = expr.elt
+            if isinstance(elt, ast.Dict):
+                role = next((v for k, v in zip(elt.keys, elt.values) if _str_const(k) == "role"), None)
+                return role is not None and not isinstance(role, ast.Constant)
+            return isinstance(elt, (ast.Name, ast.Call))
+        return False
+
+    def _from_file(self, expr: ast.AST, scope: _Scope, pos: tuple[int, int], depth: int = 0,
+                   seen: set[int] | None = None) -> bool:
+        """The prompt template (not the data put into it) is read from a file or a prompt store."""
+        if depth > _MAX_DEPTH:
+            return False
+        seen = set() if seen is None else seen
+        if id(expr) in seen:
+            return False
+        seen.add(id(expr))
+
+        def again(e: ast.AST, s: _Scope = scope, p: tuple[int, int] = pos) -> bool:
+            return self._from_file(e, s, p, depth + 1, seen)
+
+        if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
+            return any(again(e) for e in expr.elts)
+        if isinstance(expr, ast.Dict):
+            return any(again(v) for k, v in zip(expr.keys, expr.values)
+                       if _str_const(k) not in _NON_PROMPT_DICT_KEYS)
+        if isinstance(expr, ast.BinOp):
+            return again(expr.left) or again(expr.right)
+        if isinstance(expr, ast.IfExp):
+            return again(expr.body) or again(expr.orelse)
+        if isinstance(expr, (ast.Starred, ast.Await)):
+            return again(expr.value)
+        if isinstance(expr, ast.Subscript):
+            return again(expr.value)
+        if isinstance(expr, ast.Name):
+            for b in self._bindings(expr.id, scope, pos):
+                value = b.value.value if isinstance(b.value, ast.AugAssign) else b.value
+                if (b.exact or isinstance(b.value, (ast.AugAssign, ast.Call))) \
+                        and again(value, b.scope, b.pos):
+                    return True
+            return False
+        if isinstance(expr, ast.Attribute):
+            key = _simple_dotted(expr)
+            if key and key in self.attr_bindings:
+                return any(again(b.value, b.scope, b.pos) for b in self.attr_bindings[key] if b.exact)
+            return False
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            name = _last_name(func)
+            if name in _FILE_CALLS or (name == "pull" and _raw(func).endswith("hub.pull")):
+                if name != "read_text" and name != "read_bytes":
+                    return True
+                return _names_prompt_path(func.value if isinstance(func, ast.Attribute) else expr,
+                                          self, scope, pos)
+            if name == "open" and not isinstance(func, ast.Attribute) or \
+                    name == "open" and _raw(func) in {"io.open", "codecs.open", "aiofiles.open"}:
+                return _names_prompt_path(expr, self, scope, pos)
+            if isinstance(func, ast.Attribute) and name in _TEMPLATE_METHODS:
+                return again(func.value)
+            if name in _PARSE_CALLS or name in {"dedent", "Template"} or \
+                    (name in _TEMPLATE_CALLS and name not in _TEMPLATE_METHODS):
+                return any(again(a) for a in expr.args) or any(
+                    again(kw.value) for kw in expr.keywords if kw.arg not in _NON_PROMPT_DICT_KEYS)
+            return any(_PROMPT_PATH.search(t) for a in expr.args if (t := _str_const(a)))
+        return False
 
     # ---------------------------------------------------------------- endpoints
     def _endpoints(self) -> list[Endpoint]:
@@ -1071,6 +1817,52 @@ def _handler_is_fallback(handler: ast.ExceptHandler) -> bool:
     return meaningful
 
 
+def _words(name: str) -> list[str]:
+    """``aiEnabled`` / ``AI_ENABLED`` / ``ai-enabled`` -> ["ai", "enabled"]."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
+    return [w for w in re.split(r"[^A-Za-z0-9]+|_", snake.lower()) if w]
+
+
+def _flag_word_sign(name: str) -> int:
+    """+1 for a name that reads as "feature on" (AI_ENABLED, use_llm, feature_chat), -1 for "off"
+    (DISABLE_AI, KILL_SWITCH, MOCK_LLM), 0 for anything else (OPENAI_API_KEY, DEBUG)."""
+    words = _words(name)
+    if any(w in _FLAG_OFF_WORDS for w in words):
+        return -1
+    if any(w in _FLAG_ON_WORDS for w in words):
+        return 1
+    for first, second in zip(words, words[1:]):
+        if first == "use" and second in _AI_WORDS:
+            return 1
+    return 0
+
+
+def _exits(stmt: ast.stmt) -> bool:
+    """A statement that leaves the code path: return, raise, st.stop(), sys.exit(), abort(503)."""
+    if isinstance(stmt, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+        return True
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) \
+        and _last_name(stmt.value.func) in _EXIT_CALLS
+
+
+def _names_prompt_path(expr: ast.AST, collector: "_FileCollector", scope: _Scope,
+                       pos: tuple[int, int]) -> bool:
+    """The path ``expr`` opens reads as a prompt file: its strings or the names holding it say so
+    (``open("prompts/system.txt")``, ``(PROMPT_DIR / name).read_text()``), not a user document."""
+    for node in ast.walk(expr):
+        texts: list[str] = []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            texts.append(node.value)
+        elif isinstance(node, ast.Name):
+            texts.append(node.id)
+            texts.append(collector._string_value(node, scope, pos) or "")
+        elif isinstance(node, ast.Attribute):
+            texts.append(node.attr)
+        if any(t and _PROMPT_PATH.search(t) for t in texts):
+            return True
+    return False
+
+
 def _params_with_defaults(args: ast.arguments) -> list[tuple[ast.arg, ast.expr | None]]:
     positional = args.posonlyargs + args.args
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
@@ -1110,7 +1902,7 @@ def _is_source(node: ast.AST) -> bool:
     if isinstance(node, ast.Call):
         func = node.func
         return isinstance(func, ast.Attribute) and func.attr in _UI_INPUTS \
-            and _raw(func.value) in {"st", "streamlit"}
+            and _raw(func.value) in {"st", "streamlit", "st.sidebar", "streamlit.sidebar"}
     return False
 
 
@@ -1180,6 +1972,7 @@ def collect_code(files: FileSet, *, progress: Progress = None) -> CodeFacts:
     imports: set[str] = set()
     sdks: set[str] = set()
     llm_calls: list[LLMCallSite] = []
+    llm_uses: list[LLMUseSite] = []
     sql_sites: list[SQLSite] = []
     endpoints: list[Endpoint] = []
     mixed: list[MixedFile] = []
@@ -1211,6 +2004,7 @@ def collect_code(files: FileSet, *, progress: Progress = None) -> CodeFacts:
         imports |= result.imports
         sdks |= result.sdks
         llm_calls += result.llm_calls
+        llm_uses += result.llm_uses
         sql_sites += result.sql_sites
         endpoints += result.endpoints
         counts["print"] += result.prints
@@ -1237,4 +2031,5 @@ def collect_code(files: FileSet, *, progress: Progress = None) -> CodeFacts:
         print_calls=counts["print"],
         logging_calls=counts["log"],
         imports=sorted(imports),
+        llm_uses=sorted(llm_uses, key=lambda u: (u.path, u.line, u.kind)),
     )

@@ -1,4 +1,5 @@
-"""Complexity: cyclomatic complexity per function, radon for Python and lizard for the rest.
+"""Complexity: cyclomatic complexity per function, radon for Python and lizard for the rest, and
+radon's maintainability index per Python file.
 
 Both are used as libraries on text we read ourselves (never on paths, so they cannot follow a
 link), and one file they cannot parse is skipped without stopping the others.
@@ -6,17 +7,27 @@ link), and one file they cannot parse is skipped without stopping the others.
 
 from __future__ import annotations
 
+import ast
 from typing import Callable, Iterator
 
 import lizard
 from radon.complexity import cc_visit
-from radon.visitors import Class, Function
+from radon.metrics import h_visit_ast, mi_compute
+from radon.raw import analyze
+from radon.visitors import Class, ComplexityVisitor, Function
 
 from auditlib.collect.files import FileSet, RepoFile
-from auditlib.models import ComplexityFacts, ComplexityFunction
+from auditlib.models import ComplexityFacts, ComplexityFunction, FileComplexity
 
 MAX_OVER_THRESHOLD = 200
 MAX_SKIP_EXAMPLES = 5
+MAX_FILES = 500
+"""Per-file records kept (highest total complexity first): enough for hotspots."""
+MAX_MI_SKIPPED = 50
+
+BUCKETS: tuple[tuple[str, int], ...] = (("1-5", 5), ("6-10", 10), ("11-20", 20), ("21-50", 50), (">50", 10**9))
+"""Distribution buckets for the notebook's table: label -> highest complexity in it. A display
+grouping (radon's A-F ranks, coarser), not a finding threshold: that lives in the rubric."""
 
 RADON_SUFFIXES = frozenset({".py"})
 LIZARD_SUFFIXES = frozenset({
@@ -38,13 +49,39 @@ def _radon_blocks(blocks: list, prefix: str = "") -> Iterator[tuple[str, int, in
             yield from _radon_blocks(list(block.closures), f"{prefix}{block.name}.")
 
 
-def radon_functions(text: str) -> list[tuple[str, int, int]]:
-    """Functions of a Python source text with their complexity (raises on a parse error)."""
-    blocks = cc_visit(text)
-    # cc_visit lists a class's methods twice (inside the class and flattened at top level); keep
-    # the nested copy so methods of inner classes and closures are reached the same way.
+def _radon_top(blocks: list) -> list[tuple[str, int, int]]:
+    # radon lists a class's methods twice (inside the class and flattened at top level); keep the
+    # nested copy so methods of inner classes and closures are reached the same way.
     top = [b for b in blocks if not (isinstance(b, Function) and b.is_method)]
     return list(_radon_blocks(top))
+
+
+def radon_functions(text: str) -> list[tuple[str, int, int]]:
+    """Functions of a Python source text with their complexity (raises on a parse error)."""
+    return _radon_top(cc_visit(text))
+
+
+def python_metrics(text: str, *, with_mi: bool) -> tuple[list[tuple[str, int, int]], float | None, str | None]:
+    """Functions of a Python source text with their complexity, its maintainability index, and why
+    the index is missing.
+
+    The same numbers as radon's ``cc_visit`` and ``mi_visit(text, multi=True)``, from one parse:
+    radon's own MI pass would parse the file and visit its complexity a second time. The MI is None
+    when ``with_mi`` is False, or when radon's MI pass fails (the third value names the error; the
+    complexity still stands). Raises on a parse error.
+    """
+    node = ast.parse(text)
+    visitor = ComplexityVisitor.from_ast(node)
+    functions = _radon_top(visitor.blocks)
+    if not with_mi:
+        return functions, None, None
+    try:
+        raw = analyze(text)
+        comments = (raw.comments + raw.multi) / float(raw.sloc) * 100 if raw.sloc else 0
+        mi = mi_compute(h_visit_ast(node).total.volume, visitor.total_complexity, raw.lloc, comments)
+    except Exception as exc:  # noqa: BLE001 - radon's tokenizer on hostile input; keep the complexity
+        return functions, None, type(exc).__name__
+    return functions, round(float(mi), 2), None
 
 
 def lizard_functions(path: str, text: str) -> list[tuple[str, int, int]]:
@@ -61,28 +98,42 @@ def _tool_for(f: RepoFile) -> str | None:
     return None
 
 
+def bucket(complexity: int) -> str:
+    """The distribution bucket (``BUCKETS``) of one function's complexity."""
+    return next(label for label, top in BUCKETS if complexity <= top)
+
+
 def collect_complexity(
     files: FileSet,
     *,
     threshold: int,
     max_file_bytes: int = 500_000,
+    mi_max_bytes: int = 100_000,
     progress: Callable[[str], None] | None = None,
 ) -> ComplexityFacts:
-    """Cyclomatic complexity of every function: count, mean, max and those above ``threshold``.
+    """Cyclomatic complexity of every function, per file and per language, and the MI of Python files.
 
+    ``threshold`` comes from the rubric (``complexity.complex_function``); ``over_threshold`` holds
+    the functions strictly above it, most complex first, at most 200. ``files`` gives, for the 500
+    files with the highest total complexity, their function count, maximum, total and (Python)
+    maintainability index; ``distribution`` counts functions per language and complexity bucket.
     Files over ``max_file_bytes`` (often generated or minified), unreadable files and files the
     tool cannot parse are skipped; when any are, ``reason`` says how many with a few examples.
-    ``over_threshold`` holds functions with complexity strictly above ``threshold``, most complex
-    first, at most 200. ``tool`` names the tools that ran (``radon+lizard`` when both, or when
-    there was nothing to read).
+    Python files over ``mi_max_bytes`` still get their complexity but no MI (``mi_skipped``).
+    ``tool`` names the tools that ran (``radon+lizard`` when both, or when there was nothing to read).
     """
     candidates = [(f, tool) for f in files.files if (tool := _tool_for(f))]
     if progress:
         progress(f"complexity: analysing {len(candidates)} files")
     found: list[ComplexityFunction] = []
+    per_file: dict[str, FileComplexity] = {}
+    distribution: dict[str, dict[str, int]] = {}
     used: set[str] = set()
     skipped: list[str] = []
-    for f, tool in candidates:
+    mi_skipped: list[str] = []
+    for n, (f, tool) in enumerate(candidates, 1):
+        if progress and n % 1000 == 0:
+            progress(f"complexity: {n} of {len(candidates)} files")
         if f.size > max_file_bytes:
             skipped.append(f"{f.path} (over {max_file_bytes} bytes)")
             continue
@@ -90,14 +141,28 @@ def collect_complexity(
         if text is None:
             skipped.append(f"{f.path} (binary or unreadable)")
             continue
+        mi: float | None = None
         try:
-            functions = radon_functions(text) if tool == "radon" else lizard_functions(f.path, text)
+            if tool == "radon":
+                with_mi = f.size <= mi_max_bytes
+                functions, mi, mi_error = python_metrics(text, with_mi=with_mi)
+                if not with_mi:
+                    mi_skipped.append(f"{f.path} (over {mi_max_bytes} bytes)")
+                elif mi_error:
+                    mi_skipped.append(f"{f.path} ({mi_error})")
+            else:
+                functions = lizard_functions(f.path, text)
         except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input skips one file
             skipped.append(f"{f.path} ({type(exc).__name__})")
             continue
         used.add(tool)
         found.extend(ComplexityFunction(path=f.path, line=line, name=name, complexity=cc)
                      for name, line, cc in functions)
+        ccs = [cc for _name, _line, cc in functions]
+        per_file[f.path] = FileComplexity(functions=len(ccs), max=max(ccs, default=0), total=sum(ccs), mi=mi)
+        counts = distribution.setdefault(f.language or f.suffix or "other", {label: 0 for label, _ in BUCKETS})
+        for cc in ccs:
+            counts[bucket(cc)] += 1
 
     over = sorted((fn for fn in found if fn.complexity > threshold),
                   key=lambda fn: (-fn.complexity, fn.path, fn.line))
@@ -107,6 +172,7 @@ def collect_complexity(
         more = f" and {len(skipped) - MAX_SKIP_EXAMPLES} more" if len(skipped) > MAX_SKIP_EXAMPLES else ""
         reason = f"{len(skipped)} file(s) not analysed: {examples}{more}"
     complexities = [fn.complexity for fn in found]
+    top_files = sorted(per_file.items(), key=lambda kv: (-kv[1].total, kv[0]))[:MAX_FILES]
     return ComplexityFacts(
         reason=reason,
         functions=len(found),
@@ -115,4 +181,8 @@ def collect_complexity(
         over_threshold=over[:MAX_OVER_THRESHOLD],
         threshold=threshold,
         tool="+".join(t for t in ("radon", "lizard") if t in used) or "radon+lizard",
+        files=dict(top_files),
+        distribution={lang: counts for lang, counts in sorted(distribution.items()) if any(counts.values())},
+        mi_max_bytes=mi_max_bytes,
+        mi_skipped=mi_skipped[:MAX_MI_SKIPPED],
     )

@@ -1,13 +1,20 @@
 """Dependency collector: the manifests and lockfiles of the target, what they declare, and the known
 vulnerabilities of the exact versions they pin.
 
-Manifests are parsed as data (TOML, JSON, requirement lines); nothing of the target is installed,
-resolved or run. Vulnerability lookups go through :mod:`auditlib.collect.vulns`.
+Manifests are parsed as data (TOML, JSON, YAML-ish lockfiles, requirement lines, setup.cfg, and
+setup.py through :mod:`ast`); nothing of the target is installed, resolved or run. Vulnerability
+lookups go through :mod:`auditlib.collect.vulns` (see its docstring for which source answers what).
+
+A lockfile covers the manifests of its own ecosystem in its directory and below (``web/yarn.lock``
+covers ``web/package.json`` and ``web/packages/ui/package.json``, not ``api/package.json``); a
+lockfile at the repository root covers the whole tree.
 """
 
 from __future__ import annotations
 
+import ast
 import bisect
+import configparser
 import json
 import re
 import tomllib
@@ -18,13 +25,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from auditlib.collect.files import FileSet, RepoFile
+from auditlib.collect.files import FileSet, RepoFile, read_text
 from auditlib.collect.vulns import (
+    FallbackSource,
     LookupResult,
     OsvApiSource,
     OsvDirectorySource,
     PipAuditSource,
     VulnSource,
+    spec_admits,
 )
 from auditlib.models import Dependency, DependencyFacts, Manifest, Vulnerability, VulnCheck
 
@@ -46,7 +55,11 @@ _FIXED_NAMES: dict[str, tuple[str, str, bool]] = {
     "npm-shrinkwrap.json": ("package-lock", "npm", True),
     "yarn.lock": ("yarn.lock", "npm", True),
     "pnpm-lock.yaml": ("pnpm-lock", "npm", True),
+    "setup.cfg": ("setup.cfg", "PyPI", False),
+    "setup.py": ("setup.py", "PyPI", False),
 }
+# Lockfiles of real applications outgrow the 2 MB cap on ordinary text files.
+LOCKFILE_MAX_BYTES = 30_000_000
 _REQ_NAME = re.compile(r"(requirements.*|.*[-_.]requirements)\.(txt|in)", re.I)
 _DEV_WORDS = frozenset({"dev", "develop", "test", "tests", "testing", "lint", "doc", "docs", "ci"})
 _NPM_EXACT = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
@@ -386,6 +399,273 @@ def parse_package_lock(text: str, path: str) -> list[Dependency]:
     return deps
 
 
+# ---------------------------------------------------------------------------- yarn and pnpm
+# A yarn.lock entry key: one or more descriptors ("name@range"), quoted or not, then a colon.
+_YARN_VERSION = re.compile(r'\s{2}version:?\s+"?([^"\s]+)"?\s*$')
+_YARN_RESOLUTION = re.compile(r'\s{2}resolution:\s+"?(.+?)"?\s*$')
+
+
+def _yarn_descriptors(key: str) -> list[tuple[str, str]]:
+    """(name, range) of each descriptor of a yarn.lock entry key."""
+    out = []
+    for part in key.split(","):
+        desc = part.strip().strip('"').strip("'")
+        at = desc.find("@", 1)  # a scoped name starts with "@"
+        if at > 0:
+            out.append((desc[:at], desc[at + 1:]))
+    return out
+
+
+def _yarn_registry_name(name: str, rng: str) -> str | None:
+    """The registry package a yarn v1 descriptor installs, or None for git, file, link, URL ones."""
+    if rng.startswith("npm:"):  # an alias: "string-width-cjs@npm:string-width@^4.2.0"
+        target = rng[4:]
+        at = target.find("@", 1)
+        return target[:at] if at > 0 else target
+    if ":" in rng or "/" in rng:
+        return None
+    return name
+
+
+def parse_yarn_lock(text: str, path: str) -> list[Dependency]:
+    """Resolved versions of a yarn.lock: classic v1 (``version "1.2.3"``) and berry, v2 and later,
+    a YAML file (``version: 1.2.3`` with ``resolution: "name@npm:1.2.3"``).
+
+    Read line by line (one pass; a 10,000-line lockfile takes milliseconds). Workspace, patch,
+    git, file and link entries are left out: they have no registry version to look up.
+    """
+    deps: list[Dependency] = []
+    entry: dict[str, Any] | None = None
+
+    def flush() -> None:
+        if entry is None or not entry.get("version"):
+            return
+        version = npm_pin(entry["version"])
+        resolution = entry.get("resolution")
+        name: str | None = None
+        if resolution:  # berry: the resolution names the real package and its protocol
+            m = re.fullmatch(r"(@?[^@]+)@npm:(.+)", resolution)
+            if m is None:
+                return  # workspace:, patch:, git, file:, link:, portal:, exec:
+            name = m.group(1)
+            version = npm_pin(m.group(2)) or version
+        else:
+            names = {_yarn_registry_name(n, r) for n, r in _yarn_descriptors(entry["key"])}
+            names.discard(None)
+            if len(names) == 1:
+                name = names.pop()
+        if name is None or version is None or entry["key"].startswith("__metadata"):
+            return
+        deps.append(Dependency(name=name, ecosystem="npm", spec=version, version=version,
+                               pinned=True, path=path, line=entry["line"]))
+
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line or line[0] == "#":
+            continue
+        if line[0] not in " \t":
+            flush()
+            entry = {"key": line.rstrip().rstrip(":"), "line": number}
+            continue
+        if entry is None or line[:4] == "    " or line[:1] == "\t":
+            continue  # nested dependency lists
+        if line.lstrip().startswith("version"):
+            m = _YARN_VERSION.match(line)
+            if m:
+                entry["version"] = m.group(1)
+        elif line.lstrip().startswith("resolution:"):
+            m = _YARN_RESOLUTION.match(line)
+            if m:
+                entry["resolution"] = m.group(1)
+    flush()
+    return deps
+
+
+# pnpm-lock.yaml package keys: v5 "/name/1.2.3_peer", v6 "/name@1.2.3(peer)", v9 "name@1.2.3(peer)".
+_PNPM_V6 = re.compile(r"/?((?:@[^/@()]+/)?[^/@()]+)@(\d[^()_:/\s]*)")
+_PNPM_V5 = re.compile(r"/?((?:@[^/@]+/)?[^/@]+)/(\d[^/_()\s]*)")
+_PNPM_KEY = re.compile(r"  (['\"]?)([^'\"\s][^'\"]*?)\1:(?:\s|$)")
+
+
+def parse_pnpm_lock(text: str, path: str) -> list[Dependency]:
+    """Resolved versions of a pnpm-lock.yaml (lockfile v5, v6 and v9), from the keys of its
+    ``packages`` section; ``dev: true`` (v5, v6) marks development packages.
+
+    Read line by line for speed and line numbers. Tarball, git and directory entries (keys that
+    are not ``name@version``) are left out.
+    """
+    deps: list[Dependency] = []
+    in_packages = False
+    current: tuple[str, str, int] | None = None
+    dev = False
+
+    def flush() -> None:
+        if current is not None:
+            name, version, number = current
+            deps.append(Dependency(name=name, ecosystem="npm", spec=version, version=version,
+                                   pinned=True, path=path, line=number, dev=dev))
+
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip()[:1] == "#":
+            continue
+        if line[0] not in " \t":
+            flush()
+            current, dev = None, False
+            in_packages = line.rstrip() == "packages:"
+            continue
+        if not in_packages:
+            continue
+        if line[2:3] not in (" ", "\t"):  # a package key, two spaces in
+            flush()
+            current, dev = None, False
+            m = _PNPM_KEY.match(line)
+            if m is None:
+                continue
+            key = m.group(2)
+            found = _PNPM_V6.match(key) or _PNPM_V5.match(key)
+            if found and npm_pin(found.group(2)):
+                current = (found.group(1), found.group(2), number)
+        elif current is not None and line.strip() == "dev: true" and line[4:5] != " ":
+            dev = True
+    flush()
+    return deps
+
+
+# ------------------------------------------------------------------------- setup.cfg, setup.py
+def _requirement_lines(value: str) -> list[str]:
+    """The requirement strings of a setup.cfg list value (one per line, or ``;``-free commas)."""
+    items = []
+    for raw in value.splitlines():
+        raw = re.sub(r"(^|\s)#.*", "", raw).strip()
+        if raw:
+            items.append(raw)
+    return items
+
+
+def parse_setup_cfg(text: str, path: str) -> tuple[list[Dependency], list[str]]:
+    """``[options] install_requires`` and ``[options.extras_require]`` (dev) of a setup.cfg, and
+    notes about what could not be read (``file:`` and ``attr:`` directives)."""
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        raise _Malformed(f"setup.cfg: {str(exc).splitlines()[0]}") from None
+    lines = _Lines(text)
+    deps: list[Dependency] = []
+    notes: list[str] = []
+    wanted: list[tuple[str, str, bool]] = []
+    if parser.has_option("options", "install_requires"):
+        wanted.append(("options", "install_requires", False))
+    if parser.has_option("options", "tests_require"):
+        wanted.append(("options", "tests_require", True))
+    if parser.has_section("options.extras_require"):
+        wanted += [("options.extras_require", k, True)
+                   for k in parser.options("options.extras_require")]
+    for section, option, dev in wanted:
+        value = parser.get(section, option)
+        if value.strip().startswith(("file:", "attr:")):
+            notes.append(f"{path}: {option} = {value.strip()[:80]} (read from elsewhere, not followed)")
+            continue
+        lines.cursor = 0
+        lines.find(rf"^\[{re.escape(section)}\]", re.M)
+        lines.find(rf"^{re.escape(option)}\s*[=:]", re.M | re.I)
+        for item in _requirement_lines(value):
+            dep = _pep508(item, path, lines, dev)
+            if dep is None:
+                notes.append(f"{path}: requirement not understood: {item[:60]}")
+            else:
+                deps.append(dep)
+    return deps, notes
+
+
+def _literal_strings(node: ast.AST, names: dict[str, ast.AST | None], depth: int = 0
+                     ) -> list[ast.Constant] | None:
+    """The string constants of a literal list/tuple (``+`` of such, or a module-level name bound
+    once to one); None when the value is computed."""
+    if depth > 5:
+        return None
+    if isinstance(node, (ast.List, ast.Tuple)):
+        if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+            return list(node.elts)  # type: ignore[arg-type]
+        return None
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left = _literal_strings(node.left, names, depth + 1)
+        right = _literal_strings(node.right, names, depth + 1)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.Name) and names.get(node.id) is not None:
+        return _literal_strings(names[node.id], names, depth + 1)  # type: ignore[arg-type]
+    return None
+
+
+def _describe(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        return f"computed by {ast.unparse(node.func)[:40]}(...)"
+    if isinstance(node, ast.Name):
+        return f"the variable {node.id}, not a literal list"
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return "a list with computed items"
+    return f"computed ({type(node).__name__})"
+
+
+def parse_setup_py(text: str, path: str) -> tuple[list[Dependency], list[str]]:
+    """``install_requires``, ``tests_require`` and ``extras_require`` (dev) of a setup.py, read
+    with :mod:`ast` and NEVER executed: literal lists only (or a module-level name bound once to
+    one). Anything computed (read from a file, a comprehension, ``**kwargs``) is noted instead."""
+    try:
+        tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError) as exc:
+        raise _Malformed(f"Python: {exc}") from None
+    names: dict[str, ast.AST | None] = {}
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else (
+            [node.target] if isinstance(node, ast.AnnAssign) and node.value else [])
+        for target in targets:
+            if isinstance(target, ast.Name):
+                # Bound twice: which value counts depends on execution; treat as computed.
+                names[target.id] = None if target.id in names else node.value  # type: ignore
+    deps: list[Dependency] = []
+    notes: list[str] = []
+
+    def add(node: ast.AST, dev: bool, label: str) -> None:
+        items = _literal_strings(node, names)
+        if items is None:
+            notes.append(f"{path}: {label} is {_describe(node)}; not read (setup.py is never run)")
+            return
+        for const in items:
+            dep = _pep508(const.value, path, _Lines(""), dev, line=const.lineno)
+            if dep is None:
+                notes.append(f"{path}:{const.lineno}: requirement not understood")
+            else:
+                deps.append(dep)
+
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        callee = func.id if isinstance(func, ast.Name) else (
+            func.attr if isinstance(func, ast.Attribute) else None)
+        if callee != "setup":
+            continue
+        for kw in call.keywords:
+            if kw.arg is None:
+                notes.append(f"{path}:{call.lineno}: setup(**...) arguments are computed; "
+                             "not read (setup.py is never run)")
+            elif kw.arg in ("install_requires", "tests_require"):
+                add(kw.value, kw.arg == "tests_require", kw.arg)
+            elif kw.arg == "extras_require":
+                value = kw.value
+                if isinstance(value, ast.Name) and isinstance(names.get(value.id), ast.Dict):
+                    value = names[value.id]  # type: ignore[assignment]
+                if isinstance(value, ast.Dict):
+                    for key, item in zip(value.keys, value.values):
+                        label = f"extras_require[{key.value!r}]" if isinstance(
+                            key, ast.Constant) else "extras_require"
+                        add(item, True, label)
+                else:
+                    notes.append(f"{path}: extras_require is {_describe(value)}; not read "
+                                 "(setup.py is never run)")
+    return deps, notes
+
+
 _PARSERS: dict[str, Callable[[str, str], list[Dependency]]] = {
     "pyproject": parse_pyproject,
     "pipfile": parse_pipfile,
@@ -394,6 +674,13 @@ _PARSERS: dict[str, Callable[[str, str], list[Dependency]]] = {
     "poetry.lock": parse_toml_lock,
     "uv.lock": parse_toml_lock,
     "package-lock": parse_package_lock,
+    "yarn.lock": parse_yarn_lock,
+    "pnpm-lock": parse_pnpm_lock,
+}
+# Parsers that also return notes about what they could not read.
+_NOTED_PARSERS: dict[str, Callable[[str, str], tuple[list[Dependency], list[str]]]] = {
+    "setup.cfg": parse_setup_cfg,
+    "setup.py": parse_setup_py,
 }
 
 
@@ -409,73 +696,129 @@ def _dedupe(deps: Iterable[Dependency]) -> list[Dependency]:
     return out
 
 
+# ------------------------------------------------------------------------------------ scoping
+def lockfile_covers(lockfile: str, manifest: str) -> bool:
+    """Whether ``lockfile`` governs ``manifest``: it sits in the manifest's directory or above
+    (a monorepo's ``web/yarn.lock`` covers ``web/**`` only; a root lockfile covers everything)."""
+    return PurePosixPath(lockfile).parent in PurePosixPath(manifest).parents
+
+
+def covering_lockfiles(manifests: Iterable[Manifest], path: str, ecosystem: str) -> list[str]:
+    """The lockfiles of ``ecosystem`` that cover the manifest at ``path``, nearest first."""
+    found = [m.path for m in manifests
+             if m.lockfile and m.ecosystem == ecosystem and lockfile_covers(m.path, path)]
+    return sorted(found, key=lambda p: -len(PurePosixPath(p).parts))
+
+
 # ------------------------------------------------------------------------------------ collector
 def collect_dependencies(files: FileSet, *, offline: bool = False, vuln_db: Path | None = None,
-                         pip_audit_timeout: float = 120, progress: Progress = None
+                         pip_audit_timeout: float = 120, osv_api_url: str = "https://api.osv.dev",
+                         pip_audit_args: list[str] | None = None, progress: Progress = None
                          ) -> DependencyFacts:
     """Find the target's manifests and lockfiles, list what they declare, and look up the known
-    vulnerabilities of every exactly pinned version.
+    vulnerabilities of every exactly pinned or locked version.
 
     ``vuln_db``: a directory of OSV records used for PyPI and npm (works offline). Without it,
-    ``offline`` skips lookups; online, PyPI goes through pip-audit and npm through OSV's API.
+    ``offline`` skips lookups; online, PyPI goes through pip-audit and then the OSV API
+    (``osv_api_url``) for what pip-audit could not answer, npm through the OSV API.
+    ``pip_audit_args`` are passed on to pip-audit (e.g. ``["--osv-url", URL]``).
+    A vulnerability of a locked version is reported at the manifest entry that declares the
+    package (with the lockfile line in ``locked_at``) when one in the lockfile's scope does.
     Never raises for malformed manifests or failed lookups: they are recorded in ``reason`` and
     ``vuln_check``.
     """
     manifests: list[Manifest] = []
     deps: list[Dependency] = []
     problems: list[str] = []
+    partly_read: list[str] = []
     found = [(f, kind) for f in files.files if (kind := manifest_kind(f.path)) is not None]
     if progress:
         progress(f"dependencies: parsing {len(found)} manifests")
     for f, (kind, ecosystem, lockfile) in found:
         manifests.append(Manifest(path=f.path, kind=kind, ecosystem=ecosystem, lockfile=lockfile))
-        parsed, problem = _parse_one(files, f, kind)
+        parsed, notes = _parse_one(files, f, kind, lockfile)
         deps.extend(parsed)
-        if problem:
-            problems.append(problem)
+        problems.extend(notes)
+        if notes:
+            partly_read.append(f.path)
     reason = ("skipped: " + "; ".join(problems)) if problems else None
     if not manifests:
         return DependencyFacts(reason=reason)
     vulns, check = _check(deps, manifests, offline=offline, vuln_db=vuln_db,
-                          pip_audit_timeout=pip_audit_timeout, progress=progress)
+                          pip_audit_timeout=pip_audit_timeout, osv_api_url=osv_api_url,
+                          pip_audit_args=pip_audit_args, partly_read=partly_read,
+                          progress=progress)
+    vulns = _attribute(vulns, deps, manifests)
     return DependencyFacts(manifests=manifests, dependencies=deps, vulnerabilities=vulns,
                            vuln_check=check, reason=reason)
 
 
-def _parse_one(files: FileSet, f: RepoFile, kind: str) -> tuple[list[Dependency], str | None]:
-    if kind not in _PARSERS and kind != "requirements":
-        return [], None  # recorded as a lockfile, not read (yarn.lock, pnpm-lock.yaml)
-    text = files.read_text(f)
+def _parse_one(files: FileSet, f: RepoFile, kind: str, lockfile: bool
+               ) -> tuple[list[Dependency], list[str]]:
+    if kind not in _PARSERS and kind not in _NOTED_PARSERS and kind != "requirements":
+        return [], []
+    text = read_text(files.root, f.path, LOCKFILE_MAX_BYTES) if lockfile else files.read_text(f)
     if text is None:
-        return [], f"{f.path} (binary, too large or unreadable)"
+        return [], [f"{f.path} (binary, too large or unreadable)"]
+    text = text.lstrip("\ufeff")  # a stray second BOM (editors double them) would glue to a name
     try:
         if kind == "requirements":
             parsed, bad = parse_requirements(text, f.path)
-            return _dedupe(parsed), (f"{f.path}: {bad} lines not understood" if bad else None)
-        return _dedupe(_PARSERS[kind](text, f.path)), None
+            return _dedupe(parsed), ([f"{f.path}: {bad} lines not understood"] if bad else [])
+        if kind in _NOTED_PARSERS:
+            parsed, notes = _NOTED_PARSERS[kind](text, f.path)
+            return _dedupe(parsed), notes
+        return _dedupe(_PARSERS[kind](text, f.path)), []
     except _Malformed as exc:
-        return [], f"{f.path} ({str(exc).splitlines()[0][:120]})"
+        return [], [f"{f.path} ({str(exc).splitlines()[0][:120]})"]
     except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
         # Valid syntax with an unexpected shape (a list where a table belongs, ...).
-        return [], f"{f.path} (unexpected structure: {type(exc).__name__})"
+        return [], [f"{f.path} (unexpected structure: {type(exc).__name__})"]
 
 
 def _key(d: Dependency) -> tuple[str, str]:
     return (d.ecosystem, canonicalize_name(d.name) if d.ecosystem == "PyPI" else d.name)
 
 
+def _unresolved(deps: list[Dependency], manifests: list[Manifest]) -> list[str]:
+    """Names of unpinned entries whose installed version nothing tells: not pinned by a lockfile
+    covering their manifest, nor by another manifest in the same directory."""
+    lock_paths = {m.path for m in manifests if m.lockfile}
+    pinned_at: dict[tuple[str, str], set[str]] = {}
+    for d in deps:
+        if d.pinned:
+            pinned_at.setdefault(_key(d), set()).add(d.path)
+    out = set()
+    for d in deps:
+        if d.pinned:
+            continue
+        here = PurePosixPath(d.path).parent
+        places = pinned_at.get(_key(d), set())
+        if not any(lockfile_covers(p, d.path) if p in lock_paths else PurePosixPath(p).parent == here
+                   for p in places):
+            out.add(d.name)
+    return sorted(out)
+
+
 def _check(deps: list[Dependency], manifests: list[Manifest], *, offline: bool,
-           vuln_db: Path | None, pip_audit_timeout: float, progress: Progress
-           ) -> tuple[list[Vulnerability], VulnCheck]:
-    """Run the lookups and fold the per-source results into one VulnCheck."""
-    unread = [m.path for m in manifests if m.kind not in _PARSERS and m.kind != "requirements"]
-    unread_note = f"lockfile format not read: {', '.join(unread)}" if unread else None
+           vuln_db: Path | None, pip_audit_timeout: float, osv_api_url: str = "https://api.osv.dev",
+           pip_audit_args: list[str] | None = None, partly_read: list[str] | None = None,
+           progress: Progress = None) -> tuple[list[Vulnerability], VulnCheck]:
+    """Run the lookups and fold the per-source results into one VulnCheck.
+
+    ``partly_read``: manifests that could not be read in full (malformed, computed setup.py
+    arguments); what they declare was not looked up, so the check is at most ``partial``.
+    """
+    readable = set(_PARSERS) | set(_NOTED_PARSERS) | {"requirements"}
+    unread = [m.path for m in manifests if m.kind not in readable]
+    notes = [f"lockfile format not read: {', '.join(unread)}" if unread else "",
+             f"manifests not fully read: {', '.join(partly_read[:5])}"
+             + (" ..." if len(partly_read) > 5 else "") if partly_read else ""]
+    unread_note = "; ".join(n for n in notes if n) or None
     if not deps:
         reason = "; ".join(filter(None, ["no dependencies found in the manifests", unread_note]))
         return [], VulnCheck(status="not_checked", reason=reason)
-    pinned_keys = {_key(d) for d in deps if d.pinned}
-    # An unpinned entry is covered when a lockfile (or another manifest) pins the same package.
-    unpinned = sorted({d.name for d in deps if not d.pinned and _key(d) not in pinned_keys})
+    unpinned = _unresolved(deps, manifests)
     lockfiles = {m.path for m in manifests if m.lockfile}
     # Direct manifest entries first: they give the location a vulnerability is reported at.
     pinned = sorted((d for d in deps if d.pinned), key=lambda d: d.path in lockfiles)
@@ -488,8 +831,11 @@ def _check(deps: list[Dependency], manifests: list[Manifest], *, offline: bool,
     if vuln_db is not None:
         todo: list[tuple[VulnSource, list[Dependency]]] = [(OsvDirectorySource(vuln_db), pinned)]
     else:
-        todo = [(PipAuditSource(timeout=pip_audit_timeout), by_eco["PyPI"]),
-                (OsvApiSource(("npm",), timeout=min(30.0, pip_audit_timeout)), by_eco["npm"])]
+        api_timeout = min(30.0, pip_audit_timeout)
+        pypi = FallbackSource(PipAuditSource(timeout=pip_audit_timeout, extra_args=pip_audit_args),
+                              OsvApiSource(("PyPI",), base_url=osv_api_url, timeout=api_timeout))
+        todo = [(pypi, by_eco["PyPI"]),
+                (OsvApiSource(("npm",), base_url=osv_api_url, timeout=api_timeout), by_eco["npm"])]
     for source, wanted in todo:
         if not wanted:
             continue
@@ -498,12 +844,44 @@ def _check(deps: list[Dependency], manifests: list[Manifest], *, offline: bool,
         try:
             results.append(source.lookup(wanted))
         except Exception as exc:  # a source bug must not pass for "no vulnerabilities"
-            why = f"{source.name} failed: {type(exc).__name__}: {exc}"[:200]
+            why = f"{source.name} failed: {type(exc).__name__}: {exc}".splitlines()[0][:200]
             results.append(LookupResult(source.name, "not_checked",
                                         unchecked=sorted({d.name for d in wanted}), reason=why))
     return _combine(results, unpinned, unread_note)
 
 
+def _attribute(vulns: list[Vulnerability], deps: list[Dependency], manifests: list[Manifest]
+               ) -> list[Vulnerability]:
+    """Move a vulnerability found in a lockfile to the manifest entry that declares the package,
+    when one in the lockfile's scope does and its range admits the locked version (npm may lock
+    several versions of one package; PyPI installs one, so the name is enough).
+
+    The lockfile line goes to ``locked_at``, the declared range to ``declared``, and
+    ``fix_in_range`` says whether the fixed version is inside that range.
+    """
+    lock_paths = {m.path for m in manifests if m.lockfile}
+    declared: dict[tuple[str, str], list[Dependency]] = {}
+    for d in deps:
+        if d.path not in lock_paths:
+            declared.setdefault(_key(d), []).append(d)
+    out = []
+    for v in vulns:
+        if v.path not in lock_paths:
+            out.append(v)
+            continue
+        key = (v.ecosystem, canonicalize_name(v.package) if v.ecosystem == "PyPI" else v.package)
+        candidates = [d for d in declared.get(key, []) if lockfile_covers(v.path, d.path) and (
+            v.ecosystem == "PyPI" or spec_admits(d.spec, v.version, v.ecosystem))]
+        if not candidates:
+            out.append(v)
+            continue
+        # Nearest the lockfile (same directory first), runtime before dev, then by path.
+        entry = min(candidates, key=lambda d: (len(PurePosixPath(d.path).parts), d.dev, d.path))
+        in_range = spec_admits(entry.spec, v.fix, v.ecosystem) if v.fix else None
+        out.append(v.model_copy(update={
+            "path": entry.path, "line": entry.line, "declared": entry.spec or "(any version)",
+            "locked_at": f"{v.path}:{v.line}" if v.line else v.path, "fix_in_range": in_range}))
+    return out
 def _combine(results: list[LookupResult], unpinned: list[str], note: str | None
              ) -> tuple[list[Vulnerability], VulnCheck]:
     vulns = [v for r in results for v in r.vulns]
@@ -517,7 +895,7 @@ def _combine(results: list[LookupResult], unpinned: list[str], note: str | None
         reasons.append(note)
     if checked == 0:
         status = "not_checked"
-    elif unchecked or any(r.status != "checked" for r in results):
+    elif unchecked or note or any(r.status != "checked" for r in results):
         status = "partial"
     else:
         status = "checked"

@@ -19,12 +19,19 @@ import git
 MAX_TEXT_BYTES = 2_000_000
 """Files larger than this are counted in the inventory but not read as text."""
 
-SKIP_DIRS = frozenset(
-    {".git", "node_modules", ".venv", "venv", "env", "__pycache__", ".mypy_cache", ".pytest_cache",
-     ".tox", ".nox", "dist", "build", ".next", ".nuxt", "site-packages", ".idea", ".vscode", "vendor",
-     "third_party", ".terraform", "coverage", ".cache"}
+DEPENDENCY_DIRS = frozenset(
+    {"node_modules", "bower_components", "jspm_packages", ".venv", "venv", "site-packages", "vendor",
+     "third_party"}
+)
+"""Folders of installed or vendored third-party packages (a subset of SKIP_DIRS)."""
+
+SKIP_DIRS = DEPENDENCY_DIRS | frozenset(
+    {".git", "env", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox", ".nox", "dist", "build",
+     ".next", ".nuxt", ".idea", ".vscode", ".terraform", "coverage", ".cache"}
 )
 """Folders that hold generated or vendored code, never the prototype's own."""
+
+_VENV_MARKERS = ("pyvenv.cfg", "bin/activate", "Scripts/activate")
 
 LANGUAGES = {
     ".py": "Python", ".pyi": "Python", ".ipynb": "Jupyter",
@@ -66,11 +73,23 @@ def safe_git_env() -> dict[str, str]:
     return env
 
 
+def no_fetch_env() -> dict[str, str]:
+    """Environment variables that keep git off the network while it reads the target.
+
+    A partial clone (``--filter=blob:none``) fetches a missing object from its promisor remote the
+    moment a command needs it, and the target's own ``.git/config`` names that remote (it may point
+    anywhere). ``GIT_NO_LAZY_FETCH`` turns lazy fetching off (git 2.44+, and the 2.39.4+ security
+    releases); ``GIT_ALLOW_PROTOCOL`` set to nothing refuses every transport on older git, and it
+    overrides any ``protocol.<name>.allow`` in the target's configuration. Not for cloning.
+    """
+    return {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": ""}
+
+
 @contextlib.contextmanager
 def open_repo(root: Path) -> Iterator[git.Repo]:
-    """Open ``root`` as a git repository with the safe environment applied (closed on exit)."""
+    """Open ``root`` as a git repository with the safe, offline environment applied (closed on exit)."""
     with git.Repo(root) as repo:
-        repo.git.update_environment(**safe_git_env())
+        repo.git.update_environment(**safe_git_env(), **no_fetch_env())
         yield repo
 
 
@@ -111,6 +130,11 @@ class FileSet:
     """Path -> reason (symlink, vendored folder, not a regular file)."""
     tracked_only: bool = False
     """True when the list comes from git's index (committed files only)."""
+    skipped_dirs: dict[str, int] = field(default_factory=dict)
+    """Committed vendored or generated folder (outermost, e.g. ``web/node_modules``) -> files in it.
+    Only filled from git's index: a local, uncommitted ``.venv`` is no finding."""
+    dependency_dirs: frozenset[str] = frozenset()
+    """Those of ``skipped_dirs`` that hold third-party packages (node_modules, a virtualenv...)."""
 
     def by_suffix(self, *suffixes: str) -> list[RepoFile]:
         """Files whose extension is one of ``suffixes``."""
@@ -123,8 +147,26 @@ class FileSet:
         return read_text(self.root, rel)
 
 
-def _is_skipped_dir(parts: tuple[str, ...]) -> bool:
-    return any(p in SKIP_DIRS or p.endswith(".egg-info") for p in parts[:-1])
+def _skipped_prefix(parts: tuple[str, ...], venvs: frozenset[str]) -> str | None:
+    """The outermost vendored or generated folder holding the file ``parts``, or None."""
+    for i, p in enumerate(parts[:-1]):
+        if p in SKIP_DIRS or p.endswith(".egg-info") or (venvs and "/".join(parts[:i + 1]) in venvs):
+            return "/".join(parts[:i + 1])
+    return None
+
+
+def _venv_roots(paths: list[str]) -> frozenset[str]:
+    """Folders that are Python virtualenvs, whatever their name (``myenv/pyvenv.cfg``).
+
+    Only ``pyvenv.cfg`` names one: a ``bin/activate`` script may be the project's own.
+    """
+    return frozenset(rel[: -len("/pyvenv.cfg")] for rel in paths if rel.endswith("/pyvenv.cfg"))
+
+
+def _is_dependency_dir(prefix: str, venvs: frozenset[str], looks_like_venv: bool) -> bool:
+    name = PurePosixPath(prefix).name
+    # "env" is a virtualenv only when it looks like one; a folder of settings may be called env.
+    return name in DEPENDENCY_DIRS or prefix in venvs or (name == "env" and looks_like_venv)
 
 
 def _tracked_paths(root: Path) -> list[str] | None:
@@ -138,7 +180,8 @@ def _tracked_paths(root: Path) -> list[str] | None:
 
 def _walk_paths(root: Path) -> Iterator[str]:
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")]
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
+                       and not os.path.lexists(os.path.join(dirpath, d, "pyvenv.cfg"))]
         rel_dir = Path(dirpath).relative_to(root)
         for name in filenames:
             yield (rel_dir / name).as_posix()
@@ -148,15 +191,25 @@ def list_files(root: Path) -> FileSet:
     """List the target's files: git's tracked files when it is a repository, else a walk.
 
     Symlinks are never followed (a link may point anywhere on the auditor's machine) and vendored or
-    generated folders are passed over.
+    generated folders (SKIP_DIRS, ``*.egg-info`` and any virtualenv, found by its ``pyvenv.cfg``) are
+    passed over. Committed ones are reported: ``skipped_dirs`` counts their files and
+    ``dependency_dirs`` says which hold third-party packages. Large files stay listed (with their
+    size) but ``read_text`` refuses them.
     """
     root = Path(root).resolve()
     tracked = _tracked_paths(root)
     result = FileSet(root=root, tracked_only=tracked is not None)
+    venvs = _venv_roots(tracked) if tracked is not None else frozenset()
+    venv_like: set[str] = set()  # skipped folders with a virtualenv's marker files inside
     for rel in tracked if tracked is not None else _walk_paths(root):
         parts = PurePosixPath(rel).parts
-        if _is_skipped_dir(parts):
+        prefix = _skipped_prefix(parts, venvs)
+        if prefix is not None:
             result.skipped[rel] = "vendored or generated folder"
+            result.skipped_dirs[prefix] = result.skipped_dirs.get(prefix, 0) + 1
+            inner = rel[len(prefix) + 1:]
+            if inner in _VENV_MARKERS or (inner.startswith("lib/") and "/site-packages/" in inner):
+                venv_like.add(prefix)
             continue
         full = root / rel
         try:
@@ -173,6 +226,8 @@ def list_files(root: Path) -> FileSet:
         suffix = PurePosixPath(rel).suffix.lower()
         result.files.append(RepoFile(path=rel, size=st.st_size, language=LANGUAGES.get(suffix)))
     result.files.sort(key=lambda f: f.path)
+    result.dependency_dirs = frozenset(
+        d for d in result.skipped_dirs if _is_dependency_dir(d, venvs, d in venv_like))
     return result
 
 
@@ -196,8 +251,8 @@ def decode(data: bytes) -> str | None:
         return data.decode("latin-1")
 
 
-def read_text(root: Path, rel: str, max_bytes: int = MAX_TEXT_BYTES) -> str | None:
-    """Read one file of the target as text, refusing links, oversize and binary files."""
+def _read_bytes(root: Path, rel: str, max_bytes: int) -> bytes | None:
+    """Up to ``max_bytes + 1`` bytes of one file, or None for a link, a path outside, an error."""
     full = Path(root) / rel
     try:
         resolved = full.resolve()
@@ -207,7 +262,28 @@ def read_text(root: Path, rel: str, max_bytes: int = MAX_TEXT_BYTES) -> str | No
     except OSError:
         return None
     with os.fdopen(fd, "rb") as fh:
-        data = fh.read(max_bytes + 1)
-    if len(data) > max_bytes:
+        try:
+            return fh.read(max_bytes + 1)
+        except OSError:  # a directory or a device behind a tracked name
+            return None
+
+
+def read_text(root: Path, rel: str, max_bytes: int = MAX_TEXT_BYTES) -> str | None:
+    """Read one file of the target as text, refusing links, oversize and binary files."""
+    data = _read_bytes(root, rel, max_bytes)
+    if data is None or len(data) > max_bytes:
         return None
     return decode(data)
+
+
+def read_head(root: Path, rel: str, max_bytes: int) -> tuple[str | None, bool]:
+    """The text of the first ``max_bytes`` of a file, and whether the file goes on beyond them.
+
+    For counting records in files too large to read whole (a big ``.jsonl``); links and binary
+    files are refused (None) as by ``read_text``.
+    """
+    data = _read_bytes(root, rel, max_bytes)
+    if data is None:
+        return None, False
+    truncated = len(data) > max_bytes
+    return decode(data[:max_bytes]), truncated

@@ -1,34 +1,285 @@
-"""History: who committed, when, and whether the people who wrote most of it are still around.
+"""History: who changed what, when, and whether the people who wrote most of it are still around.
 
-One ``git log`` pass over HEAD's history, aggregated per author. Author e-mails are used only to
-group commits and never leave this module (the results are shared with people who need not see
-them).
+One streaming ``git log --numstat`` pass over HEAD's history (plus one ``ls-tree`` for the files
+that still exist) gives, per file with renames followed, the commits, lines added and removed,
+churn, each author's share of the changed lines and the last change; per author, the commits,
+first and last commit and lines changed; for the repository, the bus factor, whether the owners
+of the code are still active, a weekly timeline and the "prototype mode" fact. Memory grows with
+the number of files, authors and weeks, never with the number of commits.
+
+Author e-mails are used only to group commits and never leave this module (the results are shared
+with people who need not see them).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
-from typing import Callable
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import IO, Callable, Iterable
 
 import git
 from gitdb.exc import ODBError
 
-from auditlib.collect.files import open_repo, safe_git_env
-from auditlib.models import AuthorStats, HistoryFacts
+from auditlib.collect.files import SKIP_DIRS, open_repo, safe_git_env
+from auditlib.models import AuthorStats, FileHistory, HistoryFacts, WeekActivity
+from auditlib.ownership import cover_half
 
 FIELD_SEP = "\x1f"
-LOG_FORMAT = "--format=%H%x1f%an%x1f%ae%x1f%aI"
+# E-mail and name come last (the header is split at most four times) so a stray separator in a
+# name cannot shift the other fields.
+LOG_FORMAT = "--format=%x1e%H%x1f%P%x1f%at%x1f%ae%x1f%an"
+LOG_FLAGS = (
+    # --no-show-signature: the target's log.showSignature would otherwise make git run gpg;
+    # --no-ext-diff/--no-textconv: never a program named by the target's config; --root: the first
+    # commit's files count even when the target sets log.showRoot=false; -z: paths verbatim (no
+    # quoting; a rename is two separate paths, so the display forms "old => new" and
+    # "{a => b}/c" never need parsing and a name holding " => ", braces or tabs is harmless).
+    "--no-show-signature", "--no-color", "--no-ext-diff", "--no-textconv", "--encoding=UTF-8",
+    "--root", "-z", "-M",
+)
+CHUNK = 1 << 20
+
+MAX_FILES = 200
+"""Files kept in ``HistoryFacts.files`` (most churn first), so results.json stays small."""
+MAX_FILE_AUTHORS = 5
+MAX_PREVIOUS_PATHS = 5
+TIMELINE_AUTHORS = 8
+"""Authors named in the weekly timeline; the others are summed under OTHERS."""
+OTHERS = "(others)"
+PROGRESS_EVERY = 5000
+
+LOCKFILES = frozenset({
+    "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "poetry.lock",
+    "Pipfile.lock", "uv.lock", "pdm.lock", "Cargo.lock", "Gemfile.lock", "composer.lock", "go.sum",
+})
+"""Generated files whose churn says nothing about who knows the code."""
+
+
+def counts_for_ownership(path: str) -> bool:
+    """Whether a file's changes count as knowledge of the code (not vendored, not a lockfile)."""
+    parts = PurePosixPath(path).parts
+    if not parts or parts[-1] in LOCKFILES:
+        return False
+    return not any(p in SKIP_DIRS or p.endswith(".egg-info") for p in parts[:-1])
 
 
 @dataclass
 class _Author:
     name: str
-    name_date: datetime
-    commits: int
-    first: datetime
-    last: datetime
+    name_ts: int
+    first: int
+    last: int
+    commits: int = 0
+    added: int = 0
+    removed: int = 0
+
+
+@dataclass
+class _File:
+    commits: int = 0
+    added: int = 0
+    removed: int = 0
+    binary: int = 0
+    last: int = 0
+    lines: dict[int, int] = field(default_factory=dict)
+    """Author index -> changed lines."""
+    touches: dict[int, int] = field(default_factory=dict)
+    """Author index -> commits."""
+    previous: list[str] = field(default_factory=list)
+
+
+class LogAccumulator:
+    """Folds the log stream into per-author, per-file (current path) and per-week counts.
+
+    Commits arrive newest first. A rename ``old -> new`` in commit C means that in every older
+    commit ``old`` is the file now known by whatever ``new`` resolves to, so ``alias[old]`` points
+    at that current path from C on; and ``new`` in commits older than C names some other file (or
+    none), so its alias is dropped. A commit's renames are resolved together, so a swap a <-> b in
+    one commit is followed correctly. Merge commits are counted, their diffs are not (they repeat
+    changes already counted in the merged commits).
+    """
+
+    def __init__(self) -> None:
+        self.authors: list[_Author] = []
+        self.index: dict[str, int] = {}
+        self.files: dict[str, _File] = {}
+        self.alias: dict[str, str] = {}
+        self.weeks: dict[int, dict[int, int]] = {}
+        """Day number of the week's Monday -> author index -> commits."""
+        self.commits = 0
+        self.merges = 0
+        self.added = 0
+        self.removed = 0
+        self._author = -1
+        self._ts = 0
+        self._merge = False
+        self._changes: list[tuple[str | None, str, bytes, bytes]] = []
+
+    def header(self, text: str) -> None:
+        """Start a commit from its ``%H %P %at %ae %an`` record."""
+        self.flush()
+        parts = text.split(FIELD_SEP, 4)
+        try:
+            _sha, parents, ts_text, email, name = parts
+            ts = int(ts_text.strip())
+        except ValueError:  # malformed header: ignore the commit and its changes
+            self._author = -1
+            return
+        key = email.strip().lower() or f"name:{name.strip().lower()}"
+        idx = self.index.get(key)
+        if idx is None:
+            idx = self.index[key] = len(self.authors)
+            self.authors.append(_Author(name=name, name_ts=ts, first=ts, last=ts))
+        author = self.authors[idx]
+        author.commits += 1
+        author.first = min(author.first, ts)
+        author.last = max(author.last, ts)
+        if ts >= author.name_ts:  # show the name the author uses now
+            author.name, author.name_ts = name, ts
+        self.commits += 1
+        self._merge = len(parents.split()) > 1
+        self.merges += self._merge
+        day = ts // 86400
+        week = self.weeks.setdefault(day - (day + 3) % 7, {})  # day 0, 1970-01-01, was a Thursday
+        week[idx] = week.get(idx, 0) + 1
+        self._author, self._ts = idx, ts
+
+    def change(self, old: str | None, new: str, added: bytes, removed: bytes) -> None:
+        """One numstat entry of the current commit (``old`` is set for a rename)."""
+        if self._author >= 0 and not self._merge:
+            self._changes.append((old, new, added, removed))
+
+    def flush(self) -> None:
+        """Apply the buffered entries of the current commit."""
+        if not self._changes:
+            return
+        alias, idx, ts = self.alias, self._author, self._ts
+        resolved = [(old, alias.get(new, new), added, removed) for old, new, added, removed in self._changes]
+        for old, new, _a, _r in self._changes:
+            if old is not None:
+                alias.pop(new, None)
+        author = self.authors[idx]
+        for old, target, added, removed in resolved:
+            f = self.files.get(target)
+            if f is None:
+                f = self.files[target] = _File()
+            if old is not None and old != target:
+                alias[old] = target
+                if old not in f.previous and len(f.previous) < MAX_PREVIOUS_PATHS:
+                    f.previous.append(old)
+            f.commits += 1
+            f.last = max(f.last, ts)
+            f.touches[idx] = f.touches.get(idx, 0) + 1
+            if added == b"-" or removed == b"-":  # binary: a change without lines
+                f.binary += 1
+                continue
+            try:
+                a, r = int(added), int(removed)
+            except ValueError:
+                continue
+            f.added += a
+            f.removed += r
+            if a or r:
+                f.lines[idx] = f.lines.get(idx, 0) + a + r
+            author.added += a
+            author.removed += r
+            self.added += a
+            self.removed += r
+        self._changes = []
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+def parse_log(chunks: Iterable[bytes], log: LogAccumulator, progress: Callable[[str], None] | None = None) -> None:
+    """Feed a ``git log -z [--numstat]`` byte stream (LOG_FORMAT) into ``log``, chunk by chunk.
+
+    Records are NUL-terminated. A commit header starts with "\\x1e". A numstat entry is
+    ``added<TAB>removed<TAB>path``, or ``added<TAB>removed<TAB>`` followed by two records, the old
+    and the new path, for a rename; ``-`` for both counts marks a binary file. Git puts a newline
+    between a header and its first entry.
+    """
+    pending = b""
+    rename: list | None = None  # [added, removed, old path or None] while a rename's paths are read
+    for chunk in chunks:
+        parts = (pending + chunk).split(b"\0")
+        pending = parts.pop()
+        for token in parts:
+            if rename is not None:  # a path: may start with anything, even "\x1e"
+                if rename[2] is None:
+                    rename[2] = _decode(token)
+                else:
+                    log.change(rename[2], _decode(token), rename[0], rename[1])
+                    rename = None
+                continue
+            if token[:1] == b"\n":
+                token = token[1:]
+            if token[:1] == b"\x1e":
+                log.header(_decode(token[1:]))
+                if progress and log.commits % PROGRESS_EVERY == 0:
+                    progress(f"history: {log.commits} commits read")
+                continue
+            fields = token.split(b"\t", 2)
+            if len(fields) != 3:
+                continue
+            added, removed, path = fields
+            if path:
+                log.change(None, _decode(path), added, removed)
+            else:
+                rename = [added, removed, None]
+    log.flush()
+
+
+def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
+                progress: Callable[[str], None] | None) -> None:
+    """Run the collector's one ``git log`` and parse its output as it arrives.
+
+    stderr goes to a temporary file rather than a pipe, so a chatty git (rename-limit warnings on
+    a huge commit) can never block while stdout is read. A non-zero exit raises GitCommandError.
+    """
+    cwd = repo.working_tree_dir or repo.git_dir
+    cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "log", *LOG_FLAGS,
+           *(["--numstat"] if numstat else []), LOG_FORMAT, "HEAD", "--"]
+    env = {**os.environ, **safe_git_env()}
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=err)
+        try:
+            stdout: IO[bytes] = proc.stdout  # type: ignore[assignment]
+            parse_log(iter(lambda: stdout.read(CHUNK), b""), log, progress)
+            status = proc.wait()
+        finally:
+            if proc.poll() is None:  # parsing failed: do not leave git running
+                proc.kill()
+                proc.wait()
+            if proc.stdout:
+                proc.stdout.close()
+        if status != 0:
+            err.seek(0)
+            raise git.GitCommandError(cmd, status, err.read())
+
+
+def _existing_paths(repo: git.Repo) -> set[str]:
+    out = repo.git.ls_tree("-r", "-z", "--name-only", "--full-tree", "HEAD", stdout_as_string=False)
+    return {_decode(p) for p in out.split(b"\0") if p}
+
+
+def _partial_clone(repo: git.Repo) -> bool:
+    """Whether blobs may be missing and fetched on demand (``git clone --filter``)."""
+    try:
+        out = repo.git.config("--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
+    except git.GitCommandError:  # exit 1: neither is set
+        return False
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        if key.lower() == "extensions.partialclone" or value.strip().lower() in ("true", "yes", "on", "1"):
+            return True
+    return False
 
 
 def git_error_line(exc: Exception) -> str:
@@ -47,20 +298,6 @@ def git_error_line(exc: Exception) -> str:
         if line.strip():
             return line.strip()
     return type(exc).__name__
-
-
-def _parse_date(value: str) -> datetime | None:
-    try:
-        dt = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc)
-
-
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).isoformat()
 
 
 def _display_name(name: str) -> str:
@@ -118,18 +355,99 @@ def _is_dirty(repo: git.Repo) -> tuple[bool, str | None]:
     return False, None
 
 
-def _top_authors_active(authors: list[AuthorStats], total: int) -> bool | None:
-    """Whether any of the authors who together wrote at least half of the commits is active."""
-    if total == 0:
-        return None
-    covered = 0
-    for author in authors:  # already sorted by commits, most first
-        if author.active_recently:
-            return True
-        covered += author.commits
-        if covered * 2 >= total:
-            break
-    return False
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+
+
+def _file_history(path: str, f: _File, names: list[str], active: list[bool]) -> FileHistory:
+    # Knowledge is weighed by changed lines; a file changed only as binary (or only by empty
+    # commits) has none, so its commits are weighed instead.
+    weights = f.lines if f.lines else f.touches
+    total = sum(weights.values())
+    main = min(weights, key=lambda i: (-weights[i], names[i].lower(), i)) if total else None
+    by_name: dict[str, int] = {}
+    for i, w in weights.items():
+        by_name[names[i]] = by_name.get(names[i], 0) + w
+    top = sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0].lower()))[:MAX_FILE_AUTHORS]
+    return FileHistory(
+        path=path, commits=f.commits, lines_added=f.added, lines_removed=f.removed, churn=f.added + f.removed,
+        binary_changes=f.binary, authors=len(f.touches),
+        author_shares={name: round(w / total, 3) for name, w in top} if total else {},
+        main_author=names[main] if main is not None else None,
+        main_author_share=round(weights[main] / total, 3) if main is not None else 0.0,
+        main_author_active=active[main] if main is not None else None,
+        last_change=_iso(f.last) if f.commits else None,
+        previous_paths=list(f.previous),
+    )
+
+
+def _timeline(log: LogAccumulator, names: list[str]) -> list[WeekActivity]:
+    named = set(sorted(range(len(log.authors)), key=lambda i: (-log.authors[i].commits, names[i].lower()))
+                [:TIMELINE_AUTHORS])
+    weeks = []
+    for day in sorted(log.weeks):
+        counts = log.weeks[day]
+        by_author: dict[str, int] = {}
+        for i, n in counts.items():
+            key = names[i] if i in named else OTHERS
+            by_author[key] = by_author.get(key, 0) + n
+        weeks.append(WeekActivity(week=(date(1970, 1, 1) + timedelta(days=day)).isoformat(),
+                                  commits=sum(counts.values()), by_author=by_author))
+    return weeks
+
+
+def summarise(log: LogAccumulator, existing: set[str], *, since_ts: int, young_days: int,
+              shallow: bool, line_stats: bool) -> dict:
+    """The HistoryFacts fields that the accumulated log gives (pure; no git).
+
+    Ownership counts only files that still exist (``existing``) and are not vendored or lockfiles:
+    an author's ``owned_lines`` are the lines they added or removed in those files over the whole
+    history, renames followed. The bus factor is the size of the smallest set of authors whose
+    owned lines reach half of all owned lines (``ownership.cover_half``), and ``owners`` is that
+    set. Without any owned line (only binary files, or no line counts) commits are weighed instead.
+    """
+    names = [_display_name(a.name) for a in log.authors]
+    active = [a.last >= since_ts for a in log.authors]
+    owned = {path: f for path, f in log.files.items() if path in existing and counts_for_ownership(path)}
+    owned_lines = [0] * len(log.authors)
+    for f in owned.values():
+        for i, lines in f.lines.items():
+            owned_lines[i] += lines
+    total_owned = sum(owned_lines)
+    weights = owned_lines if total_owned else [a.commits for a in log.authors]
+    owners = cover_half(dict(enumerate(weights)))
+    authors = sorted(
+        (AuthorStats(name=names[i], commits=a.commits, first_commit=_iso(a.first), last_commit=_iso(a.last),
+                     active_recently=active[i], lines_added=a.added, lines_removed=a.removed,
+                     owned_lines=owned_lines[i],
+                     ownership_share=round(owned_lines[i] / total_owned, 3) if total_owned else 0.0)
+         for i, a in enumerate(log.authors)),
+        key=lambda a: (-a.commits, a.name.lower()),
+    )
+    ranked = sorted(owned.items(), key=lambda kv: (-(kv[1].added + kv[1].removed), kv[0]))[:MAX_FILES]
+    first = min((a.first for a in log.authors), default=None)
+    last = max((a.last for a in log.authors), default=None)
+    days = (last - first) // 86400 if first is not None and last is not None else None
+    reasons = []
+    if not shallow and log.commits:  # a shallow clone shows too few authors and days to judge
+        if len(log.authors) == 1:
+            reasons.append("a single author")
+        if days is not None and days < young_days:
+            reasons.append(f"{days} days of history (under {young_days})")
+    return dict(
+        commits=log.commits, merge_commits=log.merges, authors=authors,
+        first_commit=_iso(first) if first is not None else None,
+        last_commit=_iso(last) if last is not None else None,
+        top_authors_active=any(active[i] for i in owners) if owners else None,
+        line_stats=line_stats, lines_added=log.added, lines_removed=log.removed,
+        files_changed=len(log.files), files_owned=len(owned),
+        files=[_file_history(path, f, names, active) for path, f in ranked],
+        bus_factor=len(owners) if owners else None, owners=[names[i] for i in owners],
+        timeline=_timeline(log, names), history_days=days,
+        prototype_mode=bool(reasons), prototype_reasons=reasons,
+    )
 
 
 def collect_history(
@@ -137,23 +455,31 @@ def collect_history(
     *,
     now: datetime,
     window_days: int = 90,
+    young_days: int = 60,
     progress: Callable[[str], None] | None = None,
 ) -> HistoryFacts:
-    """Summarise HEAD's history: commits, authors and their activity, shallow and dirty state.
+    """Summarise HEAD's history: authors and activity, per-file churn and ownership, timeline.
 
     ``now`` is the audit's clock (aware; a naive value is taken as UTC). An author is
-    ``active_recently`` when their last commit is at or after ``now - window_days``.
-    ``top_authors_active`` is True when at least one of the authors who, taken by commit count
-    from the top, cover at least half of the commits committed within the window; False when none
-    did; None when there are no commits. Not a git repository, or a history git cannot read, gives
-    ``available=False`` with the reason; an empty repository is available with zero commits.
+    ``active_recently`` when their last commit is at or after ``now - window_days``. The owners of
+    the code are the fewest authors who together changed at least half of the lines of the files
+    that still exist (vendored folders and lockfiles left out; see ``summarise``): their number is
+    ``bus_factor`` and ``top_authors_active`` is True when at least one of them committed within
+    the window, False when none did, None when there are no commits. ``prototype_mode`` is set
+    for a single author or under ``young_days`` of history (a fact, never a finding by itself).
+
+    Not a git repository, or a history git cannot read, gives ``available=False`` with the reason;
+    an empty repository is available with zero commits; a shallow clone is available and says its
+    history is partial; a partial clone (``--filter``) is read without line counts, since they
+    would make git fetch every missing blob.
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     since = now - timedelta(days=window_days)
     try:
         with open_repo(Path(root)) as repo:
-            return _collect(repo, since=since, window_days=window_days, progress=progress)
+            return _collect(repo, since=since, window_days=window_days, young_days=young_days,
+                            progress=progress)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         return HistoryFacts(available=False, reason="not a git repository", activity_window_days=window_days)
     except (git.GitError, ODBError, ValueError, OSError) as exc:
@@ -161,9 +487,8 @@ def collect_history(
         return HistoryFacts(available=False, reason=git_error_line(exc), activity_window_days=window_days)
 
 
-def _collect(
-    repo: git.Repo, *, since: datetime, window_days: int, progress: Callable[[str], None] | None
-) -> HistoryFacts:
+def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: int,
+             progress: Callable[[str], None] | None) -> HistoryFacts:
     branch = None if repo.head.is_detached else repo.head.reference.name
     if not repo.head.is_valid():  # unborn HEAD: git init without a commit
         return HistoryFacts(
@@ -174,63 +499,21 @@ def _collect(
         shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
     except git.GitCommandError:  # git older than 2.15: look for the file git keeps instead
         shallow = Path(repo.git_dir, "shallow").is_file()
+    partial = _partial_clone(repo)
 
     if progress:
         progress("history: reading the commit log")
-    # --no-show-signature: the target's log.showSignature would otherwise make git run gpg.
-    out = repo.git.log("--no-show-signature", "--no-color", LOG_FORMAT, "HEAD", "--")
-    by_identity: dict[str, _Author] = {}
-    total = 0
-    for line in out.splitlines():
-        parts = line.split(FIELD_SEP)
-        if len(parts) != 4:
-            continue
-        _sha, name, email, date_text = parts
-        date = _parse_date(date_text)
-        if date is None:
-            continue
-        total += 1
-        key = email.strip().lower() or f"name:{name.strip().lower()}"
-        author = by_identity.get(key)
-        if author is None:
-            by_identity[key] = _Author(name=name, name_date=date, commits=1, first=date, last=date)
-            continue
-        author.commits += 1
-        author.first = min(author.first, date)
-        if date > author.last:
-            author.last = date
-        if date >= author.name_date:  # show the name the author uses now
-            author.name, author.name_date = name, date
+    log = LogAccumulator()
+    _stream_log(repo, log, numstat=not partial, progress=progress)
     if progress:
-        progress(f"history: {total} commits by {len(by_identity)} authors")
-
-    authors = sorted(
-        (
-            AuthorStats(
-                name=_display_name(a.name),
-                commits=a.commits,
-                first_commit=_iso(a.first),
-                last_commit=_iso(a.last),
-                active_recently=a.last >= since,
-            )
-            for a in by_identity.values()
-        ),
-        key=lambda a: (-a.commits, a.name.lower()),
-    )
-    firsts = [a.first for a in by_identity.values()]
-    lasts = [a.last for a in by_identity.values()]
+        progress(f"history: {log.commits} commits by {len(log.authors)} authors, {len(log.files)} files")
+    fields = summarise(log, _existing_paths(repo), since_ts=int(since.timestamp()), young_days=young_days,
+                       shallow=shallow, line_stats=not partial)
     dirty, dirty_note = _is_dirty(repo)
-    notes = (["shallow clone: history is partial"] if shallow else []) + ([dirty_note] if dirty_note else [])
+    notes = (["shallow clone: history is partial"] if shallow else []) \
+        + (["partial clone: per-file line counts not read (they would fetch the missing blobs)"] if partial else []) \
+        + ([dirty_note] if dirty_note else [])
     return HistoryFacts(
-        reason="; ".join(notes) or None,
-        head=head,
-        branch=branch,
-        commits=total,
-        authors=authors,
-        first_commit=_iso(min(firsts)) if firsts else None,
-        last_commit=_iso(max(lasts)) if lasts else None,
-        shallow=shallow,
-        top_authors_active=_top_authors_active(authors, total),
-        activity_window_days=window_days,
-        dirty=dirty,
+        reason="; ".join(notes) or None, head=head, branch=branch, shallow=shallow,
+        activity_window_days=window_days, dirty=dirty, **fields,
     )

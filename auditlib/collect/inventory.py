@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Callable
 
 from auditlib.collect.files import MAX_TEXT_BYTES, FileSet
-from auditlib.models import InventoryFacts, LanguageStats
+from auditlib.models import InventoryFacts, LanguageStats, LargeFile, VendoredDir
 
 MAX_SKIPPED_EXAMPLES = 10
+MAX_OVERSIZE = 50
+MAX_VENDORED_DIRS = 50
 
 
 def count_lines(text: str) -> int:
@@ -26,6 +28,10 @@ def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None 
     passed over (symlinks, vendored folders). Languages come from ``RepoFile.language``; files
     without a known language count in ``files`` only. A language's ``files`` counts only the files
     whose lines could be counted, so ``lines / files`` stays meaningful.
+
+    Committed vendored or generated folders (``node_modules``, a virtualenv, ``dist``...) are listed
+    in ``vendored_dirs`` with their file counts, and files over ``MAX_TEXT_BYTES`` in ``oversize``
+    with their sizes: skipped, but never silently.
     """
     if progress:
         progress(f"inventory: counting lines in {len(files.files)} files")
@@ -51,6 +57,8 @@ def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None 
             code_files += 1
             code_lines += lines
 
+    oversize = sorted((f for f in files.files if f.size > MAX_TEXT_BYTES), key=lambda f: (-f.size, f.path))
+    vendored = sorted(files.skipped_dirs.items(), key=lambda kv: (-kv[1], kv[0]))
     skipped = {**files.skipped, **unreadable}
     examples = [f"{path} ({reason})" for path, reason in sorted(skipped.items())[:MAX_SKIPPED_EXAMPLES]]
     languages = {
@@ -65,4 +73,10 @@ def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None 
         languages=languages,
         skipped=len(skipped),
         skipped_examples=examples,
+        vendored_dirs=[
+            VendoredDir(path=path, files=n, kind="dependencies" if path in files.dependency_dirs else "generated")
+            for path, n in vendored[:MAX_VENDORED_DIRS]
+        ],
+        oversize=[LargeFile(path=f.path, size=f.size) for f in oversize[:MAX_OVERSIZE]],
+        oversize_limit=MAX_TEXT_BYTES,
     )

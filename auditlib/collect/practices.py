@@ -7,16 +7,26 @@ collectors gathered. Nothing is judged: a probe decides whether a missing practi
 
 from __future__ import annotations
 
+import csv
 import fnmatch
+import io
+import json
 import re
 from pathlib import PurePosixPath
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from auditlib.collect.files import FileSet, RepoFile
+import yaml
+
+from auditlib.collect.files import FileSet, RepoFile, read_head
 from auditlib.collect.inventory import count_lines
-from auditlib.models import PracticeFacts
+from auditlib.models import DockerBase, PracticeFacts
 
 MAX_MIGRATIONS = 20
+EVAL_MAX_BYTES = 4_000_000
+"""Largest evaluation file parsed whole; a larger ``.jsonl`` or ``.csv`` is counted in its first
+EVAL_MAX_BYTES (a lower bound), a larger JSON or YAML file is not counted."""
+EVAL_TOTAL_BYTES = 32_000_000
+"""Evaluation files read in all; past this the rest are listed as not counted."""
 
 LIBRARY_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "error_tracking": ("sentry-sdk", "rollbar", "bugsnag", "honeybadger", "@sentry/*"),
@@ -77,6 +87,15 @@ CI_RUNS_AUDIT = re.compile(
     r"|\bgitleaks\b|\btrufflehog\b|\bdetect-secrets\b|\bsemgrep\b|\bbandit\b|\bcodeql\b|\bosv-scanner\b",
     re.I,
 )
+
+CI_RUNS_LINT = re.compile(
+    r"\bruff\b|\bflake8\b|\bpylint\b|\bpyright\b|\bmypy\b|\bblack\s+(?:--check|--diff)|\bisort\s+(?:--check|-c)\b"
+    r"|\beslint\b|\bprettier\b|\btsc\b|\bbiome\b|\bnext\s+lint\b|\bvue-tsc\b"
+    r"|\b(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?(?:lint|typecheck|type-check|check-types|format:check)\b"
+    r"|\bmake\s+(?:lint|check)\b|\bpre-commit\b|\bgolangci-lint\b|\bhadolint\b|\brubocop\b",
+    re.I | re.M,
+)
+"""A CI step that runs a linter, formatter check or type checker."""
 
 _ROOT_CI_FILES = frozenset({".gitlab-ci.yml", "azure-pipelines.yml", "azure-pipelines.yaml", "jenkinsfile",
                             "bitbucket-pipelines.yml", ".travis.yml"})
@@ -181,23 +200,26 @@ def is_eval_file(f: RepoFile) -> bool:
 
     Whole path words, not substrings, so ``retrieval/`` or ``medieval.json`` do not count.
     """
-    if f.suffix not in _EVAL_SUFFIXES:
+    if f.suffix not in _EVAL_SUFFIXES or is_ci_file(f):
         return False
     tokens = _PATH_TOKENS.split(f.path.lower())
     return any(t.startswith(("eval", "golden")) for t in tokens)
 
 
 # ---------------------------------------------------------------------------------------- dockerfile
-def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
-    """``(INSTRUCTION, arguments)`` pairs, with comments dropped and continuation lines joined."""
-    instructions: list[tuple[str, str]] = []
+def _instructions(text: str) -> list[tuple[int, str, str]]:
+    """``(line, INSTRUCTION, arguments)`` with comments dropped and continuation lines joined."""
+    instructions: list[tuple[int, str, str]] = []
     pending = ""
-    for raw in text.splitlines():
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not pending and (not line or line.startswith("#")):
             continue
         if pending and line.startswith("#"):  # comments may sit inside a continued instruction
             continue
+        if not pending:
+            start = number
         if line.endswith("\\"):
             pending += line[:-1] + " "
             continue
@@ -205,11 +227,80 @@ def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
         pending = ""
         if line.strip():
             keyword, _, args = line.strip().partition(" ")
-            instructions.append((keyword.upper(), args.strip()))
+            instructions.append((start, keyword.upper(), args.strip()))
     if pending.strip():
         keyword, _, args = pending.strip().partition(" ")
-        instructions.append((keyword.upper(), args.strip()))
+        instructions.append((start, keyword.upper(), args.strip()))
     return instructions
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """``(INSTRUCTION, arguments)`` pairs, with comments dropped and continuation lines joined."""
+    return [(keyword, args) for _line, keyword, args in _instructions(text)]
+
+
+_ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_FLOATING_TAGS = frozenset({"latest", "stable", "lts", "current", "edge", "nightly", "mainline", "rolling"})
+
+
+def image_is_pinned(image: str) -> bool:
+    """A digest (``@sha256:...``) or a tag that names a version (has a digit and is not ``latest``).
+
+    ``python:3.11-slim`` and ``node:20-alpine`` are pinned; ``python``, ``python:latest``,
+    ``node:lts-alpine`` and ``alpine:edge`` are not (they move under the same name).
+    """
+    if "@sha256:" in image or "@sha512:" in image:
+        return True
+    name, sep, tag = image.rpartition(":")
+    if not sep or "/" in tag:  # no tag, or the colon was a registry port (host:5000/app)
+        return False
+    words = set(re.split(r"[-_.]", tag.lower()))
+    return any(c.isdigit() for c in tag) and not (words & _FLOATING_TAGS)
+
+
+def dockerfile_bases(text: str) -> list[tuple[int, str, bool]]:
+    """``(line, image, pinned)`` for every ``FROM`` of an external image.
+
+    ``FROM`` of an earlier stage (``FROM build AS final``) and ``FROM scratch`` are left out, and
+    so is an image named by a build argument without a default (the build command decides it).
+    ``ARG`` defaults declared before the first ``FROM`` are substituted.
+    """
+    args: dict[str, str] = {}
+    stages: set[str] = set()
+    bases: list[tuple[int, str, bool]] = []
+    seen_from = False
+    for line, keyword, rest in _instructions(text):
+        if keyword == "ARG" and not seen_from:
+            for decl in rest.split():
+                name, eq, value = decl.partition("=")
+                if eq:
+                    args[name] = value.strip("\"'")
+        if keyword != "FROM":
+            continue
+        seen_from = True
+        words = [w for w in rest.split() if not w.startswith("--")]
+        if not words:
+            continue
+        unresolved = False
+
+        def substitute(m: re.Match[str]) -> str:
+            nonlocal unresolved
+            name = m.group(1) or m.group(3)
+            if name in args:
+                return args[name]
+            if m.group(2) is not None:  # ${NAME:-default}
+                return m.group(2)
+            unresolved = True
+            return ""
+
+        image = _ARG_REF.sub(substitute, words[0])
+        unresolved = unresolved or "$" in image
+        if len(words) >= 3 and words[1].lower() == "as":
+            stages.add(words[2].lower())
+        if unresolved or image.lower() in stages or image.lower() == "scratch":
+            continue
+        bases.append((line, image, image_is_pinned(image)))
+    return bases
 
 
 def dockerfile_runs_nonroot(text: str) -> bool:
@@ -229,6 +320,91 @@ def dockerfile_has_healthcheck(text: str) -> bool:
         keyword == "HEALTHCHECK" and args.split()[:1] != ["NONE"] and bool(args)
         for keyword, args in dockerfile_instructions(text)
     )
+
+
+# --------------------------------------------------------------------------------------- eval cases
+_CASE_KEYS = ("cases", "test_cases", "tests", "examples", "samples", "data", "dataset", "items", "records",
+              "rows", "questions", "prompts", "inputs", "evals", "scenarios")
+
+
+def _cases_in(doc: Any) -> int | None:
+    """Cases in a parsed JSON/YAML document: a list, or a mapping holding the list of cases."""
+    if isinstance(doc, list):
+        return len(doc)
+    if not isinstance(doc, dict):
+        return None
+    for key in _CASE_KEYS:
+        if isinstance(doc.get(key), list):
+            return len(doc[key])
+    lists = [v for v in doc.values() if isinstance(v, list)]
+    if len(lists) == 1:
+        return len(lists[0])
+    # {"case-1": {...}, "case-2": {...}}: a mapping of cases by id.
+    if len(doc) >= 2 and all(isinstance(v, dict) for v in doc.values()):
+        return len(doc)
+    return None
+
+
+def count_eval_cases(suffix: str, text: str, *, truncated: bool = False) -> tuple[int | None, str | None]:
+    """Cases in an evaluation file's text: ``(count, None)`` or ``(None, why not)``.
+
+    ``.jsonl``: non-blank lines; ``.csv``: rows minus the header; ``.json`` and ``.yaml``: the length
+    of the top-level list, or of the list of cases a mapping holds (``cases``, ``tests``,
+    ``examples``...). With ``truncated`` (only the head of the file was read) a line-based count
+    drops the last, partial line, and a JSON or YAML document is not counted.
+    """
+    if suffix == ".jsonl":
+        lines = text.splitlines()
+        if truncated and lines:
+            lines = lines[:-1]
+        return sum(1 for line in lines if line.strip()), None
+    if suffix == ".csv":
+        if truncated:
+            text = text[: text.rfind("\n") + 1]
+        try:
+            rows = sum(1 for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row))
+        except (csv.Error, ValueError) as exc:
+            return None, f"unreadable CSV ({exc})"[:120]
+        return max(rows - 1, 0), None
+    if truncated:
+        return None, f"over {EVAL_MAX_BYTES} bytes"
+    try:
+        if suffix == ".json":
+            doc = json.loads(text)
+            count = _cases_in(doc)
+        else:
+            docs = [d for d in yaml.safe_load_all(text) if d is not None]
+            count = _cases_in(docs[0]) if len(docs) == 1 else (len(docs) or None)
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
+        return None, f"unparseable ({type(exc).__name__})"
+    if count is None:
+        return None, "no list of cases found"
+    return count, None
+
+
+def _count_evals(files: FileSet, evals: list[RepoFile]) -> tuple[dict[str, int], dict[str, str], bool]:
+    counts: dict[str, int] = {}
+    uncounted: dict[str, str] = {}
+    partial = False
+    budget = EVAL_TOTAL_BYTES
+    for f in evals:
+        if budget <= 0:
+            uncounted[f.path] = "not read (evaluation files over the reading budget)"
+            partial = True
+            continue
+        text, truncated = read_head(files.root, f.path, min(EVAL_MAX_BYTES, budget))
+        budget -= min(f.size, EVAL_MAX_BYTES)
+        if text is None:
+            uncounted[f.path] = "binary or unreadable"
+            continue
+        count, why = count_eval_cases(f.suffix, text, truncated=truncated)
+        if truncated:
+            partial = True  # a lower bound, or no count at all, for a file that may hold many cases
+        if count is None:
+            uncounted[f.path] = why or "not counted"
+        else:
+            counts[f.path] = count
+    return counts, uncounted, partial
 
 
 # ------------------------------------------------------------------------------------------ collector
@@ -258,8 +434,9 @@ def collect_practices(
     ``imports`` are the top-level modules the code imports and ``dependency_names`` the declared
     dependencies (both gathered by other collectors). With several Dockerfiles, ``docker_nonroot``
     is True only when every readable one ends in a non-root stage (one root image is enough to
-    matter), and ``docker_healthcheck`` when any declares a HEALTHCHECK; both are None when there is
-    no readable Dockerfile.
+    matter), ``docker_healthcheck`` when any declares a HEALTHCHECK, and ``docker_base_pinned``
+    when every external base image is pinned; all are None when there is no readable Dockerfile.
+    The cases of the evaluation files are counted (``eval_cases``; see ``count_eval_cases``).
     """
     if progress:
         progress(f"practices: looking at {len(files.files)} files")
@@ -273,23 +450,29 @@ def collect_practices(
             test_lines += count_lines(text)
 
     ci_files = [f for f in files.files if is_ci_file(f)]
-    ci_runs_tests = ci_runs_audit = False
+    ci_runs_tests = ci_runs_audit = ci_runs_lint = False
     for f in ci_files:
         text = files.read_text(f)
         if text is None:
             continue
         ci_runs_tests = ci_runs_tests or bool(CI_RUNS_TESTS.search(text))
         ci_runs_audit = ci_runs_audit or bool(CI_RUNS_AUDIT.search(text))
+        ci_runs_lint = ci_runs_lint or bool(CI_RUNS_LINT.search(text))
 
     dockerfiles = [f for f in files.files if is_dockerfile(f)]
     nonroot: list[bool] = []
     healthcheck: list[bool] = []
+    bases: list[DockerBase] = []
     for f in dockerfiles:
         text = files.read_text(f)
         if text is None:
             continue
         nonroot.append(dockerfile_runs_nonroot(text))
         healthcheck.append(dockerfile_has_healthcheck(text))
+        bases.extend(DockerBase(path=f.path, line=line, image=image, pinned=pinned)
+                     for line, image, pinned in dockerfile_bases(text))
+    evals = [f for f in files.files if is_eval_file(f)]
+    eval_counts, eval_uncounted, eval_partial = _count_evals(files, evals)
 
     migrations = [f.path for f in files.files if is_migration(f)][:MAX_MIGRATIONS]
 
@@ -307,6 +490,13 @@ def collect_practices(
         env_example=[f.path for f in files.files if is_env_example(f)],
         readme=any(is_readme(f) for f in files.files),
         runbooks=[f.path for f in files.files if is_runbook(f)],
-        eval_files=[f.path for f in files.files if is_eval_file(f)],
+        eval_files=[f.path for f in evals],
         libraries=find_libraries(names),
+        ci_runs_lint=ci_runs_lint,
+        docker_bases=bases,
+        docker_base_pinned=all(b.pinned for b in bases) if bases else None,
+        eval_cases=sum(eval_counts.values()) if eval_counts else None,
+        eval_case_counts=eval_counts,
+        eval_uncounted=eval_uncounted,
+        eval_cases_partial=eval_partial,
     )

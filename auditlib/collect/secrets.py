@@ -12,20 +12,21 @@ from __future__ import annotations
 import codecs
 import math
 import re
+import subprocess
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from git.exc import InvalidGitRepositoryError, NoSuchPathError
+from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
 
 from auditlib import masking
-from auditlib.collect.files import SKIP_DIRS, FileSet, open_repo
+from auditlib.collect.files import MAX_TEXT_BYTES, SKIP_DIRS, FileSet, decode, open_repo
 from auditlib.models import SecretFacts, SecretHit
 
 Progress = Callable[[str], None] | None
 
-__all__ = ["DETECTORS", "Detector", "collect_secrets", "is_env_file"]
+__all__ = ["DETECTORS", "Detector", "collect_secrets", "is_env_file", "is_test_path"]
 
 
 # ------------------------------------------------------------------------------------------ detectors
@@ -180,7 +181,7 @@ def _strip_prefix(secret: str) -> str:
 # literal credential at all; "placeholder" filters say it is a documented example or a stand-in.
 
 _AWS_DOC_EXAMPLES = frozenset({"AKIA" + "IOSFODNN7" + "EXAMPLE", "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCY" + "EXAMPLEKEY"})
-_PLACEHOLDER_WORDS = ("example", "your", "xxx", "placeholder", "dummy", "changeme", "change_me",
+_PLACEHOLDER_WORDS = ("example", "your", "xxx", "placeholder", "dummy", "fake", "changeme", "change_me",
                       "replaceme", "replace_me", "redacted", "...")
 _DEFAULT_PASSWORDS = frozenset({"password", "pass", "passwd", "pw", "pwd", "secret", "postgres", "root",
                                 "admin", "user", "test", "guest", "mysql", "redis", "mongo", "example"})
@@ -232,6 +233,35 @@ def _is_low_variety(value: str) -> bool:
     if not body:
         return True
     return len(set(body)) <= 3 or _longest_run(body) >= 6
+
+
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixture", "fixtures", "__fixtures__",
+                        "testdata", "test_data", "test-data", "__mocks__", "mocks", "e2e"})
+_FAKE_MARK_RE = re.compile(r"\b(?:fake|dummy|mock(?:ed)?|not[\s_-]+(?:a[\s_-]+)?real|test[\s_-]+only)\b", re.I)
+_COMMENT_RE = re.compile(r"(?:#|//|/\*|<!--|--\s)(?P<comment>.*)$")
+
+
+def is_test_path(path: str) -> bool:
+    """Test code or test data: under ``tests/``, ``fixtures/``, ``__mocks__/``..., or a test file."""
+    pure = PurePosixPath(path.lower())
+    if any(part in _TEST_DIRS for part in pure.parts[:-1]):
+        return True
+    name = pure.name
+    return name.startswith("test_") or pure.stem.endswith("_test") or ".test." in name or ".spec." in name
+
+
+def _marked_fake(path: str | None, line: str, end: int) -> bool:
+    """In test code, the file name or a comment after the value says the key is fake.
+
+    ``tests/fixtures/fake_keys.py`` or ``KEY = "sk-..."  # fake``. Outside test code a comment is not
+    enough: anyone can write "fake" beside a live key.
+    """
+    if not path or not is_test_path(path):
+        return False
+    if _FAKE_MARK_RE.search(PurePosixPath(path).name.replace("_", " ").replace("-", " ")):
+        return True
+    m = _COMMENT_RE.search(line, end)
+    return bool(m and _FAKE_MARK_RE.search(m.group("comment")))
 
 
 def _is_placeholder(detector: Detector, value: str) -> bool:
@@ -293,8 +323,12 @@ def _pem_body(text: str | None) -> str:
     return m.group(0)[:64] if m else ""
 
 
-def scan_line(line: str, following: str | None = None) -> list[_Candidate]:
-    """Every credential candidate on one line (``following``: the next line, for PEM bodies)."""
+def scan_line(line: str, following: str | None = None, path: str | None = None) -> list[_Candidate]:
+    """Every credential candidate on one line (``following``: the next line, for PEM bodies).
+
+    ``path`` (the file the line is in) lets a key in test code that is marked fake, by its file name
+    or a comment, be flagged as a placeholder.
+    """
     woken: set[int] = set()
     for k in _KEYWORD_RE.findall(line.lower()):
         woken |= _KEYWORDS[k]
@@ -317,17 +351,19 @@ def scan_line(line: str, following: str | None = None) -> list[_Candidate]:
                 inline = bool(body)
                 body = body or _pem_body(following)
                 secret = f"{value}:{body}"
-                placeholder = not body or _has_placeholder_word(body) or _is_low_variety(body)
+                placeholder = (not body or _has_placeholder_word(body) or _is_low_variety(body)
+                               or _marked_fake(path, line, end))
                 context = masking.redact_line(line, body) if inline else masking.redact_line(line, "")
                 found.append(_Candidate(det.id, secret, placeholder, context))
                 taken.append((start, end))
                 continue
             if det.generic:
-                if _has_placeholder_word(value) or _is_low_variety(value) or not _looks_random(value):
+                if (_has_placeholder_word(value) or _is_low_variety(value) or not _looks_random(value)
+                        or _marked_fake(path, line, end)):
                     continue
                 placeholder = False
             else:
-                placeholder = _is_placeholder(det, value)
+                placeholder = _is_placeholder(det, value) or _marked_fake(path, line, end)
                 # A placeholder is kept (flagged) even when malformed; a non-placeholder must look
                 # like the real thing.
                 if not placeholder and det.valid is not None and not det.valid(value):
@@ -397,6 +433,8 @@ class _HistoryScan:
     env_files: dict[str, tuple[int, str]] | None = None
     """Env file path -> (time, commit) of the oldest commit that added lines to it."""
     shallow: bool = False
+    missing_blobs: int = 0
+    """Blobs a partial clone does not hold (not scanned, never fetched)."""
 
 
 def _diff_path(raw: bytes) -> str | None:
@@ -429,7 +467,18 @@ def _scan_history(root: Path, max_commits: int, progress: Progress) -> _HistoryS
             except Exception:
                 result.shallow = (Path(repo.git_dir) / "shallow").exists()
             executable = type(repo.git).GIT_PYTHON_GIT_EXECUTABLE or "git"
-            cmd = [executable, "-c", "core.quotePath=false", "log", "--all", "--full-history", "-p",
+            if _is_partial_clone(repo):
+                _scan_partial_clone(repo, executable, result, max_commits, progress)
+                if result.shallow:
+                    result.checked = False
+                    result.reason = "; ".join(filter(None, [
+                        f"shallow clone: only {result.commits} commits available; earlier history not checked",
+                        result.reason]))
+                return result
+            # Blobs over the text limit are diffed as binary ("Binary files differ"), as the tree
+            # scan does not read them either: a 50 MB data file must not be split into lines.
+            cmd = [executable, "-c", "core.quotePath=false", "-c", f"core.bigFileThreshold={MAX_TEXT_BYTES}",
+                   "log", "--all", "--full-history", "-p",
                    "--no-ext-diff", "--no-textconv", "--no-color", "-U0",
                    f"--max-count={max_commits + 1}", "--format=%x1fC%H %ct", *_history_pathspec()]
             proc = repo.git.execute(cmd, as_process=True)
@@ -489,6 +538,19 @@ class _StderrTail:
         return self._tail.decode("utf-8", "replace")
 
 
+def _record(introduced: dict[str, _Seen], text: str, following: str | None, path: str, line: int | None,
+            when: int, commit: str) -> None:
+    """Keep the oldest sighting of every secret on one line of history.
+
+    History is read newest first, so a later sighting with the same time is the older one.
+    """
+    for c in scan_line(text, following, path):
+        fp = masking.fingerprint(c.secret)
+        seen = introduced.get(fp)
+        if seen is None or when <= seen.when:
+            introduced[fp] = _Seen(when, commit, path, line, c)
+
+
 def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int, progress: Progress) -> bool:
     """Walk ``git log -p`` output once; return True when more than ``max_commits`` commits exist."""
     introduced = result.introduced
@@ -502,12 +564,7 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
     deferred: tuple[str, str, int] | None = None  # (text, path, line) of a PEM header awaiting its body
 
     def record(text: str, following: str | None, where: str, at: int) -> None:
-        for c in scan_line(text, following):
-            fp = masking.fingerprint(c.secret)
-            seen = introduced.get(fp)
-            # git log is newest-first, so a later sighting at the same time is the older one.
-            if seen is None or when <= seen.when:
-                introduced[fp] = _Seen(when, commit, where, at, c)
+        _record(introduced, text, following, where, at, when, commit)
 
     for raw in stdout:
         first = raw[:1]
@@ -558,6 +615,206 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
     return False
 
 
+# ------------------------------------------------------------------------------------ partial clones
+def _is_partial_clone(repo) -> bool:
+    """A clone made with ``--filter`` (it names a promisor remote): some objects may be absent."""
+    try:
+        out = repo.git.config("--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
+    except GitCommandError:  # exit 1: none of these keys is set
+        return False
+    for line in out.splitlines():
+        key, _, value = line.partition(" ")
+        value = value.strip().lower()
+        if (key.lower() == "extensions.partialclone" and value) or value in {"true", "yes", "on", "1"}:
+            return True
+    return False
+
+
+def _missing_objects(repo, executable: str) -> set[bytes]:
+    """Objects reachable from any ref that the local repository does not hold (never fetched)."""
+    cmd = [executable, "rev-list", "--all", "--objects", "--missing=print"]
+    proc = repo.git.execute(cmd, as_process=True)
+    missing: set[bytes] = set()
+    try:
+        stderr_tail = _StderrTail(proc.proc.stderr)
+        for raw in proc.proc.stdout:
+            if raw[:1] == b"?":
+                missing.add(raw[1:].strip())
+        rc = proc.proc.wait()
+        stderr_tail.join()
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+            proc.proc.wait()
+    if rc != 0:
+        raise RuntimeError(f"git rev-list failed (exit {rc}): {stderr_tail.text().strip()[-200:]}")
+    return missing
+
+
+def _raw_path(raw: bytes) -> str | None:
+    p = raw.rstrip(b"\r\n")
+    if p.startswith(b'"') and p.endswith(b'"') and len(p) >= 2:
+        try:
+            p = codecs.escape_decode(p[1:-1])[0]
+        except Exception:
+            return None
+    return p.decode("utf-8", "replace") or None
+
+
+@dataclass
+class _Blob:
+    """The oldest commit (in ``git log`` order) that wrote one blob, and where."""
+
+    order: int
+    when: int
+    commit: str
+    path: str
+
+
+def _blobs_of_history(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int,
+                      progress: Progress) -> tuple[dict[bytes, _Blob], bool]:
+    """Read ``git log --raw`` output: blob id -> its oldest writer; True when capped."""
+    env_files = result.env_files
+    assert env_files is not None
+    blobs: dict[bytes, _Blob] = {}
+    commit, when = "", 0
+    for raw in stdout:
+        if raw.startswith(_COMMIT_MARK):
+            result.commits += 1
+            if result.commits > max_commits:
+                result.commits = max_commits
+                return blobs, True
+            head, _, ts = raw[len(_COMMIT_MARK):].strip().decode("ascii", "replace").partition(" ")
+            commit, when = head, int(ts) if ts.isdigit() else 0
+            if progress is not None and result.commits % 500 == 0:
+                progress(f"secrets: listing history ({result.commits} commits)")
+            continue
+        if raw[:1] != b":":
+            continue
+        meta, _, rawpath = raw.partition(b"\t")
+        fields = meta[1:].split()
+        if len(fields) < 5 or fields[4][:1] not in (b"A", b"M", b"T"):
+            continue
+        path = _raw_path(rawpath)
+        if path is None:
+            continue
+        if is_env_file(path):
+            prev = env_files.get(path)
+            if prev is None or when <= prev[0]:
+                env_files[path] = (when, commit)
+        if fields[1] not in (b"100644", b"100755"):
+            continue  # symlinks and submodules hold no text of the project's own
+        prev_blob = blobs.get(fields[3])
+        if prev_blob is None or when <= prev_blob.when:
+            blobs[fields[3]] = _Blob(result.commits, when, commit, path)
+    return blobs, False
+
+
+def _read_blobs(repo, executable: str, oids: list[bytes]) -> Iterable[tuple[bytes, bytes | None]]:
+    """``(oid, content)`` for each blob through one ``git cat-file --batch`` (None: too large)."""
+    proc = repo.git.execute([executable, "cat-file", "--batch"], as_process=True, istream=subprocess.PIPE)
+    stdin, stdout = proc.proc.stdin, proc.proc.stdout
+
+    def feed() -> None:
+        try:
+            for oid in oids:
+                stdin.write(oid + b"\n")
+            stdin.close()
+        except (OSError, ValueError):
+            pass  # git stopped reading: the reader below sees why
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    stderr_tail = _StderrTail(proc.proc.stderr)
+    try:
+        for _ in oids:
+            header = stdout.readline()
+            if not header:
+                raise RuntimeError(f"git cat-file stopped: {stderr_tail.text().strip()[-200:]}")
+            parts = header.split()
+            if len(parts) < 3:  # "<oid> missing"
+                yield parts[0] if parts else b"", None
+                continue
+            size = int(parts[2])
+            if size > MAX_TEXT_BYTES:  # not read as text in the tree either: skip it in chunks
+                left = size + 1
+                while left > 0:
+                    chunk = stdout.read(min(left, 1 << 20))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                yield parts[0], None
+                continue
+            data = stdout.read(size + 1)[:size]
+            yield parts[0], data
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+        proc.proc.wait()
+        writer.join(timeout=5)
+        stderr_tail.join()
+
+
+def _scan_partial_clone(repo, executable: str, result: _HistoryScan, max_commits: int, progress: Progress) -> None:
+    """History scan of a partial clone: every blob it holds, none it would have to fetch.
+
+    ``git log -p`` would stop at the first blob the clone lacks (or fetch it from the promisor
+    remote, which the offline environment forbids). Instead: list the missing objects, list every
+    blob the history wrote with its oldest commit (``git log --raw``, which reads no blob), and scan
+    the present blobs whole through one ``git cat-file --batch``. A secret is dated by the oldest
+    present blob that holds it. Missing blobs are counted and named in ``reason``.
+    """
+    introduced = result.introduced
+    assert introduced is not None
+    if progress is not None:
+        progress("secrets: partial clone, listing the objects it holds")
+    missing = _missing_objects(repo, executable)
+    cmd = [executable, "-c", "core.quotePath=false", "log", "--all", "--full-history", "--no-renames",
+           "--raw", "--no-abbrev", f"--max-count={max_commits + 1}", "--format=%x1fC%H %ct",
+           *_history_pathspec()]
+    proc = repo.git.execute(cmd, as_process=True)
+    try:
+        stderr_tail = _StderrTail(proc.proc.stderr)
+        blobs, capped = _blobs_of_history(proc.proc.stdout, result, max_commits, progress)
+        if capped:
+            proc.proc.kill()
+        rc = proc.proc.wait()
+        stderr_tail.join()
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+            proc.proc.wait()
+    if rc != 0 and not capped:
+        msg = stderr_tail.text().strip().splitlines()
+        result.reason = f"git log failed (exit {rc}): {msg[-1][:200] if msg else 'no message'}"
+        return
+    absent = sorted(((oid, b) for oid, b in blobs.items() if oid in missing), key=lambda kv: kv[1].order)
+    present = sorted((oid for oid in blobs if oid not in missing), key=lambda oid: blobs[oid].order)
+    for n, (oid, data) in enumerate(_read_blobs(repo, executable, present), 1):
+        blob = blobs.get(oid)
+        text = decode(data) if blob is not None and data is not None else None
+        if text is not None and _KEYWORD_RE.search(text.lower()):
+            lines = text.splitlines()
+            for i, line in enumerate(lines):
+                if _KEYWORD_RE.search(line.lower()):
+                    following = lines[i + 1] if i + 1 < len(lines) else None
+                    _record(introduced, line, following, blob.path, i + 1, blob.when, blob.commit)
+        if progress is not None and n % 1000 == 0:
+            progress(f"secrets: scanned {n} of {len(present)} blobs")
+    result.missing_blobs = len(absent)
+    scope = f"the {len(present)} blob(s) it holds were scanned"
+    if absent:
+        examples = ", ".join(f"{b.path} @ {b.commit[:10]}" for _oid, b in absent[:3])
+        result.reason = (f"partial clone: {len(absent)} blob(s) of the history are not in the local repository "
+                         f"and were not fetched ({examples}{', ...' if len(absent) > 3 else ''}); {scope}")
+    elif capped:
+        result.checked = True
+        result.reason = (f"history capped at the {max_commits} most recent commits (partial clone, every blob "
+                         "present); older commits not scanned")
+    else:
+        result.checked = True
+
+
 # ------------------------------------------------------------------------------------------ public
 def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Candidate, str, int]]]:
     scanned = 0
@@ -572,7 +829,7 @@ def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Can
         lines = text.splitlines()
         seen: set[tuple[str, int]] = set()
         for i, line in enumerate(lines):
-            for c in scan_line(line, lines[i + 1] if i + 1 < len(lines) else None):
+            for c in scan_line(line, lines[i + 1] if i + 1 < len(lines) else None, f.path):
                 if (c.detector, i + 1) in seen:
                     continue  # one hit per (detector, path, line)
                 seen.add((c.detector, i + 1))
@@ -586,6 +843,27 @@ def _is_git_repo(root: Path) -> bool:
     return (root / ".git").exists()
 
 
+def _ignored_now(root: Path, paths: list[str]) -> list[str]:
+    """Those of ``paths`` (tracked files) that the ignore rules list today.
+
+    ``git check-ignore --no-index`` answers as if the files were untracked: a ``.env`` committed
+    before ``.gitignore`` named it is still tracked, and still in every clone.
+    """
+    if not paths:
+        return []
+    try:
+        with open_repo(root) as repo:
+            out = repo.git.check_ignore("--no-index", "--", *paths)
+    except GitCommandError as exc:
+        if exc.status == 1:  # none is ignored
+            return []
+        return []  # no answer is no evidence either way
+    except Exception:  # not a repository, git missing
+        return []
+    listed = {line.strip() for line in out.splitlines() if line.strip()}
+    return [p for p in paths if p in listed]
+
+
 def collect_secrets(
     files: FileSet, *, history: bool = True, max_commits: int = 5000, progress: Progress = None
 ) -> SecretFacts:
@@ -597,13 +875,18 @@ def collect_secrets(
     read in one streaming ``git log -p`` pass (at most ``max_commits`` commits, newest first):
     secrets no longer in the tree become hits with ``in_tree=False`` and the commit that first added
     them; secrets still in the tree are given their introducing commit. Committed ``.env`` files are
-    listed in ``env_files`` (templates such as ``.env.example`` are not). Never raises for a broken
-    or missing history: ``history_checked`` is then False and ``history_reason`` says why.
+    listed in ``env_files`` (templates such as ``.env.example`` are not), and those ``.gitignore``
+    lists today (committed before the rule, still tracked) in ``env_files_ignored``. Keys in test
+    code that are marked fake (file name or comment) are flagged as placeholders. In a partial
+    clone the history scan reads the blobs the clone holds and counts the others
+    (``history_missing_blobs``), never fetching them. Never raises for a broken or missing history:
+    ``history_checked`` is then False and ``history_reason`` says why.
     """
     if progress is not None:
         progress(f"secrets: scanning {len(files.files)} files")
     scanned, tree = _scan_tree(files, progress)
     env_files = sorted(f.path for f in files.files if is_env_file(f.path))
+    env_ignored = _ignored_now(Path(files.root), env_files) if files.tracked_only else []
 
     hist = _HistoryScan(reason="history scan not requested")
     if history:
@@ -616,9 +899,9 @@ def collect_secrets(
             if progress is not None:
                 progress(f"secrets: scanned history ({hist.commits} commits)")
     introduced = hist.introduced or {}
-    # In a shallow clone the oldest available commit looks like it added everything: do not date
-    # tree secrets from it.
-    date_tree = not hist.shallow
+    # In a shallow clone the oldest available commit looks like it added everything, and in a
+    # partial clone the blob that first held a secret may be missing: do not date tree secrets then.
+    date_tree = not hist.shallow and not hist.missing_blobs
 
     hits: list[SecretHit] = []
     tree_fps: set[str] = set()
@@ -644,5 +927,7 @@ def collect_secrets(
         commits_scanned=hist.commits,
         hits=hits,
         env_files=env_files,
+        env_files_ignored=env_ignored,
+        history_missing_blobs=hist.missing_blobs,
     )
 

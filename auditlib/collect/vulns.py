@@ -7,11 +7,23 @@ it never answers "no vulnerabilities" for a lookup that did not happen.
 - :class:`OsvDirectorySource`: a local directory of OSV records (YAML or JSON), e.g. a snapshot of
   the PyPA advisory database; works offline.
 - :class:`PipAuditSource`: PyPI packages through the ``pip-audit`` CLI (its Python API is private).
-- :class:`OsvApiSource`: OSV's ``querybatch`` HTTP API (used for npm when online).
+- :class:`OsvApiSource`: OSV's ``querybatch`` HTTP API, for PyPI and npm.
+- :class:`FallbackSource`: one source first, a second one for what the first could not answer.
+
+Policy when online (no ``--vuln-db``), wired in :func:`auditlib.collect.dependencies`:
+
+- PyPI: pip-audit first (``--no-deps --disable-pip --strict``); every pinned version pip-audit did
+  not answer for (it failed, timed out, skipped a package) goes to the OSV API.
+- npm: the OSV API.
+- Offline with ``--vuln-db DIR``: :class:`OsvDirectorySource` for both ecosystems.
+
+Whatever no source answered stays in ``unchecked`` and makes the status ``partial`` or
+``not_checked``, with a one-line reason; a failed lookup is never reported as "no vulnerabilities".
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -25,8 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal
 
+import semantic_version
 import semver
 import yaml
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -87,6 +101,49 @@ def parse_version(version: str, ecosystem: str) -> Any:
     if text[:1] in ("v", "="):  # npm accepts "v1.2.3" and "=1.2.3" for the same version
         text = text[1:]
     return semver.Version.parse(text)
+
+
+def fix_for(version: str, fixed: Iterable[str], ecosystem: str) -> str | None:
+    """The lowest of ``fixed`` above ``version``: the upgrade that leaves the affected range the
+    installed version sits in (a record may list one fix per release line). None when none is."""
+    try:
+        current = parse_version(version, ecosystem)
+    except ValueError:
+        return None
+    above = []
+    for text in fixed:
+        try:
+            parsed = parse_version(text, ecosystem)
+        except ValueError:
+            continue
+        if parsed > current:
+            above.append((parsed, text))
+    return min(above, key=lambda p: p[0])[1] if above else None
+
+
+_NPM_ANY = frozenset({"", "*", "latest", "x", "X"})
+
+
+def spec_admits(spec: str, version: str, ecosystem: str) -> bool | None:
+    """Whether the declared requirement ``spec`` (PEP 440 specifier, npm range) allows ``version``;
+    None when either cannot be read (a Poetry caret, a git URL, a dist-tag other than latest)."""
+    text = spec.strip()
+    try:
+        if ecosystem == "PyPI":
+            if text.startswith("@") or ":" in text:
+                return None  # a URL or VCS source: no version range
+            return SpecifierSet(text).contains(Version(version), prereleases=True)
+        alias = re.fullmatch(r"npm:@?[^@\s]+@(.*)", text)
+        if alias:  # "npm:real-name@^1.2"
+            text = alias.group(1).strip()
+        if text in _NPM_ANY:
+            return True
+        if ":" in text or "/" in text:
+            return None  # git, file:, link:, workspace:, a URL
+        return semantic_version.NpmSpec(text).match(semantic_version.Version(
+            version.strip().lstrip("v=")))
+    except (InvalidSpecifier, InvalidVersion, ValueError, TypeError):
+        return None
 
 
 def _unique(deps: Iterable[Dependency]) -> dict[tuple[str, str, str], Dependency]:
@@ -203,7 +260,7 @@ def match_record(record: dict, dep: Dependency) -> Vulnerability | None:
         package=dep.name, version=dep.version, ecosystem=dep.ecosystem,
         id=str(record.get("id", "?")), aliases=aliases,
         summary=_one_line(record.get("summary") or record.get("details")), fixed=fixed,
-        path=dep.path, line=dep.line,
+        path=dep.path, line=dep.line, fix=fix_for(dep.version, fixed, dep.ecosystem),
     )
 
 
@@ -390,12 +447,12 @@ class PipAuditSource(VulnSource):
                 continue
             answered.add(key)
             for v in entry.get("vulns") or []:
+                fixed = [str(f) for f in v.get("fix_versions") or []]
                 vulns.append(Vulnerability(
                     package=dep.name, version=dep.version or key[1], ecosystem="PyPI",
                     id=str(v.get("id", "?")), aliases=[str(a) for a in v.get("aliases") or []],
-                    summary=_one_line(v.get("description")),
-                    fixed=[str(f) for f in v.get("fix_versions") or []],
-                    path=dep.path, line=dep.line,
+                    summary=_one_line(v.get("description")), fixed=fixed,
+                    path=dep.path, line=dep.line, fix=fix_for(key[1], fixed, "PyPI"),
                 ))
         missing = [dep.name for key, dep in wanted.items() if key not in answered]
         unchecked = sorted(set(unchecked + missing))
@@ -434,11 +491,24 @@ class PipAuditSource(VulnSource):
 
 
 # ------------------------------------------------------------------------------------ OSV API
-class OsvApiSource(VulnSource):
-    """OSV's HTTP API: ``querybatch`` for the ids, then ``vulns/<id>`` for each record."""
+# What a failed HTTP exchange can raise: socket and HTTP errors (URLError and HTTPError are
+# OSErrors), a truncated or non-JSON body, an answer of an unexpected shape.
+_API_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError,
+               http.client.HTTPException)
 
-    def __init__(self, ecosystems: Iterable[str] = ("npm",), base_url: str = "https://api.osv.dev",
-                 timeout: float = 30) -> None:
+
+def _api_failure(exc: BaseException) -> str:
+    """One line saying why the OSV API did not answer."""
+    detail = getattr(exc, "reason", None) or exc
+    return _one_line(f"OSV API not reachable: {type(exc).__name__}: {detail}")
+
+
+class OsvApiSource(VulnSource):
+    """OSV's HTTP API for PyPI and npm: ``querybatch`` for the ids, then ``vulns/<id>`` for each
+    record (querybatch answers with ids only)."""
+
+    def __init__(self, ecosystems: Iterable[str] = ("PyPI", "npm"),
+                 base_url: str = "https://api.osv.dev", timeout: float = 30) -> None:
         self.ecosystems = frozenset(ecosystems)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -453,7 +523,12 @@ class OsvApiSource(VulnSource):
             return json.loads(response.read(20_000_000))
 
     def lookup(self, deps: list[Dependency]) -> LookupResult:
-        """Query OSV for the pinned dependencies; any network failure means not_checked."""
+        """Query OSV for the pinned dependencies; see :class:`VulnSource`.
+
+        A failed ``querybatch`` means nothing was checked. When a record's details cannot be
+        fetched afterwards, the advisory is still reported (OSV said it applies) with its id only,
+        and the result is ``partial``.
+        """
         items: list[tuple[tuple[str, str, str], Dependency]] = []
         unchecked: list[str] = []
         for key, dep in _unique(deps).items():
@@ -466,24 +541,39 @@ class OsvApiSource(VulnSource):
                 continue
             items.append((key, dep))
         if not items:
-            return LookupResult(self.name, _status(0, unchecked), unchecked=sorted(set(unchecked)))
+            why = "no valid pinned versions to query" if unchecked else None
+            return LookupResult(self.name, _status(0, unchecked),
+                                unchecked=sorted(set(unchecked)), reason=why)
         try:
             ids = self._ids(items)
-            records: dict[str, dict] = {}
-            for vid in sorted({v for found in ids for v in found}):
-                records[vid] = self._call(f"/v1/vulns/{urllib.request.quote(vid, safe='')}")
-        except (OSError, ValueError, urllib.error.URLError) as exc:
+        except _API_ERRORS as exc:
             names = sorted({dep.name for _, dep in items} | set(unchecked))
-            detail = getattr(exc, "reason", None) or exc
-            why = f"OSV API not reachable: {type(exc).__name__}: {detail}"
-            return LookupResult(self.name, "not_checked", unchecked=names, reason=why[:200])
+            return LookupResult(self.name, "not_checked", unchecked=names,
+                                reason=_api_failure(exc)[:200])
+        records: dict[str, dict] = {}
+        failed: list[str] = []
+        for vid in sorted({v for found in ids for v in found}):
+            try:
+                record = self._call(f"/v1/vulns/{urllib.request.quote(vid, safe='')}")
+            except _API_ERRORS:
+                failed.append(vid)
+                continue
+            if isinstance(record, dict):
+                records[vid] = record
         vulns: list[Vulnerability] = []
         for (_key, dep), found in zip(items, ids):
             for vid in found:
                 record = records.get(vid)
-                hit = match_record(record, dep) if isinstance(record, dict) else None
-                if hit is None and isinstance(record, dict) and not record.get("withdrawn"):
-                    # OSV said it applies; trust it even when our range reading disagrees.
+                if record is None:
+                    vulns.append(Vulnerability(package=dep.name, version=dep.version or "",
+                                               ecosystem=dep.ecosystem, id=vid,
+                                               summary="(advisory details could not be fetched)",
+                                               path=dep.path, line=dep.line))
+                    continue
+                hit = match_record(record, dep)
+                if hit is None and not record.get("withdrawn"):
+                    # OSV said it applies; trust it even when our range reading disagrees (but
+                    # claim no fixed version we could not place the installed version against).
                     hit = Vulnerability(
                         package=dep.name, version=dep.version or "", ecosystem=dep.ecosystem,
                         id=vid, aliases=[str(a) for a in record.get("aliases") or []],
@@ -491,9 +581,16 @@ class OsvApiSource(VulnSource):
                         path=dep.path, line=dep.line)
                 if hit is not None:
                     vulns.append(hit)
-        why = "some versions are not valid for their ecosystem" if unchecked else None
-        return LookupResult(self.name, _status(len(items), unchecked), vulns, len(items),
-                            sorted(set(unchecked)), why)
+        reasons = []
+        if unchecked:
+            reasons.append("some versions are not valid for their ecosystem")
+        if failed:
+            reasons.append(f"details of {len(failed)} advisories could not be fetched")
+        status = _status(len(items), unchecked)
+        if failed and status == "checked":
+            status = "partial"
+        return LookupResult(self.name, status, vulns, len(items), sorted(set(unchecked)),
+                            "; ".join(reasons) or None)
 
     def _ids(self, items: list[tuple[tuple[str, str, str], Dependency]]) -> list[list[str]]:
         """The vulnerability ids OSV lists for each item (following page tokens)."""
@@ -517,3 +614,54 @@ class OsvApiSource(VulnSource):
                     token, pages = more.get("next_page_token"), pages + 1
                 out.append(found)
         return out
+
+
+# ------------------------------------------------------------------------------ fallback
+class FallbackSource(VulnSource):
+    """``primary`` first; whatever it could not answer for goes to ``fallback``.
+
+    Used for PyPI: pip-audit, then the OSV API for the versions pip-audit did not report on. The
+    result is ``checked`` only when every pinned version was answered by one of the two; the
+    primary's failure stays in the reason so the auditor sees which service did not answer.
+    """
+
+    def __init__(self, primary: VulnSource, fallback: VulnSource) -> None:
+        self.primary, self.fallback = primary, fallback
+        self.ecosystems = frozenset(primary.ecosystems | fallback.ecosystems)
+        self.name = f"{primary.name}, then {fallback.name}"
+
+    @staticmethod
+    def _safe(source: VulnSource, deps: list[Dependency]) -> LookupResult:
+        try:
+            return source.lookup(deps)
+        except Exception as exc:  # a source bug must not pass for "no vulnerabilities"
+            return LookupResult(source.name, "not_checked",
+                                unchecked=sorted({d.name for d in deps}),
+                                reason=_one_line(f"failed: {type(exc).__name__}: {exc}"))
+
+    def lookup(self, deps: list[Dependency]) -> LookupResult:
+        """Look up with the primary, then the rest with the fallback; see :class:`VulnSource`."""
+        first = self._safe(self.primary, deps)
+        if not first.unchecked:
+            return first
+        missing = set(first.unchecked)
+        retry = [d for d in deps if d.name in missing]
+        second = self._safe(self.fallback, retry)
+        reasons = []
+        if first.reason:
+            reasons.append(f"{self.primary.name}: {first.reason}")
+        if second.checked:
+            reasons.append(f"{second.checked} looked up with {self.fallback.name} instead")
+        if second.reason:
+            reasons.append(f"{self.fallback.name}: {second.reason}")
+        checked = first.checked + second.checked
+        unchecked = sorted(set(second.unchecked))
+        status = _status(checked, unchecked)
+        if status == "checked" and "partial" in (first.status, second.status) and second.reason:
+            status = "partial"  # e.g. advisory details the fallback could not fetch
+        used = [r.source for r in (first, second) if r.checked] or [first.source, second.source]
+        vulns: dict[tuple[str, str, str, str], Vulnerability] = {}
+        for v in first.vulns + second.vulns:  # a name split across both keeps one copy
+            vulns.setdefault((v.ecosystem, v.package, v.version, v.id), v)
+        return LookupResult(", then ".join(used), status, list(vulns.values()), checked,
+                            unchecked, "; ".join(reasons) or None)

@@ -45,22 +45,37 @@ def _has(facts: Facts, capability: str) -> bool:
     return bool(facts.practices.libraries.get(capability))
 
 
+def reads_token_usage(facts: Facts) -> bool:
+    """The code reads token-usage fields of responses (``response.usage``, ``total_tokens``)."""
+    return any(u.kind == "usage_read" for u in facts.code.llm_uses)
+
+
 @probe("llm.no_token_tracking")
 def no_token_tracking(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Model calls exist but nothing tracks tokens or cost."""
-    if facts.code.llm_calls and facts.practices.available and not _has(facts, "token_tracking"):
+    """Model calls exist but nothing tracks tokens or cost: no library, no usage field read."""
+    if facts.code.llm_calls and facts.practices.available and not _has(facts, "token_tracking") \
+            and not reads_token_usage(facts):
         first = facts.code.llm_calls[0]
         yield Hit(rule="llm.no_token_tracking", title="No token or cost tracking",
-                  evidence=f"{len(facts.code.llm_calls)} model call(s) and no token-tracking library",
+                  evidence=f"{len(facts.code.llm_calls)} model call(s), no token-tracking library and "
+                           "no read of the responses' usage fields",
                   path=first.path, line=first.line)
 
 
 @probe("llm.no_feature_flag")
 def no_feature_flag(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Model calls exist with no feature-flag service to switch them off."""
-    if facts.code.llm_calls and facts.practices.available and not _has(facts, "feature_flags"):
-        yield Hit(rule="llm.no_feature_flag", title="No kill switch around the AI surface",
-                  evidence=f"{len(facts.code.llm_calls)} model call(s) and no feature-flag library")
+    """Model calls exist with no feature-flag service and not every call behind a flag check."""
+    calls = facts.code.llm_calls
+    if not calls or not facts.practices.available or _has(facts, "feature_flags"):
+        return
+    unguarded = [c for c in calls if not c.guarded_by_flag]
+    if not unguarded:
+        return  # every call sits behind `if <flag>:` (an env var, a setting, a flag client)
+    guarded = len(calls) - len(unguarded)
+    note = f", {guarded} behind a flag check" if guarded else ""
+    yield Hit(rule="llm.no_feature_flag", title="No kill switch around the AI surface",
+              evidence=f"{len(calls)} model call(s){note}, no feature-flag library; "
+                       f"first unguarded: {_where(unguarded[0])}")
 
 
 @probe("architecture.sql_string_building")

@@ -3,32 +3,68 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import PurePosixPath
 from typing import Iterable
 
-from ..models import Facts, Hit
+from ..models import Dependency, Facts, Hit, Manifest, Vulnerability
 from . import probe
+
+
+def _covered(manifests: Iterable[Manifest], path: str, ecosystem: str) -> bool:
+    """Whether a lockfile of ``ecosystem`` in ``path``'s directory or above governs it (a
+    monorepo's ``web/yarn.lock`` covers ``web/**`` only; a root lockfile covers the whole tree)."""
+    parents = PurePosixPath(path).parents
+    return any(m.lockfile and m.ecosystem == ecosystem and PurePosixPath(m.path).parent in parents
+               for m in manifests)
+
+
+def loose_dependencies(deps: Iterable[Dependency], manifests: list[Manifest]) -> list[Dependency]:
+    """Unpinned manifest entries that no lockfile covers (range-only: ``^1.2``, ``>=2``, none)."""
+    lock_paths = {m.path for m in manifests if m.lockfile}
+    return [d for d in deps if not d.pinned and d.path not in lock_paths
+            and not _covered(manifests, d.path, d.ecosystem)]
+
+
+def _vuln_evidence(v: Vulnerability) -> str:
+    """Advisory id and CVE/GHSA aliases, the upgrade that fixes it, the declared range and where
+    the version was locked, then the summary."""
+    aliases = ", ".join(a for a in v.aliases if a.startswith(("CVE-", "GHSA-")) and a != v.id)
+    parts = [v.id + (f" ({aliases})" if aliases else "")]
+    if v.fix:
+        others = [f for f in v.fixed if f != v.fix]
+        parts.append(f"upgrade {v.version} to {v.fix}"
+                     + (f" (fixed in {', '.join(v.fixed)})" if others else ""))
+    elif v.fixed:
+        parts.append(f"fixed in {', '.join(v.fixed)}")
+    else:
+        parts.append("no fixed version published")
+    if v.declared is not None:
+        where = f"declared {v.declared}" + (f", locked at {v.locked_at}" if v.locked_at else "")
+        if v.fix_in_range is True:
+            where += f"; {v.fix} is inside the declared range: refresh the lockfile"
+        elif v.fix_in_range is False:
+            where += f"; {v.fix} is outside the declared range: change the manifest"
+        parts.append(where)
+    text = "; ".join(parts) + "."
+    return f"{text} {v.summary}".strip()[:300]
 
 
 @probe("dependency.known_vulnerable")
 def known_vulnerable(facts: Facts, params: dict) -> Iterable[Hit]:
     """Pinned dependencies with a published advisory."""
     for v in facts.dependencies.vulnerabilities:
-        aliases = ", ".join(a for a in v.aliases if a.startswith(("CVE-", "GHSA-")))
-        fixed = f"; fixed in {', '.join(v.fixed)}" if v.fixed else "; no fixed version published"
-        ids = v.id + (f" ({aliases})" if aliases else "")
         yield Hit(rule="dependency.known_vulnerable", title=f"Vulnerable dependency: {v.package} {v.version}",
-                  evidence=f"{ids}{fixed}. {v.summary}".strip()[:300], path=v.path, line=v.line)
+                  evidence=_vuln_evidence(v), path=v.path, line=v.line)
 
 
 @probe("dependency.unpinned")
 def unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Manifests whose dependencies are not pinned, where no lockfile covers them."""
+    """Manifests with range-only or unconstrained dependencies (``^1.2``, ``~1.2``, ``>=2``, none)
+    that no lockfile in their directory tree covers."""
     d = facts.dependencies
-    locked = {m.ecosystem for m in d.manifests if m.lockfile}
     by_path: dict[str, list] = defaultdict(list)
-    for dep in d.dependencies:
-        if not dep.pinned and dep.ecosystem not in locked:
-            by_path[dep.path].append(dep)
+    for dep in loose_dependencies(d.dependencies, d.manifests):
+        by_path[dep.path].append(dep)
     for path, deps in sorted(by_path.items()):
         names = ", ".join(f"{x.name}{x.spec}" for x in deps[:6]) + (" ..." if len(deps) > 6 else "")
         yield Hit(rule="dependency.unpinned", title=f"{len(deps)} unpinned dependencies",
@@ -37,16 +73,19 @@ def unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
 
 @probe("dependency.no_lockfile")
 def no_lockfile(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Ecosystems with a manifest, unpinned dependencies and no lockfile."""
+    """Ecosystems with manifests that have unpinned dependencies and no lockfile in their
+    directory tree (a lockfile elsewhere in a monorepo does not cover them)."""
     d = facts.dependencies
-    locked = {m.ecosystem for m in d.manifests if m.lockfile}
-    for eco in sorted({m.ecosystem for m in d.manifests if not m.lockfile} - locked):
-        loose = [x for x in d.dependencies if x.ecosystem == eco and not x.pinned]
-        if loose:
-            manifests = ", ".join(sorted({m.path for m in d.manifests if m.ecosystem == eco}))
-            yield Hit(rule="dependency.no_lockfile", title=f"No lockfile for {eco} dependencies",
-                      evidence=f"{manifests}: {len(loose)} dependencies resolve to whatever is newest at install time",
-                      path=manifests.split(", ")[0])
+    loose = loose_dependencies(d.dependencies, d.manifests)
+    for eco in sorted({x.ecosystem for x in loose}):
+        mine = [x for x in loose if x.ecosystem == eco]
+        manifests = ", ".join(sorted({x.path for x in mine}))
+        elsewhere = sorted(m.path for m in d.manifests if m.lockfile and m.ecosystem == eco)
+        note = f" (lockfiles elsewhere cover other directories only: {', '.join(elsewhere[:3])})" \
+            if elsewhere else ""
+        yield Hit(rule="dependency.no_lockfile", title=f"No lockfile for {eco} dependencies",
+                  evidence=f"{manifests}: {len(mine)} dependencies resolve to whatever is newest at install time{note}"[:300],
+                  path=manifests.split(", ")[0])
 
 
 @probe("dependency.vulnerabilities_not_checked")

@@ -1,8 +1,81 @@
-"""Probes of the llm family (see auditlib/probes/__init__.py)."""
+"""Probes of the llm family: model-call defect classes (issue 3).
+
+They read ``CodeFacts.llm_uses`` (what the code does with a model's prompt, output and key) and the
+per-call fields ``messages_from_client`` and ``provider == "http"``; the JS/TS collector fills the same
+records, so each probe covers both languages. Evidence reads ``api(...) in function: what``.
+
+Use sites in test code are not reported: a test that ``exec``s a canned "model answer" or logs a fake
+prompt ships nothing to production, and a false critical costs the auditor's credibility.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
-from ..models import Facts, Hit
+from ..models import Facts, Hit, LLMCallSite, LLMUseSite
 from . import probe
+
+_TEST_PATH = re.compile(
+    r"(^|/)(tests?|testing|__tests__|spec|specs|__mocks__|fixtures)/|(^|/)test_[^/]*$|_test\.\w+$|"
+    r"(^|/)conftest\.py$|\.(test|spec)\.[jt]sx?$"
+)
+
+
+def in_tests(path: str) -> bool:
+    """Whether ``path`` is test code (a tests/ folder, test_*.py, *.test.ts, conftest.py)."""
+    return bool(_TEST_PATH.search(path.replace("\\", "/")))
+
+
+def _use_evidence(u: LLMUseSite) -> str:
+    api = u.api if u.api.endswith("=") else f"{u.api}(...)"
+    return f"{api} in {u.function or 'module level'}: {u.detail}"
+
+
+def _use_probe(rule: str, title: str, kinds: set[str]) -> None:
+    def fn(facts: Facts, params: dict) -> Iterable[Hit]:
+        for u in facts.code.llm_uses:
+            if u.kind in kinds and not in_tests(u.path):
+                yield Hit(rule=rule, title=title, evidence=_use_evidence(u), path=u.path, line=u.line)
+
+    fn.__name__ = rule.replace(".", "_")
+    fn.__doc__ = f"{title} (use sites of kind {', '.join(sorted(kinds))}, test code excluded)."
+    probe(rule)(fn)
+
+
+_use_probe("llm.prompt_or_response_logged", "Prompt or model response written to logs",
+           {"prompt_logged", "response_logged"})
+_use_probe("llm.api_key_from_user", "Provider API key taken from user input", {"api_key_from_user"})
+_use_probe("llm.model_output_executed", "Model output executed as code", {"model_output_executed"})
+_use_probe("llm.code_executing_agent", "Agent or tool runs model-written code", {"code_executing_agent"})
+_use_probe("llm.unsafe_deserialization", "Dangerous deserialization enabled",
+           {"unsafe_deserialization"})
+_use_probe("llm.model_output_to_sql", "Model output run as SQL", {"model_output_to_sql"})
+_use_probe("llm.model_output_to_shell", "Model output passed to a shell", {"model_output_to_shell"})
+
+
+def _where(c: LLMCallSite) -> str:
+    return f"{c.api}(...) in {c.function or 'module level'}"
+
+
+@probe("llm.client_supplied_messages")
+def client_supplied_messages(facts: Facts, params: dict) -> Iterable[Hit]:
+    """The server forwards the client's whole message list, system role included."""
+    for c in facts.code.llm_calls:
+        if c.messages_from_client and not in_tests(c.path):
+            yield Hit(rule="llm.client_supplied_messages",
+                      title="Client sends the whole conversation, system prompt included",
+                      evidence=f"{_where(c)}: the message list comes from the request and reaches the "
+                               "model unchanged, so the client picks the roles (system included)",
+                      path=c.path, line=c.line)
+
+
+@probe("llm.raw_http_call")
+def raw_http_call(facts: Facts, params: dict) -> Iterable[Hit]:
+    """The provider's HTTP API is called directly instead of through its SDK."""
+    for c in facts.code.llm_calls:
+        if c.provider == "http" and not in_tests(c.path):
+            yield Hit(rule="llm.raw_http_call", title="Model API called over raw HTTP",
+                      evidence=f"{_where(c)}: raw HTTP request to the provider's endpoint; no SDK "
+                               "retries, typed errors or response parsing",
+                      path=c.path, line=c.line)

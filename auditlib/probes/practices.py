@@ -89,6 +89,59 @@ def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
                   evidence=f"no commit by the main authors ({top}) in the last {h.activity_window_days} days; last commit {last[:10]}")
 
 
+@probe("deployment.docker_base_unpinned")
+def docker_base_unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Base images named by ``latest``, no tag, or a tag with no version: each build may differ."""
+    for b in facts.practices.docker_bases:
+        if not b.pinned:
+            yield Hit(rule="deployment.docker_base_unpinned", title=f"Unpinned base image: {b.image}",
+                      evidence=f"FROM {b.image}: no version tag or digest, so the image can change under the same name",
+                      path=b.path, line=b.line)
+
+
+@probe("ci.no_lint_gate")
+def ci_no_lint_gate(facts: Facts, params: dict) -> Iterable[Hit]:
+    """CI exists but runs no linter or type checker."""
+    p = facts.practices
+    if p.ci_files and not p.ci_runs_lint:
+        yield Hit(rule="ci.no_lint_gate", title="CI runs no linter or type checker",
+                  evidence=f"{', '.join(p.ci_files[:3])}: no ruff, flake8, pylint, mypy, eslint, prettier, tsc "
+                           "or similar step found", path=p.ci_files[0])
+
+
+@probe("deployment.vendored_dependencies_committed")
+def vendored_dependencies_committed(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Third-party packages (node_modules, a virtualenv, vendor/) committed to the repository."""
+    inv = facts.inventory
+    if not inv.available:
+        return
+    for d in inv.vendored_dirs:
+        if d.kind == "dependencies":
+            yield Hit(rule="deployment.vendored_dependencies_committed",
+                      title=f"Installed dependencies committed: {d.path}/",
+                      evidence=f"{d.files} files under {d.path}/ are tracked by git (skipped by this audit, "
+                               "so their versions were not checked)", path=d.path)
+
+
+@probe("testing.eval_suite_too_small")
+def eval_suite_too_small(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Evaluation files exist but hold fewer cases than the rubric's bar.
+
+    Silent when a file was too large to count in full (the total is then only a lower bound) or
+    when no file could be counted at all.
+    """
+    p = facts.practices
+    min_cases = int(params.get("min_cases", 200))
+    if not p.available or not p.eval_files or p.eval_cases is None or p.eval_cases_partial:
+        return
+    if p.eval_cases < min_cases:
+        counted = ", ".join(f"{path} ({n})" for path, n in sorted(p.eval_case_counts.items())[:3])
+        more = f" and {len(p.eval_case_counts) - 3} more" if len(p.eval_case_counts) > 3 else ""
+        yield Hit(rule="testing.eval_suite_too_small", title="Evaluation suite too small",
+                  evidence=f"{p.eval_cases} evaluation cases, fewer than {min_cases}: {counted}{more}",
+                  path=min(p.eval_case_counts) if p.eval_case_counts else None)
+
+
 def _lib(facts: Facts, capability: str) -> bool:
     return bool(facts.practices.libraries.get(capability))
 

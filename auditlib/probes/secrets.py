@@ -53,6 +53,12 @@ def placeholder_secret(facts: Facts, params: dict) -> Iterable[Hit]:
 @probe("secret.env_file_committed")
 def env_file_committed(facts: Facts, params: dict) -> Iterable[Hit]:
     """Environment files committed to the repository."""
+    ignored = set(facts.secrets.env_files_ignored)
     for path in facts.secrets.env_files:
+        evidence = f"{path} is tracked by git"
+        if path in ignored:
+            # The usual misreading: "it is in .gitignore, so it is not committed".
+            evidence += (" (.gitignore lists it now, but it was committed before the rule: every clone still "
+                         "has it until it is removed with git rm --cached)")
         yield Hit(rule="secret.env_file_committed", title="Environment file committed",
-                  evidence=f"{path} is tracked by git", path=path)
+                  evidence=evidence, path=path)

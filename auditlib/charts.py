@@ -1,0 +1,182 @@
+"""Charts and tables of the history for the notebooks: ownership, timeline, hotspots.
+
+Each function takes facts (never reads the repository) and returns ``report.HTML``: matplotlib
+figures are embedded as PNG, like ``report.scorecard_chart``, so they survive the notebook, the
+HTML export and the PDF whatever the kernel's backend. Without data a short note is returned
+instead of an empty figure.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from html import escape
+
+from . import ownership
+from .models import ComplexityFacts, HistoryFacts
+from .report import HTML, table
+
+INACTIVE = "#adb5bd"
+COLOURS = ["#1c7ed6", "#e67700", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0c8599", "#5f3dc4", "#d6336c", "#868e96"]
+
+
+def _note(text: str) -> HTML:
+    return HTML(f'<p class="muted">{escape(text)}</p>')
+
+
+def _png(fig, alt: str) -> HTML:
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return HTML(f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">')
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _unavailable(history: HistoryFacts) -> HTML | None:
+    if not history.available:
+        return _note(f"History not available: {history.reason or 'unknown reason'}.")
+    if not history.commits:
+        return _note("The repository has no commits.")
+    return None
+
+
+def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
+    """Top authors' share of the code (changed lines of files that still exist) beside their share
+    of the commits; authors inactive in the activity window are greyed, owners are starred."""
+    empty = _unavailable(history)
+    if empty:
+        return empty
+    rows = ownership.owner_rows(history, top)[::-1]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.42 * len(rows)), dpi=110)
+    ys = range(len(rows))
+    h = 0.38
+    lines = ax.barh([y + h / 2 for y in ys], [r.line_share * 100 for r in rows], h,
+                    color=[COLOURS[0] if r.active else INACTIVE for r in rows], label="share of the code (lines)")
+    ax.barh([y - h / 2 for y in ys], [r.commit_share * 100 for r in rows], h,
+            color=[COLOURS[1] if r.active else "#dee2e6" for r in rows], label="share of the commits")
+    for bar, r in zip(lines, rows):
+        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{r.line_share:.0%}", va="center", fontsize=7)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([f"{'* ' if r.owner else ''}{r.name}{'' if r.active else ' (inactive)'}" for r in rows],
+                       fontsize=8)
+    ax.set_xlim(0, 110)
+    ax.set_xlabel("% (* = owner: together they changed half of the current code's lines)")
+    bf = history.bus_factor if history.bus_factor is not None else "?"
+    ax.set_title(f"Ownership: bus factor {bf}, owners {'active' if history.top_authors_active else 'inactive'}"
+                 f" in the last {history.activity_window_days} days", fontsize=10)
+    ax.legend(fontsize=7, loc="lower right")
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig, "ownership chart")
+
+
+def _weeks(history: HistoryFacts) -> list[date]:
+    first = date.fromisoformat(history.timeline[0].week)
+    last = date.fromisoformat(history.timeline[-1].week)
+    return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+
+
+def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
+    """Commits per week, stacked by author (the ``top`` most active; the rest as "others");
+    weeks without commits show as gaps."""
+    empty = _unavailable(history)
+    if empty or not history.timeline:
+        return empty or _note("No commits to chart.")
+    totals: dict[str, int] = {}
+    for w in history.timeline:
+        for name, n in w.by_author.items():
+            totals[name] = totals.get(name, 0) + n
+    named = [n for n in sorted(totals, key=lambda n: (-totals[n], n.lower())) if n != "(others)"][:top]
+    weeks = _weeks(history)
+    index = {d: i for i, d in enumerate(weeks)}
+    series = {name: [0] * len(weeks) for name in [*named, "others"]}
+    for w in history.timeline:
+        i = index[date.fromisoformat(w.week)]
+        for name, n in w.by_author.items():
+            series[name if name in named else "others"][i] += n
+    if not any(series["others"]):
+        del series["others"]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=110)
+    bottom = [0] * len(weeks)
+    for k, (name, counts) in enumerate(series.items()):
+        ax.bar(weeks, counts, width=6, bottom=bottom, color=COLOURS[k % len(COLOURS)], label=name, align="edge")
+        bottom = [b + c for b, c in zip(bottom, counts)]
+    ax.set_ylabel("commits per week")
+    ax.set_title(f"Commit timeline: {history.commits} commits, {len(history.authors)} author(s)"
+                 + (" (shallow clone: partial)" if history.shallow else ""), fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", ncol=min(4, len(series)))
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.autofmt_xdate()
+    return _png(fig, "commit timeline")
+
+
+def hotspots_chart(history: HistoryFacts, complexity: ComplexityFacts, top: int = 15) -> HTML:
+    """The files with the highest churn x complexity, as bars labelled with both factors."""
+    empty = _unavailable(history)
+    if empty:
+        return empty
+    spots = ownership.hotspots(history, complexity, limit=top)
+    if not spots:
+        return _note("No hotspots: no file has both churn and measured complexity.")
+    spots = spots[::-1]
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.36 * len(spots)), dpi=110)
+    bars = ax.barh([s.path for s in spots], [s.score for s in spots], color=COLOURS[4])
+    for bar, s in zip(bars, spots):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
+                f"  churn {s.churn} x complexity {s.complexity}", va="center", fontsize=7)
+    ax.tick_params(axis="y", labelsize=7)
+    ax.set_xlim(0, spots[-1].score * 1.6)
+    ax.set_xlabel("churn (lines changed) x total cyclomatic complexity")
+    _per_file, complete = ownership.file_complexity(complexity)
+    ax.set_title("Hotspots" + ("" if complete else " (complexity known only for functions over the threshold)"),
+                 fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig, "hotspots chart")
+
+
+def hotspots_table(history: HistoryFacts, complexity: ComplexityFacts, top: int = 15) -> HTML:
+    """The hotspots as a table: path, score, churn, commits, complexity, main author and share."""
+    spots = ownership.hotspots(history, complexity, limit=top)
+    if not spots:
+        return _note("No hotspots: no file has both churn and measured complexity.")
+    rows = [[s.path, str(s.score), str(s.churn), str(s.commits), f"{s.complexity} (max {s.max_complexity})",
+             f"{s.main_author or '—'} ({s.main_author_share:.0%})"] for s in spots]
+    return HTML(table(["File", "Churn x complexity", "Churn", "Commits", "Complexity", "Main author"], rows))
+
+
+def ownership_table(history: HistoryFacts, top: int = 10) -> HTML:
+    """Repository-level ownership facts, then the files with most churn and their knowledge concentration."""
+    empty = _unavailable(history)
+    if empty:
+        return empty
+    facts = [f"bus factor {history.bus_factor if history.bus_factor is not None else '?'} "
+             f"(owners: {', '.join(history.owners) or '—'})",
+             f"{history.commits} commits ({history.merge_commits} merges), {history.files_owned} files owned"]
+    if history.prototype_mode:
+        facts.append("prototype mode: " + ", ".join(history.prototype_reasons)
+                     + " (a fact about the project's stage, not a finding)")
+    if history.reason:
+        facts.append(history.reason)
+    rows = [[f.path, str(f.churn), str(f.commits), str(f.authors),
+             f"{f.main_author or '—'} ({f.main_author_share:.0%}{'' if f.main_author_active else ', inactive'})",
+             (f.last_change or "—")[:10]] for f in history.files[:top]]
+    body = "<p>" + escape("; ".join(facts)) + ".</p>"
+    if rows:
+        body += table(["File", "Churn", "Commits", "Authors", "Main author (share)", "Last change"], rows)
+    return HTML(body)

@@ -1,0 +1,373 @@
+"""ipywidgets forms over the answers model: no logic of their own.
+
+Each form shows what the result says (suggestion, provenance, evidence) and hands every change to
+the Session (``set_score``, ``set_checklist``, ``set_question``, ``set_signal``), which validates
+it, merges it into the answers file atomically and recomputes the result. The Session then tells
+every form to redraw from the new result, so a summary, a marker or a decision never computes
+anything here. A refused change (an override or an exception without a written reason) is shown
+beside the row and not saved.
+
+Every form starts with a style element that hides the static tables the workbook prints after
+it (class ``al-static``): a live frontend that renders the form shows the form only, while an
+export, where the form is not rendered, shows the static tables.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Callable
+
+import ipywidgets as W
+
+from . import report
+from .errors import AnswersError
+from .answers import coerce_question
+
+HIDE_STATIC = "<style>.al-static { display: none !important; }</style>"
+PROVENANCE_COLOURS = {"auto": "#868e96", "confirmed": "#2b8a3e", "overridden": "#e67700", "attested": "#1c7ed6",
+                      "open": "#adb5bd"}
+RED = "#c92a2a"
+
+
+def show(widget: W.Widget) -> None:
+    """Display a widget with an empty plain-text fallback (an export then shows nothing in its place)."""
+    from IPython.display import display
+
+    bundle = widget._repr_mimebundle_()
+    bundle["text/plain"] = ""
+    display(bundle, raw=True)
+
+
+def _al(fragment: str) -> str:
+    return f'<div class="al">{fragment}</div>'
+
+
+def _style() -> W.HTML:
+    return W.HTML(report.CSS + HIDE_STATIC)
+
+
+def _marker(provenance: str, review: list) -> str:
+    text = report.PROVENANCE_TEXT[provenance]
+    out = report.badge(text, PROVENANCE_COLOURS[provenance])
+    if review:
+        out += " " + report.badge("review", RED)
+    return _al(out)
+
+
+def _reviews(result, key: str) -> list:
+    return [f for f in result.answers.needs_review if f.key == key]
+
+
+class _Row:
+    """One answerable item: shows the saved state, saves on change, says when a change is refused."""
+
+    def __init__(self, session) -> None:
+        self.session = session
+        self.message = W.HTML()
+        self._syncing = False
+        self.pending = False
+        """A change was refused: keep what the auditor typed until it is saved or reset."""
+
+    def _save(self, action: Callable[[], Any]) -> None:
+        if self._syncing:
+            return
+        try:
+            action()
+        except AnswersError as exc:
+            self.pending = True
+            self.message.value = _al(f'<span style="color:{RED}"><b>Not saved:</b> {escape(str(exc))}</span>')
+        else:
+            self.pending = False
+            self.message.value = _al(f'<span class="muted al-saved">saved {escape(self.session.clock()[11:19])} UTC</span>')
+
+    def _quietly(self, fn: Callable[[], None]) -> None:
+        self._syncing = True
+        try:
+            fn()
+        finally:
+            self._syncing = False
+
+
+def _details(summary: str, body: str) -> str:
+    return f"<details><summary>{escape(summary)}</summary>{body}</details>"
+
+
+def _finding_lines(result, ids: list[str], limit: int = 12) -> str:
+    found = {f.id: f for f in result.findings}
+    lines = [f"{report.severity_badge(found[i].severity)} {escape(found[i].title)} "
+             f"<code>{escape(report.where(found[i]))}</code>" for i in ids[:limit] if i in found]
+    if len(ids) > limit:
+        lines.append(f'<span class="muted">… and {len(ids) - limit} more</span>')
+    return "<br>".join(lines)
+
+
+# ------------------------------------------------------------------------------------------- scorecard
+class ScoreRow(_Row):
+    """A category: 0-5 selector pre-set to the current score (the suggestion until answered), note, reason."""
+
+    def __init__(self, session, category: str) -> None:
+        super().__init__(session)
+        self.category = category
+        result = session.result
+        cat = result.scorecard.categories[category]
+        options = [(f"{v} (suggested)" if v == cat.suggested else str(v), v) for v in range(6)]
+        if cat.suggested is None:
+            options.insert(0, ("— open", None))
+        given = session.answers.scores.get(category)
+        self.select = W.Dropdown(options=options, value=cat.score, layout=W.Layout(width="150px"))
+        self.note = W.Text(value=given.note if given else "", placeholder="note", continuous_update=False,
+                           layout=W.Layout(width="22%"))
+        self.reason = W.Text(value=given.reason if given else "", continuous_update=False,
+                             placeholder="reason (needed to change the suggestion)", layout=W.Layout(width="26%"))
+        self.confirm = W.Button(description="confirm", tooltip="save the score shown (confirms the suggestion)",
+                                layout=W.Layout(width="80px"))
+        self.reset = W.Button(description="reset", tooltip="remove the answer: back to the suggestion",
+                              layout=W.Layout(width="70px"))
+        self.marker = W.HTML(layout=W.Layout(width="150px"))
+        self.evidence = W.HTML()
+        title = W.HTML(_al(f"<b>{escape(cat.title)}</b>"), layout=W.Layout(width="210px"))
+        top = W.HBox([title, self.select, self.marker, self.note, self.reason, self.confirm, self.reset])
+        self.box = W.VBox([top, self.evidence, self.message])
+        self.box.add_class("al-score-row")
+        self.box.add_class(f"al-score-{category}")
+        for w in (self.select, self.note, self.reason):
+            w.observe(lambda _change: self.save(), "value")
+        self.confirm.on_click(lambda _b: self.save())
+        self.reset.on_click(lambda _b: self._save(lambda: session.set_score(category, None)))
+        self.sync(result)
+
+    def save(self) -> None:
+        """Save the row as shown (refused with a message when an override has no reason)."""
+        if self._syncing:
+            return
+        if self.select.value is None:
+            if self.note.value.strip() or self.reason.value.strip():
+                self.message.value = _al(f'<span style="color:{RED}">Choose a score to save the note.</span>')
+            else:
+                self._save(lambda: self.session.set_score(self.category, None))
+            return
+        self._save(lambda: self.session.set_score(self.category, self.select.value, self.note.value, self.reason.value))
+
+    def sync(self, result) -> None:
+        """Redraw from ``result``: marker, evidence, and (unless a change is pending) the values."""
+        cat = result.scorecard.categories[self.category]
+        key = f"scores.{self.category}"
+        reviews = _reviews(result, key)
+        self.marker.value = _marker(cat.provenance, reviews)
+        suggested = "open (nothing measured)" if cat.suggested is None else str(cat.suggested)
+        body = _finding_lines(result, cat.evidence) or '<span class="muted">no findings in this category</span>'
+        body += "<br>" + "<br>".join(escape(b) for b in cat.basis)
+        body += "".join(f'<br><span style="color:{RED}">{escape(r.message)}</span>' for r in reviews)
+        self.evidence.value = _al(_details(f"Evidence: {len(cat.evidence)} finding(s), suggested {suggested}", body))
+        if self.pending:
+            return
+        given = self.session.answers.scores.get(self.category)
+
+        def put() -> None:
+            self.select.value = cat.score
+            self.note.value = given.note if given else ""
+            self.reason.value = given.reason if given else ""
+        self._quietly(put)
+
+
+def summary_widget(session, name: str = "summary") -> W.VBox:
+    """Total, band and verdict, redrawn after every change; a button re-reads the answers file."""
+    html = W.HTML(summary_value(session.result))
+    html.add_class("al-summary-widget")
+    reload = W.Button(description="reload answers", tooltip="re-read the answers file (saved by another notebook)",
+                      layout=W.Layout(width="140px"))
+    reload.on_click(lambda _b: session.reload())
+    session.subscribe(name, lambda result: setattr(html, "value", summary_value(result)))
+    return W.VBox([_style(), html, reload])
+
+
+def summary_value(result) -> str:
+    """The summary's HTML (rendered by auditlib.workbook)."""
+    from .workbook import summary_html
+
+    return _al(summary_html(result).body)
+
+
+def scorecard_form(session) -> W.VBox:
+    """The summary, then one row per scorecard category."""
+    rows = [ScoreRow(session, cid) for cid in session.result.scorecard.categories]
+    session.subscribe("scorecard", lambda result: [row.sync(result) for row in rows])
+    form = W.VBox([summary_widget(session, "scorecard.summary"), *[r.box for r in rows]])
+    form.add_class("al-scorecard-form")
+    return form
+
+
+# ------------------------------------------------------------------------------------------- checklist
+class ChecklistRow(_Row):
+    """A checklist item: yes / no / exception, a note (the written reason of an exception or an override)."""
+
+    def __init__(self, session, item: str) -> None:
+        super().__init__(session)
+        self.item = item
+        result = session.result
+        entry = next(e for e in result.checklist if e.id == item)
+        given = session.answers.checklist.get(item)
+        self.select = W.Dropdown(options=[("—", None), ("yes", "yes"), ("no", "no"), ("exception", "exception")],
+                                 value=entry.answer, layout=W.Layout(width="120px"))
+        self.note = W.Text(value=given.note if given else "", continuous_update=False, layout=W.Layout(width="34%"),
+                           placeholder="note (required for an exception, or to change the evidence's answer)")
+        self.confirm = W.Button(description="confirm", tooltip="save the answer shown", layout=W.Layout(width="80px"))
+        self.reset = W.Button(description="reset", tooltip="remove the answer", layout=W.Layout(width="70px"))
+        self.marker = W.HTML(layout=W.Layout(width="150px"))
+        self.evidence = W.HTML()
+        text = W.HTML(_al(escape(entry.text)), layout=W.Layout(width="30%"))
+        top = W.HBox([text, self.select, self.marker, self.note, self.confirm, self.reset])
+        self.box = W.VBox([top, self.evidence, self.message])
+        self.box.add_class("al-check-row")
+        self.box.add_class("al-check-" + item.replace(".", "-"))
+        self.select.observe(lambda _c: self.save(), "value")
+        self.note.observe(lambda _c: self.save(), "value")
+        self.confirm.on_click(lambda _b: self.save())
+        self.reset.on_click(lambda _b: self._save(lambda: session.set_checklist(item, None)))
+        self.sync(result)
+
+    def save(self) -> None:
+        """Save the row as shown (refused with a message when an exception or override has no note)."""
+        if self._syncing:
+            return
+        if self.select.value is None and self.note.value.strip():
+            self.message.value = _al(f'<span style="color:{RED}">Choose an answer to save the note.</span>')
+            return
+        self._save(lambda: self.session.set_checklist(self.item, self.select.value, self.note.value))
+
+    def sync(self, result) -> None:
+        """Redraw from ``result``."""
+        entry = next(e for e in result.checklist if e.id == self.item)
+        reviews = _reviews(result, f"checklist.{self.item}")
+        self.marker.value = _marker(entry.provenance, reviews)
+        body = report.checklist_evidence(result, self.session.rubric, self.item) or '<span class="muted">none</span>'
+        body += "".join(f'<br><span style="color:{RED}">{escape(r.message)}</span>' for r in reviews)
+        self.evidence.value = _al(_details(f"Evidence ({len(entry.evidence)} finding(s))", body))
+        if self.pending:
+            return
+        given = self.session.answers.checklist.get(self.item)
+
+        def put() -> None:
+            self.select.value = entry.answer
+            self.note.value = given.note if given else ""
+        self._quietly(put)
+
+
+def checklist_form(session) -> W.VBox:
+    """The summary, then the twenty items by group."""
+    titles = {g.id: g.title for g in session.rubric.checklist.groups}
+    rows: list[ChecklistRow] = []
+    children: list[W.Widget] = [summary_widget(session, "checklist.summary")]
+    for gid, title in titles.items():
+        children.append(W.HTML(_al(f"<h3>{escape(title)}</h3>")))
+        group = [ChecklistRow(session, e.id) for e in session.result.checklist if e.group == gid]
+        rows += group
+        children += [r.box for r in group]
+    session.subscribe("checklist", lambda result: [row.sync(result) for row in rows])
+    form = W.VBox(children)
+    form.add_class("al-checklist-form")
+    return form
+
+
+# ------------------------------------------------------------------------------------------- questions
+class QuestionRow(_Row):
+    """A judgment-only question with the evidence beside it (the rubric's hint metric)."""
+
+    def __init__(self, session, question) -> None:
+        super().__init__(session)
+        self.question = question
+        value = session.answers.question(question.id)
+        if question.type == "bool":
+            self.input = W.Dropdown(options=[("—", None), ("yes", True), ("no", False)], value=value,
+                                    layout=W.Layout(width="120px"))
+        else:
+            self.input = W.Text(value="" if value is None else str(value), continuous_update=False,
+                                placeholder=f"{question.type}; press Enter to save", layout=W.Layout(width="40%"))
+        self.given = W.HTML(layout=W.Layout(width="220px"))
+        from .workbook import question_hint
+
+        hint = question_hint(session.result, question)
+        label = W.HTML(_al(f"{escape(question.text)}<br><code>{escape(question.id)}</code>"
+                           + (f' &nbsp; <span class="muted">{escape(hint)}</span>' if hint else "")))
+        self.box = W.VBox([label, W.HBox([self.input, self.given]), self.message])
+        self.box.add_class("al-question-row")
+        self.box.add_class(f"al-question-{question.id}")
+        self.input.observe(lambda _c: self.save(), "value")
+        self.sync(session.result)
+
+    def save(self) -> None:
+        """Save the answer (refused with a message when it does not parse as the question's type)."""
+        q = self.question
+        self._save(lambda: self.session.set_question(q.id, coerce_question(q.type, self.input.value)))
+
+    def sync(self, result) -> None:
+        """Redraw who answered, and the value unless a change is pending."""
+        stamp = self.session.answers.trail.get(f"questions.{self.question.id}")
+        value = self.session.answers.question(self.question.id)
+        self.given.value = _al('<span class="muted">unanswered</span>' if value is None else
+                               f'<span class="muted">answered{" by " + escape(stamp.by) if stamp and stamp.by else ""}'
+                               f'{" " + escape((stamp.at or "")[:16]) if stamp else ""}</span>')
+        if self.pending:
+            return
+        shown = value if self.question.type == "bool" else ("" if value is None else str(value))
+        self._quietly(lambda: setattr(self.input, "value", shown))
+
+
+def questions_form(session, number: int) -> W.VBox:
+    """The judgment-only questions of one playbook phase."""
+    rows = [QuestionRow(session, q) for q in session.rubric.questions.questions if q.phase == number]
+    session.subscribe(f"questions.{number}", lambda result: [row.sync(result) for row in rows])
+    header = W.HTML(_al("<h3>Questions only the auditor can answer</h3>"))
+    form = W.VBox([_style(), header, *[r.box for r in rows]])
+    form.add_class("al-questions-form")
+    return form
+
+
+# -------------------------------------------------------------------------------------------- decision
+class SignalRow(_Row):
+    """A decision signal: from evidence, or set to refactor / rebuild by the auditor."""
+
+    def __init__(self, session, signal) -> None:
+        super().__init__(session)
+        self.signal = signal
+        self.select = W.Dropdown(options=[("from evidence", None), ("refactor", "refactor"), ("rebuild", "rebuild")],
+                                 value=session.answers.signals.get(signal.id), layout=W.Layout(width="150px"))
+        self.state = W.HTML()
+        self.box = W.VBox([W.HBox([W.HTML(_al(escape(signal.text)), layout=W.Layout(width="40%")), self.select,
+                                   self.state]), self.message])
+        self.box.add_class(f"al-signal-{signal.id}")
+        self.select.observe(lambda _c: self._save(lambda: session.set_signal(signal.id, self.select.value)), "value")
+        self.sync(session.result)
+
+    def sync(self, result) -> None:
+        """Redraw where the signal points now."""
+        s = result.decision.signals[self.signal.id]
+        self.state.value = _al(f'<span class="muted">{escape(s.points_to or "not established")}: {escape(s.says)}</span>')
+        if not self.pending:
+            self._quietly(lambda: setattr(self.select, "value", self.session.answers.signals.get(self.signal.id)))
+
+
+def decision_form(session) -> W.VBox:
+    """The summary, signal overrides, and the decision section redrawn after every change."""
+    rows = [SignalRow(session, s) for s in session.rubric.decision.signals]
+    live = W.HTML(_al(report.decision_section(session.result).body))
+
+    def redraw(result) -> None:
+        for row in rows:
+            row.sync(result)
+        live.value = _al(report.decision_section(result).body)
+    session.subscribe("decision", redraw)
+    header = W.HTML(_al("<h3>Signals</h3><p class='muted'>Leave a signal to the evidence, or set it after "
+                        "discussing it with the client.</p>"))
+    form = W.VBox([summary_widget(session, "decision.summary"), header, *[r.box for r in rows], live])
+    form.add_class("al-decision-form")
+    return form
+
+
+def review_widget(session) -> W.VBox:
+    """The answers to review (evidence changed since they were given, or no reason), redrawn after every change."""
+    from .workbook import review_html
+
+    html = W.HTML(_al(review_html(session).body))
+    session.subscribe("review", lambda _result: setattr(html, "value", _al(review_html(session).body)))
+    return W.VBox([_style(), html])

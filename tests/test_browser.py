@@ -1,0 +1,172 @@
+"""The interactive session in a real browser: JupyterLab + ipywidgets driven by Playwright in headless chromium.
+
+The workbook is prepared for the demo target as `auditlib open` prepares it, served by the
+command `auditlib open` runs (on a free loopback port, with a token, in temporary Jupyter
+config/runtime/settings folders), run with Run > Run All Cells, and answered through the rendered
+widgets. The answers file on disk and the summary widget are then checked. Chromium is Debian's
+(/usr/bin/chromium); Playwright never downloads a browser here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOT = REPO_ROOT / "docs" / "session.png"
+CATEGORY = "testing"          # suggested 0 on the demo target
+ITEM = "product.edge_cases_documented"   # open on the demo target (no evidence pre-answer)
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make setup)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_lab_settings(settings: Path) -> None:
+    """Render every cell (no windowing), fetch no news: a predictable page for the test."""
+    files = {"@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+             "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
+                                                                                 "checkForUpdates": False}}
+    for name, value in files.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A JupyterLab server on the demo audit's workspace; always terminated."""
+    from auditlib.demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
+    from auditlib.workbook import lab_command, prepare_workspace
+
+    target = build_demo_target(tmp_path / "target")
+    out = tmp_path / "audit"
+    out.mkdir()
+    shutil.copyfile(DEMO_ANSWERS, out / "answers.yaml")
+    prepare_workspace(target, out, client="Acme", auditor="Browser Test", offline=True, vuln_db=str(DEMO_ADVISORIES))
+    port, token = free_port(), secrets.token_hex(16)
+    cmd, url = lab_command(out, port, token)
+    jupyter = tmp_path / "jupyter"
+    write_lab_settings(jupyter / "settings")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
+           "JUPYTER_DATA_DIR": str(jupyter / "data"), "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"), "IPYTHONDIR": str(jupyter / "ipython")}
+    log = open(tmp_path / "lab.log", "w")
+    proc = subprocess.Popen(cmd, cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while True:  # the server, not the page: Playwright's waits start once it answers
+            assert proc.poll() is None, (tmp_path / "lab.log").read_text()[-3000:]
+            try:
+                req = urllib.request.Request(f"http://127.0.0.1:{port}/api/status",
+                                             headers={"Authorization": f"token {token}"})
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "JupyterLab did not start within 90 s"
+            time.sleep(0.25)
+        yield {"url": url, "out": out, "log": tmp_path / "lab.log", "tmp": tmp_path}
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)  # the server and the kernels it started
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        except ProcessLookupError:
+            pass
+        log.close()
+
+
+def total(page) -> int:
+    text = page.locator(".al-scorecard-form .al-summary-widget").inner_text()
+    return int(re.search(r"(\d+) / 40", text).group(1))
+
+
+def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
+    out: Path = lab["out"]
+    before = yaml.safe_load((out / "answers.yaml").read_text())
+    assert CATEGORY not in before.get("scores", {}) and ITEM not in before.get("checklist", {})
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(lab["url"])
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+            page.locator('.lm-Menu-item[data-command="notebook:run-all-cells"]').click()
+
+            row = page.locator(f".al-score-{CATEGORY}")
+            row.locator("select").wait_for()
+            page.locator(".al-scorecard-form .al-summary-widget").wait_for()
+            start_total = total(page)
+            old = int(row.locator("select").input_value() or 0)
+
+            # an override without a reason is refused, and the form says so
+            row.locator("select").select_option(label="3")
+            sync_api.expect(row).to_contain_text("Not saved", timeout=30_000)
+            row.locator("input[placeholder^='reason']").fill("integration tests run in the client's own CI")
+            row.locator("input[placeholder^='reason']").press("Enter")
+            sync_api.expect(row).to_contain_text("saved", timeout=30_000)
+            sync_api.expect(row).to_contain_text("auditor overrode", timeout=30_000)
+            summary = page.locator(".al-scorecard-form .al-summary-widget")
+            sync_api.expect(summary).to_contain_text(f"{start_total - old + 3} / 40", timeout=30_000)
+
+            item = page.locator(".al-check-" + ITEM.replace(".", "-"))
+            item.locator("select").select_option(label="yes")
+            sync_api.expect(item).to_contain_text("auditor attested", timeout=30_000)
+
+            form = page.locator(".al-scorecard-form")
+            form.scroll_into_view_if_needed()
+            row.locator("summary").click()  # open one row's evidence for the picture
+            page.wait_for_timeout(300)  # let the expanded row paint before the screenshot
+            shot = lab["tmp"] / "session.png"
+            page.screenshot(path=str(shot))
+        finally:
+            browser.close()
+
+    after = yaml.safe_load((out / "answers.yaml").read_text())
+    score = after["scores"][CATEGORY]
+    assert score["score"] == 3 and score["reason"].startswith("integration tests")
+    assert score["by"] == "Browser Test" and score["at"] and score["commit"] and score["findings"] is not None
+    assert after["checklist"][ITEM]["answer"] == "yes" and after["checklist"][ITEM]["by"] == "Browser Test"
+    # what the demo answers already held is kept (merged per item, not replaced)
+    assert after["questions"] == before["questions"]
+    assert after["checklist"]["product.staged_rollout"] == before["checklist"]["product.staged_rollout"]
+    results = json.loads((out / "results.json").read_text())
+    assert results["scorecard"]["total"] == start_total - old + 3
+    assert results["scorecard"]["categories"][CATEGORY]["provenance"] == "overridden"
+
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("AUDITLIB_UPDATE_SCREENSHOT") or not SCREENSHOT.exists():
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copyfile(shot, SCREENSHOT)
