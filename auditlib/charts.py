@@ -13,7 +13,7 @@ from html import escape
 
 from . import ownership
 from .models import ComplexityFacts, HistoryFacts
-from .report import HTML, table
+from .report import HTML, figure_html, table
 
 INACTIVE = "#adb5bd"
 COLOURS = ["#1c7ed6", "#e67700", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0c8599", "#5f3dc4", "#d6336c", "#868e96"]
@@ -24,17 +24,8 @@ def _note(text: str) -> HTML:
 
 
 def _png(fig, alt: str) -> HTML:
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
-
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    data = base64.b64encode(buf.getvalue()).decode()
-    return HTML(f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">')
+    return figure_html(fig, alt)
 
 
 def _pyplot():
@@ -77,8 +68,9 @@ def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
     ax.set_xlim(0, 110)
     ax.set_xlabel("% (* = owner: together they changed half of the current code's lines)")
     bf = history.bus_factor if history.bus_factor is not None else "?"
-    ax.set_title(f"Ownership: bus factor {bf}, owners {'active' if history.top_authors_active else 'inactive'}"
-                 f" in the last {history.activity_window_days} days", fontsize=10)
+    state = {True: "active", False: "inactive", None: "activity unknown"}[history.top_authors_active]
+    ax.set_title(f"Ownership: bus factor {bf}, owners {state} in the last {history.activity_window_days} days",
+                 fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig, "ownership chart")

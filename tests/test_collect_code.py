@@ -551,40 +551,45 @@ def _kinds(tmp_path: Path, source: str) -> set[str]:
 
 
 OAI = "from openai import OpenAI\nclient = OpenAI()\n"
+WEB = "from openai import OpenAI\nimport flask; client = OpenAI()\n"
+"""Same two lines, in a web app: there print() writes to the server's logs."""
 FLASK = "from flask import Flask, request\nfrom openai import OpenAI\napp = Flask(__name__)\nclient = OpenAI()\n"
 FASTAPI = "from fastapi import FastAPI\nfrom openai import OpenAI\napp = FastAPI()\nclient = OpenAI()\n"
 CALL = "client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': q}])"
 
 # (id, source, expected {(kind, line)}): line numbers count from 1 in the dedented source.
 LOGGING = [
-    ("response_printed", OAI + "def f(q):\n    r = " + CALL + "\n    print(r.choices[0].message.content)\n",
+    ("response_printed", WEB + "def f(q):\n    r = " + CALL + "\n    print(r.choices[0].message.content)\n",
      {("response_logged", 5)}),
     ("response_logged_via_helper", OAI + "import logging\nlogger = logging.getLogger(__name__)\n"
      "def ask(q):\n    return " + CALL + ".choices[0].message.content\n"
      "def view(q):\n    answer = ask(q).strip()\n    logger.info('answer: %s', answer)\n",
      {("response_logged", 9)}),
-    ("response_logged_in_helper_param", OAI + "def show(text):\n    print('model said', text)\n"
+    ("response_logged_in_helper_param", WEB + "def show(text):\n    print('model said', text)\n"
      "def f(q):\n    show(" + CALL + ")\n", {("response_logged", 4)}),
     ("prompt_fstring_logged", OAI + "import logging\nlog = logging.getLogger()\ndef f(question):\n"
      "    prompt = f'Answer: {question}'\n    log.debug(f'prompt={prompt}')\n"
      "    return client.chat.completions.create(model='m', messages=[{'role': 'user', 'content': prompt}])\n",
      {("prompt_logged", 7)}),
-    ("messages_printed", OAI + "def f(q):\n    messages = [{'role': 'system', 'content': 'Be brief.'}]\n"
+    ("messages_printed", WEB + "def f(q):\n    messages = [{'role': 'system', 'content': 'Be brief.'}]\n"
      "    messages.append({'role': 'user', 'content': q})\n    print(messages)\n"
      "    return client.chat.completions.create(model='m', messages=messages)\n",
      {("prompt_logged", 6)}),
 ]
 LOGGING_DECOYS = [
-    ("length_only", OAI + "def f(q):\n    print(len(q))\n    return " + CALL + "\n"),
+    ("length_only", WEB + "def f(q):\n    print(len(q))\n    return " + CALL + "\n"),
     ("usage_logged", OAI + "import logging\nlogger = logging.getLogger()\ndef f(q):\n    r = " + CALL +
      "\n    logger.info('tokens %s model %s', r.usage.total_tokens, r.model)\n    tokens = r.usage.total_tokens\n"
      "    print(tokens)\n"),
-    ("constant_prompt", OAI + "SYSTEM = 'You are terse.'\ndef f():\n    print(SYSTEM)\n"
+    ("constant_prompt", WEB + "SYSTEM = 'You are terse.'\ndef f():\n    print(SYSTEM)\n"
      "    msgs = [{'role': 'system', 'content': SYSTEM}]\n    print(msgs)\n"
      "    return client.chat.completions.create(model='m', messages=msgs)\n"),
-    ("static_message", OAI + "def f(q):\n    print('calling the model')\n    r = " + CALL +
+    ("static_message", WEB + "def f(q):\n    print('calling the model')\n    r = " + CALL +
      "\n    print('done', r.id)\n"),
-    ("local_print_shadowed", OAI + "def print(x):\n    pass\ndef f(q):\n    r = " + CALL + "\n    print(r)\n"),
+    ("local_print_shadowed", WEB + "def print(x):\n    pass\ndef f(q):\n    r = " + CALL + "\n    print(r)\n"),
+    # a command-line tool prints the answer to its user: that is its output, not a log
+    ("cli_prints_answer", OAI + "def main():\n    r = " + CALL.replace("q}", "input()}") + "\n"
+     "    print(r.choices[0].message.content)\n"),
 ]
 
 
@@ -777,6 +782,9 @@ SINKS = [
      "    subprocess.run(['git', 'commit', '-m', msg])\n", set()),
     ("constant_command", OAI + "import os\ndef f(q):\n    r = " + CALL + "\n    os.system('ls')\n", set()),
     ("execute_on_a_tool", OAI + "def f(tool, q):\n    a = " + CALL + "\n    tool.execute(a)\n", set()),
+    ("orm_binds_the_value", OAI + "from sqlalchemy import select\ndef f(session, q):\n"
+     "    a = " + CALL + ".choices[0].message.content\n"
+     "    stmt = select(Log).where(Log.text == a)\n    return session.execute(stmt)\n", set()),
 ]
 
 

@@ -250,9 +250,6 @@ export async function ask(formData: FormData) {
 }
 """
 
-FIELDS = ("provider", "function", "has_timeout", "has_retry", "has_fallback", "structured_output",
-          "model", "prompt_inline", "user_input_in_prompt", "max_tokens_set")
-
 CASES = [
     ("express route pastes req.body into a template prompt", EXPRESS_PROMPT_INJECTION, "server.js", {
         "provider": "openai", "function": "POST /chat", "user_input_in_prompt": True,
@@ -743,3 +740,46 @@ def test_no_uses_without_model_output(tmp_path: Path) -> None:
         }
     """})
     assert facts.llm_uses == []
+
+
+WELL_BUILT = """
+import OpenAI from "openai";
+import fs from "node:fs";
+import { z } from "zod";
+import { auth } from "@/auth";
+
+const openai = new OpenAI({ timeout: 20_000, maxRetries: 3 });
+const SYSTEM = fs.readFileSync("prompts/support.txt", "utf8");
+const Answer = z.object({ text: z.string() });
+
+export async function POST(req: Request) {
+  const session = await auth();
+  if (!session) return new Response(null, { status: 401 });
+  const { question } = await req.json();
+  if (process.env.AI_ENABLED !== "1") return Response.json({ text: "The assistant is off." });
+  try {
+    const completion = await openai.chat.completions.create({
+      model: process.env.MODEL_NAME!, max_tokens: 400, response_format: { type: "json_object" },
+      messages: [{ role: "system", content: SYSTEM }, { role: "user", content: question }],
+    });
+    logger.info({ tokens: completion.usage?.total_tokens });
+    return Response.json(Answer.parse(JSON.parse(completion.choices[0].message.content ?? "")));
+  } catch (err) {
+    logger.error(err);
+    return Response.json({ text: "Sorry, a person will reply." });
+  }
+}
+"""
+
+
+def test_well_built_route_has_every_safeguard(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {"app/api/support/route.ts": WELL_BUILT})
+    (site,) = facts.llm_calls
+    assert site.has_timeout and site.has_retry and site.has_fallback and site.structured_output
+    assert site.max_tokens_set and site.guarded_by_flag and site.model is None
+    assert site.prompt_source == "file" and not site.prompt_inline
+    assert not site.messages_from_client
+    assert site.user_input_in_prompt  # the question is the user's: the probe weighs it, not us
+    assert [e.has_auth for e in facts.endpoints] == [True]
+    assert [u.kind for u in facts.llm_uses] == ["usage_read"]
+    assert facts.sql_sites == [] and facts.logging_calls == 2 and facts.print_calls == 0

@@ -175,6 +175,9 @@ _SHELL_MAYBE = {("subprocess", "run"), ("subprocess", "call"), ("subprocess", "c
                 ("subprocess", "check_output"), ("subprocess", "Popen"),
                 ("asyncio", "create_subprocess_exec")}
 """Functions that run a shell with ``shell=True``, else the program named by their first argument."""
+_STRING_CALLS = {"text", "format", "strip", "lstrip", "rstrip", "replace", "lower", "upper", "join",
+                 "str", "dedent", "group", "removeprefix", "removesuffix", "sub", "SQL"}
+"""Calls whose result is still query text (``text(sql)``, ``sql.strip()``, ``match.group(1)``)."""
 _SHELLS = {"sh", "bash", "zsh", "cmd", "cmd.exe", "powershell", "pwsh", "/bin/sh", "/bin/bash"}
 _SQL_DRIVER_HINT = re.compile(r"cur|conn|db|session|engine|sql|database|query", re.I)
 _CODE_AGENTS = {"create_pandas_dataframe_agent", "create_csv_agent", "create_spark_dataframe_agent",
@@ -399,6 +402,8 @@ class _FileCollector(ast.NodeVisitor):
         """Local function -> (parameter index, name, sink kind, sink api, sink line) it reaches."""
         self._binding_cache: dict[int, list[tuple[str, set[str], list[ast.Call]]]] = {}
         self._users_cache: dict[int, dict[str, set[str]]] = {}
+        self._is_server = False
+        """The file is part of a web app or UI server (set by :meth:`finish`)."""
         self._calls_by_scope: dict[int, list[tuple[ast.Call, _Scope, tuple[ast.AST, ...]]]] = {}
 
     # ---------------------------------------------------------------- visiting
@@ -897,6 +902,7 @@ class _FileCollector(ast.NodeVisitor):
             out.layers.add("llm")
         if self.imports & _DB_MODULES or out.sql_sites or db_calls:
             out.layers.add("db")
+        self._is_server = web
         out.llm_uses = self._llm_uses(bool(self.sdks) or bool(out.llm_calls))
         return out
 
@@ -1190,7 +1196,8 @@ class _FileCollector(ast.NodeVisitor):
         """(sink kind, api, the argument expressions that matter) for a log/exec/SQL/shell call."""
         func = call.func
         api = _raw(func)
-        if self._is_unbound_builtin(func, _PRINTS, scope):
+        if self._is_unbound_builtin(func, _PRINTS, scope) and self._is_server:
+            # print() in a web app or UI server goes to the server's logs; in a CLI it is the output.
             return [("log", api, list(call.args) + [kw.value for kw in call.keywords
                                                     if kw.arg not in _LOG_META_KWARGS])]
         if isinstance(func, ast.Attribute) and func.attr in _LOG_LEVELS | {"log"} \
@@ -1223,12 +1230,28 @@ class _FileCollector(ast.NodeVisitor):
             receiver = _raw(func.value)
             if _last_name(func.value) in {"self", "client", "llm", "agent", "chain", "tool"}:
                 return []
-            if self.imports & (_DB_MODULES | {"pandas", "databases"}) \
-                    or _SQL_DRIVER_HINT.search(receiver):
+            if (self.imports & (_DB_MODULES | {"pandas", "databases"})
+                    or _SQL_DRIVER_HINT.search(receiver)) and self._is_sql_text(first, scope):
                 return [("sql", api, [first])]
         if name == "run" and res.imported and "SQLDatabase" in " ".join(res.names):
             return [("sql", api, [first])]
         return []
+
+    def _is_sql_text(self, expr: ast.AST, scope: _Scope, depth: int = 0) -> bool:
+        """``expr`` is query text (a string, model output, a formatted string), not a query built by
+        an ORM or query builder (``select(Log).where(Log.text == answer)`` binds values safely)."""
+        if depth > 4:
+            return False
+        if isinstance(expr, (ast.Constant, ast.JoinedStr, ast.BinOp, ast.Attribute, ast.Subscript)):
+            return True
+        if isinstance(expr, ast.Await):
+            return self._is_sql_text(expr.value, scope, depth + 1)
+        if isinstance(expr, ast.Call):
+            return _last_name(expr.func) in _STRING_CALLS or self._call_origin(expr, scope) is not None
+        if isinstance(expr, ast.Name):
+            b = self._exact_value(expr.id, scope, _INF)
+            return b is None or self._is_sql_text(b.value, b.scope, depth + 1)
+        return False
 
     def _program_exprs(self, expr: ast.AST, scope: _Scope, depth: int = 0) -> list[ast.expr]:
         """What chooses the program of ``subprocess.run(args)`` without a shell: ``args[0]``, the

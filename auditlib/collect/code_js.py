@@ -36,7 +36,6 @@ MAX_LINE_CHARS = 5_000
 JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
 
 Progress = Callable[[str], None] | None
-Node = object  # tree_sitter.Node; kept loose so the module imports without the binding loaded
 
 _MAX_DEPTH = 12
 """How far a name is followed through assignments before giving up (cycles, hostile input)."""
@@ -208,6 +207,16 @@ _SHELL_MODULES = {"child_process", "node:child_process", "execa", "shelljs", "zx
 _SQL_SINKS = {"query", "execute", "raw", "unsafe", "$queryRawUnsafe", "$executeRawUnsafe", "prepare",
               "whereRaw"}
 _SQL_ONLY_SINKS = {"unsafe", "$queryRawUnsafe", "$executeRawUnsafe", "whereRaw", "raw", "prepare"}
+
+_USAGE_FIELDS_B = frozenset(f.encode() for f in _USAGE_FIELDS)
+_LEAVES = frozenset({"identifier", "property_identifier", "string_fragment", "number",
+                     "type_identifier", "predefined_type", "this", "true", "false", "null",
+                     "undefined", "escape_sequence", "shorthand_property_identifier", "jsx_text",
+                     "statement_identifier", "regex_pattern", "private_property_identifier"})
+"""Leaf node types the walk counts and passes over (the bulk of any tree)."""
+_INTERESTING = ({tail[-1] for tails in _TAILS.values() for tail in tails} | _HTTP_FUNCS
+                | _HTTP_METHODS)
+"""Method names worth tracing to an import (the last name of some model-call shape)."""
 
 _FUNC_TYPES = {"function_declaration", "function_expression", "arrow_function", "method_definition",
                "generator_function_declaration", "generator_function", "function"}
@@ -399,11 +408,6 @@ def _is_prompt_text(text: str) -> bool:
     return bool(re.search(r"[A-Za-z]{2,}", stripped)) and stripped.lower() not in _ROLE_WORDS
 
 
-def _function_body_nodes(fn) -> list:
-    body = _field(fn, "body")
-    return [body] if body is not None else []
-
-
 # -------------------------------------------------------------------------------------- scopes
 @dataclass(eq=False)
 class _Binding:
@@ -511,6 +515,9 @@ class _FileWalker:
         while stack:
             node, scope = stack.pop()
             t = node.type
+            if t in _LEAVES:
+                self.meaningful += 1  # most nodes: nothing to record, nothing below
+                continue
             if t not in {"ERROR", "program", "comment"}:
                 self.meaningful += 1
             if t in _FUNC_TYPES:
@@ -525,7 +532,8 @@ class _FileWalker:
                 if left is not None and _text(left).startswith("process.env"):
                     self.env_writes.append((node, scope))
             elif t == "member_expression":
-                if _text(_field(node, "property")) in _USAGE_FIELDS:
+                prop = node.child_by_field_name("property")
+                if prop is not None and prop.text in _USAGE_FIELDS_B:
                     parent = node.parent
                     if not (parent is not None and parent.type == "assignment_expression"
                             and _field(parent, "left") == node):
@@ -859,6 +867,13 @@ class _FileWalker:
         if t == "this":
             return _Res(("this",))
         return _Res(("?",))
+
+    def _worth_resolving(self, call) -> bool:
+        """Cheap pre-filter: only calls whose name could make them a model call are traced."""
+        func = _unwrap(_field(call, "function"))
+        name = _last_name(func)
+        return name in _INTERESTING or (func is not None and func.type == "identifier"
+                                        and name in self.aliases)
 
     def _resolve_call(self, call, scope: _Scope) -> _Res:
         if call.id not in self._res_cache:
@@ -1197,6 +1212,11 @@ class _FileWalker:
         out.imports = {p for p in (package_of(m) for m in self.modules) if p}
         out.client_options = self._client_constructor_options()
         for call, scope in self.calls:
+            if not self._worth_resolving(call):
+                sql = self._sql_site(call, scope, None)
+                if sql is not None:
+                    out.sql_sites.append(sql)
+                continue
             res = self._resolve_call(call, scope)
             site, pending = self._llm_site(call, scope, res, out.client_options)
             if site is not None:
@@ -1595,7 +1615,7 @@ class _FileWalker:
 
         kinds = {"log": "response_logged", "exec": "model_output_executed",
                  "sql": "model_output_to_sql", "shell": "model_output_to_shell"}
-        sinks = [(c, s, self._sink(c)) for c, s in self.calls + self.news]
+        sinks = [(c, s, self._sink(c)) for c, s in self.calls + self.news] if self._sites else []
         sinks = [(c, s, k) for c, s, k in sinks if k is not None]
         for call, site, scope, prompts in self._sites:
             derived = _propagate(scope, self._result_names(call)) if self._result_names(call) else set()
@@ -1851,7 +1871,9 @@ class _FileWalker:
                     return True
                 if prop in {"authorization", "Authorization"}:
                     return True
-            elif n.type == "string":
+            elif n.type == "string" and n.parent is not None and n.parent.type == "arguments":
+                # headers.get("authorization"), req.header("x-api-key"): the handler checks a
+                # credential (a header it merely sends upstream is a pair key, not an argument)
                 if (_string_literal(n) or "").lower() in {"authorization", "x-api-key"}:
                     return True
         return False
@@ -2057,6 +2079,8 @@ def _propagate_flat(flat: list[tuple[str, _Binding]], seeds: set[str], *, source
     """Names reached from ``seeds`` (and, with ``sources``, from request reads) by assignment."""
     reached = set(seeds)
     idents: dict[int, tuple[set[str], bool]] = {}
+    # A function bound to a name is code, not data: walking its body would only cost time.
+    flat = [(name, b) for name, b in flat if b.value.type not in _FUNC_TYPES]
     for _, b in flat:
         if id(b) not in idents:
             names: set[str] = set()

@@ -8,12 +8,14 @@ link), and one file they cannot parse is skipped without stopping the others.
 from __future__ import annotations
 
 import ast
+import io
+import tokenize
 from typing import Callable, Iterator
 
 import lizard
 from radon.complexity import cc_visit
 from radon.metrics import h_visit_ast, mi_compute
-from radon.raw import analyze
+from radon.raw import Module
 from radon.visitors import Class, ComplexityVisitor, Function
 
 from auditlib.collect.files import FileSet, RepoFile
@@ -59,6 +61,84 @@ def _radon_top(blocks: list) -> list[tuple[str, int, int]]:
 def radon_functions(text: str) -> list[tuple[str, int, int]]:
     """Functions of a Python source text with their complexity (raises on a parse error)."""
     return _radon_top(cc_visit(text))
+
+
+_UNIT_ENDS = (tokenize.NL, tokenize.NEWLINE, tokenize.ENDMARKER)
+
+
+def _logical_lines(tokens: list[tuple[int, str]]) -> int:
+    """radon's logical-line count of one statement (``radon.raw._logical``, quirks included:
+    ``if x: y`` and ``d = {"a": 1}`` count two, as a ``:`` not at the end does)."""
+    subs: list[list[tuple[int, str]]] = [[]]
+    for t in tokens:
+        if t[0] == tokenize.OP and t[1] == ";":
+            subs.append([])
+        else:
+            subs[-1].append(t)
+    total = 0
+    for sub in subs:
+        kept = [t for t in sub if t[0] not in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)]
+        colon = next((i for i in range(len(kept) - 1, -1, -1) if kept[i] == (tokenize.OP, ":")), None)
+        if colon is not None:
+            total += 2 - (colon == len(kept) - 2)  # the last token is the ENDMARKER
+        elif any(t[0] not in _UNIT_ENDS for t in kept):
+            total += 1
+    return total
+
+
+def analyze(source: str) -> Module:
+    """radon's raw metrics (``radon.raw.analyze``: loc, lloc, sloc, comments, multi, blank,
+    single_comments) from one tokenize pass.
+
+    radon tokenizes line by line and, inside a multi-line statement or string, re-tokenizes the
+    growing buffer for every added line: quadratic in the statement's length, which is what makes
+    its MI pass take minutes on a large generated file. Here the file is tokenized once and split
+    into the same units (a statement, a comment line, a blank line), counted by radon's rules.
+    Raises ``tokenize.TokenError`` or ``SyntaxError`` on text Python cannot tokenize.
+    """
+    lines = source.splitlines()
+    counts = {"lloc": 0, "comments": 0, "single": 0, "multi": 0, "blank": 0, "sloc": 0}
+
+    def close(unit: list[tokenize.TokenInfo], first: int, last: int) -> None:
+        counts["comments"] += sum(1 for t in unit if t.type == tokenize.COMMENT)
+        body = [t for t in unit if t.type not in _UNIT_ENDS]
+        span = [line.strip() for line in lines[first - 1:last]]
+        filled = sum(1 for line in span if line)
+        if len(body) == 1 and body[0].type == tokenize.COMMENT:
+            counts["single"] += 1
+        elif len(body) == 1 and body[0].type == tokenize.STRING:  # a docstring
+            if body[0].start[0] == body[0].end[0]:
+                counts["single"] += 1
+            else:
+                counts["multi"] += filled
+                counts["blank"] += len(span) - filled
+        else:
+            counts["sloc"] += filled
+            counts["blank"] += len(span) - filled
+        counts["lloc"] += _logical_lines([(t.type, t.string) for t in unit] + [(tokenize.ENDMARKER, "")])
+
+    unit: list[tokenize.TokenInfo] = []
+    first: int | None = None
+    depth = 0
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type in (tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER):
+            continue  # radon tokenizes stripped lines: it never sees indentation
+        if first is None:
+            first = tok.start[0]
+        unit.append(tok)
+        if tok.type == tokenize.OP and tok.string in "([{":
+            depth += 1
+        elif tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        if tok.type == tokenize.NEWLINE or (tok.type == tokenize.NL and depth <= 0):
+            last = tok.start[0] if tok.type == tokenize.NL else max(tok.start[0], unit[0].start[0])
+            close(unit, first, last)
+            unit, first = [], None
+    if unit and first is not None:
+        close(unit, first, len(lines))
+    c = counts
+    loc = c["sloc"] + c["blank"] + c["multi"] + c["single"]
+    return Module(loc, c["lloc"], c["sloc"], c["comments"], c["multi"], c["blank"], c["single"])
 
 
 def python_metrics(text: str, *, with_mi: bool) -> tuple[list[tuple[str, int, int]], float | None, str | None]:
