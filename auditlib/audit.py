@@ -131,6 +131,7 @@ def _run(name: str, fn: Callable[[], BaseModel], fallback: type[BaseModel], ctx:
 def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
     """Run every collector once over the target."""
     from .collect.code import collect_code
+    from .collect.code_js import collect_code_js, merge_code_facts
     from .collect.complexity import collect_complexity
     from .collect.dependencies import collect_dependencies
     from .collect.history import collect_history
@@ -147,7 +148,8 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts, ctx, record)
     deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db, progress=p),
                 DependencyFacts, ctx, record)
-    code = _run("code", lambda: collect_code(files, progress=p), CodeFacts, ctx, record)
+    code = _run("code", lambda: merge_code_facts(collect_code(files, progress=p), collect_code_js(files, progress=p)),
+                CodeFacts, ctx, record)
     practices = _run("practices", lambda: collect_practices(
         files, imports=code.imports, dependency_names=[d.name for d in deps.dependencies], progress=p),
         PracticeFacts, ctx, record)

@@ -873,3 +873,37 @@ def test_long_assignment_chains_stay_fast(tmp_path: Path) -> None:
     got = _uses(tmp_path, source)
     assert ("model_output_executed", 1505) in got
     assert time.perf_counter() - start < 3
+
+
+@pytest.mark.parametrize(
+    ("handler", "expected"),
+    [
+        ("    data = await request.json()\n    return await ask(data.get('messages', []))\n", True),
+        ("    data = await request.json()\n    return await ask(messages=data['messages'])\n", True),
+        ("    data = await request.json()\n    return await ask([{'role': 'user', 'content': data['q']}])\n", False),
+    ],
+)
+def test_messages_from_client_through_a_helper(tmp_path: Path, handler: str, expected: bool) -> None:
+    source = ("from fastapi import FastAPI, Request\nfrom openai import AsyncOpenAI\napp = FastAPI()\n"
+              "client = AsyncOpenAI()\n"
+              "async def ask(messages):\n"
+              "    system = {'role': 'system', 'content': 'Be brief.'}\n"
+              "    return await client.chat.completions.create(model='m', messages=[system, *messages])\n"
+              "@app.post('/chat')\nasync def chat(request: Request):\n" + handler)
+    site = _one_call(tmp_path, source)
+    assert (site.function, site.messages_from_client) == ("ask", expected)
+
+
+@pytest.mark.parametrize(
+    ("callers", "expected"),
+    [
+        ("@app.post('/a')\ndef a(q: str):\n    if settings.AI_ENABLED:\n        return ask(q)\n    return 'off'\n", True),
+        ("@app.post('/a')\ndef a(q: str):\n    if settings.AI_ENABLED:\n        return ask(q)\n"
+         "@app.post('/b')\ndef b(q: str):\n    return ask(q)\n", False),  # one caller skips the check
+        ("", False),  # no caller in this module: nothing to inherit
+    ],
+)
+def test_flag_checked_by_every_caller(tmp_path: Path, callers: str, expected: bool) -> None:
+    source = FASTAPI + "def ask(q):\n    return " + CALL + "\n" + callers
+    site = _one_call(tmp_path, source)
+    assert (site.function, site.guarded_by_flag) == ("ask", expected)

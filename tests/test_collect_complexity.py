@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from auditlib.collect.complexity import collect_complexity, radon_functions
 from auditlib.collect.files import list_files
 
@@ -183,3 +185,51 @@ def test_threshold_comes_from_the_caller(tmp_path: Path):
     (tmp_path / "app.py").write_text(BRANCHY_PY)
     assert collect_complexity(list_files(tmp_path), threshold=13).over_threshold == []
     assert [f.complexity for f in collect_complexity(list_files(tmp_path), threshold=12).over_threshold] == [13]
+
+
+TRICKY_PY = '''"""Module docstring
+spanning lines.
+
+"""
+import os  # inline comment
+# a comment line
+
+x = 1; y = 2
+if x: y = 3
+d = {"a": 1,
+
+     "b": 2}  # dict with a blank line inside
+s = """not a docstring:
+part of an assignment
+"""
+total = x + \\
+    y
+
+
+def f(a):
+    """One-line docstring."""
+    if a:
+        return 1
+    else:  # trailing
+        return [i for i in range(3)
+                if i]
+    \'\'\'Another
+
+    multi-line string.\'\'\'
+class C: pass
+'''
+
+
+@pytest.mark.parametrize("source", [
+    TRICKY_PY,
+    "CONFIG = {\n" + "".join(f'    "key{i}": [{i}, "v{i}"],  # c{i}\n' for i in range(200)) + "}\n",
+    "",
+    "# only a comment",
+    "x = 1",
+])
+def test_raw_metrics_match_radon(source: str):
+    from radon.raw import analyze as radon_analyze
+
+    from auditlib.collect.complexity import analyze
+
+    assert analyze(source) == radon_analyze(source)

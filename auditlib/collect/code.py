@@ -393,8 +393,6 @@ class _FileCollector(ast.NodeVisitor):
         # issue 3: what the model-call defect questions need beyond calls and bindings
         self.env_writes: list[tuple[ast.stmt, ast.expr, ast.expr, _Scope]] = []
         """``os.environ[key] = value`` and ``x.api_key = value``: (statement, key or target, value)."""
-        self.usage_reads: list[tuple[ast.AST, _Scope]] = []
-        """Reads of token-usage fields (``resp.usage``, ``["total_tokens"]``)."""
         self._llm_nodes: dict[int, tuple[ast.Call, LLMCallSite, _Scope]] = {}
         self._model_funcs: dict[str, LLMCallSite] = {}
         self._derived_cache: dict[int, dict[str, LLMCallSite]] = {}
@@ -403,6 +401,9 @@ class _FileCollector(ast.NodeVisitor):
         self._binding_cache: dict[int, list[tuple[str, set[str], list[ast.Call]]]] = {}
         self._users_cache: dict[int, dict[str, set[str]]] = {}
         self._is_server = False
+        self._msg_params: dict[str, list[tuple[int, str, ast.Call]]] = {}
+        """Local function -> (parameter index, name, model call) where the parameter is the
+        message list the model receives."""
         """The file is part of a web app or UI server (set by :meth:`finish`)."""
         self._calls_by_scope: dict[int, list[tuple[ast.Call, _Scope, tuple[ast.AST, ...]]]] = {}
 
@@ -475,16 +476,6 @@ class _FileCollector(ast.NodeVisitor):
                 self.env_writes.append((node, target.slice, node.value, self.scope))
             elif isinstance(target, ast.Attribute) and target.attr in _KEY_KWARGS:
                 self.env_writes.append((node, target, node.value, self.scope))
-        self.generic_visit(node)
-
-    def visit_Attribute(self, node: ast.Attribute) -> None:
-        if node.attr in _USAGE_FIELDS and isinstance(node.ctx, ast.Load):
-            self.usage_reads.append((node, self.scope))
-        self.generic_visit(node)
-
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        if _str_const(node.slice) in _USAGE_FIELDS and isinstance(node.ctx, ast.Load):
-            self.usage_reads.append((node, self.scope))
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
@@ -903,7 +894,45 @@ class _FileCollector(ast.NodeVisitor):
         if self.imports & _DB_MODULES or out.sql_sites or db_calls:
             out.layers.add("db")
         self._is_server = web
+        if out.llm_calls:
+            out.llm_calls = self._facts_from_callers(out.llm_calls)
         out.llm_uses = self._llm_uses(bool(self.sdks) or bool(out.llm_calls))
+        return out
+
+    def _facts_from_callers(self, sites: list[LLMCallSite]) -> list[LLMCallSite]:
+        """What a model call inherits from the callers of its function in this module: the client's
+        message list passed in by a handler (``ask_openai(data["messages"])``: the helper hands its
+        parameter to the SDK), and a flag check around every call of the function."""
+        marked: set[int] = set()
+        callers: dict[str, list[bool]] = {}
+        for call, scope, ancestors in self.calls:
+            name = self._local_function(call.func, scope)
+            if not name:
+                continue
+            callers.setdefault(name, []).append(self._guarded_by_flag(call, scope, ancestors))
+            if name not in self._msg_params:
+                continue
+            offset = 1 if isinstance(call.func, ast.Attribute) else 0
+            for index, pname, site_call in self._msg_params[name]:
+                arg = next((kw.value for kw in call.keywords if kw.arg == pname), None)
+                if arg is None and 0 <= index - offset < len(call.args):
+                    arg = call.args[index - offset]
+                if arg is not None and not isinstance(arg, ast.Starred) and \
+                        self._is_client_messages(arg, scope, self._tainted(scope), 0):
+                    marked.add(id(site_call))
+        out = []
+        for site in sites:
+            entry = next((e for e in self._llm_nodes.values() if e[1] is site), None)
+            update: dict[str, bool] = {}
+            if entry is not None and id(entry[0]) in marked and not site.messages_from_client:
+                update["messages_from_client"] = True
+            guards = callers.get(site.function or "", [])
+            if not site.guarded_by_flag and site.function and guards and all(guards):
+                update["guarded_by_flag"] = True  # every caller checks the flag first
+            if entry is not None and update:
+                site = site.model_copy(update=update)
+                self._llm_nodes[id(entry[0])] = (entry[0], site, entry[2])
+            out.append(site)
         return out
 
     def _client_constructor_options(self) -> dict[str, set[str]]:
@@ -1398,13 +1427,27 @@ class _FileCollector(ast.NodeVisitor):
                                           f"prompt part `{hit}` of {site.api} (line {site.line}) "
                                           f"reaches {api}", site.line))
         if file_has_llm:
-            for node, scope in self.usage_reads:
-                text = ast.unparse(node)
-                add(self._use("usage_read", node.lineno, scope.name, text[:80],
-                              f"reads token usage: {text[:80]}", None))
+            for node, scope_name in self._usage_reads():
+                text = ast.unparse(node)[:80]
+                add(self._use("usage_read", node.lineno, scope_name, text, f"reads token usage: {text}",
+                              None))
         for use in self._key_from_user() + self._agents():
             add(use)
         return sorted(uses.values(), key=lambda u: (u.line, u.kind))
+
+    def _usage_reads(self) -> Iterator[tuple[ast.AST, str | None]]:
+        """Reads of token-usage fields (``resp.usage``, ``["total_tokens"]``), with their function.
+
+        A second walk, done only for files that touch a model SDK: cheaper overall than a visitor
+        method on every attribute of every file."""
+        bodies: list[tuple[list[ast.stmt], str | None]] = [(self.module_scope.node.body, None)]
+        bodies += [(fn.body, fn.name) for fn, _, _ in self.functions]
+        for body, name in bodies:
+            for node in _walk_local(body):
+                if isinstance(node, ast.Attribute) and node.attr in _USAGE_FIELDS \
+                        or isinstance(node, ast.Subscript) and _str_const(node.slice) in _USAGE_FIELDS:
+                    if isinstance(node.ctx, ast.Load):
+                        yield node, name
 
     def _key_from_user(self) -> list[LLMUseSite]:
         """Provider keys taken from the request or a UI input (os.environ, client api_key=)."""
@@ -1606,6 +1649,14 @@ class _FileCollector(ast.NodeVisitor):
         candidates = [v for k, v in opts.items() if k in _MSG_NAMES]
         if provider in {"langchain", "llama_index"} and call.args:
             candidates.append(call.args[0])
+        fn = scope.node
+        if candidates and isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) and not scope.is_route:
+            params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+            for e in candidates:
+                pname = _message_param(e, params, self, scope)
+                if pname is not None:
+                    entry = (params.index(pname), pname, call)
+                    self._msg_params.setdefault(fn.name, []).append(entry)
         tainted = self._tainted(scope)
         return any(self._is_client_messages(e, scope, tainted, 0) for e in candidates)
 
@@ -1858,6 +1909,32 @@ def _flag_word_sign(name: str) -> int:
         if first == "use" and second in _AI_WORDS:
             return 1
     return 0
+
+
+def _message_param(expr: ast.AST, params: list[str], collector: "_FileCollector", scope: _Scope,
+                   depth: int = 0) -> str | None:
+    """The parameter of the enclosing function that ``expr`` passes on as the whole message list:
+    ``messages``, ``[system] + messages``, ``[system, *messages]``, ``list(messages)``."""
+    if depth > 4:
+        return None
+    if isinstance(expr, ast.Name):
+        if expr.id in params and not any(b.defines for b in scope.bindings.get(expr.id, [])):
+            return expr.id
+        b = collector._exact_value(expr.id, scope, _INF)
+        return _message_param(b.value, params, collector, scope, depth + 1) if b is not None else None
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return _message_param(expr.left, params, collector, scope, depth + 1) or \
+            _message_param(expr.right, params, collector, scope, depth + 1)
+    if isinstance(expr, (ast.List, ast.Tuple)):
+        for e in expr.elts:
+            if isinstance(e, ast.Starred):
+                found = _message_param(e.value, params, collector, scope, depth + 1)
+                if found:
+                    return found
+        return None
+    if isinstance(expr, ast.Call) and _last_name(expr.func) in _AS_IS_CALLS and expr.args:
+        return _message_param(expr.args[0], params, collector, scope, depth + 1)
+    return None
 
 
 def _exits(stmt: ast.stmt) -> bool:
