@@ -158,8 +158,25 @@ for _name, _fn in {
     "env_documented": lambda f: bool(f.practices.env_example),
     "runbook_present": lambda f: bool(f.practices.runbooks),
     "eval_suite_present": lambda f: bool(f.practices.eval_files),
+    "ci_runs_lint": lambda f: f.practices.ci_runs_lint,
+    "docker_base_pinned": lambda f: f.practices.docker_base_pinned,
 }.items():
     metric(_name)(_practice_flag(_fn))
+
+
+@metric("eval_cases")
+def _eval_cases(facts: Facts, _: list[Finding]) -> MetricValue:
+    """Cases counted in evaluation files; None when not counted or only a lower bound."""
+    p = facts.practices
+    if not p.available or p.eval_cases is None or p.eval_cases_partial:
+        return None
+    return p.eval_cases
+
+
+@metric("bus_factor")
+def _bus_factor(facts: Facts, _: list[Finding]) -> MetricValue:
+    h = facts.history
+    return h.bus_factor if h.available and h.bus_factor else None
 
 
 @metric("lockfile_for_every_ecosystem")

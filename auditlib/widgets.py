@@ -23,7 +23,8 @@ from . import report
 from .errors import AnswersError
 from .answers import coerce_question
 
-HIDE_STATIC = "<style>.al-static { display: none !important; }</style>"
+HIDE_STATIC = ("<style>.al-static { display: none !important; } "
+               ".jp-OutputArea-child:has(.al-static) { display: none !important; }</style>")
 PROVENANCE_COLOURS = {"auto": "#868e96", "confirmed": "#2b8a3e", "overridden": "#e67700", "attested": "#1c7ed6",
                       "open": "#adb5bd"}
 RED = "#c92a2a"

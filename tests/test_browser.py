@@ -140,6 +140,8 @@ def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
             page.set_default_timeout(120_000)
             page.goto(lab["url"])
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+            # Run All before the kernel is up is dropped, not queued: wait for the idle kernel first
+            page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
             page.locator(".lm-MenuBar-item", has_text="Run").first.click()
             page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
 
@@ -147,7 +149,7 @@ def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
             row.locator("select").wait_for()
             page.locator(".al-scorecard-form .al-summary-widget").wait_for()
             start_total = total(page)
-            old = int(row.locator("select").input_value() or 0)
+            old = int(re.match(r"\d+", row.locator("select").input_value()).group())
 
             # an override without a reason is refused, and the form says so
             row.locator("select").select_option(label="3")

@@ -765,6 +765,11 @@ SINKS = [
      {("model_output_to_sql", 6)}),
     ("insert_fstring", OAI + "import sqlite3\ndef f(db, q):\n    a = " + CALL + ".choices[0].message.content\n"
      "    db.execute(f\"INSERT INTO log VALUES ('{a}')\")\n", {("model_output_to_sql", 6)}),
+    ("sqldatabase_run", "from langchain_community.utilities import SQLDatabase\n"
+     "from langchain_openai import ChatOpenAI\nllm = ChatOpenAI()\ndb = SQLDatabase.from_uri('sqlite:///a.db')\n"
+     "def f(q):\n    sql = llm.invoke(q).content\n    return db.run(sql)\n", {("model_output_to_sql", 7)}),
+    ("sql_chain", "from langchain_experimental.sql import SQLDatabaseChain\n"
+     "chain = SQLDatabaseChain.from_llm(llm, db)\n", {("model_output_to_sql", 2)}),
     ("langchain_sql_agent", "from langchain_community.agent_toolkits import create_sql_agent\n"
      "agent = create_sql_agent(llm, db=db, agent_type='openai-tools')\n", {("model_output_to_sql", 2)}),
     ("os_system", OAI + "import os\ndef f(q):\n    cmd = " + CALL + ".choices[0].message.content\n    os.system(cmd)\n",
@@ -808,8 +813,13 @@ FLAGS = [
      "    if os.getenv('USE_LLM', 'false').lower() == 'true':\n        return " + CALL + "\n", True),
     ("streamlit_stop", "import os\nimport streamlit as st\nfrom openai import OpenAI\nclient = OpenAI()\n"
      "q = 'x'\nif os.getenv('DISABLE_AI'):\n    st.stop()\nst.write(" + CALL + ")\n", True),
+    ("flags_get", OAI + "def f(q):\n    if feature_flags.get('ai-chat'):\n        return " + CALL + "\n", True),
+    ("own_flag_function", OAI + "def f(q):\n    if feature_enabled('ai'):\n        return " + CALL + "\n", True),
     # decoys
     ("plain_if", OAI + "def f(q):\n    if q:\n        return " + CALL + "\n", False),
+    ("feature_extraction", OAI + "def f(q):\n    if extract_features(q):\n        return " + CALL + "\n", False),
+    ("compared_to_a_variable", OAI + "import os\ndef f(q, want):\n    if os.getenv('AI_ENABLED') != want:\n"
+     "        return " + CALL + "\n", False),
     ("key_present", OAI + "import os\ndef f(q):\n    if os.getenv('OPENAI_API_KEY'):\n        return " + CALL + "\n", False),
     ("debug", OAI + "def f(q):\n    if settings.DEBUG:\n        return " + CALL + "\n", False),
     ("user_controlled", FLASK + "@app.post('/a')\ndef a():\n    q = 'x'\n    if request.json.get('ai_enabled'):\n"
@@ -907,3 +917,55 @@ def test_flag_checked_by_every_caller(tmp_path: Path, callers: str, expected: bo
     source = FASTAPI + "def ask(q):\n    return " + CALL + "\n" + callers
     site = _one_call(tmp_path, source)
     assert (site.function, site.guarded_by_flag) == ("ask", expected)
+
+
+WELL_BUILT = '''
+import json
+import logging
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from openai import OpenAI
+from pydantic import BaseModel
+
+log = logging.getLogger(__name__)
+app = FastAPI()
+client = OpenAI(api_key=os.environ["OPENAI_API_KEY"], timeout=20, max_retries=3)
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+SYSTEM = (Path(__file__).parent / "prompts" / "support.txt").read_text()
+db = sqlite3.connect(os.environ.get("DB_PATH", "app.db"))
+
+
+class Ask(BaseModel):
+    question: str
+
+
+def answer(question: str) -> dict:
+    if os.environ.get("AI_ENABLED", "1") != "1":
+        return {"text": "The assistant is off."}
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": question}]
+    log.info("asking the model (%d chars)", len(question))
+    resp = client.chat.completions.create(model=os.environ["MODEL"], messages=messages, max_tokens=300,
+                                          response_format={"type": "json_object"})
+    log.info("tokens=%s finish=%s", resp.usage.total_tokens, resp.choices[0].finish_reason)
+    data = json.loads(resp.choices[0].message.content)
+    db.execute("INSERT INTO answers (question, answer) VALUES (?, ?)", (question, data["text"]))
+    subprocess.run(["logger", "-t", "bot", "answered"], check=False)
+    return data
+
+
+@app.post("/ask")
+def ask(body: Ask, user=Depends(get_current_user)) -> dict:
+    return answer(body.question)
+'''
+
+
+def test_well_built_module_reports_only_safeguards(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {"app/service.py": WELL_BUILT})
+    [site] = facts.llm_calls
+    assert (site.prompt_source, site.prompt_inline, site.guarded_by_flag, site.messages_from_client) == (
+        "file", False, True, False)
+    assert [(u.kind, u.line) for u in facts.llm_uses] == [("usage_read", 32)]

@@ -178,6 +178,7 @@ _SHELL_MAYBE = {("subprocess", "run"), ("subprocess", "call"), ("subprocess", "c
 _STRING_CALLS = {"text", "format", "strip", "lstrip", "rstrip", "replace", "lower", "upper", "join",
                  "str", "dedent", "group", "removeprefix", "removesuffix", "sub", "SQL"}
 """Calls whose result is still query text (``text(sql)``, ``sql.strip()``, ``match.group(1)``)."""
+_SHELL_NAMES = {name for _, name in _SHELL_ALWAYS | _SHELL_MAYBE}
 _SHELLS = {"sh", "bash", "zsh", "cmd", "cmd.exe", "powershell", "pwsh", "/bin/sh", "/bin/bash"}
 _SQL_DRIVER_HINT = re.compile(r"cur|conn|db|session|engine|sql|database|query", re.I)
 _CODE_AGENTS = {"create_pandas_dataframe_agent", "create_csv_agent", "create_spark_dataframe_agent",
@@ -216,6 +217,8 @@ _FLAG_CLIENT_METHODS = {"is_enabled", "is_feature_enabled", "feature_enabled", "
 _WRAPPERS = {"lower", "upper", "strip", "casefold", "bool", "int", "str2bool", "strtobool", "to_bool",
              "as_bool", "parse_bool", "_bool", "getboolean"}
 _FALSY = {"false", "0", "off", "no", "n", "", "disabled"}
+_FLAG_FUNCTION = re.compile(r"flag|feature_?(is_)?(enabled|on|active)|^is_\w*enabled$", re.I)
+"""A function of the project's own that answers a flag question: ``feature_enabled("ai")``."""
 _EXIT_CALLS = {"stop", "exit", "abort", "quit"}
 
 _FUNC_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -1238,7 +1241,7 @@ class _FileCollector(ast.NodeVisitor):
             first = call.args[:1] or [kw.value for kw in call.keywords if kw.arg == "source"]
             return [("exec", api, first)]
         name = _last_name(func)
-        if name not in _SQL_CALLS and name != "run" and name not in {n for _, n in _SHELL_ALWAYS | _SHELL_MAYBE}:
+        if name not in _SQL_CALLS and name != "run" and name not in _SHELL_NAMES:
             return []
         res = self._resolve_call(call, scope)
         qual = (res.names[0], res.names[-1]) if res.imported and res.names else None
@@ -1527,10 +1530,10 @@ class _FileCollector(ast.NodeVisitor):
                 last = names[-1] if names else ""
                 is_lc = root.startswith("langchain")
                 kind = detail = None
-                if is_lc and (last in _CODE_AGENTS or (last == "from_llm" and "SQLDatabaseChain" in names)):
+                if is_lc and last in _CODE_AGENTS:
                     kind, detail = "code_executing_agent", f"{last} runs model-written code"
-                    if last == "from_llm":
-                        kind, detail = "model_output_to_sql", "SQLDatabaseChain runs model-written SQL"
+                elif is_lc and last == "from_llm" and "SQLDatabaseChain" in names:
+                    kind, detail = "model_output_to_sql", "SQLDatabaseChain runs model-written SQL"
                 elif is_lc and last in _SQL_AGENTS:
                     kind, detail = "model_output_to_sql", f"{last} runs model-written SQL on the database"
                 elif is_lc and last == "load_tools":
@@ -1581,8 +1584,8 @@ class _FileCollector(ast.NodeVisitor):
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             sign = self._flag_polarity(test.left, depth + 1)
             right = test.comparators[0]
-            value = right.value if isinstance(right, ast.Constant) else None
-            falsy = (str(value).lower() in _FALSY) or value is False or value is None
+            falsy = isinstance(right, ast.Constant) and (
+                right.value in (False, None, 0) or str(right.value).lower() in _FALSY)
             if isinstance(test.ops[0], (ast.Eq, ast.Is)):
                 return -sign if falsy else sign
             if isinstance(test.ops[0], (ast.NotEq, ast.IsNot)):
@@ -1593,15 +1596,15 @@ class _FileCollector(ast.NodeVisitor):
         if isinstance(test, ast.Call):
             func = test.func
             name = _last_name(func)
-            if name in {"getenv", "get", "environ.get", "getbool", "get_bool", "getboolean"} and test.args:
+            if name in {"getenv", "get", "getbool", "get_bool", "getboolean"} and test.args:
                 key = _str_const(test.args[0])
                 receiver = _raw(func.value).lower() if isinstance(func, ast.Attribute) else ""
-                if key is not None and (name != "get" or "environ" in receiver or "flag" in receiver
+                if key is not None and name == "get" and ("feature" in receiver or "flag" in receiver):
+                    return -1 if _flag_word_sign(key) < 0 else 1  # flags.get("ai-chat")
+                if key is not None and (name != "get" or "environ" in receiver
                                         or "config" in receiver or "setting" in receiver):
                     return _flag_word_sign(key)
-                if key is not None and name == "get" and ("feature" in receiver or "flag" in receiver):
-                    return 1
-            if name in _FLAG_CLIENT_METHODS or "flag" in name.lower() or "feature" in name.lower():
+            if name in _FLAG_CLIENT_METHODS or _FLAG_FUNCTION.search(name):
                 return 1
             if name in _WRAPPERS:
                 inner = func.value if isinstance(func, ast.Attribute) and name in {

@@ -24,7 +24,7 @@ from typing import IO, Callable, Iterable
 import git
 from gitdb.exc import ODBError
 
-from auditlib.collect.files import SKIP_DIRS, open_repo, safe_git_env
+from auditlib.collect.files import SKIP_DIRS, no_fetch_env, open_repo, safe_git_env
 from auditlib.models import AuthorStats, FileHistory, HistoryFacts, WeekActivity
 from auditlib.ownership import cover_half
 
@@ -245,7 +245,7 @@ def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
     cwd = repo.working_tree_dir or repo.git_dir
     cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "log", *LOG_FLAGS,
            *(["--numstat"] if numstat else []), LOG_FORMAT, "HEAD", "--"]
-    env = {**os.environ, **safe_git_env()}
+    env = {**os.environ, **safe_git_env(), **no_fetch_env()}
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=err)
