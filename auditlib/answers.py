@@ -138,7 +138,7 @@ class Answers(_Model):
     @classmethod
     def _bare_answers(cls, value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: v if isinstance(v, dict) else {"answer": v} for k, v in value.items()}
+            return {k: v if isinstance(v, (dict, ChecklistAnswer)) else {"answer": v} for k, v in value.items()}
         return value
 
     def question(self, qid: str) -> Any:

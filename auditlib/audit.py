@@ -11,6 +11,8 @@ import json
 import os
 import tempfile
 import time
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -128,6 +130,35 @@ def _run(name: str, fn: Callable[[], BaseModel], fallback: type[BaseModel], ctx:
     return facts
 
 
+PARALLEL_MIN_COMMITS = 2000
+"""From this many commits on, history and secrets run in a second process (see collect)."""
+
+
+def _commit_count(root: Path) -> int:
+    """Commits reachable from any ref (cheap: git walks commit objects only); 0 when unknown."""
+    from .collect.files import no_fetch_env, open_repo
+
+    try:
+        with open_repo(root) as repo:
+            repo.git.update_environment(**no_fetch_env())
+            return int(repo.git.rev_list("--count", "--all").strip() or 0)
+    except Exception:
+        return 0
+
+
+def _history_side(target: Path, now, history: bool, files) -> tuple[HistoryFacts, SecretFacts, dict]:
+    """The git-bound collectors, run in a second process for large histories (picklable results)."""
+    from .collect.history import collect_history
+    from .collect.secrets import collect_secrets
+    from .context import AuditContext
+
+    ctx = AuditContext(target=target, source=str(target), now=now, history=history, progress=lambda _m: None)
+    record: dict[str, dict[str, Any]] = {}
+    hist = _run("history", lambda: collect_history(target, now=now), HistoryFacts, ctx, record)
+    sec = _run("secrets", lambda: collect_secrets(files, history=history), SecretFacts, ctx, record)
+    return hist, sec, record
+
+
 def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
     """Run every collector once over the target."""
     from .collect.code import collect_code
@@ -143,19 +174,49 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     ctx.progress(f"collect: listing files of {ctx.target}")
     files = list_files(ctx.target)
     p = ctx.progress
-    inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
-    history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts, ctx, record)
-    secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts, ctx, record)
-    deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db, progress=p),
-                DependencyFacts, ctx, record)
-    code = _run("code", lambda: merge_code_facts(collect_code(files, progress=p), collect_code_js(files, progress=p)),
-                CodeFacts, ctx, record)
-    practices = _run("practices", lambda: collect_practices(
-        files, imports=code.imports, dependency_names=[d.name for d in deps.dependencies], progress=p),
-        PracticeFacts, ctx, record)
-    threshold = int(rubric.rule("complexity.complex_function").params.get("threshold", 10))
-    complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p),
-                      ComplexityFacts, ctx, record)
+    # Large histories: history and secrets (git-bound streams) run in a second process while the tree
+    # collectors use this one, so both cores work. Threads do not help: a reader thread waits for the
+    # GIL held by the CPU-bound tree collectors and git stalls on a full pipe. Small repositories stay
+    # in one process (starting a second costs about a second of imports).
+    pool = None
+    if ctx.parallel and _commit_count(ctx.target) >= PARALLEL_MIN_COMMITS:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        p("collect: history and secrets in a second process (large history)")
+        history_job = pool.submit(_history_side, ctx.target, ctx.now, ctx.history, files)
+    try:
+        inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
+        if pool is None:
+            history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts,
+                           ctx, record)
+            secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts,
+                           ctx, record)
+        deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db,
+                                                                 progress=p), DependencyFacts, ctx, record)
+        code = _run("code", lambda: merge_code_facts(collect_code(files, progress=p),
+                                                     collect_code_js(files, progress=p)), CodeFacts, ctx, record)
+        practices = _run("practices", lambda: collect_practices(
+            files, imports=code.imports, dependency_names=[d.name for d in deps.dependencies], progress=p),
+            PracticeFacts, ctx, record)
+        threshold = int(rubric.rule("complexity.complex_function").params.get("threshold", 10))
+        complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p),
+                          ComplexityFacts, ctx, record)
+        if pool is not None:
+            try:
+                history, secrets, side_record = history_job.result()
+                record.update(side_record)
+            except Exception as exc:  # the second process died: fall back to this one
+                p(f"collect: second process failed ({type(exc).__name__}); running history here")
+                history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p),
+                               HistoryFacts, ctx, record)
+                secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p),
+                               SecretFacts, ctx, record)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    order = ("inventory", "history", "secrets", "dependencies", "code", "practices", "complexity")
+    ordered = {name: record[name] for name in order if name in record}
+    record.clear()
+    record.update(ordered)
     return Facts(inventory=inventory, history=history, secrets=secrets, dependencies=deps, code=code,
                  practices=practices, complexity=complexity)
 

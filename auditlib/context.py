@@ -37,6 +37,8 @@ class AuditContext:
     rubric_dir: Path | None = None
     history: bool = True
     """Scan the whole git history for secrets."""
+    parallel: bool = True
+    """Run the history collectors in a second process for large histories."""
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     """The audit's clock: activity windows and the report date are computed from it."""
     progress: Callable[[str], None] = stderr_progress

@@ -46,10 +46,19 @@ def _lib(capability: str) -> MetricFn:
     return fn
 
 
+@metric("token_tracking")
+def _token_tracking(facts: Facts, _: list[Finding]) -> MetricValue:
+    """A token-tracking library is in use, or the code reads the usage fields of model responses."""
+    if not facts.practices.available:
+        return None
+    reads_usage = facts.code.available and any(u.kind == "usage_read" for u in facts.code.llm_uses)
+    return bool(facts.practices.libraries.get("token_tracking")) or reads_usage
+
+
 for _name, _cap in {
     "auth_library": "auth", "validation_library": "validation", "structured_logging": "structured_logging",
     "error_tracking": "error_tracking", "tracing": "tracing", "metrics_library": "metrics",
-    "caching": "caching", "token_tracking": "token_tracking", "rate_limiting": "rate_limiting",
+    "caching": "caching", "rate_limiting": "rate_limiting",
     "feature_flags": "feature_flags",
 }.items():
     metric(_name)(_lib(_cap))

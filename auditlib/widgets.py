@@ -136,6 +136,7 @@ class ScoreRow(_Row):
         self.confirm.on_click(lambda _b: self.save())
         self.reset.on_click(lambda _b: self._save(lambda: session.set_score(category, None)))
         self.sync(result)
+        session.subscribe(f"row:scores.{category}", self.sync)
 
     def save(self) -> None:
         """Save the row as shown (refused with a message when an override has no reason)."""
@@ -192,7 +193,6 @@ def summary_value(result) -> str:
 def scorecard_form(session) -> W.VBox:
     """The summary, then one row per scorecard category."""
     rows = [ScoreRow(session, cid) for cid in session.result.scorecard.categories]
-    session.subscribe("scorecard", lambda result: [row.sync(result) for row in rows])
     form = W.VBox([summary_widget(session, "scorecard.summary"), *[r.box for r in rows]])
     form.add_class("al-scorecard-form")
     return form
@@ -226,6 +226,7 @@ class ChecklistRow(_Row):
         self.confirm.on_click(lambda _b: self.save())
         self.reset.on_click(lambda _b: self._save(lambda: session.set_checklist(item, None)))
         self.sync(result)
+        session.subscribe(f"row:checklist.{item}", self.sync)
 
     def save(self) -> None:
         """Save the row as shown (refused with a message when an exception or override has no note)."""
@@ -257,14 +258,10 @@ class ChecklistRow(_Row):
 def checklist_form(session) -> W.VBox:
     """The summary, then the twenty items by group."""
     titles = {g.id: g.title for g in session.rubric.checklist.groups}
-    rows: list[ChecklistRow] = []
     children: list[W.Widget] = [summary_widget(session, "checklist.summary")]
     for gid, title in titles.items():
         children.append(W.HTML(_al(f"<h3>{escape(title)}</h3>")))
-        group = [ChecklistRow(session, e.id) for e in session.result.checklist if e.group == gid]
-        rows += group
-        children += [r.box for r in group]
-    session.subscribe("checklist", lambda result: [row.sync(result) for row in rows])
+        children += [ChecklistRow(session, e.id).box for e in session.result.checklist if e.group == gid]
     form = W.VBox(children)
     form.add_class("al-checklist-form")
     return form
@@ -295,6 +292,7 @@ class QuestionRow(_Row):
         self.box.add_class(f"al-question-{question.id}")
         self.input.observe(lambda _c: self.save(), "value")
         self.sync(session.result)
+        session.subscribe(f"row:questions.{question.id}", self.sync)
 
     def save(self) -> None:
         """Save the answer (refused with a message when it does not parse as the question's type)."""
@@ -317,7 +315,6 @@ class QuestionRow(_Row):
 def questions_form(session, number: int) -> W.VBox:
     """The judgment-only questions of one playbook phase."""
     rows = [QuestionRow(session, q) for q in session.rubric.questions.questions if q.phase == number]
-    session.subscribe(f"questions.{number}", lambda result: [row.sync(result) for row in rows])
     header = W.HTML(_al("<h3>Questions only the auditor can answer</h3>"))
     form = W.VBox([_style(), header, *[r.box for r in rows]])
     form.add_class("al-questions-form")
@@ -339,6 +336,7 @@ class SignalRow(_Row):
         self.box.add_class(f"al-signal-{signal.id}")
         self.select.observe(lambda _c: self._save(lambda: session.set_signal(signal.id, self.select.value)), "value")
         self.sync(session.result)
+        session.subscribe(f"row:signals.{signal.id}", self.sync)
 
     def sync(self, result) -> None:
         """Redraw where the signal points now."""
@@ -353,11 +351,7 @@ def decision_form(session) -> W.VBox:
     rows = [SignalRow(session, s) for s in session.rubric.decision.signals]
     live = W.HTML(_al(report.decision_section(session.result).body))
 
-    def redraw(result) -> None:
-        for row in rows:
-            row.sync(result)
-        live.value = _al(report.decision_section(result).body)
-    session.subscribe("decision", redraw)
+    session.subscribe("decision", lambda result: setattr(live, "value", _al(report.decision_section(result).body)))
     header = W.HTML(_al("<h3>Signals</h3><p class='muted'>Leave a signal to the evidence, or set it after "
                         "discussing it with the client.</p>"))
     form = W.VBox([summary_widget(session, "decision.summary"), header, *[r.box for r in rows], live])

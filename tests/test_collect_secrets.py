@@ -354,6 +354,14 @@ def test_vendored_folders_skipped_in_history_too(tmp_path: Path) -> None:
     assert scan(repo).hits == []
 
 
+def test_nested_vendored_folders_skipped_in_history_and_tree(tmp_path: Path) -> None:
+    key = make_keys()["stripe_secret_key"]
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {"web/node_modules/old/index.js": f'k = "{key}"\n', "api/.venv/lib/site.py": f'k = "{key}"\n'})
+    commit(repo, {"web/node_modules/old/index.js": None, "x.txt": "x\n"})
+    assert scan(repo).hits == []  # nested folders: excluded by prefix (still in tree) or dropped while streaming
+
+
 def test_max_commits_cap_is_reported(tmp_path: Path) -> None:
     repo = init_repo(tmp_path / "repo")
     for i in range(5):

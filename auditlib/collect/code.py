@@ -195,7 +195,8 @@ _KEY_KWARGS = {"api_key", "openai_api_key", "anthropic_api_key", "google_api_key
 _KEY_NAME = re.compile(r"key|token|secret|password", re.I)
 _MSG_NAMES = {"messages", "history", "chat_history", "conversation", "contents"}
 """Request fields (and SDK arguments) that hold a whole conversation, roles included."""
-_AS_IS_CALLS = {"list", "tuple", "deepcopy", "copy", "dict", "model_dump", "dict", "to_dict", "jsonable_encoder"}
+_AS_IS_CALLS = {"list", "tuple", "deepcopy", "copy", "dict", "model_dump", "to_dict", "jsonable_encoder"}
+"""Calls that pass a message list on unchanged: ``list(msgs)``, ``[m.model_dump() for m in msgs]``."""
 _FILE_CALLS = {"read_text", "read_bytes", "get_template", "from_file", "load_prompt", "load_prompts",
                "read_prompt", "pull_prompt", "from_template_file", "FileSystemLoader"}
 _TEMPLATE_METHODS = {"read", "readlines", "format", "format_map", "render", "strip", "dedent",
