@@ -20,14 +20,35 @@ from typing import Any, Callable
 import ipywidgets as W
 
 from . import report
-from .errors import AnswersError
 from .answers import coerce_question
+from .errors import AnswersError
 
 HIDE_STATIC = ("<style>.al-static { display: none !important; } "
                ".jp-OutputArea-child:has(.al-static) { display: none !important; }</style>")
 PROVENANCE_COLOURS = {"auto": "#868e96", "confirmed": "#2b8a3e", "overridden": "#e67700", "attested": "#1c7ed6",
                       "open": "#adb5bd"}
 RED = "#c92a2a"
+
+
+_SHARED: dict[Any, W.Widget] = {}
+
+
+def _shared(key: Any, factory: Callable[[], W.Widget]) -> W.Widget:
+    # one layout / style model per kind, shared by every view: a form is a few hundred widgets, and
+    # a model each made the executed notebook's widget state a megabyte
+    widget = _SHARED.get(key)
+    if widget is None or widget.comm is None:  # closed (Widget.close_all) or never made
+        widget = _SHARED[key] = factory()
+    return widget
+
+
+def _make(cls, *args, width: str = "", **kwargs):
+    """``cls(*args, **kwargs)`` with a shared layout (of ``width``) and a shared style."""
+    kwargs.setdefault("layout", _shared(("layout", width), lambda: W.Layout(width=width) if width else W.Layout()))
+    style = cls.class_traits().get("style")
+    if style is not None:
+        kwargs.setdefault("style", _shared(("style", cls), style.klass))
+    return cls(*args, **kwargs)
 
 
 def show(widget: W.Widget) -> None:
@@ -44,7 +65,7 @@ def _al(fragment: str) -> str:
 
 
 def _style() -> W.HTML:
-    return W.HTML(report.CSS + HIDE_STATIC)
+    return _make(W.HTML, report.CSS + HIDE_STATIC)
 
 
 def _marker(provenance: str, review: list) -> str:
@@ -64,7 +85,7 @@ class _Row:
 
     def __init__(self, session) -> None:
         self.session = session
-        self.message = W.HTML()
+        self.message = _make(W.HTML)
         self._syncing = False
         self.pending = False
         """A change was refused: keep what the auditor typed until it is saved or reset."""
@@ -74,7 +95,7 @@ class _Row:
             return
         try:
             action()
-        except AnswersError as exc:
+        except (AnswersError, OSError) as exc:  # refused, or the file could not be written: say so, keep the input
             self.pending = True
             self.message.value = _al(f'<span style="color:{RED}"><b>Not saved:</b> {escape(str(exc))}</span>')
         else:
@@ -113,22 +134,22 @@ class ScoreRow(_Row):
         cat = result.scorecard.categories[category]
         options = [(f"{v} (suggested)" if v == cat.suggested else str(v), v) for v in range(6)]
         if cat.suggested is None:
-            options.insert(0, ("— open", None))
+            options.insert(0, ("(open)", None))
         given = session.answers.scores.get(category)
-        self.select = W.Dropdown(options=options, value=cat.score, layout=W.Layout(width="150px"))
-        self.note = W.Text(value=given.note if given else "", placeholder="note", continuous_update=False,
-                           layout=W.Layout(width="22%"))
-        self.reason = W.Text(value=given.reason if given else "", continuous_update=False,
-                             placeholder="reason (needed to change the suggestion)", layout=W.Layout(width="26%"))
-        self.confirm = W.Button(description="confirm", tooltip="save the score shown (confirms the suggestion)",
-                                layout=W.Layout(width="80px"))
-        self.reset = W.Button(description="reset", tooltip="remove the answer: back to the suggestion",
-                              layout=W.Layout(width="70px"))
-        self.marker = W.HTML(layout=W.Layout(width="150px"))
-        self.evidence = W.HTML()
-        title = W.HTML(_al(f"<b>{escape(cat.title)}</b>"), layout=W.Layout(width="210px"))
-        top = W.HBox([title, self.select, self.marker, self.note, self.reason, self.confirm, self.reset])
-        self.box = W.VBox([top, self.evidence, self.message])
+        self.select = _make(W.Dropdown, options=options, value=cat.score, width="150px")
+        self.note = _make(W.Text, value=given.note if given else "", placeholder="note", continuous_update=False,
+                           width="22%")
+        self.reason = _make(W.Text, value=given.reason if given else "", continuous_update=False,
+                             placeholder="reason (needed to change the suggestion)", width="26%")
+        self.confirm = _make(W.Button, description="confirm", tooltip="save the score shown (confirms the suggestion)",
+                                width="80px")
+        self.reset = _make(W.Button, description="reset", tooltip="remove the answer: back to the suggestion",
+                              width="70px")
+        self.marker = _make(W.HTML, width="150px")
+        self.evidence = _make(W.HTML)
+        title = _make(W.HTML, _al(f"<b>{escape(cat.title)}</b>"), width="230px")
+        top = _make(W.HBox, [title, self.select, self.marker, self.note, self.reason, self.confirm, self.reset])
+        self.box = _make(W.VBox, [top, self.evidence, self.message])
         self.box.add_class("al-score-row")
         self.box.add_class(f"al-score-{category}")
         for w in (self.select, self.note, self.reason):
@@ -174,13 +195,21 @@ class ScoreRow(_Row):
 
 def summary_widget(session, name: str = "summary") -> W.VBox:
     """Total, band and verdict, redrawn after every change; a button re-reads the answers file."""
-    html = W.HTML(summary_value(session.result))
+    html = _make(W.HTML, summary_value(session.result))
     html.add_class("al-summary-widget")
-    reload = W.Button(description="reload answers", tooltip="re-read the answers file (saved by another notebook)",
-                      layout=W.Layout(width="140px"))
-    reload.on_click(lambda _b: session.reload())
+    reload = _make(W.Button, description="reload answers", tooltip="re-read the answers file (saved by another notebook)",
+                      width="140px")
+    message = _make(W.HTML)
+
+    def on_reload(_button) -> None:
+        try:
+            session.reload()
+            message.value = ""
+        except (AnswersError, OSError) as exc:  # a hand edit broke the file: say so, keep the last good answers
+            message.value = _al(f'<span style="color:{RED}"><b>Could not reload:</b> {escape(str(exc))}</span>')
+    reload.on_click(on_reload)
     session.subscribe(name, lambda result: setattr(html, "value", summary_value(result)))
-    return W.VBox([_style(), html, reload])
+    return _make(W.VBox, [_style(), html, _make(W.HBox, [reload, message])])
 
 
 def summary_value(result) -> str:
@@ -193,7 +222,7 @@ def summary_value(result) -> str:
 def scorecard_form(session) -> W.VBox:
     """The summary, then one row per scorecard category."""
     rows = [ScoreRow(session, cid) for cid in session.result.scorecard.categories]
-    form = W.VBox([summary_widget(session, "scorecard.summary"), *[r.box for r in rows]])
+    form = _make(W.VBox, [summary_widget(session, "scorecard.summary"), *[r.box for r in rows]])
     form.add_class("al-scorecard-form")
     return form
 
@@ -208,17 +237,17 @@ class ChecklistRow(_Row):
         result = session.result
         entry = next(e for e in result.checklist if e.id == item)
         given = session.answers.checklist.get(item)
-        self.select = W.Dropdown(options=[("—", None), ("yes", "yes"), ("no", "no"), ("exception", "exception")],
-                                 value=entry.answer, layout=W.Layout(width="120px"))
-        self.note = W.Text(value=given.note if given else "", continuous_update=False, layout=W.Layout(width="34%"),
+        self.select = _make(W.Dropdown, options=[("(open)", None), ("yes", "yes"), ("no", "no"), ("exception", "exception")],
+                                 value=entry.answer, width="120px")
+        self.note = _make(W.Text, value=given.note if given else "", continuous_update=False, width="34%",
                            placeholder="note (required for an exception, or to change the evidence's answer)")
-        self.confirm = W.Button(description="confirm", tooltip="save the answer shown", layout=W.Layout(width="80px"))
-        self.reset = W.Button(description="reset", tooltip="remove the answer", layout=W.Layout(width="70px"))
-        self.marker = W.HTML(layout=W.Layout(width="150px"))
-        self.evidence = W.HTML()
-        text = W.HTML(_al(escape(entry.text)), layout=W.Layout(width="30%"))
-        top = W.HBox([text, self.select, self.marker, self.note, self.confirm, self.reset])
-        self.box = W.VBox([top, self.evidence, self.message])
+        self.confirm = _make(W.Button, description="confirm", tooltip="save the answer shown", width="80px")
+        self.reset = _make(W.Button, description="reset", tooltip="remove the answer", width="70px")
+        self.marker = _make(W.HTML, width="150px")
+        self.evidence = _make(W.HTML)
+        text = _make(W.HTML, _al(escape(entry.text)), width="30%")
+        top = _make(W.HBox, [text, self.select, self.marker, self.note, self.confirm, self.reset])
+        self.box = _make(W.VBox, [top, self.evidence, self.message])
         self.box.add_class("al-check-row")
         self.box.add_class("al-check-" + item.replace(".", "-"))
         self.select.observe(lambda _c: self.save(), "value")
@@ -260,9 +289,9 @@ def checklist_form(session) -> W.VBox:
     titles = {g.id: g.title for g in session.rubric.checklist.groups}
     children: list[W.Widget] = [summary_widget(session, "checklist.summary")]
     for gid, title in titles.items():
-        children.append(W.HTML(_al(f"<h3>{escape(title)}</h3>")))
+        children.append(_make(W.HTML, _al(f"<h3>{escape(title)}</h3>")))
         children += [ChecklistRow(session, e.id).box for e in session.result.checklist if e.group == gid]
-    form = W.VBox(children)
+    form = _make(W.VBox, children)
     form.add_class("al-checklist-form")
     return form
 
@@ -276,18 +305,18 @@ class QuestionRow(_Row):
         self.question = question
         value = session.answers.question(question.id)
         if question.type == "bool":
-            self.input = W.Dropdown(options=[("—", None), ("yes", True), ("no", False)], value=value,
-                                    layout=W.Layout(width="120px"))
+            self.input = _make(W.Dropdown, options=[("(unanswered)", None), ("yes", True), ("no", False)], value=value,
+                                    width="120px")
         else:
-            self.input = W.Text(value="" if value is None else str(value), continuous_update=False,
-                                placeholder=f"{question.type}; press Enter to save", layout=W.Layout(width="40%"))
-        self.given = W.HTML(layout=W.Layout(width="220px"))
+            self.input = _make(W.Text, value="" if value is None else str(value), continuous_update=False,
+                                placeholder=f"{question.type}; press Enter to save", width="40%")
+        self.given = _make(W.HTML, width="220px")
         from .workbook import question_hint
 
         hint = question_hint(session.result, question)
-        label = W.HTML(_al(f"{escape(question.text)}<br><code>{escape(question.id)}</code>"
+        label = _make(W.HTML, _al(f"{escape(question.text)}<br><code>{escape(question.id)}</code>"
                            + (f' &nbsp; <span class="muted">{escape(hint)}</span>' if hint else "")))
-        self.box = W.VBox([label, W.HBox([self.input, self.given]), self.message])
+        self.box = _make(W.VBox, [label, _make(W.HBox, [self.input, self.given]), self.message])
         self.box.add_class("al-question-row")
         self.box.add_class(f"al-question-{question.id}")
         self.input.observe(lambda _c: self.save(), "value")
@@ -315,8 +344,8 @@ class QuestionRow(_Row):
 def questions_form(session, number: int) -> W.VBox:
     """The judgment-only questions of one playbook phase."""
     rows = [QuestionRow(session, q) for q in session.rubric.questions.questions if q.phase == number]
-    header = W.HTML(_al("<h3>Questions only the auditor can answer</h3>"))
-    form = W.VBox([_style(), header, *[r.box for r in rows]])
+    header = _make(W.HTML, _al("<h3>Questions only the auditor can answer</h3>"))
+    form = _make(W.VBox, [_style(), header, *[r.box for r in rows]])
     form.add_class("al-questions-form")
     return form
 
@@ -328,10 +357,10 @@ class SignalRow(_Row):
     def __init__(self, session, signal) -> None:
         super().__init__(session)
         self.signal = signal
-        self.select = W.Dropdown(options=[("from evidence", None), ("refactor", "refactor"), ("rebuild", "rebuild")],
-                                 value=session.answers.signals.get(signal.id), layout=W.Layout(width="150px"))
-        self.state = W.HTML()
-        self.box = W.VBox([W.HBox([W.HTML(_al(escape(signal.text)), layout=W.Layout(width="40%")), self.select,
+        self.select = _make(W.Dropdown, options=[("from evidence", None), ("refactor", "refactor"), ("rebuild", "rebuild")],
+                                 value=session.answers.signals.get(signal.id), width="150px")
+        self.state = _make(W.HTML)
+        self.box = _make(W.VBox, [_make(W.HBox, [_make(W.HTML, _al(escape(signal.text)), width="40%"), self.select,
                                    self.state]), self.message])
         self.box.add_class(f"al-signal-{signal.id}")
         self.select.observe(lambda _c: self._save(lambda: session.set_signal(signal.id, self.select.value)), "value")
@@ -349,12 +378,12 @@ class SignalRow(_Row):
 def decision_form(session) -> W.VBox:
     """The summary, signal overrides, and the decision section redrawn after every change."""
     rows = [SignalRow(session, s) for s in session.rubric.decision.signals]
-    live = W.HTML(_al(report.decision_section(session.result).body))
+    live = _make(W.HTML, _al(report.decision_section(session.result).body))
 
     session.subscribe("decision", lambda result: setattr(live, "value", _al(report.decision_section(result).body)))
-    header = W.HTML(_al("<h3>Signals</h3><p class='muted'>Leave a signal to the evidence, or set it after "
+    header = _make(W.HTML, _al("<h3>Signals</h3><p class='muted'>Leave a signal to the evidence, or set it after "
                         "discussing it with the client.</p>"))
-    form = W.VBox([summary_widget(session, "decision.summary"), header, *[r.box for r in rows], live])
+    form = _make(W.VBox, [summary_widget(session, "decision.summary"), header, *[r.box for r in rows], live])
     form.add_class("al-decision-form")
     return form
 
@@ -363,6 +392,6 @@ def review_widget(session) -> W.VBox:
     """The answers to review (evidence changed since they were given, or no reason), redrawn after every change."""
     from .workbook import review_html
 
-    html = W.HTML(_al(review_html(session).body))
+    html = _make(W.HTML, _al(review_html(session).body))
     session.subscribe("review", lambda _result: setattr(html, "value", _al(review_html(session).body)))
-    return W.VBox([_style(), html])
+    return _make(W.VBox, [_style(), html])

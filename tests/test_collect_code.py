@@ -220,7 +220,22 @@ def test_streamlit_input_in_prompt(tmp_path: Path) -> None:
             st.write(client.models.generate_content(model="gemini-2.0-flash", contents=question).text)
     """)
     assert site.provider == "google" and site.function is None
-    assert site.user_input_in_prompt and not site.prompt_inline
+    # the question is passed on its own, as data: not pasted into prompt text
+    assert not site.user_input_in_prompt and not site.prompt_inline
+
+
+def test_streamlit_input_spliced_into_prompt(tmp_path: Path) -> None:
+    site = _one_call(tmp_path, """
+        import streamlit as st
+        from google import genai
+
+        client = genai.Client()
+        question = st.text_input("Ask")
+        if question:
+            prompt = f"You are a travel agent. Answer briefly: {question}"
+            st.write(client.models.generate_content(model="gemini-2.0-flash", contents=prompt).text)
+    """)
+    assert site.user_input_in_prompt and site.prompt_inline
 
 
 def test_raw_http_call_to_a_model_api(tmp_path: Path) -> None:
@@ -291,7 +306,30 @@ def test_route_parameter_flows_into_prompt(tmp_path: Path) -> None:
             history.append({"role": "user", "content": body.text})
             return client.chat.completions.create(model="gpt-4o", messages=history)
     """)
-    assert site.user_input_in_prompt and site.prompt_inline
+    # a user message holding just the request text is the normal chat pattern, not splicing
+    assert not site.user_input_in_prompt and site.prompt_inline
+
+
+@pytest.mark.parametrize("content", [
+    'f"Customer says: {body.text}. Reply as support."',
+    '"Customer says: " + body.text',
+    '"Customer says: %s" % body.text',
+    '"Customer says: {}".format(body.text)',
+    '" ".join(["Customer says:", body.text])',
+])
+def test_route_parameter_spliced_into_prompt(tmp_path: Path, content: str) -> None:
+    site = _one_call(tmp_path, f"""
+        from fastapi import FastAPI
+        from openai import OpenAI
+        app = FastAPI()
+        client = OpenAI()
+
+        @app.post("/chat")
+        def chat(body: ChatIn):
+            text = {content}
+            return client.chat.completions.create(model="gpt-4o", messages=[{{"role": "user", "content": text}}])
+    """)
+    assert site.user_input_in_prompt
 
 
 def test_prompt_from_a_parameter_only_is_neither(tmp_path: Path) -> None:

@@ -256,7 +256,8 @@ CASES = [
         "prompt_inline": True, "model": "gpt-4o-mini", "has_timeout": False, "has_retry": False,
         "has_fallback": False, "structured_output": False, "max_tokens_set": False}),
     ("next app route POST with await req.json()", NEXT_APP_ROUTE, "app/api/summary/route.ts", {
-        "provider": "anthropic", "function": "POST", "user_input_in_prompt": True,
+        # the user's text is passed on its own as the user message: data, not pasted into the prompt
+        "provider": "anthropic", "function": "POST", "user_input_in_prompt": False,
         "has_timeout": True, "has_retry": True, "max_tokens_set": True, "prompt_inline": True,
         "model": "claude-3-5-sonnet-latest"}),
     ("openai client with timeout and maxRetries", OPENAI_GUARDED, "lib/answer.ts", {
@@ -357,7 +358,7 @@ def test_client_from_project_module_gets_its_constructor_options(tmp_path: Path)
     })
     (site,) = facts.llm_calls
     assert site.provider == "openai" and site.has_timeout and site.has_retry
-    assert site.user_input_in_prompt  # the client sent the whole message list
+    assert not site.user_input_in_prompt  # the client sent the whole list: client_supplied_messages, not splicing
 
 
 def test_sdks_and_imports(tmp_path: Path) -> None:
@@ -607,7 +608,7 @@ DEFECT_CASES = [
           const result = streamText({ model: openai("gpt-4o"), messages: convertToCoreMessages(messages) });
           return result.toDataStreamResponse();
         }
-    """, {"messages_from_client": True, "user_input_in_prompt": True}),
+    """, {"messages_from_client": True, "user_input_in_prompt": False}),  # client_supplied_messages covers it
     ("server builds the list: only the user's text is the client's", "app/api/chat/route.ts", """
         import OpenAI from "openai";
         const openai = new OpenAI();
@@ -615,6 +616,15 @@ DEFECT_CASES = [
           const body = await req.json();
           return openai.chat.completions.create({ model: "gpt-4o", messages: [
             { role: "system", content: "You are terse." }, { role: "user", content: body.question }] });
+        }
+    """, {"messages_from_client": False, "user_input_in_prompt": False}),
+    ("server splices the user's text into its prompt", "app/api/chat/route.ts", """
+        import OpenAI from "openai";
+        const openai = new OpenAI();
+        export async function POST(req: Request) {
+          const body = await req.json();
+          const prompt = "You are terse. Answer: " + body.question;
+          return openai.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: prompt }] });
         }
     """, {"messages_from_client": False, "user_input_in_prompt": True}),
     ("spread of the client's list keeps its roles", "server.js", """
@@ -779,7 +789,7 @@ def test_well_built_route_has_every_safeguard(tmp_path: Path) -> None:
     assert site.max_tokens_set and site.guarded_by_flag and site.model is None
     assert site.prompt_source == "file" and not site.prompt_inline
     assert not site.messages_from_client
-    assert site.user_input_in_prompt  # the question is the user's: the probe weighs it, not us
+    assert not site.user_input_in_prompt  # the question goes in on its own, as data
     assert [e.has_auth for e in facts.endpoints] == [True]
     assert [u.kind for u in facts.llm_uses] == ["usage_read"]
     assert facts.sql_sites == [] and facts.logging_calls == 2 and facts.print_calls == 0

@@ -991,7 +991,12 @@ class _FileCollector(ast.NodeVisitor):
             structured_output=structured,
             model=self._model_literal(call, chain, opts, chain_opts, provider, scope),
             prompt_inline=inline and not from_file,
-            user_input_in_prompt=any(_mentions_taint(e, tainted) for e in prompts),
+            # Request data passed on its own (a user message holding just the question) is data, not
+            # instructions; it is "pasted into the prompt" when spliced into prompt text. A LangChain
+            # chain holds its template: any request data reaching it is spliced.
+            user_input_in_prompt=any(
+                _mentions_taint(e, tainted) if provider == "langchain" else _spliced(e, tainted, scope)
+                for e in prompts),
             max_tokens_set=bool(keys & _MAX_TOKEN_KEYS),
             prompt_source="file" if from_file else "inline" if inline else "unknown",
             guarded_by_flag=self._guarded_by_flag(call, scope, ancestors),
@@ -2008,6 +2013,54 @@ def _is_source(node: ast.AST) -> bool:
         return isinstance(func, ast.Attribute) and func.attr in _UI_INPUTS \
             and _raw(func.value) in {"st", "streamlit", "st.sidebar", "streamlit.sidebar"}
     return False
+
+
+def _has_text(expr: ast.AST) -> bool:
+    """A string literal (or the literal parts of an f-string) with prompt-like text."""
+    if isinstance(expr, ast.Constant):
+        return isinstance(expr.value, str) and _is_prompt_text(expr.value)
+    if isinstance(expr, ast.JoinedStr):
+        return _is_prompt_text("".join(v.value for v in expr.values if isinstance(v, ast.Constant)))
+    return False
+
+
+def _splices(node: ast.AST, tainted: set[str]) -> bool:
+    """``node`` builds a string from prompt text and request data (f-string, +, %, .format, join)."""
+    if isinstance(node, ast.JoinedStr):
+        return _has_text(node) and any(_mentions_taint(v, tainted) for v in node.values
+                                       if isinstance(v, ast.FormattedValue))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        leaves = _add_leaves(node)
+        return any(_has_text(x) for x in leaves) and any(_mentions_taint(x, tainted) for x in leaves)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _has_text(node.left) and _mentions_taint(node.right, tainted)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        if node.func.attr == "format" and _has_text(node.func.value):
+            return any(_mentions_taint(a, tainted) for a in [*node.args, *(k.value for k in node.keywords)])
+        if node.func.attr == "join" and node.args:
+            parts = node.args[0]
+            elts = parts.elts if isinstance(parts, (ast.List, ast.Tuple)) else []
+            return any(_has_text(e) for e in elts) and any(_mentions_taint(e, tainted) for e in elts)
+    return False
+
+
+def _spliced(expr: ast.AST, tainted: set[str], scope: "_Scope", depth: int = 0) -> bool:
+    """Request data is spliced into prompt text somewhere in ``expr``, or in a local variable it uses."""
+    if depth > _MAX_DEPTH:
+        return False
+    for node in ast.walk(expr):
+        if _splices(node, tainted):
+            return True
+        if isinstance(node, ast.Name) and node.id in tainted:
+            for binding in _scope_bindings(scope, node.id):
+                if binding.value is not expr and _spliced(binding.value, tainted, scope, depth + 1):
+                    return True
+    return False
+
+
+def _scope_bindings(scope: "_Scope", name: str) -> list:
+    """Assignments to ``name`` in the scope (the function) of a call."""
+    return scope.bindings.get(name, [])
 
 
 def _mentions_taint(expr: ast.AST, tainted: set[str]) -> bool:

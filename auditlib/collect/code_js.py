@@ -381,6 +381,14 @@ def _key_name(key) -> str | None:
     return _string_literal(key)
 
 
+def _plus_leaves(node) -> list:
+    """The operands of a chain of ``+`` (``a + b + c``)."""
+    node = _unwrap(node)
+    if node is not None and node.type == "binary_expression" and _text(_field(node, "operator")) == "+":
+        return _plus_leaves(_field(node, "left")) + _plus_leaves(_field(node, "right"))
+    return [node] if node is not None else []
+
+
 def _walk(node, *, into_functions: bool = True) -> Iterator:
     stack = [node]
     while stack:
@@ -1309,13 +1317,39 @@ class _FileWalker:
             structured_output=bool(structured),
             model=self._model_literal(call, chain, opts, chain_opts, scope),
             prompt_inline=inline and not from_file,
-            user_input_in_prompt=any(self._mentions_taint(e, tainted, scope, pos) for e in prompts),
+            # as in the Python collector: request data is "pasted into the prompt" when spliced into
+            # prompt text (template literal, +); passed on its own as a message it is data
+            user_input_in_prompt=any(
+                self._mentions_taint(e, tainted, scope, pos) if provider == "langchain"
+                else self._spliced(e, tainted, scope, pos) for e in prompts),
             max_tokens_set=bool(keys & _MAX_TOKEN_KEYS),
             prompt_source="file" if from_file else "inline" if inline else "unknown",
             guarded_by_flag=self._guarded_by_flag(call, scope),
             messages_from_client=self._messages_from_client(call, provider, opts, scope),
         )
         return site, pending
+
+    def _spliced(self, node, tainted: set[str], scope: _Scope, pos: int, depth: int = 0) -> bool:
+        """Request data is spliced into prompt text in ``node`` or in a variable it uses."""
+        if node is None or depth > _MAX_DEPTH:
+            return False
+        for n in _walk(node):
+            if n.type == "template_string" and _is_prompt_text(_template_text(n)) and any(
+                    self._mentions_taint(c, tainted, scope, pos) for c in n.named_children
+                    if c.type == "template_substitution"):
+                return True
+            if n.type == "binary_expression" and _text(_field(n, "operator")) == "+":
+                leaves = _plus_leaves(n)
+                texty = any((leaf.type == "string" and _is_prompt_text(_string_literal(leaf) or ""))
+                            or (leaf.type == "template_string" and _is_prompt_text(_template_text(leaf)))
+                            for leaf in leaves)
+                if texty and any(self._mentions_taint(leaf, tainted, scope, pos) for leaf in leaves):
+                    return True
+            if n.type in {"identifier", "shorthand_property_identifier"} and _text(n) in tainted:
+                for b in self._bindings(_text(n), scope, pos):
+                    if b.value is not node and self._spliced(b.value, tainted, b.scope, b.pos, depth + 1):
+                        return True
+        return False
 
     def _mentions_taint(self, node, tainted: set[str], scope: _Scope, pos: int) -> bool:
         for n in _walk(node):
