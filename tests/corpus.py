@@ -132,6 +132,37 @@ def report(customer: str):
     return reply.json()
 '''
 
+PY_AGENT = '''import os
+import pickle
+import sqlite3
+import subprocess
+
+from flask import Flask, request
+from langchain_community.vectorstores import FAISS
+from openai import OpenAI
+
+app = Flask(__name__)
+db = sqlite3.connect("reports.db")
+
+
+@app.post("/agent")
+def agent():
+    os.environ["OPENAI_API_KEY"] = request.args["api_key"]  # PLANT:llm.api_key_from_user
+    client = OpenAI(timeout=30, max_retries=2)
+    messages = request.json["messages"]
+    reply = client.chat.completions.create(model=os.environ["MODEL"], max_tokens=500, messages=messages)  # PLANT:llm.client_supplied_messages
+    code = reply.choices[0].message.content
+    print("model wrote", code)  # PLANT:llm.prompt_or_response_logged
+    exec(code)  # PLANT:llm.model_output_executed
+    subprocess.run(code, shell=True)  # PLANT:llm.model_output_to_shell
+    db.execute(f"INSERT INTO runs (code) VALUES ('{code}')")  # PLANT:llm.model_output_to_sql PLANT:architecture.sql_string_building
+    return {"ok": True}
+
+
+def load_index(path, embeddings):
+    return FAISS.load_local(path, embeddings, allow_dangerous_deserialization=True)  # PLANT:llm.unsafe_deserialization
+'''
+
 PY_SETTINGS_V1 = '''AWS_ACCESS_KEY_ID = "{aws_id}"
 AWS_SECRET_ACCESS_KEY = "{aws_secret}"
 GITHUB_TOKEN = "{github}"
@@ -161,6 +192,7 @@ def build_python_prototype(root: Path) -> Corpus:
     _commit(root, {"app/settings.py": PY_SETTINGS_V2, "deploy/id_rsa": None}, "read keys from the environment",
             "2026-06-03T10:00:00+00:00")
     _commit(root, {"app/billing.py": PY_BILLING.format(**K)}, "billing", "2026-06-05T10:00:00+00:00")
+    _commit(root, {"app/agent.py": PY_AGENT}, "agent endpoint", "2026-06-07T10:00:00+00:00")
     planted = _planted_in_tree(root, {"secret": "secret"})
     for rel, line in (("app/settings.py", 1), ("app/settings.py", 2), ("app/settings.py", 3), ("deploy/id_rsa", 1)):
         planted.append(Planted(kind="secret", rule="secret.in_history", path=rel, line=line, commit=first))
@@ -196,6 +228,21 @@ app.post("/api/ask", async (req, res) => {{
 
 app.listen(3000);
 '''
+TS_RUN = '''import express from "express";
+import OpenAI from "openai";
+import { exec } from "child_process";
+
+const app = express();
+const openai = new OpenAI({ timeout: 20000, maxRetries: 2 });
+
+app.post("/api/run", async (req, res) => {
+  const r = await openai.chat.completions.create({ model: process.env.MODEL ?? "", max_tokens: 200, messages: req.body.messages }); // PLANT:llm.client_supplied_messages
+  const out = r.choices[0].message.content ?? "";
+  console.log("model said", out); // PLANT:llm.prompt_or_response_logged
+  exec(out); // PLANT:llm.model_output_to_shell
+  res.json({ value: eval(out) }); // PLANT:llm.model_output_executed
+});
+'''
 TS_ENV_V1 = 'ANTHROPIC_API_KEY={anthropic}\n'
 
 
@@ -203,7 +250,7 @@ def build_ts_prototype(root: Path) -> Corpus:
     """A Next.js + Express prototype with model-call defects and a committed .env."""
     root.mkdir(parents=True)
     _git(root, "init", "-q")
-    first = _commit(root, {"app/api/chat/route.ts": TS_ROUTE.format(**K), "server/index.ts": TS_EXPRESS.format(**K),
+    first = _commit(root, {"app/api/chat/route.ts": TS_ROUTE.format(**K), "server/index.ts": TS_EXPRESS.format(**K), "server/run.ts": TS_RUN,
                            ".env": TS_ENV_V1.format(**K),
                            "package.json": '{"dependencies": {"openai": "^4.0.0", "@anthropic-ai/sdk": "^0.30.0", '
                                            '"express": "^4.19.0", "next": "14.2.0", "pg": "^8.11.0"}}\n'},
