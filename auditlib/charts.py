@@ -172,3 +172,26 @@ def ownership_table(history: HistoryFacts, top: int = 10) -> HTML:
     if rows:
         body += table(["File", "Churn", "Commits", "Authors", "Main author (share)", "Last change"], rows)
     return HTML(body)
+
+
+BUCKETS = ("1-5", "6-10", "11-20", "21-50", ">50")
+
+
+def complexity_distribution_table(complexity: ComplexityFacts) -> HTML:
+    """Functions per cyclomatic-complexity bucket and language, with the worst functions."""
+    if not complexity.available:
+        return _note(f"Complexity not available: {complexity.reason or 'unknown reason'}.")
+    if not complexity.distribution:
+        return _note("No functions found.")
+    rows = []
+    for lang, buckets in sorted(complexity.distribution.items()):
+        counts = [buckets.get(b, 0) for b in BUCKETS]
+        rows.append([lang, *map(str, counts), str(sum(counts))])
+    summary = (f"{complexity.functions} functions, mean complexity {complexity.mean:.1f}, max {complexity.max}; "
+               f"{len(complexity.over_threshold)} over the threshold of {complexity.threshold}.")
+    worst = [[escape(f.name), f"<code>{escape(f.path)}:{f.line}</code>", str(f.complexity)]
+             for f in complexity.over_threshold[:10]]
+    body = f"<p>{escape(summary)}</p>" + table(["Language", *BUCKETS, "Functions"], rows)
+    if worst:
+        body += "<h3>Most complex functions</h3>" + table(["Function", "Where", "Complexity"], worst, raw=True)
+    return HTML(body)

@@ -83,7 +83,7 @@ def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
     """The authors who wrote most of the code have not committed recently."""
     h = facts.history
     if h.available and h.top_authors_active is False:
-        top = ", ".join(a.name for a in h.authors[:3])
+        top = ", ".join(h.owners[:3] or [a.name for a in h.authors[:3]])
         last = max((a.last_commit for a in h.authors), default="?")
         yield Hit(rule="history.authors_inactive", title="Main authors inactive",
                   evidence=f"no commit by the main authors ({top}) in the last {h.activity_window_days} days; last commit {last[:10]}")
