@@ -20,7 +20,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
-from .answers import Answers, file_mode, load_answers
+from .answers import Answers, file_mode, load_answers, review_answers
 from .collect.files import list_files
 from .context import AuditContext
 from .decision import DecisionResult, decide
@@ -254,5 +254,8 @@ def assemble(ctx: AuditContext, rubric: Rubric, facts: Facts, answers: Answers,
     run = RunInfo(rubric_version=rubric.version, auditlib_version=__version__, tools=tool_versions(),
                   collectors=record, offline=ctx.offline, vuln_db=str(ctx.vuln_db) if ctx.vuln_db else None,
                   answers_file=str(ctx.answers_path) if ctx.answers_path else None)
-    return AuditResult(target=target, facts=facts, metrics=metrics, findings=findings, scorecard=scorecard,
-                       checklist=checklist, decision=decision, run=run, answers=answers)
+    result = AuditResult(target=target, facts=facts, metrics=metrics, findings=findings, scorecard=scorecard,
+                         checklist=checklist, decision=decision, run=run, answers=answers)
+    # answers given against evidence that has since changed are flagged, in scan results too
+    result.answers.needs_review = review_answers(result.answers, result)
+    return result

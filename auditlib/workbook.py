@@ -28,7 +28,7 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from . import report
-from .answers import (Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers, review_answers,
+from .answers import (Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers,
                       update_answers)
 from .audit import AuditResult, assemble, collect
 from .context import AuditContext, stdout_progress
@@ -74,9 +74,8 @@ class Session:
         return self._evaluate()
 
     def _evaluate(self) -> AuditResult:
+        # assemble flags answers whose evidence changed (needs_review) on the same Answers object
         self.result = assemble(self.ctx, self.rubric, self.facts, self.answers, self.record)
-        # the same Answers object is the result's: the flags travel into results.json
-        self.answers.needs_review = review_answers(self.answers, self.result)
         return self.result
 
     # ------------------------------------------------------------------ answering (the forms call these)
@@ -195,14 +194,41 @@ def intake(session: Session) -> report.HTML:
             ["Languages", lang], ["History", f"{h.commits} commits, {(h.first_commit or '—')[:10]} to {(h.last_commit or '—')[:10]}"
                                   + (" (shallow clone: partial)" if h.shallow else "")],
             ["Authors", authors]]
-    if len(h.authors) == 1 and h.commits:
-        rows.append(["Note", "Prototype mode: a single author. This is normal for a prototype and says nothing "
-                             "by itself about quality; what matters is what the code and history show."])
+    if h.prototype_mode:
+        rows.append(["Note", "Prototype mode (" + "; ".join(h.prototype_reasons) + "). This is normal for a "
+                             "prototype and says nothing by itself about quality; what matters is what the code "
+                             "and history show."])
     missing = [f"{k}: {v['reason']}" for k, v in r.run.collectors.items() if not v["available"]]
     body = report.kv_table(rows)
     if missing:
         body += "<p><b>Could not measure:</b> " + escape("; ".join(missing)) + "</p>"
     return report.HTML(body)
+
+
+def _join(*parts: report.HTML) -> report.HTML:
+    return report.HTML("".join(p.body for p in parts))
+
+
+def history_overview(session: Session) -> report.HTML:
+    """Who owns the code and when it was written: ownership chart and table, commit timeline."""
+    from . import charts
+
+    h = session.result.facts.history
+    return _join(charts.ownership_chart(h), charts.ownership_table(h), charts.timeline_chart(h))
+
+
+def findings_overview(session: Session) -> report.HTML:
+    """How many findings of each severity each phase addresses."""
+    return report.findings_by_phase_chart(session.result, session.rubric)
+
+
+def code_health(session: Session) -> report.HTML:
+    """Hotspots (churn x complexity) and the spread of complexity."""
+    from . import charts
+
+    f = session.result.facts
+    return _join(charts.hotspots_chart(f.history, f.complexity), charts.hotspots_table(f.history, f.complexity),
+                 charts.complexity_distribution_table(f.complexity))
 
 
 def phase(session: Session, number: int) -> report.HTML:
@@ -349,9 +375,12 @@ def decision(session: Session) -> Static:
 
 
 def save(session: Session) -> Path:
-    """Write ``<out_dir>/results.json`` (the last cell of the workbook) and return its path."""
+    """Write ``<out_dir>/results.json`` and ``findings.sarif`` (the last cell of the workbook)."""
+    from .sarif import write_sarif
+
     path = session.result.write(session.out_dir / "results.json")
-    session.ctx.progress(f"wrote {path}")
+    sarif = write_sarif(session.result, session.rubric, session.out_dir / "findings.sarif")
+    session.ctx.progress(f"wrote {path} and {sarif.name}")
     return path
 
 

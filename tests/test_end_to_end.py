@@ -83,3 +83,15 @@ def test_pdf_renders_with_content(demo_run, tmp_path):
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
         pages = int(next(ln.split()[-1] for ln in info.splitlines() if ln.startswith("Pages:")))
         assert pages >= 4
+
+
+def test_workbook_shows_history_hotspots_and_writes_sarif(demo_run):
+    out, _ = demo_run
+    nb = json.loads((out / "workbook.ipynb").read_text())
+    outputs = {"".join(c["source"]): json.dumps(c.get("outputs", [])) for c in nb["cells"] if c["cell_type"] == "code"}
+    assert "Riley Vibe" in outputs["wb.history_overview(session)"]  # the ownership table names the owner
+    assert "data:image/png" in outputs["wb.findings_overview(session)"]
+    health = outputs["wb.code_health(session)"]
+    assert "pricing.py" in health and "plan_price" in health  # the hotspot and the most complex function
+    sarif = json.loads((out / "findings.sarif").read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
