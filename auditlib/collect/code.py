@@ -18,12 +18,12 @@ import ast
 import functools
 import re
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
+from auditlib.collect.code_facts import FileFacts, aggregate
 from auditlib.collect.files import FileSet
-from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, MixedFile, SQLSite
+from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, SQLSite
 
 MAX_PY_BYTES = 1_000_000
 """Python files larger than this are not parsed (generated code, data dumped into a module)."""
@@ -360,17 +360,7 @@ class _Res:
         return sdk_of(".".join(self.names)) if self.imported else None
 
 
-@dataclass
-class _FileResult:
-    imports: set[str] = field(default_factory=set)
-    sdks: set[str] = field(default_factory=set)
-    llm_calls: list[LLMCallSite] = field(default_factory=list)
-    sql_sites: list[SQLSite] = field(default_factory=list)
-    endpoints: list[Endpoint] = field(default_factory=list)
-    layers: set[str] = field(default_factory=set)
-    prints: int = 0
-    logs: int = 0
-    llm_uses: list[LLMUseSite] = field(default_factory=list)
+_FileResult = FileFacts
 
 
 # ------------------------------------------------------------------------------------ the collector
@@ -2124,16 +2114,8 @@ def collect_code(files: FileSet, *, progress: Progress = None) -> CodeFacts:
     if not py_files:
         return CodeFacts(available=False, reason="no Python files")
 
-    parsed = 0
     errors: list[str] = []
-    imports: set[str] = set()
-    sdks: set[str] = set()
-    llm_calls: list[LLMCallSite] = []
-    llm_uses: list[LLMUseSite] = []
-    sql_sites: list[SQLSite] = []
-    endpoints: list[Endpoint] = []
-    mixed: list[MixedFile] = []
-    counts: Counter[str] = Counter()
+    results: list[tuple[str, FileFacts]] = []
 
     for i, f in enumerate(py_files, 1):
         if progress and i % 500 == 0:
@@ -2157,36 +2139,10 @@ def collect_code(files: FileSet, *, progress: Progress = None) -> CodeFacts:
             # Pathologically nested code (hostile or generated): drop this file's partial facts.
             errors.append(f"{f.path}: not analysed (nesting too deep)")
             continue
-        parsed += 1
-        imports |= result.imports
-        sdks |= result.sdks
-        llm_calls += result.llm_calls
-        llm_uses += result.llm_uses
-        sql_sites += result.sql_sites
-        endpoints += result.endpoints
-        counts["print"] += result.prints
-        counts["log"] += result.logs
-        if len(result.layers) >= 2:
-            mixed.append(MixedFile(path=f.path, layers=sorted(result.layers)))
+        results.append((f.path, result))
 
+    facts = aggregate(results, errors=errors, total=len(py_files), language="Python")
     if progress:
-        progress(f"code: {len(llm_calls)} model calls, {len(sql_sites)} SQL sites, "
-                 f"{len(endpoints)} endpoints in {parsed} files")
-    reason = None
-    if errors:
-        reason = f"{len(errors)} of {len(py_files)} Python files not parsed"
-    return CodeFacts(
-        available=parsed > 0,
-        reason=reason if parsed else f"no Python file could be parsed ({len(errors)} tried)",
-        files_parsed=parsed,
-        parse_errors=errors,
-        llm_calls=sorted(llm_calls, key=lambda s: (s.path, s.line, s.api)),
-        llm_sdks=sorted(sdks),
-        sql_sites=sorted(sql_sites, key=lambda s: (s.path, s.line)),
-        endpoints=sorted(endpoints, key=lambda e: (e.path, e.line, e.route or "")),
-        mixed_files=sorted(mixed, key=lambda m: m.path),
-        print_calls=counts["print"],
-        logging_calls=counts["log"],
-        imports=sorted(imports),
-        llm_uses=sorted(llm_uses, key=lambda u: (u.path, u.line, u.kind)),
-    )
+        progress(f"code: {len(facts.llm_calls)} model calls, {len(facts.sql_sites)} SQL sites, "
+                 f"{len(facts.endpoints)} endpoints in {facts.files_parsed} files")
+    return facts

@@ -22,12 +22,12 @@ from __future__ import annotations
 import functools
 import posixpath
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
+from auditlib.collect.code_facts import FileFacts, aggregate
 from auditlib.collect.files import FileSet
-from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, MixedFile, SQLSite
+from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, SQLSite
 
 MAX_JS_BYTES = 1_000_000
 """JS/TS files larger than this are not parsed (bundles, generated clients, data in a module)."""
@@ -462,15 +462,7 @@ class _Res:
 
 
 @dataclass
-class _FileResult:
-    imports: set[str] = field(default_factory=set)
-    sdks: set[str] = field(default_factory=set)
-    llm_calls: list[LLMCallSite] = field(default_factory=list)
-    sql_sites: list[SQLSite] = field(default_factory=list)
-    endpoints: list[Endpoint] = field(default_factory=list)
-    layers: set[str] = field(default_factory=set)
-    prints: int = 0
-    logs: int = 0
+class _FileResult(FileFacts):
     client_options: dict[str, set[str]] = field(default_factory=dict)
     """SDK -> option keys given to its client constructors in this file (for importers)."""
     pending_clients: list[tuple[int, str, tuple[str, ...]]] = field(default_factory=list)
@@ -479,7 +471,6 @@ class _FileResult:
     """Candidate paths of router modules this file mounts behind auth middleware."""
     auth_middleware: bool = False
     """This is a Next.js middleware file that authenticates."""
-    llm_uses: list[LLMUseSite] = field(default_factory=list)
     meaningful: int = 0
     """Syntax nodes read that are not errors (0: tree-sitter could make nothing of the file)."""
 
@@ -2301,45 +2292,11 @@ def collect_code_js(files: FileSet, *, progress: Progress = None) -> CodeFacts:
 
     _link_files(results)
 
-    imports: set[str] = set()
-    sdks: set[str] = set()
-    llm_calls: list[LLMCallSite] = []
-    llm_uses: list[LLMUseSite] = []
-    sql_sites: list[SQLSite] = []
-    endpoints: list[Endpoint] = []
-    mixed: list[MixedFile] = []
-    counts: Counter[str] = Counter()
-    for path, r in results.items():
-        llm_uses += r.llm_uses
-        imports |= r.imports
-        sdks |= r.sdks
-        llm_calls += r.llm_calls
-        sql_sites += r.sql_sites
-        endpoints += r.endpoints
-        counts["print"] += r.prints
-        counts["log"] += r.logs
-        if len(r.layers) >= 2:
-            mixed.append(MixedFile(path=path, layers=sorted(r.layers)))
-
+    facts = aggregate(results.items(), errors=errors, total=len(js_files), language="JavaScript/TypeScript")
     if progress:
-        progress(f"code: {len(llm_calls)} model calls, {len(sql_sites)} SQL sites, "
-                 f"{len(endpoints)} endpoints in {parsed} JS/TS files")
-    reason = f"{len(errors)} of {len(js_files)} JavaScript/TypeScript files not parsed" if errors else None
-    return CodeFacts(
-        available=parsed > 0,
-        reason=reason if parsed else f"no JavaScript/TypeScript file could be parsed ({len(errors)} tried)",
-        files_parsed=parsed,
-        parse_errors=errors,
-        llm_calls=sorted(llm_calls, key=lambda s: (s.path, s.line, s.api)),
-        llm_sdks=sorted(sdks),
-        sql_sites=sorted(sql_sites, key=lambda s: (s.path, s.line)),
-        endpoints=sorted(endpoints, key=lambda e: (e.path, e.line, e.route or "")),
-        mixed_files=sorted(mixed, key=lambda m: m.path),
-        print_calls=counts["print"],
-        logging_calls=counts["log"],
-        imports=sorted(imports),
-        llm_uses=sorted(llm_uses, key=lambda u: (u.path, u.line, u.kind)),
-    )
+        progress(f"code: {len(facts.llm_calls)} model calls, {len(facts.sql_sites)} SQL sites, "
+                 f"{len(facts.endpoints)} endpoints in {facts.files_parsed} JS/TS files")
+    return facts
 
 
 def _link_files(results: dict[str, _FileResult]) -> None:

@@ -32,7 +32,7 @@ def probe(rule: str) -> Callable[[ProbeFn], ProbeFn]:
 def _load_families() -> None:
     # Imported for their @probe registrations; kept in a function so importing auditlib.probes
     # alone registers nothing at import time of unrelated modules.
-    from . import code, dependencies, history, js, llm, practices, secrets  # noqa: F401
+    from . import code, dependencies, history, llm, practices, secrets  # noqa: F401
 
 
 _load_families()
