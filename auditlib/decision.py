@@ -57,6 +57,8 @@ class DecisionResult(BaseModel):
 
 
 def _eval(cond, metrics: dict[str, MetricValue], answers: Answers) -> tuple[bool | None, str | None, Any]:
+    if cond.guard is not None and _eval(cond.guard, metrics, answers)[0] is not True:
+        return None, None, None  # too little to measure: not established
     kw = dict(equals=cond.equals, at_least=cond.at_least, at_most=cond.at_most, present=cond.present)
     if cond.question:
         value = answers.question(cond.question)

@@ -206,6 +206,12 @@ def _top_authors(facts: Facts, _: list[Finding]) -> MetricValue:
     return facts.history.top_authors_active if facts.history.available else None
 
 
+@metric("functions_measured")
+def _functions(facts: Facts, _: list[Finding]) -> MetricValue:
+    c = facts.complexity
+    return c.functions if c.available else None
+
+
 @metric("complex_function_share")
 def _complex_share(facts: Facts, _: list[Finding]) -> MetricValue:
     c = facts.complexity

@@ -164,6 +164,9 @@ class Condition(_Strict):
     present: bool | None = None
     default_metric: str | None = None
     """With `question`: the metric to use until the auditor answers (the answer then overrides it)."""
+    guard: "Condition | None" = None
+    """A precondition of the measurement itself (e.g. enough functions to judge a share): when it
+    does not hold, this condition is unknown rather than true or false."""
 
     @model_validator(mode="after")
     def _one_source(self) -> "Condition":
@@ -329,7 +332,7 @@ class Rubric:
         for cond in self.conditions():
             if cond.question and cond.question not in self.question_ids:
                 problems.append(f"decision.yaml: unknown question {cond.question!r}")
-            for m in (cond.metric, cond.default_metric):
+            for m in (cond.metric, cond.default_metric, cond.guard.metric if cond.guard else None):
                 if m and m not in metric_names:
                     problems.append(f"decision.yaml: unknown metric {m!r}")
         for q in self.questions.questions:

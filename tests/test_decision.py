@@ -19,8 +19,8 @@ SIGNAL_FLIP = {s.id: s.flip for s in D.signals}
 READY = {"use_case_validated": True, "eval_set_size": 250, "named_owner": "Ana"}
 PRE = {"data_model_fit": True, "engineers_available": True, "security_debt_patchable": True}
 REFACTOR_Q = {"core_logic_sound": True, "fits_in_sprint": True}
-REFACTOR_M = {"complex_function_share": 0.05, "test_ratio": 0.3, "severe_security_findings": 0,
-              "top_authors_active": True, "no_structural_security_findings": True}
+REFACTOR_M = {"complex_function_share": 0.05, "functions_measured": 100, "test_ratio": 0.3,
+              "severe_security_findings": 0, "top_authors_active": True, "no_structural_security_findings": True}
 
 
 def run(metrics: dict | None = None, questions: dict | None = None, signals: dict | None = None):
@@ -131,7 +131,7 @@ def test_rebuild_flip_unknown_precondition_is_required():
 
 
 # Only what the preconditions read; signals measured from evidence are set per case.
-BARE_M = {"top_authors_active": True, "no_structural_security_findings": True}
+BARE_M = {"top_authors_active": True, "no_structural_security_findings": True, "functions_measured": 100}
 
 # Signals: data_model points to refactor through data_model_fit=True in PRE; the rest set per case.
 SIGNAL_FLIP_CASES = [
@@ -173,7 +173,7 @@ def test_signal_override_via_answers():
 
 @pytest.mark.parametrize("share, side", [(0.15, "refactor"), (0.1501, "rebuild"), (0.0, "refactor"), (None, None)])
 def test_code_quality_signal_boundary(share, side):
-    s = run({"complex_function_share": share}).signals["code_quality"]
+    s = run({"complex_function_share": share, "functions_measured": 100}).signals["code_quality"]
     assert s.points_to == side
     assert s.source == ("evidence" if side else None)
 
@@ -208,3 +208,16 @@ def test_cost_money(questions, money, currency):
     if money:
         assert money == (round(questions["original_build_cost"] * lo, 2), round(questions["original_build_cost"] * hi, 2))
     assert d.weeks == D.weeks.range
+
+
+def test_a_guarded_signal_is_not_established_on_too_small_a_sample():
+    """code_quality judges the share of complex functions only from 20 functions on (decision.yaml guard)."""
+    from auditlib.answers import Answers
+    from auditlib.decision import decide
+    from auditlib.rubric import load_rubric
+
+    rubric = load_rubric()
+    few = decide(rubric, {"complex_function_share": 0.25, "functions_measured": 4}, Answers())
+    many = decide(rubric, {"complex_function_share": 0.25, "functions_measured": 400}, Answers())
+    assert few.signals["code_quality"].points_to is None
+    assert many.signals["code_quality"].points_to == "rebuild"
