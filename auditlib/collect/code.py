@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from auditlib.collect.code_facts import FileFacts, aggregate
+from auditlib.collect.code_facts import FileFacts, aggregate, flag_word_sign
 from auditlib.collect.files import FileSet
 from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, SQLSite
 
@@ -207,11 +207,6 @@ _PARSE_CALLS = {"load", "loads", "safe_load", "load_all", "safe_load_all", "pars
 _PROMPT_PATH = re.compile(
     r"prompt|template|instruction|persona|system|\.(j2|jinja2?|prompty|tmpl|mustache|hbs)$", re.I)
 """A path (or the name of the variable holding it) that names a prompt file, not a document."""
-_FLAG_ON_WORDS = {"enable", "enabled", "feature", "features", "flag", "flags", "switch", "toggle"}
-_FLAG_OFF_WORDS = {"disable", "disabled", "kill", "killswitch", "off", "offline", "mock", "fake", "stub",
-                   "dry", "maintenance"}
-_AI_WORDS = {"ai", "llm", "llms", "gpt", "openai", "anthropic", "claude", "gemini", "model", "genai",
-             "chatbot", "assistant", "copilot"}
 _FLAG_CLIENT_METHODS = {"is_enabled", "is_feature_enabled", "feature_enabled", "is_on", "variation",
                         "bool_variation", "get_flag", "get_feature_flag", "is_feature_on", "evaluate_flag",
                         "get_boolean_value", "is_active_feature"}
@@ -1897,17 +1892,8 @@ def _words(name: str) -> list[str]:
 
 
 def _flag_word_sign(name: str) -> int:
-    """+1 for a name that reads as "feature on" (AI_ENABLED, use_llm, feature_chat), -1 for "off"
-    (DISABLE_AI, KILL_SWITCH, MOCK_LLM), 0 for anything else (OPENAI_API_KEY, DEBUG)."""
-    words = _words(name)
-    if any(w in _FLAG_OFF_WORDS for w in words):
-        return -1
-    if any(w in _FLAG_ON_WORDS for w in words):
-        return 1
-    for first, second in zip(words, words[1:]):
-        if first == "use" and second in _AI_WORDS:
-            return 1
-    return 0
+    """+1 for a name that reads as "feature on", -1 for "off", 0 for anything else (see code_facts)."""
+    return flag_word_sign(_words(name))
 
 
 def _message_param(expr: ast.AST, params: list[str], collector: "_FileCollector", scope: _Scope,

@@ -25,6 +25,27 @@ class FileFacts:
     llm_uses: list[LLMUseSite] = field(default_factory=list)
 
 
+FLAG_ON_WORDS = {"enable", "enabled", "feature", "features", "flag", "flags", "switch", "toggle"}
+FLAG_OFF_WORDS = {"disable", "disabled", "kill", "killswitch", "off", "offline", "mock", "fake", "stub",
+                  "dry", "maintenance"}
+AI_WORDS = {"ai", "llm", "llms", "gpt", "openai", "anthropic", "claude", "gemini", "model", "genai",
+            "chatbot", "assistant", "copilot"}
+
+
+def flag_word_sign(words: list[str]) -> int:
+    """For the words of a name: +1 when it reads as "feature on" (AI_ENABLED, use_llm, feature_chat),
+    -1 for "off" (DISABLE_AI, KILL_SWITCH, MOCK_LLM), 0 for anything else (OPENAI_API_KEY, DEBUG).
+    Each collector splits names its own way (snake_case, camelCase)."""
+    if any(w in FLAG_OFF_WORDS for w in words):
+        return -1
+    if any(w in FLAG_ON_WORDS for w in words):
+        return 1
+    for first, second in zip(words, words[1:]):
+        if first == "use" and second in AI_WORDS:
+            return 1
+    return 0
+
+
 def aggregate(results: Iterable[tuple[str, FileFacts]], *, errors: list[str], total: int, language: str) -> CodeFacts:
     """CodeFacts for the parsed files of one language (``total`` files were tried)."""
     results = list(results)

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from auditlib.collect.code_facts import FileFacts, aggregate
+from auditlib.collect.code_facts import FileFacts, aggregate, flag_word_sign
 from auditlib.collect.files import FileSet
 from auditlib.models import CodeFacts, Endpoint, LLMCallSite, LLMUseSite, SQLSite
 
@@ -190,11 +190,6 @@ _FILE_CALLS = {"readFileSync", "readFile", "loadPrompt", "loadPrompts", "readPro
                "pullPrompt", "loadTemplate", "fromFile"}
 _PROMPT_PATH = re.compile(r"prompt|template|instruction|persona|system|\.(txt|md|prompty|tmpl|"
                           r"mustache|hbs|j2|jinja2?)(\?raw)?$", re.I)
-_FLAG_ON_WORDS = {"enable", "enabled", "feature", "features", "flag", "flags", "switch", "toggle"}
-_FLAG_OFF_WORDS = {"disable", "disabled", "kill", "killswitch", "off", "offline", "mock", "fake", "stub",
-                   "dry", "maintenance"}
-_AI_WORDS = {"ai", "llm", "llms", "gpt", "openai", "anthropic", "claude", "gemini", "model", "genai",
-             "chatbot", "assistant", "copilot"}
 _FLAG_CLIENT_METHODS = {"isEnabled", "isFeatureEnabled", "featureEnabled", "isOn", "variation",
                         "boolVariation", "getFlag", "getFeatureFlag", "isFeatureOn", "evaluateFlag",
                         "getBooleanValue", "checkGate", "getFeatureValue", "isActiveFeature"}
@@ -2002,17 +1997,8 @@ def _has_llm_object(res: _Res) -> bool:
 
 
 def _flag_word_sign(name: str) -> int:
-    """+1 for a name that reads as "feature on" (AI_ENABLED, useLlm, featureChat), -1 for "off"
-    (DISABLE_AI, KILL_SWITCH, MOCK_LLM), 0 for anything else (OPENAI_API_KEY, DEBUG)."""
-    words = _words(name)
-    if any(w in _FLAG_OFF_WORDS for w in words):
-        return -1
-    if any(w in _FLAG_ON_WORDS for w in words):
-        return 1
-    for first, second in zip(words, words[1:]):
-        if first == "use" and second in _AI_WORDS:
-            return 1
-    return 0
+    """+1 for a name that reads as "feature on", -1 for "off", 0 for anything else (see code_facts)."""
+    return flag_word_sign(_words(name))
 
 
 def _exits(stmt) -> bool:
