@@ -11,8 +11,6 @@ import json
 import os
 import tempfile
 import time
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -146,17 +144,16 @@ def _commit_count(root: Path) -> int:
         return 0
 
 
-def _history_side(target: Path, now, history: bool, files) -> tuple[HistoryFacts, SecretFacts, dict]:
-    """The git-bound collectors, run in a second process for large histories (picklable results)."""
-    from .collect.history import collect_history
+def _secrets_side(target: Path, history: bool, files) -> tuple[SecretFacts, dict]:
+    """The secrets collector (its history pass is the longest), run in a second process for large
+    histories; results are picklable."""
     from .collect.secrets import collect_secrets
     from .context import AuditContext
 
-    ctx = AuditContext(target=target, source=str(target), now=now, history=history, progress=lambda _m: None)
+    ctx = AuditContext(target=target, source=str(target), history=history, progress=lambda _m: None)
     record: dict[str, dict[str, Any]] = {}
-    hist = _run("history", lambda: collect_history(target, now=now), HistoryFacts, ctx, record)
     sec = _run("secrets", lambda: collect_secrets(files, history=history), SecretFacts, ctx, record)
-    return hist, sec, record
+    return sec, record
 
 
 def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
@@ -174,20 +171,22 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     ctx.progress(f"collect: listing files of {ctx.target}")
     files = list_files(ctx.target)
     p = ctx.progress
-    # Large histories: history and secrets (git-bound streams) run in a second process while the tree
-    # collectors use this one, so both cores work. Threads do not help: a reader thread waits for the
-    # GIL held by the CPU-bound tree collectors and git stalls on a full pipe. Small repositories stay
-    # in one process (starting a second costs about a second of imports).
-    pool = None
+    # Large histories: the secrets scan (the longest git stream) runs in a second process (see
+    # auditlib.worker) while this one reads the numstat history and then the tree (code,
+    # complexity), so both cores work. Threads do not help: a reader thread waits for the GIL held
+    # by the CPU-bound tree collectors and git stalls on a full pipe. Small repositories stay in one
+    # process (a second costs about a second of imports).
+    from . import worker
+
+    side = None
     if ctx.parallel and _commit_count(ctx.target) >= PARALLEL_MIN_COMMITS:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        p("collect: history and secrets in a second process (large history)")
-        history_job = pool.submit(_history_side, ctx.target, ctx.now, ctx.history, files)
+        p("collect: secrets in a second process (large history)")
+        side = worker.start({"target": ctx.target, "history": ctx.history, "files": files})
     try:
         inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
-        if pool is None:
-            history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts,
-                           ctx, record)
+        history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts,
+                       ctx, record)
+        if side is None:
             secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts,
                            ctx, record)
         deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db,
@@ -200,19 +199,17 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
         threshold = int(rubric.rule("complexity.complex_function").params.get("threshold", 10))
         complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p),
                           ComplexityFacts, ctx, record)
-        if pool is not None:
+        if side is not None:
             try:
-                history, secrets, side_record = history_job.result()
+                secrets, side_record = side.result()
                 record.update(side_record)
             except Exception as exc:  # the second process died: fall back to this one
-                p(f"collect: second process failed ({type(exc).__name__}); running history here")
-                history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p),
-                               HistoryFacts, ctx, record)
+                p(f"collect: second process failed ({exc}); scanning secrets here")
                 secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p),
                                SecretFacts, ctx, record)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if side is not None:
+            side.close()
     order = ("inventory", "history", "secrets", "dependencies", "code", "practices", "complexity")
     ordered = {name: record[name] for name in order if name in record}
     record.clear()

@@ -1,0 +1,71 @@
+"""A second process for the secrets scan of large histories: ``python -m auditlib.worker``.
+
+It reads a pickled job from the file named on its command line and writes the pickled result to
+standard output. It runs as its own module (not through multiprocessing's spawn), so it never
+re-imports the caller's ``__main__``: a notebook kernel, a script without a main guard or code
+piped to Python stay safe.
+Only auditlib's own objects cross the pipe, from a process auditlib itself started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+
+class Job:
+    """A running worker: its process, and the files of its job and of its error output."""
+
+    def __init__(self, payload: dict[str, Any]) -> None:
+        self._job = tempfile.NamedTemporaryFile(prefix="auditlib-job-", suffix=".pickle", delete=False)
+        with self._job:
+            pickle.dump(payload, self._job)
+        self._err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([sys.executable, "-m", "auditlib.worker", self._job.name],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err)
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The worker's result; RuntimeError with its last error line when it failed."""
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+            if self.proc.returncode != 0 or not out:
+                self._err.seek(0)
+                last = (self._err.read().decode("utf-8", "replace").strip().splitlines() or ["no output"])[-1]
+                raise RuntimeError(f"worker exited {self.proc.returncode}: {last}")
+            return pickle.loads(out)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the worker if it still runs and remove its files."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self._err.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._job.name)
+
+
+def start(payload: dict[str, Any]) -> Job:
+    """Start the worker on ``payload`` (``target``, ``history``, ``files``); collect with Job.result()."""
+    return Job(payload)
+
+
+def main() -> None:
+    """Run one job from standard input and write its result to standard output."""
+    from .audit import _secrets_side
+
+    with open(sys.argv[1], "rb") as fh:
+        job = pickle.load(fh)
+    result = _secrets_side(job["target"], job["history"], job["files"])
+    sys.stdout.buffer.write(pickle.dumps(result))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    main()

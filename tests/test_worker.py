@@ -1,0 +1,41 @@
+"""The second process for the secrets scan of large histories (auditlib.worker)."""
+
+from datetime import datetime, timezone
+
+import importlib
+
+audit_mod = importlib.import_module("auditlib.audit")  # the package exports a function of the same name
+from auditlib import AuditContext, audit
+from auditlib.demo import DEMO_ADVISORIES
+
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def run(target, parallel, messages):
+    ctx = AuditContext(target=target, source=str(target), offline=True, vuln_db=DEMO_ADVISORIES, now=NOW,
+                       parallel=parallel, progress=messages.append)
+    return audit(ctx)
+
+
+def test_worker_gives_the_same_result_as_one_process(demo_target, monkeypatch):
+    monkeypatch.setattr(audit_mod, "PARALLEL_MIN_COMMITS", 1)  # the demo has 4 commits
+    messages: list[str] = []
+    serial = run(demo_target, False, [])
+    parallel = run(demo_target, True, messages)
+    assert "collect: secrets in a second process (large history)" in messages
+    assert not any("second process failed" in m for m in messages)
+    assert parallel.facts.secrets == serial.facts.secrets
+    assert [f.id for f in parallel.findings] == [f.id for f in serial.findings]
+    assert list(parallel.run.collectors) == ["inventory", "history", "secrets", "dependencies", "code",
+                                             "practices", "complexity"]
+
+
+def test_a_failed_worker_falls_back_to_this_process(demo_target, monkeypatch):
+    import auditlib.worker as worker
+
+    monkeypatch.setattr(audit_mod, "PARALLEL_MIN_COMMITS", 1)
+    monkeypatch.setattr(worker.sys, "executable", "/bin/false")  # the second process dies at once
+    messages: list[str] = []
+    result = run(demo_target, True, messages)
+    assert any("second process failed" in m for m in messages)
+    assert any(f.rule == "secret.in_history" for f in result.findings)
