@@ -500,27 +500,16 @@ def _scan_history(root: Path, max_commits: int, progress: Progress, prefixes: li
                    "log", "--all", "--full-history", "-p",
                    "--no-ext-diff", "--no-textconv", "--no-color", "-U0",
                    f"--max-count={max_commits + 1}", "--format=%x1fC%H %ct", *_history_pathspec(prefixes)]
-            proc = repo.git.execute(cmd, as_process=True)
-            try:
-                stderr_tail = _StderrTail(proc.proc.stderr)
-                capped = _consume_log(proc.proc.stdout, result, max_commits, progress)
-                if capped:
-                    proc.proc.kill()
-                rc = proc.proc.wait()
-                stderr_tail.join()
-            finally:
-                if proc.proc.poll() is None:
-                    proc.proc.kill()
-                    proc.proc.wait()
+            capped, failure = _stream_git(
+                repo, cmd, lambda out: _consume_log(out, result, max_commits, progress))
     except (InvalidGitRepositoryError, NoSuchPathError):
         result.reason = "not a git repository"
         return result
     except Exception as exc:  # git missing, unreadable repository: record and carry on
         result.reason = f"history scan failed: {type(exc).__name__}: {str(exc).strip()[:200]}"
         return result
-    if rc != 0 and not capped:  # a kill after the cap is our doing, not a failure
-        msg = stderr_tail.text().strip().splitlines()
-        result.reason = f"git log failed (exit {rc}): {msg[-1][:200] if msg else 'no message'}"
+    if failure:
+        result.reason = failure
     elif result.shallow:
         result.reason = (f"shallow clone: only {result.commits} commits available; earlier history not "
                          "checked")
@@ -533,6 +522,29 @@ def _scan_history(root: Path, max_commits: int, progress: Progress, prefixes: li
         if result.commits == 0:
             result.reason = "repository has no commits"
     return result
+
+
+def _stream_git(repo, cmd: list[str], consume: Callable[[Iterable[bytes]], bool]) -> tuple[bool, str | None]:
+    """Run ``cmd`` and feed its stdout to ``consume`` as it arrives; ``consume`` returns True to stop
+    early (a cap), which kills git. Returns (stopped early, failure reason or None): a
+    kill after the cap is our doing, not a failure."""
+    proc = repo.git.execute(cmd, as_process=True)
+    try:
+        stderr_tail = _StderrTail(proc.proc.stderr)
+        capped = consume(proc.proc.stdout)
+        if capped:
+            proc.proc.kill()
+        rc = proc.proc.wait()
+        stderr_tail.join()
+    finally:
+        if proc.proc.poll() is None:
+            proc.proc.kill()
+            proc.proc.wait()
+    failure = None
+    if rc != 0 and not capped:
+        msg = stderr_tail.text().strip().splitlines()
+        failure = f"git log failed (exit {rc}): {msg[-1][:200] if msg else 'no message'}"
+    return capped, failure
 
 
 class _StderrTail:
@@ -794,22 +806,18 @@ def _scan_partial_clone(repo, executable: str, result: _HistoryScan, max_commits
     cmd = [executable, "-c", "core.quotePath=false", "log", "--all", "--full-history", "--no-renames",
            "--raw", "--no-abbrev", f"--max-count={max_commits + 1}", "--format=%x1fC%H %ct",
            *_history_pathspec(prefixes)]
-    proc = repo.git.execute(cmd, as_process=True)
-    try:
-        stderr_tail = _StderrTail(proc.proc.stderr)
-        blobs, capped = _blobs_of_history(proc.proc.stdout, result, max_commits, progress)
-        if capped:
-            proc.proc.kill()
-        rc = proc.proc.wait()
-        stderr_tail.join()
-    finally:
-        if proc.proc.poll() is None:
-            proc.proc.kill()
-            proc.proc.wait()
-    if rc != 0 and not capped:
-        msg = stderr_tail.text().strip().splitlines()
-        result.reason = f"git log failed (exit {rc}): {msg[-1][:200] if msg else 'no message'}"
+    listed: dict[bytes, _Blob] = {}
+
+    def consume(out: Iterable[bytes]) -> bool:
+        blobs, capped = _blobs_of_history(out, result, max_commits, progress)
+        listed.update(blobs)
+        return capped
+
+    capped, failure = _stream_git(repo, cmd, consume)
+    if failure:
+        result.reason = failure
         return
+    blobs = listed
     absent = sorted(((oid, b) for oid, b in blobs.items() if oid in missing), key=lambda kv: kv[1].order)
     present = sorted((oid for oid in blobs if oid not in missing), key=lambda oid: blobs[oid].order)
     for n, (oid, data) in enumerate(_read_blobs(repo, executable, present), 1):

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from pathlib import PurePosixPath
 from typing import Iterable
 
+from ..collect.dependencies import covering_lockfiles  # pure: the one lockfile-scoping rule
 from ..models import Dependency, Facts, Hit, Manifest, Vulnerability
 from . import probe
-
-
-def _covered(manifests: Iterable[Manifest], path: str, ecosystem: str) -> bool:
-    """Whether a lockfile of ``ecosystem`` in ``path``'s directory or above governs it (a
-    monorepo's ``web/yarn.lock`` covers ``web/**`` only; a root lockfile covers the whole tree)."""
-    parents = PurePosixPath(path).parents
-    return any(m.lockfile and m.ecosystem == ecosystem and PurePosixPath(m.path).parent in parents
-               for m in manifests)
 
 
 def loose_dependencies(deps: Iterable[Dependency], manifests: list[Manifest]) -> list[Dependency]:
     """Unpinned manifest entries that no lockfile covers (range-only: ``^1.2``, ``>=2``, none)."""
     lock_paths = {m.path for m in manifests if m.lockfile}
     return [d for d in deps if not d.pinned and d.path not in lock_paths
-            and not _covered(manifests, d.path, d.ecosystem)]
+            and not covering_lockfiles(manifests, d.path, d.ecosystem)]
 
 
 def _vuln_evidence(v: Vulnerability) -> str:
