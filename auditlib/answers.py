@@ -32,8 +32,6 @@ item the last writer wins.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -177,6 +175,32 @@ def validate_answers(answers: Answers, rubric) -> None:
             raise AnswersError(f"questions.{qid}: expected {kind}, got {value!r}")
 
 
+MAX_ANSWERS_BYTES = 5_000_000
+"""An answers file of weeks of work is tens of kilobytes; anything this large is not one."""
+
+
+MAX_ANSWERS_NODES = 200_000
+"""Values in an answers file once YAML aliases are expanded (a "billion laughs" file expands to billions)."""
+
+
+def _expanded_size(data: Any, budget: int = MAX_ANSWERS_NODES + 1) -> int:
+    """How many values ``data`` holds with shared (aliased) parts counted each time; stops past ``budget``."""
+    seen, stack = 0, [data]
+    while stack and seen <= budget:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return seen
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
 def load_answers(path: Path | str | None, rubric=None) -> Answers:
     """Read an answers file (a missing path gives empty answers); validate it against ``rubric``."""
     if path is None:
@@ -184,10 +208,22 @@ def load_answers(path: Path | str | None, rubric=None) -> Answers:
     path = Path(path)
     if not path.exists():
         raise AnswersError(f"answers file not found: {path}")
+    if not path.is_file():
+        raise AnswersError(f"{path}: not a regular file")
+    if path.stat().st_size > MAX_ANSWERS_BYTES:
+        raise AnswersError(f"{path}: {path.stat().st_size} bytes, larger than an answers file can be "
+                           f"({MAX_ANSWERS_BYTES // 1_000_000} MB)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError:
+        raise AnswersError(f"{path}: not a UTF-8 text file (an answers file is YAML)") from None
     except yaml.YAMLError as exc:
-        raise AnswersError(f"{path}: not valid YAML: {exc}") from None
+        raise AnswersError(f"{path}: not valid YAML: {_first_line(exc)}") from None
+    except (OSError, RecursionError) as exc:
+        raise AnswersError(f"{path}: cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+    if _expanded_size(data) > MAX_ANSWERS_NODES:
+        raise AnswersError(f"{path}: more than {MAX_ANSWERS_NODES} values once YAML aliases are expanded; "
+                           "not an answers file")
     if isinstance(data, dict):
         data.pop("needs_review", None)  # computed, never an input
     answers = parse_answers(data, str(path))
@@ -207,30 +243,16 @@ def parse_answers(data: Any, where: str = "answers") -> Answers:
         raise AnswersError(f"{where}: {loc}: {msg}" if loc else f"{where}: {msg}") from None
 
 
-def file_mode(path: Path) -> int:
-    """The mode a replaced file should keep (mkstemp creates 0600): the old file's, else 0644 less umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
 def save_answers(answers: Answers, path: Path | str) -> None:
-    """Write the answers atomically: a temp file in the same folder, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the answers atomically and owner-only: a temp file in the same folder, fsync, then a
+    rename (see auditlib.safeio); a kill leaves the old or the new file, never a torn one."""
+    from .safeio import atomic_write
+
     data = answers.model_dump(exclude_defaults=True, exclude={"needs_review"})
-    fd, tmp = tempfile.mkstemp(prefix=".answers-", suffix=".yaml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            yaml.safe_dump(data, fh, sort_keys=False, allow_unicode=True)
-        os.chmod(tmp, file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    if yaml.safe_load(text) != data:  # a line-break-like character (NEL, LS, PS) read back as a break
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False)  # escapes every non-ASCII one
+    atomic_write(path, text)
 
 
 # ------------------------------------------------------------------------------- overrides, review
@@ -304,8 +326,10 @@ def locked(path: Path) -> Iterator[None]:
     """An exclusive lock (fcntl.flock) on ``.<name>.lock`` beside ``path``, for a read-modify-write."""
     import fcntl
 
+    from .safeio import make_dir
+
     lock = path.with_name(f".{path.name}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
+    make_dir(lock.parent)
     with open(lock, "a+") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:

@@ -8,8 +8,6 @@ and the audit carries on (the report's appendix lists what could not run).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from importlib import metadata
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any, Callable
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
-from .answers import Answers, file_mode, load_answers, review_answers
+from .answers import Answers, load_answers, review_answers
 from .collect.files import list_files
 from .context import AuditContext
 from .decision import DecisionResult, decide
@@ -76,15 +74,10 @@ class AuditResult(BaseModel):
         return self.model_dump_json(by_alias=True, indent=2)
 
     def write(self, path: Path | str) -> Path:
-        """Write results.json atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(self.to_json())
-        os.chmod(tmp, file_mode(path))
-        os.replace(tmp, path)
-        return path
+        """Write results.json atomically and owner-only (see auditlib.safeio); OutputError on failure."""
+        from .safeio import atomic_write
+
+        return atomic_write(path, self.to_json())
 
     @classmethod
     def read(cls, path: Path | str) -> "AuditResult":

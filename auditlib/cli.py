@@ -4,6 +4,7 @@
     auditlib scan TARGET --json FILE [...]
     auditlib demo [--out audits/demo]
     auditlib open TARGET --out DIR [--port N] [--dry-run]
+    auditlib cache list | clean [--older-than DAYS]
 
 Errors people can act on (bad target, malformed rubric or answers, a failed export) end with one
 line on standard error and exit status 2 (bad input) or 1 (the run failed); never a traceback.
@@ -57,22 +58,67 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("audits/demo"), help="output folder (default audits/demo)")
     d.add_argument("--no-pdf", action="store_true", help="skip the PDF export")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    c = sub.add_parser("cache", help="the cache of cloned URL targets: list its clones or remove them")
+    c.add_argument("action", choices=("list", "clean"), help="list: show the clones; clean: remove them")
+    c.add_argument("--older-than", type=float, metavar="DAYS",
+                   help="(clean) remove only clones older than DAYS days (default: all)")
+    c.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return parser
 
 
+def _cache(args: argparse.Namespace, progress) -> int:
+    from .targets import cache_entries, default_cache_dir, prune_cache
+
+    cache = default_cache_dir()
+    if args.action == "list":
+        entries = cache_entries(cache)
+        for e in entries:
+            sys.stdout.write(f"{e.size / 1e6:10.1f} MB  {time.strftime('%Y-%m-%d %H:%M', time.localtime(e.mtime))}  "
+                             f"{e.path}\n")
+        sys.stdout.write(f"{len(entries)} clone(s), {sum(e.size for e in entries) / 1e6:.1f} MB in {cache}\n")
+        return 0
+    removed = prune_cache(cache, max_days=args.older_than if args.older_than is not None else -1,
+                          max_bytes=1 << 62)
+    progress(f"cache: removed {len(removed)} clone(s), {sum(e.size for e in removed) / 1e6:.1f} MB, from {cache}")
+    return 0
+
+
+class InputError(AuditError):
+    """A command-line argument that cannot be used (exit 2)."""
+
+
 def _check_inputs(args: argparse.Namespace) -> None:
+    """Refuse unusable arguments with one line before any long work starts."""
+    from .safeio import OutputError, check_sibling_dir, output_path
+
     if getattr(args, "vuln_db", None) and not args.vuln_db.is_dir():
         raise TargetError(f"--vuln-db {args.vuln_db}: not a directory")
-    if getattr(args, "answers", None) and not args.answers.is_file():
-        raise AnswersError(f"--answers {args.answers}: no such file")
+    if getattr(args, "answers", None):
+        if not args.answers.exists():
+            raise AnswersError(f"--answers {args.answers}: no such file")
+        if not args.answers.is_file():
+            raise AnswersError(f"--answers {args.answers}: not a regular file")
+    try:
+        if getattr(args, "json_out", None) is not None and str(args.json_out) != "-":
+            check_sibling_dir(args.json_out)
+            real = output_path(args.json_out)
+            output_path(real.with_name(SARIF_NAME))  # the sibling must be writable as a plain file too
+        out = getattr(args, "out", None)
+        if out is not None and out.exists() and not out.is_dir():
+            raise OutputError(f"--out {out}: exists and is not a directory")
+    except OutputError as exc:
+        raise InputError(str(exc)) from None
+
+
+SARIF_NAME = "findings.sarif"
 
 
 def _scan(args: argparse.Namespace, progress) -> int:
     from .audit import audit
-    from .targets import resolve_target
+    from .targets import display_source, resolve_target
 
     target = resolve_target(args.target, offline=args.offline)
-    ctx = AuditContext(target=target, source=args.target, client=args.client, auditor=args.auditor,
+    ctx = AuditContext(target=target, source=display_source(args.target), client=args.client, auditor=args.auditor,
                        offline=args.offline, vuln_db=args.vuln_db, answers_path=args.answers, progress=progress)
     result = audit(ctx)
     if str(args.json_out) == "-":
@@ -81,9 +127,9 @@ def _scan(args: argparse.Namespace, progress) -> int:
         from .rubric import load_rubric
         from .sarif import write_sarif
 
-        result.write(args.json_out)
-        sarif = write_sarif(result, load_rubric(), Path(args.json_out).with_name("findings.sarif"))
-        progress(f"wrote {args.json_out} and {sarif}")
+        written = result.write(args.json_out)
+        sarif = write_sarif(result, load_rubric(), written.with_name(SARIF_NAME))
+        progress(f"wrote {written} and {sarif}")
     _summary(result, progress)
     return 0
 
@@ -97,13 +143,15 @@ def _audit(args: argparse.Namespace, progress, target_source: str | None = None,
            vuln_db: Path | None = None, answers: Path | None = None, offline: bool | None = None) -> int:
     from .audit import AuditResult
     from .run import run_audit
-    from .targets import resolve_target
+    from .safeio import make_dir
+    from .targets import display_source, resolve_target
 
     source = target_source or args.target
     offline = args.offline if offline is None else offline
     target = target or resolve_target(source, offline=offline)
+    make_dir(args.out)
     start = time.perf_counter()
-    outputs = run_audit(target=target, source=source, out_dir=args.out, client=getattr(args, "client", ""),
+    outputs = run_audit(target=target, source=display_source(source), out_dir=args.out, client=getattr(args, "client", ""),
                         auditor=getattr(args, "auditor", ""), answers=answers or getattr(args, "answers", None),
                         offline=offline, vuln_db=vuln_db or getattr(args, "vuln_db", None),
                         pdf=not args.no_pdf, progress=progress)
@@ -116,11 +164,11 @@ def _open(args: argparse.Namespace, progress) -> int:
     import shlex
     import subprocess
 
-    from .targets import resolve_target
+    from .targets import display_source, resolve_target
     from .workbook import lab_command, prepare_workspace
 
     target = resolve_target(args.target, offline=args.offline)
-    notebook = prepare_workspace(target, args.out, source=args.target, client=args.client, auditor=args.auditor,
+    notebook = prepare_workspace(target, args.out, source=display_source(args.target), client=args.client, auditor=args.auditor,
                                  answers=str(args.answers or ""), offline=args.offline, vuln_db=str(args.vuln_db or ""))
     progress(f"open: prepared {notebook}")
     cmd, url = lab_command(notebook.parent, args.port)
@@ -136,11 +184,12 @@ def _demo(args: argparse.Namespace, progress) -> int:
     import shutil
 
     from .demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
+    from .safeio import make_dir
 
     target = args.out.parent / f"{args.out.name}-target"
     progress(f"demo: building the sample prototype in {target}")
     build_demo_target(target)
-    args.out.mkdir(parents=True, exist_ok=True)
+    make_dir(args.out)
     answers = args.out / "answers.yaml"
     if not answers.exists():  # never overwrite answers the user edited
         shutil.copyfile(DEMO_ANSWERS, answers)
@@ -154,13 +203,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     progress = (lambda _msg: None) if args.quiet else stderr_progress
     try:
+        _check_inputs(args)
+        if args.command == "cache":
+            return _cache(args, progress)
         if args.command == "demo":
             return _demo(args, progress)
-        _check_inputs(args)
         if args.command == "open":
             return _open(args, progress)
         return _scan(args, progress) if args.command == "scan" else _audit(args, progress)
-    except (TargetError, AnswersError, RubricError) as exc:
+    except (TargetError, AnswersError, RubricError, InputError) as exc:
         print(f"auditlib: error: {exc}", file=sys.stderr)
         return 2
     except (RunError, AuditError) as exc:

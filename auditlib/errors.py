@@ -19,3 +19,7 @@ class AnswersError(AuditError):
 
 class RunError(AuditError):
     """Running or exporting the workbook failed."""
+
+
+class OutputError(AuditError):
+    """An output file or folder cannot be written (a device, a directory, disk full, no permission)."""

@@ -362,7 +362,11 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
         except FileNotFoundError:
             raise RubricError(f"{path}: missing rubric file") from None
         except yaml.YAMLError as exc:
-            raise RubricError(f"{path}: not valid YAML: {exc}") from None
+            raise RubricError(f"{path}: not valid YAML: {' '.join(str(exc).split())[:300]}") from None
+        except UnicodeDecodeError:
+            raise RubricError(f"{path}: not a UTF-8 text file") from None
+        except (OSError, RecursionError) as exc:
+            raise RubricError(f"{path}: cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
         try:
             parts[key] = model.model_validate(data)
         except ValidationError as exc:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -311,20 +310,8 @@ def to_sarif(result: AuditResult, rubric) -> dict[str, Any]:
 
 
 def write_sarif(result: AuditResult, rubric, path: Path | str) -> Path:
-    """Write ``findings.sarif`` for ``result`` atomically (a temp file in the same folder, then a rename)."""
-    from .answers import file_mode
+    """Write ``findings.sarif`` for ``result`` atomically and owner-only (see auditlib.safeio)."""
+    from .safeio import atomic_write
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     # ensure_ascii: a file name that was not valid UTF-8 survives as an escape, never as bad bytes.
-    text = json.dumps(to_sarif(result, rubric), indent=2, ensure_ascii=True) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=".findings-", suffix=".sarif", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, file_mode(path))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_write(path, json.dumps(to_sarif(result, rubric), indent=2, ensure_ascii=True) + "\n")

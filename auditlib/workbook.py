@@ -35,7 +35,8 @@ from .context import AuditContext, stdout_progress
 from .errors import AnswersError
 from .rubric import Rubric, load_rubric
 from .scoring import build_checklist
-from .targets import resolve_target
+from .safeio import atomic_write, make_dir
+from .targets import display_source, resolve_target
 
 
 def _now() -> str:
@@ -162,12 +163,11 @@ def start(target: str, *, out_dir: str = "", client: str = "", auditor: str = ""
     if not target:
         raise ValueError("set `target` in the parameters cell to the repository to audit")
     repo = resolve_target(target, offline=offline)
-    out = Path(out_dir or f"audits/{repo.name}").resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dir(Path(out_dir or f"audits/{repo.name}").resolve())
     answers_path = Path(answers).resolve() if answers else (out / "answers.yaml")
     rubric = load_rubric()
     loaded = load_answers(answers_path, rubric) if answers_path.exists() else Answers()
-    ctx = AuditContext(target=repo, source=source or target, client=client, auditor=auditor, offline=offline,
+    ctx = AuditContext(target=repo, source=display_source(source or target), client=client, auditor=auditor, offline=offline,
                        vuln_db=Path(vuln_db) if vuln_db else None,
                        answers_path=answers_path if answers_path.exists() else None, progress=stdout_progress)
     session = Session(ctx=ctx, rubric=rubric, out_dir=out, answers_path=answers_path, answers=loaded, facts=None)
@@ -397,14 +397,13 @@ def prepare_workspace(target: str, out_dir: Path, *, source: str = "", client: s
 
     from .run import NOTEBOOK_DIR, WORKBOOK
 
-    out_dir = Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = make_dir(Path(out_dir).resolve())
     params = {"target": str(target), "out_dir": str(out_dir), "client": client, "auditor": auditor,
               "answers": str(Path(answers).resolve()) if answers else "", "offline": bool(offline),
-              "vuln_db": str(Path(vuln_db).resolve()) if vuln_db else "", "source": source or str(target)}
+              "vuln_db": str(Path(vuln_db).resolve()) if vuln_db else "", "source": display_source(source or str(target))}
     nb = parameterize_notebook(load_notebook_node(str(NOTEBOOK_DIR / WORKBOOK)), params)
     path = out_dir / WORKBOOK
-    nbformat.write(nb, str(path))
+    atomic_write(path, nbformat.writes(nb))
     return path
 
 

@@ -5,6 +5,10 @@ standard output. It runs as its own module (not through multiprocessing's spawn)
 re-imports the caller's ``__main__``: a notebook kernel, a script without a main guard or code
 piped to Python stay safe.
 Only auditlib's own objects cross the pipe, from a process auditlib itself started.
+
+The worker is started isolated from the caller's folder: ``-P`` keeps the working directory off
+``sys.path`` and the working directory is a private temp folder, so ``auditlib scan .`` run inside
+a target that holds its own ``auditlib/`` package never imports (runs) the target's code.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ class Job:
     """A running worker: its process, and the files of its job and of its error output."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
-        self._job = tempfile.NamedTemporaryFile(prefix="auditlib-job-", suffix=".pickle", delete=False)
+        self._dir = tempfile.mkdtemp(prefix="auditlib-worker-")  # owner-only, empty: a neutral cwd
+        self._job = tempfile.NamedTemporaryFile(prefix="job-", suffix=".pickle", dir=self._dir, delete=False)
         with self._job:
             pickle.dump(payload, self._job)
         self._err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "auditlib.worker", self._job.name],
+        self.proc = subprocess.Popen(worker_command(self._job.name), cwd=self._dir, env=worker_env(),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err)
 
     def result(self, timeout: float | None = None) -> Any:
@@ -49,6 +54,25 @@ class Job:
         self._err.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._job.name)
+        with contextlib.suppress(OSError):
+            os.rmdir(self._dir)
+
+
+def worker_command(job: str) -> list[str]:
+    """The worker's command line: ``-P`` (no script or working directory on ``sys.path``)."""
+    return [sys.executable, "-P", "-m", "auditlib.worker", job]
+
+
+def worker_env() -> dict[str, str]:
+    """The caller's environment without ``PYTHONSTARTUP``-style hooks and with no relative entry on
+    PYTHONPATH (an empty or relative entry would put the working directory back on ``sys.path``)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
+    if env.get("PYTHONPATH"):
+        parts = [p for p in env["PYTHONPATH"].split(os.pathsep) if p and os.path.isabs(p)]
+        env["PYTHONPATH"] = os.pathsep.join(parts)
+        if not parts:
+            del env["PYTHONPATH"]
+    return env
 
 
 def start(payload: dict[str, Any]) -> Job:

@@ -204,7 +204,8 @@ def test_failed_save_keeps_old_file_and_leaves_no_temp(tmp_path):
 
 
 def test_saved_files_keep_a_readable_mode(tmp_path):
-    """mkstemp creates 0600 files; a saved answers file keeps the old mode, or gets the umask default."""
+    """A new answers file is owner-only whatever the umask (issue 7: answers hold a client's
+    findings); a saved answers file keeps the mode the user gave it."""
     import os
     import stat
 
@@ -214,7 +215,7 @@ def test_saved_files_keep_a_readable_mode(tmp_path):
     try:
         fresh = tmp_path / "fresh.yaml"
         save_answers(Answers(auditor="A"), fresh)
-        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
         kept = tmp_path / "kept.yaml"
         kept.write_text("auditor: B\n")
         kept.chmod(0o640)

@@ -1,0 +1,336 @@
+"""Issue 7: hostile targets and bad command-line input handled by the CLI, the worker and the clone.
+
+Each test reproduces one defect of the hostile-input campaign; it failed before the fix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from auditlib.cli import main
+
+audit_mod = importlib.import_module("auditlib.audit")
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args], cwd=repo,
+                          env=env, check=True, capture_output=True, text=True).stdout
+
+
+def make_repo(path: Path, files: dict[str, str | bytes]) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q")
+    for name, body in files.items():
+        f = path / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(body if isinstance(body, bytes) else body.encode())
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "init")
+    return path
+
+
+# ------------------------------------------------------------------------------ 2. target code runs
+def test_worker_never_imports_the_targets_own_auditlib_package(tmp_path, monkeypatch, capsys):
+    marker = tmp_path / "PWNED"
+    payload = f"open({str(marker)!r}, 'w').write('ran')\n"
+    target = make_repo(tmp_path / "target", {"auditlib/__init__.py": payload, "auditlib/worker.py": payload,
+                                             "app.py": "print('hello')\n"})
+    monkeypatch.setattr(audit_mod, "PARALLEL_MIN_COMMITS", 1)  # the second process starts for any history
+    monkeypatch.chdir(target)  # `auditlib scan .` started inside the target
+    out = tmp_path / "out" / "results.json"
+    assert main(["scan", ".", "--json", str(out), "--offline"]) == 0
+    err = capsys.readouterr().err
+    assert "secrets in a second process" in err
+    assert "second process failed" not in err  # the worker ran auditlib's code, not the target's
+    assert not marker.exists()
+
+
+def test_worker_environment_drops_relative_python_path_entries(monkeypatch):
+    from auditlib import worker
+
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["", ".", "src", "/opt/lib"]))
+    monkeypatch.setenv("PYTHONSTARTUP", "/tmp/startup.py")
+    env = worker.worker_env()
+    assert env["PYTHONPATH"] == "/opt/lib" and "PYTHONSTARTUP" not in env
+    assert worker.worker_command("job")[1] == "-P"
+
+
+# ------------------------------------------------------------------ 3 and 11. output paths that are not files
+@pytest.fixture
+def small_target(tmp_path):
+    return make_repo(tmp_path / "small", {"app.py": "import os\nprint(os.getcwd())\n"})
+
+
+def one_error_line(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith("[auditlib]")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_json_to_a_character_device_is_refused_and_the_device_kept(small_target, tmp_path, capsys):
+    link = tmp_path / "out" / "link.json"
+    link.parent.mkdir()
+    link.symlink_to("/dev/null")
+    for path in ("/dev/null", str(link)):
+        assert main(["scan", str(small_target), "--json", path, "--offline", "-q"]) == 2
+        line = one_error_line(capsys.readouterr().err)
+        assert "character device" in line and "refusing" in line
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert link.is_symlink() and not (tmp_path / "out" / "findings.sarif").exists()
+    assert not Path("/dev/findings.sarif").exists()
+
+
+def test_json_beside_a_fifo_named_findings_sarif_is_refused(small_target, tmp_path, capsys):
+    os.mkfifo(tmp_path / "findings.sarif")
+    assert main(["scan", str(small_target), "--json", str(tmp_path / "r.json"), "--offline", "-q"]) == 2
+    assert "FIFO" in one_error_line(capsys.readouterr().err)
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "findings.sarif").st_mode) and not (tmp_path / "r.json").exists()
+
+
+def test_json_through_a_symlink_to_a_regular_file_writes_that_file(small_target, tmp_path):
+    real = tmp_path / "real" / "results.json"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert main(["scan", str(small_target), "--json", str(link), "--offline", "-q"]) == 0
+    assert link.is_symlink() and json.loads(real.read_text())["schema"] == "auditlib.results/1"
+    assert (real.parent / "findings.sarif").exists()
+
+
+def test_json_naming_a_directory_is_one_line_and_leaves_no_temp_file(small_target, tmp_path, capsys):
+    d = tmp_path / "dir"
+    d.mkdir()
+    assert main(["scan", str(small_target), "--json", str(d), "--offline", "-q"]) == 2
+    assert "directory" in one_error_line(capsys.readouterr().err)
+    assert list(d.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["dir", "small"]
+
+
+def test_audit_out_naming_a_file_is_one_line(small_target, tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("keep me")
+    assert main(["audit", str(small_target), "--out", str(f), "--offline", "-q", "--no-pdf"]) == 2
+    assert "not a directory" in one_error_line(capsys.readouterr().err)
+    assert f.read_text() == "keep me"
+
+
+def test_binary_answers_file_is_one_line_and_exit_2(small_target, tmp_path, capsys):
+    bad = tmp_path / "answers.yaml"
+    bad.write_bytes(bytes(range(256)) * 8)
+    assert main(["scan", str(small_target), "--json", str(tmp_path / "r.json"), "--offline", "-q",
+                 "--answers", str(bad)]) == 2
+    assert "not a UTF-8 text file" in one_error_line(capsys.readouterr().err)
+
+
+def test_answers_that_is_a_fifo_is_refused_without_hanging(small_target, tmp_path, capsys):
+    fifo = tmp_path / "answers.yaml"
+    os.mkfifo(fifo)
+    assert main(["scan", str(small_target), "--json", str(tmp_path / "r.json"), "--offline", "-q",
+                 "--answers", str(fifo)]) == 2
+    assert "not a regular file" in one_error_line(capsys.readouterr().err)
+
+
+def test_write_error_keeps_the_previous_results_and_says_so(small_target, tmp_path, capsys, monkeypatch):
+    import errno
+
+    import auditlib.safeio as safeio
+
+    out = tmp_path / "results.json"
+    out.write_text("previous")
+
+    def full(*_a, **_k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(safeio.os, "fsync", full)
+    assert main(["scan", str(small_target), "--json", str(out), "--offline", "-q"]) == 1
+    line = one_error_line(capsys.readouterr().err)
+    assert "no space left" in line and "previous version is kept" in line
+    assert out.read_text() == "previous" and sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "small"]
+
+
+# ------------------------------------------------------------------------------- 14. owner-only outputs
+def test_outputs_are_owner_only_whatever_the_umask(small_target, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "new" / "deeper" / "results.json"
+        assert main(["scan", str(small_target), "--json", str(out), "--offline", "-q"]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE((out.parent / "findings.sarif").stat().st_mode) == 0o600
+    assert stat.S_IMODE(out.parent.stat().st_mode) == 0o700
+
+
+def test_answers_save_is_owner_only_and_keeps_a_chosen_mode(tmp_path):
+    from auditlib.answers import Answers, save_answers
+
+    path = tmp_path / "answers.yaml"
+    save_answers(Answers(auditor="J"), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.chmod(0o640)
+    save_answers(Answers(auditor="K"), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640 and "K" in path.read_text()
+
+
+# ------------------------------------------------------------------------ 4. credentials in a URL target
+TOKEN = "tok" + "en" + "Zq7VbN3xK9wLp2Rt"  # built at run time: not a secret, never committed as one
+
+
+@pytest.fixture
+def auth_server(tmp_path):
+    """A dumb-HTTP git server on loopback that wants Basic auth user:TOKEN; yields its base URL."""
+    import base64
+    import functools
+    import http.server
+    import threading
+
+    src = make_repo(tmp_path / "src", {"app.py": "print('hi')\n", "README.md": "hello\n"})
+    served = tmp_path / "served"
+    served.mkdir()
+    subprocess.run(["git", "clone", "-q", "--bare", str(src), str(served / "repo.git")], check=True)
+    git(served / "repo.git", "update-server-info")
+    want = "Basic " + base64.b64encode(f"user:{TOKEN}".encode()).decode()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers.get("Authorization") != want:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _all_text_under(*roots: Path) -> str:
+    out = []
+    for root in roots:
+        for p in root.rglob("*"):
+            if p.is_file() and not p.is_symlink():
+                out.append(p.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(out)
+
+
+def test_url_credentials_are_used_for_the_clone_and_never_stored(auth_server, tmp_path, monkeypatch, capsys):
+    from auditlib.targets import default_cache_dir
+
+    monkeypatch.setenv("AUDITLIB_CACHE", str(tmp_path / "cache"))
+    url = auth_server.replace("http://", f"http://user:{TOKEN}@") + "/repo.git"
+    out = tmp_path / "out" / "results.json"
+    assert main(["scan", url, "--json", str(out)]) == 0
+    err = capsys.readouterr().err
+    data = json.loads(out.read_text())
+    assert data["target"]["source"] == auth_server + "/repo.git" and data["target"]["name"] == "repo"
+    assert data["facts"]["inventory"]["files"] == 2  # the clone really worked with the credentials
+    clone = next(default_cache_dir().iterdir())
+    assert TOKEN not in (clone / ".git" / "config").read_text()
+    assert TOKEN not in _all_text_under(tmp_path / "out", clone / ".git") and TOKEN not in err
+    assert stat.S_IMODE(clone.stat().st_mode) == 0o700
+    assert stat.S_IMODE((clone / ".git" / "config").stat().st_mode) & 0o077 == 0
+
+
+def test_wrong_credentials_give_one_line_without_the_token(auth_server, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AUDITLIB_CACHE", str(tmp_path / "cache"))
+    url = auth_server.replace("http://", f"http://user:{TOKEN}x@") + "/repo.git"
+    assert main(["scan", url, "--json", str(tmp_path / "r.json"), "-q"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "cannot clone" in line and TOKEN not in line
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_unreachable_url_error_line_has_no_token(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AUDITLIB_CACHE", str(tmp_path / "cache"))
+    assert main(["scan", f"http://user:{TOKEN}@127.0.0.1:9/repo.git", "--json", str(tmp_path / "r.json"), "-q"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "cannot clone http://127.0.0.1:9/repo.git" in line and TOKEN not in line
+
+
+def test_audit_notebooks_and_report_carry_no_url_credentials(tmp_path, monkeypatch):
+    """The workbook and report parameters get the URL without its credentials (no Jupyter run needed)."""
+    from auditlib.targets import display_source, split_credentials
+
+    url = f"https://user:{TOKEN}@example.com/acme/repo.git?x=1"
+    assert display_source(url) == "https://example.com/acme/repo.git?x=1"
+    clean, creds = split_credentials(url)
+    assert creds is not None and creds.password == TOKEN and TOKEN not in repr(creds)
+    assert split_credentials("git@github.com:acme/repo.git") == ("git@github.com:acme/repo.git", None)
+    assert display_source("https://user:p%40ss@[::1]:8443/r.git") == "https://[::1]:8443/r.git"
+    assert TOKEN not in display_source(f"https://user:{TOKEN}@host:notaport/r.git")
+    from auditlib.workbook import prepare_workspace
+
+    nb = prepare_workspace(tmp_path / "clone", tmp_path / "ws", source=display_source(url))
+    assert TOKEN not in nb.read_text()
+
+
+# --------------------------------------------------------------------------- 7. clone disk bomb, cache
+def test_clone_checks_out_no_blob_the_audit_would_not_read(tmp_path, monkeypatch):
+    from auditlib.collect.files import MAX_TEXT_BYTES
+    from auditlib.targets import clone, clone_note
+
+    src = tmp_path / "bomb"
+    src.mkdir()
+    git(src, "init", "-q")
+    big = b"\0" * (MAX_TEXT_BYTES + 1)  # compresses to almost nothing in the pack
+    for i in range(10):
+        (src / f"copy{i}.bin").write_bytes(big)
+    (src / "app.py").write_text("print('hi')\n")
+    git(src, "add", "-A")
+    git(src, "commit", "-q", "-m", "bomb")
+    dest = clone(src.as_uri(), tmp_path / "cache")
+    on_disk = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file())
+    assert on_disk < MAX_TEXT_BYTES  # was 10 x 2 MB checked out
+    assert (dest / "app.py").read_text() == "print('hi')\n" and not (dest / "copy0.bin").exists()
+    note = clone_note(dest)
+    assert note["left_out_count"] == 10 and note["left_out_bytes"] == 10 * len(big)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=dest, capture_output=True, text=True).stdout
+    assert status == ""  # left-out files are not "deleted" (no dirty-tree note)
+
+
+def test_clone_respects_the_total_checkout_budget(tmp_path, monkeypatch):
+    import auditlib.targets as targets
+
+    src = make_repo(tmp_path / "many", {f"f{i}.txt": "x" * 1000 for i in range(20)})
+    monkeypatch.setattr(targets, "CLONE_MAX_BYTES", 5_500)
+    dest = targets.clone(src.as_uri(), tmp_path / "cache")
+    assert len(list(dest.glob("f*.txt"))) == 5 and targets.clone_note(dest)["left_out_count"] == 15
+
+
+def test_cache_is_bounded_by_age_and_size_and_cleaned_on_request(tmp_path, monkeypatch, capsys):
+    from auditlib.targets import cache_entries, clone, prune_cache
+
+    monkeypatch.setenv("AUDITLIB_CACHE", str(tmp_path / "cache"))
+    cache = tmp_path / "cache" / "clones"
+    a = clone(make_repo(tmp_path / "a", {"a.py": "a = 1\n"}).as_uri(), cache)
+    b = clone(make_repo(tmp_path / "b", {"b.py": "b = 1\n"}).as_uri(), cache)
+    old = time.time() - 30 * 86400
+    os.utime(a, (old, old))
+    assert [e.path for e in prune_cache(cache)] == [a]  # older than 14 days
+    assert [e.path for e in cache_entries(cache)] == [b]
+    c = clone(make_repo(tmp_path / "c", {"c.py": "c = 1\n"}).as_uri(), cache)
+    os.utime(b, (old + 86400 * 20, old + 86400 * 20))
+    assert [e.path for e in prune_cache(cache, max_bytes=1)] == [b, c]
+    clone(make_repo(tmp_path / "d", {"d.py": "d = 1\n"}).as_uri(), cache)
+    assert main(["cache", "list"]) == 0
+    assert "1 clone(s)" in capsys.readouterr().out
+    assert main(["cache", "clean"]) == 0
+    assert cache_entries(cache) == []
