@@ -4,6 +4,10 @@ Each function takes facts (never reads the repository) and returns ``report.HTML
 figures are embedded as PNG, like ``report.scorecard_chart``, so they survive the notebook, the
 HTML export and the PDF whatever the kernel's backend. Without data a short note is returned
 instead of an empty figure.
+
+Labels come from the target (author names, paths): every chart is drawn through ``report.chart``,
+so they are shown verbatim (no mathtext, no TeX) and a chart that fails becomes a short note
+instead of stopping the audit; :func:`_label` keeps them on one line and of bounded length.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from html import escape
 
 from . import ownership
 from .models import ComplexityFacts, HistoryFacts
-from .report import HTML, figure_html, table
+from .report import HTML, chart, figure_html, table
 
 INACTIVE = "#adb5bd"
 COLOURS = ["#1c7ed6", "#e67700", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0c8599", "#5f3dc4", "#d6336c", "#868e96"]
@@ -21,6 +25,21 @@ COLOURS = ["#1c7ed6", "#e67700", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0c8599", "#5
 
 def _note(text: str) -> HTML:
     return HTML(f'<p class="muted">{escape(text)}</p>')
+
+
+LABEL_MAX = 60
+
+
+def _label(text: str, keep_end: bool = False) -> str:
+    """A target-supplied label for a chart: one line (control characters and line breaks become
+    spaces), at most LABEL_MAX characters (``keep_end`` for paths, whose end says the most).
+
+    matplotlib hides legend entries whose label starts with ``_``: such a name gets a leading space.
+    """
+    text = " ".join("".join(c if c.isprintable() else " " for c in str(text)).split()) or "?"
+    if len(text) > LABEL_MAX:
+        text = "…" + text[-(LABEL_MAX - 1):] if keep_end else text[:LABEL_MAX - 1] + "…"
+    return " " + text if text.startswith("_") else text
 
 
 def _png(fig, alt: str) -> HTML:
@@ -45,6 +64,7 @@ def _unavailable(history: HistoryFacts) -> HTML | None:
     return None
 
 
+@chart("ownership chart")
 def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
     """Top authors' share of the code (changed lines of files that still exist) beside their share
     of the commits; authors inactive in the activity window are greyed, owners are starred."""
@@ -63,7 +83,7 @@ def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
     for bar, r in zip(lines, rows):
         ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{r.line_share:.0%}", va="center", fontsize=7)
     ax.set_yticks(list(ys))
-    ax.set_yticklabels([f"{'* ' if r.owner else ''}{r.name}{'' if r.active else ' (inactive)'}" for r in rows],
+    ax.set_yticklabels([f"{'* ' if r.owner else ''}{_label(r.name)}{'' if r.active else ' (inactive)'}" for r in rows],
                        fontsize=8)
     ax.set_xlim(0, 110)
     ax.set_xlabel("% (* = owner: together they changed half of the current code's lines)")
@@ -82,6 +102,7 @@ def _weeks(history: HistoryFacts) -> list[date]:
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
+@chart("commit timeline")
 def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
     """Commits per week, stacked by author (the ``top`` most active; the rest as "others");
     weeks without commits show as gaps."""
@@ -106,7 +127,8 @@ def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
     fig, ax = plt.subplots(figsize=(8, 3.2), dpi=110)
     bottom = [0] * len(weeks)
     for k, (name, counts) in enumerate(series.items()):
-        ax.bar(weeks, counts, width=6, bottom=bottom, color=COLOURS[k % len(COLOURS)], label=name, align="edge")
+        ax.bar(weeks, counts, width=6, bottom=bottom, color=COLOURS[k % len(COLOURS)], label=_label(name),
+               align="edge")
         bottom = [b + c for b, c in zip(bottom, counts)]
     ax.set_ylabel("commits per week")
     ax.set_title(f"Commit timeline: {history.commits} commits, {len(history.authors)} author(s)"
@@ -117,6 +139,7 @@ def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
     return _png(fig, "commit timeline")
 
 
+@chart("hotspots chart")
 def hotspots_chart(history: HistoryFacts, complexity: ComplexityFacts, top: int = 15) -> HTML:
     """The files with the highest churn x complexity, as bars labelled with both factors."""
     empty = _unavailable(history)
@@ -128,7 +151,10 @@ def hotspots_chart(history: HistoryFacts, complexity: ComplexityFacts, top: int 
     spots = spots[::-1]
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.36 * len(spots)), dpi=110)
-    bars = ax.barh([s.path for s in spots], [s.score for s in spots], color=COLOURS[4])
+    ys = range(len(spots))  # positions, not category names: two paths may shorten to the same label
+    bars = ax.barh(list(ys), [s.score for s in spots], color=COLOURS[4])
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([_label(s.path, keep_end=True) for s in spots])
     for bar, s in zip(bars, spots):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
                 f"  churn {s.churn} x complexity {s.complexity}", va="center", fontsize=7)

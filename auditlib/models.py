@@ -28,6 +28,9 @@ class Availability(Frozen):
     available: bool = True
     reason: str | None = None
     """Why the collector could not run (or ran only in part)."""
+    limits: list[str] = Field(default_factory=list)
+    """What this collector skipped, capped or clamped on hostile or damaged input (one sentence each);
+    the report's appendix lists them, so a bounded audit never passes for a complete one."""
 
 
 # ----------------------------------------------------------------------------------------- inventory

@@ -6,9 +6,11 @@ verdict. Text from the target (paths, evidence) is escaped; evidence is already 
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections import defaultdict
 from html import escape
-from typing import Iterable
+from typing import Callable, Iterable
 
 from .audit import AuditResult
 from .models import SEVERITIES, Finding
@@ -53,6 +55,51 @@ class HTML:
 
     def __str__(self) -> str:
         return self.body
+
+
+PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+"""matplotlib settings under which every chart is drawn: labels are shown as written (author names,
+paths and messages come from the target; ``$...$`` must not be parsed as mathtext, nor sent to TeX)."""
+
+
+def chart(what: str) -> Callable[[Callable[..., HTML]], Callable[..., HTML]]:
+    """Decorate a function that draws a matplotlib chart and returns HTML.
+
+    The chart is drawn with mathtext and TeX off (PLAIN_TEXT: the labels from the target are shown
+    verbatim, whatever ``$`` or backslash they hold) and its warnings silenced (a missing glyph
+    is not the client's business). A chart never stops the audit: any error is returned as a
+    short note naming ``what`` could not be drawn, and the figures it opened are closed.
+    """
+
+    def decorate(draw: Callable[..., HTML]) -> Callable[..., HTML]:
+        @functools.wraps(draw)
+        def wrapper(*args, **kwargs) -> HTML:
+            import matplotlib
+
+            matplotlib.use("Agg", force=False)
+            import matplotlib.pyplot as plt
+
+            before = set(plt.get_fignums())
+            try:
+                with matplotlib.rc_context(PLAIN_TEXT), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    return draw(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - a chart must never stop the audit
+                for num in set(plt.get_fignums()) - before:
+                    plt.close(num)
+                return chart_failed(what, exc)
+
+        return wrapper
+
+    return decorate
+
+
+def chart_failed(what: str, exc: BaseException) -> HTML:
+    """The one-line note shown instead of a chart that could not be drawn."""
+    detail = " ".join(str(exc).split())
+    detail = detail if len(detail) <= 160 else detail[:159] + "…"
+    return HTML(f'<p class="muted">The {escape(what)} could not be drawn ({escape(type(exc).__name__)}'
+                f'{": " + escape(detail) if detail else ""}).</p>')
 
 
 def badge(text: str, colour: str) -> str:
@@ -150,6 +197,7 @@ def flip_sentence(verdict: str, flip) -> str:
 
 
 # ---------------------------------------------------------------------------------------- scorecard
+@chart("scorecard chart")
 def scorecard_chart(result: AuditResult) -> HTML:
     """A horizontal bar chart of the eight category scores (drawn with matplotlib, embedded as PNG).
 
@@ -213,6 +261,7 @@ def figure_html(fig, alt: str) -> HTML:
     return HTML(f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">')
 
 
+@chart("findings-by-phase chart")
 def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
     """Stacked bars: how many findings of each severity each playbook phase addresses."""
     import matplotlib
@@ -369,6 +418,8 @@ def appendix(result: AuditResult) -> HTML:
         notes.append("The working tree had uncommitted changes: file evidence may differ from the commit.")
     if not result.facts.secrets.history_checked:
         notes.append(f"Git history was not scanned for secrets: {result.facts.secrets.history_reason or 'not requested'}.")
+    for name, facts in result.facts:
+        notes += [f"{name.capitalize()}: {limit}" for limit in getattr(facts, "limits", [])]
     return HTML(kv_table(rows) + "<h3>Collectors</h3>" + table(["Collector", "Status", "Reason", "Time"], coll)
                 + "".join(f"<p>{escape(n)}</p>" for n in notes))
 

@@ -3,26 +3,50 @@
 PDF route: nbconvert's HTML export (code hidden), printed to PDF by a headless Chromium (Debian's
 ``chromium`` package, installed by ``make setup``). nbconvert's own webpdf exporter would download a
 browser through Playwright, which is not possible on machines without internet access.
+
+The deliverable is self-contained and printed offline: the HTML carries no script and loads nothing
+from elsewhere (nbconvert's require.js, MathJax, mermaid and widget loaders are left out of the lab
+template, any remaining script or reference to a remote resource is removed, and a
+Content-Security-Policy allows only inline styles and data: images and fonts), and Chromium prints
+it with name resolution refused for every host name and IP literal and proxies ignored, so it opens
+no connection (CHROMIUM_FLAGS).
+
+Every output is written atomically (``safeio``): a kill leaves the previous or the new file, never a
+torn one, and a failed write (disk full) keeps the previous version with a one-line OutputError.
+Tools that write their own file (papermill's notebook, Chromium's PDF) write a temp file beside the
+output, renamed over it when complete; temp files left by a killed run are removed by the next
+export of the same output.
 """
 
 from __future__ import annotations
 
+import errno
+import html as htmllib
+import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import RunError
+from .errors import OutputError, RunError
+from .safeio import atomic_write, make_dir, staged
 
 NOTEBOOK_DIR = Path(os.environ.get("AUDITLIB_NOTEBOOKS", Path(__file__).resolve().parent.parent / "notebooks"))
 WORKBOOK = "workbook.ipynb"
 REPORT = "report.ipynb"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                  "--no-pdf-header-footer"]
+                  "--no-pdf-header-footer",
+                  # no network while printing: every host name and IP literal (loopback included)
+                  # resolves to nothing, so no DNS query and no connection, also for Chromium's own
+                  # background requests; proxy settings from the environment are ignored. (JavaScript
+                  # cannot be switched off here, --blink-settings=scriptEnabled=false stops the print:
+                  # the page printed carries no script and a CSP forbidding them, see export_pdf)
+                  "--host-resolver-rules=MAP * ~NOTFOUND", "--no-proxy-server"]
 
 
 PRINT_CSS = """<style>
@@ -35,6 +59,18 @@ body { margin: 0 !important; padding: 0 !important; }
 @media print { h2 { break-after: avoid; } .jp-Cell { break-inside: auto; } }
 </style>"""
 """Print layout for the client's PDF, added to nbconvert's lab template."""
+
+
+REPORT_TEMPLATE_NAME = "auditlib-report.html.j2"
+REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{#- nbconvert's lab template without the scripts it loads from a CDN: require.js, MathJax, mermaid and the
+    widget manager (the deliverable has no code, no maths, no diagrams and no widgets) -#}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+"""The report's nbconvert template: lab, self-contained."""
 
 
 class _ProgressHandler(logging.Handler):
@@ -55,7 +91,10 @@ def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: C
             cwd: Path | None = None) -> Path:
     """Execute ``notebooks/<notebook>`` into ``output`` with papermill; RunError on failure.
 
-    papermill saves the failed notebook before raising, so the partial run is kept for inspection.
+    papermill writes into a temp file beside ``output``, renamed over it when the run ends: a kill
+    leaves the previous notebook, never a torn one. When a cell fails papermill saves the partial
+    notebook before raising: it replaces ``output`` too, so the partial run is kept for inspection.
+    A disk-full error keeps the previous notebook (OutputError).
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -69,32 +108,190 @@ def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: C
     previous = logger.level
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    failure: str | None = None
+    remove_stale_temps(output)
+    # The kernel starts in an empty private folder: ipykernel puts its working directory first on
+    # sys.path, and an output folder inside the target (`--out .`) would let the target's own
+    # `auditlib/` or `ipykernel_launcher.py` be imported. Every notebook parameter is absolute.
+    neutral = tempfile.mkdtemp(prefix="auditlib-kernel-")
     try:
-        pm.execute_notebook(str(source), str(output), parameters=parameters, progress_bar=False, log_output=True,
-                            kernel_name="python3", cwd=str(cwd or output.parent), language="python",
-                            # the kernel runs on loopback; its TCP-without-encryption notice is noise here
-                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
-    except PapermillExecutionError as exc:
-        raise RunError(f"{notebook} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
-                       f"(the partial notebook is in {output})") from None
+        with staged(output) as tmp:
+            try:
+                pm.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=False,
+                                    log_output=True, kernel_name="python3", cwd=str(cwd or neutral),
+                                    language="python",
+                                    # the kernel runs on loopback; its TCP-without-encryption notice is noise here
+                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
+            except PapermillExecutionError as exc:
+                failure = f"{notebook} failed in cell {exc.exec_count}: {exc.ename}: {_one_line(exc.evalue)}"
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise  # staged keeps the previous notebook and says the disk is full
+                raise RunError(f"{notebook} could not run: {exc.strerror or exc}") from None
+            except Exception as exc:  # noqa: BLE001 - the kernel died, a cell timed out...: one line
+                failure = f"{notebook} failed: {type(exc).__name__}: {_one_line(exc)}"
+            if not _finish_notebook(tmp, output):  # nothing complete to keep: the previous notebook stays
+                raise RunError(failure or f"papermill wrote no complete notebook for {notebook}")
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+        shutil.rmtree(neutral, ignore_errors=True)
+    if failure is not None:
+        raise RunError(f"{failure} (the partial notebook is in {output})")
     return output
 
 
+def _one_line(what: object, limit: int = 300) -> str:
+    """An error message on one line (the CLI prints ``auditlib: error: <one line>``), bounded."""
+    text = " ".join(str(what).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _finish_notebook(tmp: Path, output: Path) -> bool:
+    """Check that papermill's notebook in ``tmp`` is complete and record ``output`` as its path
+    (papermill recorded the temp name); False when it is missing or torn (it is then not published)."""
+    try:
+        nb = json.loads(tmp.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        return False
+    meta = nb.get("metadata", {}).get("papermill")
+    if isinstance(meta, dict) and meta.get("output_path") != str(output):
+        meta["output_path"] = str(output)
+        # the layout nbformat writes; tmp is not published yet, so a plain write is safe
+        tmp.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    return True
+
+
+def remove_stale_temps(output: Path) -> list[Path]:
+    """Remove the temp files a killed export of ``output`` left beside it (safeio's names,
+    ``.<name>-XXXXXXXX.tmp`` or ``.<name>-XXXXXXXX<suffix>``); return what was removed.
+
+    Only regular files with exactly those names are touched: never another output, never another
+    file's temp (e.g. answers.yaml's, which the workbook may be writing). Two exports of the same
+    output running at once in one folder are not supported (each would replace the other's file).
+    """
+    real = Path(os.path.realpath(output))
+    suffixes = {".tmp", real.suffix} if real.suffix else {".tmp"}
+    name = re.compile(re.escape(f".{real.name}-") + r"[a-z0-9_]{8}(?:"
+                      + "|".join(re.escape(s) for s in sorted(suffixes)) + r")\Z")
+    removed = []
+    try:
+        entries = list(os.scandir(real.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if name.match(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed
+
+
+# ------------------------------------------------------------------------------------ self-contained
+_URL_ATTRS = frozenset({"src", "href", "srcset", "imagesrcset", "data", "poster", "background", "action",
+                        "formaction", "xlink:href", "ping", "manifest", "codebase", "cite", "longdesc", "icon",
+                        "lowsrc", "dynsrc", "archive", "classid", "profile", "itemtype"})
+"""Attributes whose value is a URL the browser may load (``<a href>`` excepted: it loads nothing)."""
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>|<script\b[^>]*>", re.I | re.S)
+_STYLE = re.compile(r"(<style\b[^>]*>)(.*?)(</style\s*>)", re.I | re.S)
+# attribute names and unquoted values as HTML defines them (no quote, '=', '<', '>' or backtick):
+# the alternatives cannot overlap, so a malformed tag cannot make the match backtrack for long
+_VALUE = r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+)"
+_TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^\s\"'>/=]+(?:\s*=\s*" + _VALUE + r")?)*)\s*(/?)>")
+_ATTR = re.compile(r"(\s+)([^\s\"'>/=]+)(?:(\s*=\s*)(" + _VALUE + r"))?")
+_CSS_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.S)
+_CSS_URL = re.compile(r"url\(\s*(\"[^\"]*\"|'[^']*'|[^)]*?)\s*\)", re.I)
+_CSS_IMPORT = re.compile(r"@import\b[^;]*;?", re.I)
+_CSS_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+_SCHEME = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|\\\\)", re.I)
+
+
+def _bare(url: str) -> str:
+    # as a browser reads it: entities decoded, quotes and surrounding blanks gone, tabs and newlines dropped
+    url = htmllib.unescape(url).strip().strip("\"'").strip(" \t\n\r\f\x00")
+    return re.sub(r"[\t\n\r]", "", url)
+
+
+def _external(url: str) -> bool:
+    """Whether a URL would make the browser load something from outside the document and its folder
+    (anything with a scheme but ``data:``, or network-path ``//host``)."""
+    url = _bare(url)
+    return bool(_SCHEME.match(url)) and not url.lower().startswith("data:")
+
+
+def _clean_css(css: str) -> str:
+    css = _CSS_COMMENT.sub("", css)  # inert, but nbconvert's comments quote URLs
+    css = _CSS_IMPORT.sub("", css)
+    css = _CSS_URL.sub(lambda m: "url()" if _external(m.group(1)) else m.group(0), css)
+    # a bare string can name a resource too (image-set("..."), @import "..."): drop remote ones
+    return _CSS_STRING.sub(lambda m: '""' if re.match(r"(?:[a-z][a-z0-9+.-]*:)?//", _bare(m.group(0)), re.I)
+                           else m.group(0), css)
+
+
+def _clean_tag(m: re.Match) -> str:
+    tag = m.group(1).lower()
+    attrs = m.group(2)
+    if tag == "meta" and re.search(r"http-equiv\s*=\s*[\"']?\s*refresh", attrs, re.I):
+        return ""
+
+    def attr(a: re.Match) -> str:
+        name, value = a.group(2).lower(), a.group(4)
+        if value is None:
+            return a.group(0)
+        if name == "style":
+            quote = value[0] if value[0] in "\"'" else ""
+            inner = value[1:-1] if quote else value
+            return f"{a.group(1)}{a.group(2)}{a.group(3)}{quote}{_clean_css(inner)}{quote}"
+        if name in _URL_ATTRS and tag != "a" and (_external(value) or name in ("srcset", "imagesrcset")
+                                                   and "//" in value):
+            return ""
+        if name == "srcdoc" or (tag == "a" and name == "ping"):
+            return ""  # srcdoc is a whole document (escaped), ping a request on click
+        return a.group(0)
+
+    return f"<{m.group(1)}{_ATTR.sub(attr, attrs)}{m.group(3)}>"
+
+
+CSP = ('<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
+       'style-src \'unsafe-inline\'; font-src data:; base-uri \'none\'; form-action \'none\'">')
+"""The report's Content-Security-Policy: no script, nothing loaded but inline styles and data: images
+and fonts (what the report is made of), in the client's browser as in the print."""
+
+
+def self_contained(body: str) -> str:
+    """``body`` with nothing a browser would load from elsewhere: no script at all, no remote
+    ``src``/``href``/``srcset``... (links ``<a href>`` are kept: they load nothing), no CSS
+    ``@import``, no remote ``url()``, no meta refresh; and CSP first in its head, so a browser
+    enforces the same. Text is left as it is (a finding may quote a URL)."""
+    body = _SCRIPT.sub("", body)
+    body = _STYLE.sub(lambda m: m.group(1) + _clean_css(m.group(2)) + m.group(3), body)
+    body = _TAG.sub(_clean_tag, body)
+    if CSP in body:
+        return body
+    head = re.search(r"<head\b[^>]*>", body, re.I)
+    return body[:head.end()] + "\n" + CSP + body[head.end():] if head else CSP + "\n" + body
+
+
 def export_html(notebook: Path, html: Path) -> Path:
-    """Export an executed notebook to HTML without code cells or prompts (for the client)."""
+    """Export an executed notebook to a self-contained HTML without code cells or prompts (for the
+    client), written atomically (OutputError when it cannot be written; the previous one is kept)."""
     import nbformat
+    from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({REPORT_TEMPLATE_NAME: REPORT_TEMPLATE})])
+    exporter.template_file = REPORT_TEMPLATE_NAME
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
-    body = body.replace("</head>", PRINT_CSS + "\n</head>", 1)
-    html.write_text(body, encoding="utf-8")
+    body = self_contained(body.replace("</head>", PRINT_CSS + "\n</head>", 1))
+    remove_stale_temps(html)
+    atomic_write(html, body)
     return html
 
 
@@ -111,29 +308,62 @@ def find_chromium() -> str | None:
 
 
 def export_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
-    """Print ``html`` to ``pdf`` with headless Chromium; RunError when Chromium is missing or fails."""
+    """Print ``html`` to ``pdf`` with headless Chromium, offline (CHROMIUM_FLAGS); RunError when
+    Chromium is missing or fails, OutputError when the disk is full.
+
+    A page that is not self-contained (not from export_html) is printed from a cleaned copy.
+    Chromium prints into a temp file beside ``pdf``, renamed over it once complete and checked
+    whole: a kill or a failure leaves the previous PDF."""
     chromium = find_chromium()
     if chromium is None:
         raise RunError("no Chromium found for the PDF export: run `make setup` (installs Debian's chromium) "
                        "or set AUDITLIB_CHROMIUM")
-    with tempfile.TemporaryDirectory(prefix="auditlib-chromium-") as profile:
-        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
-               html.resolve().as_uri()]
+    try:
+        original = html.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise RunError(f"cannot read {html}: {exc.strerror or exc}") from None
+    page = self_contained(original)
+    remove_stale_temps(pdf)
+    with tempfile.TemporaryDirectory(prefix="auditlib-chromium-") as work, staged(pdf) as tmp:
+        printed = html.resolve()
+        if page != original:  # not a report from export_html: print a self-contained copy of it
+            printed = Path(work) / "page.html"
+            printed.write_text(page, encoding="utf-8")
+        cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={Path(work) / 'profile'}", f"--print-to-pdf={tmp}",
+               printed.as_uri()]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             raise RunError(f"chromium did not finish printing the PDF within {timeout:.0f} s") from None
-    if proc.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise RunError(f"chromium could not print the PDF (exit {proc.returncode}): {tail}")
+        # Chromium exits 0 even when it could not write the whole file (disk full): check the PDF's ends
+        if "No space left on device" in proc.stderr or "Disk quota exceeded" in proc.stderr:
+            raise OutputError(f"no space left on the device writing {pdf}; the previous version is kept")
+        if proc.returncode != 0 or not _complete_pdf(tmp):
+            lines = [ln for ln in proc.stderr.strip().splitlines() if "ERROR" in ln and "dbus" not in ln]
+            tail = (lines or proc.stderr.strip().splitlines() or ["no output"])[-1]
+            what = "could not print the PDF" if proc.returncode != 0 else "wrote no complete PDF"
+            raise RunError(f"chromium {what} (exit {proc.returncode}): {_one_line(tail)}; "
+                           f"the previous {pdf.name}, if any, is kept")
     return pdf
+
+
+def _complete_pdf(path: Path) -> bool:
+    """Whether ``path`` holds a whole PDF: the header, and the end-of-file marker near its end."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(5)
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 1024))
+            return head == b"%PDF-" and b"%%EOF" in fh.read()
+    except OSError:
+        return False
 
 
 def run_audit(*, target: Path, source: str, out_dir: Path, client: str, auditor: str, answers: Path | None,
               offline: bool, vuln_db: Path | None, pdf: bool = True,
               progress: Callable[[str], None]) -> dict[str, Path]:
     """Execute the workbook and the report notebook into ``out_dir`` and export report.html/.pdf."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_dir(out_dir)
     params = {"target": str(target), "source": source, "out_dir": str(out_dir.resolve()), "client": client,
               "auditor": auditor, "answers": str(answers.resolve()) if answers else "", "offline": offline,
               "vuln_db": str(vuln_db.resolve()) if vuln_db else ""}

@@ -56,6 +56,18 @@ def test_report_html_hides_code_and_shows_sections(demo_run):
     assert "sk-p********" in html
 
 
+def test_report_html_is_self_contained_and_no_temp_file_is_left(demo_run):
+    """The deliverable loads nothing from elsewhere (issue 7, defect 10) and the atomic writes leave
+    no temp file behind."""
+    from tests.test_hostile_export import Loads
+
+    out, _ = demo_run
+    page = (out / "report.html").read_text()
+    assert Loads(page).remote() == []
+    assert "<script" not in page and "cdnjs" not in page and "mathjax" not in page.lower()
+    assert [p.name for p in out.iterdir() if p.name.startswith(".") and p.name != ".answers.yaml.lock"] == []
+
+
 def test_executed_workbook_has_every_phase(demo_run):
     out, _ = demo_run
     nb = json.loads((out / "workbook.ipynb").read_text())

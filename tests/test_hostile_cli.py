@@ -334,3 +334,17 @@ def test_cache_is_bounded_by_age_and_size_and_cleaned_on_request(tmp_path, monke
     assert "1 clone(s)" in capsys.readouterr().out
     assert main(["cache", "clean"]) == 0
     assert cache_entries(cache) == []
+
+
+@pytest.mark.slow
+def test_audit_with_out_inside_the_target_never_imports_its_code(tmp_path, monkeypatch):
+    """`auditlib audit . --out .` inside a target that ships its own auditlib/ and ipykernel_launcher.py."""
+    marker = tmp_path / "PWNED"
+    payload = f"open({str(marker)!r}, 'a').write('ran')\n"
+    target = make_repo(tmp_path / "target", {"auditlib/__init__.py": payload, "auditlib/worker.py": payload,
+                                             "ipykernel_launcher.py": payload, "sitecustomize.py": payload,
+                                             "app.py": "print('hello')\n"})
+    monkeypatch.chdir(target)
+    assert main(["audit", ".", "--out", ".", "--offline", "--no-pdf", "-q"]) == 0
+    assert not marker.exists()
+    assert json.loads((target / "results.json").read_text())["schema"] == "auditlib.results/1"
