@@ -248,4 +248,6 @@ def assemble(ctx: AuditContext, rubric: Rubric, facts: Facts, answers: Answers,
                          checklist=checklist, decision=decision, run=run, answers=answers)
     # answers given against evidence that has since changed are flagged, in scan results too
     result.answers.needs_review = review_answers(result.answers, result)
+    from .masking import scrub_model  # every output is built from this result: no secret-shaped value leaves
+    result = scrub_model(result)
     return result

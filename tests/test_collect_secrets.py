@@ -265,6 +265,42 @@ def test_repo_config_cannot_make_git_run_a_program(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
+
+def test_a_line_with_two_keys_shows_neither_in_any_context(tmp_path: Path) -> None:
+    """Issue 7, defect 1: each hit's context masked its own key only, so the other key on the line leaked."""
+    keys = make_keys()
+    a, b = keys["openai_api_key"], keys["stripe_secret_key"]
+    line = f'C = {{"a": "{a}", "b": "{b}"}}'
+    repo = init_repo(tmp_path / "repo")
+    commit(repo, {"config.py": line + "\n"}, "two keys")
+    commit(repo, {"config.py": "C = {}\n"}, "removed")  # both now history-only hits
+    commit(repo, {"app.py": line + "\n"}, "again")  # and in the tree again
+    facts = scan(repo)
+    assert {(h.detector, h.in_tree) for h in facts.hits} >= {("openai_api_key", True), ("stripe_secret_key", True)}
+    dumped = facts.model_dump_json()
+    for key in (a, b):
+        assert key not in dumped and key[4:14] not in dumped
+    for h in facts.hits:
+        assert h.context == f'C = {{"a": "{a[:4]}********", "b": "{b[:4]}********"}}'
+
+
+def test_every_secret_shaped_value_on_the_line_is_masked_even_a_placeholder(tmp_path: Path) -> None:
+    keys = make_keys()
+    pem_body = rand(64, B62 + "/+")
+    placeholder = "sk" + "_live_" + "EXAMPLE" + rand(20)  # flagged as a placeholder, still masked in context
+    header = "-----BEGIN RSA " + "PRIVATE KEY-----"
+    (tmp_path / "settings.py").write_text(
+        f'K = ["{keys["github_token"]}", "{placeholder}", "postgres://u:{rand(16)}@h/db", '
+        f'"{keys["slack_token"]}"]\n'
+        f'PEM = "{header}\\n{pem_body}\\n"; token = "{keys["google_api_key"]}"\n')
+    facts = collect_secrets(list_files(tmp_path), history=False)
+    assert {h.detector for h in facts.hits} >= {"github_token", "stripe_secret_key", "database_url_password",
+                                                 "slack_token", "private_key", "google_api_key"}
+    dumped = facts.model_dump_json()
+    for secret in (*keys.values(), placeholder, pem_body):
+        assert secret[4:] not in dumped
+
+
 # -------------------------------------------------------------------------------------------- history
 def test_key_added_then_removed_is_a_history_only_hit(tmp_path: Path) -> None:
     key = make_keys()["openai_api_key"]

@@ -2,7 +2,9 @@
 
 Detectors are small named records (an id, a compiled pattern, keywords for a cheap prefilter), in
 the style of Yelp/detect-secrets; false-positive filters are small named predicates. A discovered
-secret only ever leaves this module as ``masking.mask()`` output and ``masking.fingerprint()``.
+secret only ever leaves this module as ``masking.mask()`` output and ``masking.fingerprint()``, and
+the line it is on only with every secret-shaped value masked (``masking.redact_line``, which
+scrubs the whole line with :func:`secret_spans`).
 
 The collector reports what it saw; it never judges severity (that is the probes' job).
 """
@@ -26,7 +28,7 @@ from auditlib.models import SecretFacts, SecretHit
 
 Progress = Callable[[str], None] | None
 
-__all__ = ["DETECTORS", "Detector", "collect_secrets", "is_env_file", "is_test_path"]
+__all__ = ["DETECTORS", "Detector", "collect_secrets", "is_env_file", "is_test_path", "secret_spans"]
 
 
 # ------------------------------------------------------------------------------------------ detectors
@@ -323,6 +325,69 @@ def _pem_body(text: str | None) -> str:
     return m.group(0)[:64] if m else ""
 
 
+# ---------------------------------------------------------------------------------------- scrubbing
+# What ``masking.scrub`` masks in any text that leaves auditlib: every value of a secret's shape,
+# whether or not the scanner would report it (placeholders, test keys and malformed look-alikes
+# included), so that a line holding two keys, or a code snippet quoting one, never shows either.
+_URL_PASSWORD_RE = re.compile(r"(?i:\b[a-z][a-z0-9+.\-]{0,30})://[^:/@\s'\"`]{0,128}:(?P<secret>[^@/\s'\"`]{1,256})@")
+_PEM_REGION_RE = re.compile(r"""(?:[A-Za-z0-9+/=*]|\\[nr]|[\s"'`+,:]|-(?!----)){0,16384}""")  # "*": masked
+_PEM_RUN_RE = re.compile(r"[A-Za-z0-9+/=]{16,}")
+_PEM_DETECTOR = next(i for i, d in enumerate(DETECTORS) if d.id == "private_key")
+
+
+def secret_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every secret-shaped value in ``text`` (unsorted, possibly overlapping).
+
+    Provider shapes are taken as they are (no placeholder or shape filter: masking a look-alike costs
+    nothing); the generic ``key = value`` shape and URL passwords only when the value is a literal
+    (not a template or an environment read), and the generic one only when it looks random, as the
+    scanner decides; for a PEM header, the key material after it (up to ``-----END`` or where the
+    base64 stops). Cheap for text holding no keyword.
+    """
+    if "://" not in text and not _KEYWORD_RE.search(text.lower()):
+        return []
+    spans = _spans_in(text)
+    lines = text.splitlines(keepends=True)
+    if len(lines) > 1:
+        # The scanner reads line by line, where a match cannot run on into the next line and hide
+        # one there: scan each line too, so that whatever the scanner finds is masked here as well.
+        pos = 0
+        for line in lines:
+            spans.extend((pos + s, pos + e) for s, e in _spans_in(line))
+            pos += len(line)
+    return spans
+
+
+def _spans_in(text: str) -> list[tuple[int, int]]:
+    woken: set[int] = set()
+    for k in _KEYWORD_RE.findall(text.lower()):
+        woken |= _KEYWORDS[k]
+    spans: list[tuple[int, int]] = []
+    for i in sorted(woken):
+        det = DETECTORS[i]
+        if i == _PEM_DETECTOR:
+            for m in det.pattern.finditer(text):
+                region = _PEM_REGION_RE.match(text, m.end())
+                runs = list(_PEM_RUN_RE.finditer(text, m.end(), region.end()))
+                if runs:
+                    spans.append((runs[0].start(), runs[-1].end()))
+            continue
+        for m in det.pattern.finditer(text):
+            group = "secret" if m.group("secret") is not None else "bare"
+            value, start, end = m.group(group), m.start(group), m.end(group)
+            if det.generic or det.id == "database_url_password":
+                if _is_template(value) or _reads_environment(text, start, value):
+                    continue
+                if det.generic and not _looks_random(value):
+                    continue
+            spans.append((start, end))
+    if "://" in text:
+        for m in _URL_PASSWORD_RE.finditer(text):
+            if not _is_template(m.group("secret")):
+                spans.append(m.span("secret"))
+    return spans
+
+
 def scan_line(line: str, following: str | None = None, path: str | None = None) -> list[_Candidate]:
     """Every credential candidate on one line (``following``: the next line, for PEM bodies).
 
@@ -334,7 +399,8 @@ def scan_line(line: str, following: str | None = None, path: str | None = None) 
         woken |= _KEYWORDS[k]
     if not woken:
         return []
-    found: list[_Candidate] = []
+    found: list[tuple[str, str, bool]] = []  # (detector, secret, placeholder)
+    shown: list[str] = []  # every candidate value that is on this line
     taken: list[tuple[int, int]] = []  # spans claimed by provider detectors
     for i, det in enumerate(DETECTORS):
         if i not in woken:
@@ -347,14 +413,12 @@ def scan_line(line: str, following: str | None = None, path: str | None = None) 
             if _is_template(value) or _reads_environment(line, start, value):
                 continue
             if det.id == "private_key":
-                body = _pem_body(line[end:])
-                inline = bool(body)
-                body = body or _pem_body(following)
+                body = _pem_body(line[end:]) or _pem_body(following)
                 secret = f"{value}:{body}"
                 placeholder = (not body or _has_placeholder_word(body) or _is_low_variety(body)
                                or _marked_fake(path, line, end))
-                context = masking.redact_line(line, body) if inline else masking.redact_line(line, "")
-                found.append(_Candidate(det.id, secret, placeholder, context))
+                found.append((det.id, secret, placeholder))
+                shown.append(body)  # (the next line's body too, should it also be on this line)
                 taken.append((start, end))
                 continue
             if det.generic:
@@ -369,8 +433,14 @@ def scan_line(line: str, following: str | None = None, path: str | None = None) 
                 if not placeholder and det.valid is not None and not det.valid(value):
                     continue
                 taken.append((start, end))
-            found.append(_Candidate(det.id, value, placeholder, masking.redact_line(line, value)))
-    return found
+            found.append((det.id, value, placeholder))
+            shown.append(value)
+    if not found:
+        return []
+    # One context for the line, with every candidate and every other secret-shaped value on it masked
+    # (``masking.redact_line`` scrubs the whole line): a line holding two keys must show neither.
+    context = masking.redact_line(line, shown)
+    return [_Candidate(d, secret, placeholder, context) for d, secret, placeholder in found]
 
 
 def _display_secret(c: _Candidate) -> str:
