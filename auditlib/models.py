@@ -73,6 +73,10 @@ class InventoryFacts(Availability):
     oversize: list[LargeFile] = Field(default_factory=list)
     """Files over ``oversize_limit`` bytes, not read by any collector; largest first, at most 50."""
     oversize_limit: int = 2_000_000
+    listed_from: Literal["index", "head", "walk"] = "index"
+    """Where the file list came from: git's index (the tracked files); HEAD's tree, when the index is
+    missing or unusable (``limits`` says why); a walk of the folder, when it is no git repository or
+    git can give neither (then untracked files count too)."""
 
 
 # -------------------------------------------------------------------------------------------- history
@@ -173,6 +177,17 @@ class HistoryFacts(Availability):
     prototype_mode: bool = False
     """A single author or a short history: a fact about the project's stage, not a finding."""
     prototype_reasons: list[str] = Field(default_factory=list)
+    damaged: str | None = None
+    """How the repository is broken, when it is (a missing HEAD commit, a loop of symbolic
+    references, an unknown repository extension, missing objects); None for a sound repository.
+    ``limits`` says what that cost."""
+    history_from: str | None = None
+    """The reference whose history was read instead of HEAD's when HEAD is broken (``refs/heads/dev``);
+    None when HEAD's history was read. ``head`` and ``branch`` stay None then."""
+    undated_commits: int = 0
+    """Commits counted without their date (none, unparsable, beyond year 9999 or after the audit)."""
+    truncated: bool = False
+    """Older commits could not be read (missing objects): counts are lower bounds, as in a shallow clone."""
 
 
 # -------------------------------------------------------------------------------------------- secrets
@@ -266,14 +281,26 @@ class VulnCheck(Frozen):
     checked: int = 0
     """Pinned dependencies looked up."""
     unchecked: list[str] = Field(default_factory=list)
-    """Dependencies that could not be looked up (unpinned, unknown ecosystem)."""
+    """Dependencies that could not be looked up (unpinned, unknown ecosystem); at most 100 names."""
+    unchecked_count: int = 0
+    """How many distinct names could not be looked up (``unchecked`` lists the first 100)."""
 
 
 class DependencyFacts(Availability):
+    """Manifests, dependencies and vulnerabilities, each list capped (issue 7): the ``*_found``
+    counts say how many there were, ``limits`` what was capped or not read."""
+
     manifests: list[Manifest] = Field(default_factory=list)
     dependencies: list[Dependency] = Field(default_factory=list)
     vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     vuln_check: VulnCheck = VulnCheck(status="not_checked", reason="no dependency manifests")
+    manifests_found: int = 0
+    """Manifest and lockfile paths found (``manifests`` lists at most 1,000)."""
+    dependencies_found: int = 0
+    """Dependency entries parsed from the manifests and lockfiles read (``dependencies`` keeps at
+    most 20,000, at most 10,000 from one file)."""
+    vulnerabilities_found: int = 0
+    """Vulnerabilities found (``vulnerabilities`` keeps at most 1,000)."""
 
 
 # ------------------------------------------------------------------------------------------------ llm

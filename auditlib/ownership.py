@@ -127,10 +127,11 @@ def knowledge_silos(history: HistoryFacts, *, min_churn: int, share_threshold: f
     A file qualifies when its churn is at least ``min_churn``, its main author changed at least
     ``share_threshold`` of its lines, and that author did not commit within the activity window.
     Nothing qualifies when no author at all is active (that is the "main authors inactive" case,
-    not a silo of one file), on a shallow clone (the ownership of the oldest visible commit is
-    inflated) or when line counts were not read. Most churn first.
+    not a silo of one file), on a shallow clone or a history whose older commits are unreadable
+    (the ownership of the oldest visible commit is inflated) or when line counts were not read. Most
+    churn first.
     """
-    if not history.available or history.shallow or not history.line_stats:
+    if not history.available or history.shallow or history.truncated or not history.line_stats:
         return []
     if not any(a.active_recently for a in history.authors):
         return []

@@ -154,11 +154,23 @@ def provenance_line(result: AuditResult) -> str:
             f"{cl['confirmed'] + cl['overridden'] + cl['attested']} answered by the auditor, {cl['open']} open.")
 
 
+def commit_label(result: AuditResult) -> str:
+    """The audited commit for a reader; a broken or unreadable repository says so, never "no commits"."""
+    t, h = result.target, result.facts.history
+    if t.commit:
+        return t.commit[:12] + (f" on {t.branch}" if t.branch else "")
+    if h.damaged:
+        return f"unknown: {h.damaged}"
+    if not h.available:
+        return f"unknown: {h.reason or 'the history could not be read'}"
+    return "no commits"
+
+
 def cover(result: AuditResult) -> HTML:
     """Client, target, commit, date, auditor, and the evidence/attestation balance."""
     t = result.target
     rows = [["Client", t.client or "—"], ["Target", f"{t.name} ({t.source})"],
-            ["Commit", (t.commit or "no commits")[:12] + (f" on {t.branch}" if t.branch else "")],
+            ["Commit", commit_label(result)],
             ["Audit date", t.audited_at[:10]], ["Auditor", t.auditor or "—"],
             ["Rubric", f"version {result.run.rubric_version}"]]
     return HTML(f'<div class="cover"><h1>Production-readiness audit: {escape(t.name)}</h1>'

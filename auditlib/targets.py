@@ -300,4 +300,9 @@ def resolve_target(source: str, *, offline: bool = False, cache_dir: Path | None
     path = path.resolve()
     if not (path / ".git").exists():
         raise TargetError(f"{source}: not a git repository (no .git at its top level)")
+    from .collect.files import NOT_OWNER, repository_problem
+
+    problem = repository_problem(path)
+    if problem and problem.startswith(NOT_OWNER):  # the auditor can lift this one; damage is audited and stated
+        raise TargetError(f"{source}: {problem}")
     return path

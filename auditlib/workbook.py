@@ -189,7 +189,7 @@ def intake(session: Session) -> report.HTML:
     h = f.history
     authors = ", ".join(f"{a.name} ({a.commits} commits, last {a.last_commit[:10]}"
                         f"{', active' if a.active_recently else ''})" for a in h.authors[:5]) or "none"
-    rows = [["Target", f"{r.target.name} ({r.target.source})"], ["Commit", (h.head or "—")[:12]],
+    rows = [["Target", f"{r.target.name} ({r.target.source})"], ["Commit", report.commit_label(r)],
             ["Files", f"{f.inventory.files} ({f.inventory.code_files} code files, {f.inventory.code_lines} lines of code)"],
             ["Languages", lang], ["History", f"{h.commits} commits, {(h.first_commit or '—')[:10]} to {(h.last_commit or '—')[:10]}"
                                   + (" (shallow clone: partial)" if h.shallow else "")],

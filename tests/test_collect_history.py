@@ -153,16 +153,19 @@ def test_targets_filter_driver_is_not_run_by_the_dirty_check(two_authors: Path, 
     assert not marker.exists()
 
 
-def test_broken_history_is_not_available(two_authors: Path):
-    # Delete the object of the oldest commit: git log cannot walk past it.
+def test_broken_history_keeps_the_readable_commits_and_says_it_is_partial(two_authors: Path):
+    # Delete the object of the oldest commit: git log cannot walk past it (issue 7: the commits
+    # before the break are kept, and the facts say the history is damaged and partial).
     oldest = git(two_authors, "rev-list", "--max-parents=0", "HEAD")
     obj = two_authors / ".git" / "objects" / oldest[:2] / oldest[2:]
     obj.chmod(0o644)
     obj.unlink()
     facts = collect_history(two_authors, now=NOW)
-    assert facts.available is False
-    assert facts.reason and "\n" not in facts.reason
-    assert oldest in facts.reason or "object" in facts.reason.lower()
+    assert facts.available is True and facts.truncated is True
+    assert 0 < facts.commits < 5
+    assert facts.reason and "\n" not in facts.reason and "damaged" in facts.reason
+    assert facts.damaged and "missing" in facts.damaged
+    assert any(limit.startswith("History partly unreadable") and oldest in limit for limit in facts.limits)
 
 
 # ------------------------------------------------------------------------------ files and ownership

@@ -304,6 +304,12 @@ def test_clone_checks_out_no_blob_the_audit_would_not_read(tmp_path, monkeypatch
     assert note["left_out_count"] == 10 and note["left_out_bytes"] == 10 * len(big)
     status = subprocess.run(["git", "status", "--porcelain"], cwd=dest, capture_output=True, text=True).stdout
     assert status == ""  # left-out files are not "deleted" (no dirty-tree note)
+    from auditlib.collect.inventory import collect_inventory
+    from auditlib.collect.files import list_files
+
+    inventory = collect_inventory(list_files(dest))
+    assert sorted(o.path for o in inventory.oversize) == [f"copy{i}.bin" for i in range(10)]
+    assert any("bounded clone" in limit for limit in inventory.limits)
 
 
 def test_clone_respects_the_total_checkout_budget(tmp_path, monkeypatch):
@@ -348,3 +354,26 @@ def test_audit_with_out_inside_the_target_never_imports_its_code(tmp_path, monke
     assert main(["audit", ".", "--out", ".", "--offline", "--no-pdf", "-q"]) == 0
     assert not marker.exists()
     assert json.loads((target / "results.json").read_text())["schema"] == "auditlib.results/1"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user needs root")
+def test_repository_of_another_user_is_refused_with_what_to_do(small_target, tmp_path, capsys):
+    for dirpath, dirs, files in os.walk(small_target):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(dirpath, name), 65534, 65534)
+    os.lchown(small_target, 65534, 65534)
+    assert main(["scan", str(small_target), "--json", str(tmp_path / "r.json"), "--offline", "-q"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "belongs to another user" in line and "safe.directory" in line
+
+
+def test_report_cover_says_a_broken_head_is_broken_not_empty(demo_scan):
+    from auditlib.report import commit_label
+
+    history = demo_scan.facts.history.model_copy(update={"damaged": "HEAD points to a missing commit",
+                                                         "head": None})
+    facts = demo_scan.facts.model_copy(update={"history": history})
+    broken = demo_scan.model_copy(update={"facts": facts,
+                                          "target": demo_scan.target.model_copy(update={"commit": None})})
+    assert commit_label(broken) == "unknown: HEAD points to a missing commit"
+    assert commit_label(demo_scan).startswith(demo_scan.target.commit[:12])

@@ -24,7 +24,18 @@ from typing import IO, Callable, Iterable
 import git
 from gitdb.exc import ODBError
 
-from auditlib.collect.files import SKIP_DIRS, no_fetch_env, open_repo, safe_git_env
+from auditlib.collect.files import (
+    NOT_OWNER,
+    SKIP_DIRS,
+    HeadState,
+    describe_git_error,
+    index_problem,
+    inspect_head,
+    no_discovery_env,
+    no_fetch_env,
+    open_repo,
+    safe_git_env,
+)
 from auditlib.models import AuthorStats, FileHistory, HistoryFacts, WeekActivity
 from auditlib.ownership import cover_half
 
@@ -67,12 +78,18 @@ def counts_for_ownership(path: str) -> bool:
     return not any(p in SKIP_DIRS or p.endswith(".egg-info") for p in parts[:-1])
 
 
+MAX_UNDATED_EXAMPLES = 3
+MAX_TS = 253402300799
+"""1 second before year 10000 (UTC): the last instant Python's datetime (and ISO 8601) can show."""
+
+
 @dataclass
 class _Author:
     name: str
     name_ts: int
-    first: int
-    last: int
+    first: int | None
+    """Earliest usable date (None: every commit of the author has an unusable date)."""
+    last: int | None
     commits: int = 0
     added: int = 0
     removed: int = 0
@@ -84,7 +101,7 @@ class _File:
     added: int = 0
     removed: int = 0
     binary: int = 0
-    last: int = 0
+    last: int | None = None
     lines: dict[int, int] = field(default_factory=dict)
     """Author index -> changed lines."""
     touches: dict[int, int] = field(default_factory=dict)
@@ -101,9 +118,14 @@ class LogAccumulator:
     none), so its alias is dropped. A commit's renames are resolved together, so a swap a <-> b in
     one commit is followed correctly. Merge commits are counted, their diffs are not (they repeat
     changes already counted in the merged commits).
+
+    A commit whose author date is unusable (git gives none for a negative or unparsable date; a huge
+    one overflows Python's dates; one after ``max_ts`` lies after the audit) is still counted, with
+    its changes, but its date is left out of first/last commit, activity and the timeline:
+    ``undated`` counts such commits and ``undated_examples`` keeps a few of them with the raw date.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_ts: int = MAX_TS) -> None:
         self.authors: list[_Author] = []
         self.index: dict[str, int] = {}
         self.files: dict[str, _File] = {}
@@ -114,38 +136,58 @@ class LogAccumulator:
         self.merges = 0
         self.added = 0
         self.removed = 0
+        self.max_ts = min(max_ts, MAX_TS)
+        self.undated = 0
+        self.undated_examples: list[tuple[str, str]] = []
+        """(commit, the raw date git gave) of a few undated commits."""
+        self.malformed = 0
+        """Commit records that could not be parsed at all (left out with their changes)."""
         self._author = -1
-        self._ts = 0
+        self._ts: int | None = 0
         self._merge = False
         self._changes: list[tuple[str | None, str, bytes, bytes]] = []
+
+    def _date(self, sha: str, text: str) -> int | None:
+        """The commit's date as a timestamp, or None (counted in ``undated``) when unusable."""
+        text = text.strip()
+        ts = int(text) if text.isascii() and text.isdigit() and len(text) < 40 else None
+        if ts is not None and ts <= self.max_ts:
+            return ts
+        self.undated += 1
+        if len(self.undated_examples) < MAX_UNDATED_EXAMPLES:
+            shown = "".join(c if c.isprintable() else "?" for c in text[:24]) or "none"
+            self.undated_examples.append((sha.strip()[:12], shown))
+        return None
 
     def header(self, text: str) -> None:
         """Start a commit from its ``%H %P %at %ae %an`` record."""
         self.flush()
         parts = text.split(FIELD_SEP, 4)
-        try:
-            _sha, parents, ts_text, email, name = parts
-            ts = int(ts_text.strip())
-        except ValueError:  # malformed header: ignore the commit and its changes
+        if len(parts) != 5:  # malformed header: ignore the commit and its changes
+            self.malformed += 1
             self._author = -1
             return
+        sha, parents, ts_text, email, name = parts
+        ts = self._date(sha, ts_text)
         key = email.strip().lower() or f"name:{name.strip().lower()}"
         idx = self.index.get(key)
         if idx is None:
             idx = self.index[key] = len(self.authors)
-            self.authors.append(_Author(name=name, name_ts=ts, first=ts, last=ts))
+            self.authors.append(_Author(name=name, name_ts=-1 if ts is None else ts, first=ts, last=ts))
         author = self.authors[idx]
         author.commits += 1
-        author.first = min(author.first, ts)
-        author.last = max(author.last, ts)
-        if ts >= author.name_ts:  # show the name the author uses now
-            author.name, author.name_ts = name, ts
+        if ts is not None:
+            author.first = ts if author.first is None else min(author.first, ts)
+            author.last = ts if author.last is None else max(author.last, ts)
+            if ts >= author.name_ts:  # show the name the author uses now
+                author.name, author.name_ts = name, ts
         self.commits += 1
         self._merge = len(parents.split()) > 1
         self.merges += self._merge
-        day = ts // 86400
-        week = self.weeks.setdefault(day - (day + 3) % 7, {})  # day 0, 1970-01-01, was a Thursday
-        week[idx] = week.get(idx, 0) + 1
+        if ts is not None:
+            day = ts // 86400
+            week = self.weeks.setdefault(day - (day + 3) % 7, {})  # day 0, 1970-01-01, was a Thursday
+            week[idx] = week.get(idx, 0) + 1
         self._author, self._ts = idx, ts
 
     def change(self, old: str | None, new: str, added: bytes, removed: bytes) -> None:
@@ -172,7 +214,8 @@ class LogAccumulator:
                 if old not in f.previous and len(f.previous) < MAX_PREVIOUS_PATHS:
                     f.previous.append(old)
             f.commits += 1
-            f.last = max(f.last, ts)
+            if ts is not None:
+                f.last = ts if f.last is None else max(f.last, ts)
             f.touches[idx] = f.touches.get(idx, 0) + 1
             if added == b"-" or removed == b"-":  # binary: a change without lines
                 f.binary += 1
@@ -236,7 +279,7 @@ def parse_log(chunks: Iterable[bytes], log: LogAccumulator, progress: Callable[[
 
 
 def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
-                progress: Callable[[str], None] | None) -> None:
+                progress: Callable[[str], None] | None, rev: str = "HEAD") -> None:
     """Run the collector's one ``git log`` and parse its output as it arrives.
 
     stderr goes to a temporary file rather than a pipe, so a chatty git (rename-limit warnings on
@@ -244,8 +287,8 @@ def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
     """
     cwd = repo.working_tree_dir or repo.git_dir
     cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "log", *LOG_FLAGS,
-           *(["--numstat"] if numstat else []), LOG_FORMAT, "HEAD", "--"]
-    env = {**os.environ, **safe_git_env(), **no_fetch_env()}
+           *(["--numstat"] if numstat else []), LOG_FORMAT, rev, "--"]
+    env = {**os.environ, **safe_git_env(), **no_fetch_env(), **no_discovery_env(Path(cwd))}
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=err)
@@ -264,8 +307,8 @@ def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
             raise git.GitCommandError(cmd, status, err.read())
 
 
-def _existing_paths(repo: git.Repo) -> set[str]:
-    out = repo.git.ls_tree("-r", "-z", "--name-only", "--full-tree", "HEAD", stdout_as_string=False)
+def _existing_paths(repo: git.Repo, rev: str = "HEAD") -> set[str]:
+    out = repo.git.ls_tree("-r", "-z", "--name-only", "--full-tree", rev, stdout_as_string=False)
     return {_decode(p) for p in out.split(b"\0") if p}
 
 
@@ -357,8 +400,11 @@ def _is_dirty(repo: git.Repo) -> tuple[bool, str | None]:
 
 
 
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+def _iso(ts: int | None) -> str:
+    """ISO 8601 for a timestamp the accumulator accepted; "" for an author without any usable date."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(min(max(ts, 0), MAX_TS), timezone.utc).isoformat()
 
 
 def _file_history(path: str, f: _File, names: list[str], active: list[bool]) -> FileHistory:
@@ -378,7 +424,7 @@ def _file_history(path: str, f: _File, names: list[str], active: list[bool]) -> 
         main_author=names[main] if main is not None else None,
         main_author_share=round(weights[main] / total, 3) if main is not None else 0.0,
         main_author_active=active[main] if main is not None else None,
-        last_change=_iso(f.last) if f.commits else None,
+        last_change=_iso(f.last) if f.last is not None else None,
         previous_paths=list(f.previous),
     )
 
@@ -409,7 +455,7 @@ def summarise(log: LogAccumulator, existing: set[str], *, since_ts: int, young_d
     set. Without any owned line (only binary files, or no line counts) commits are weighed instead.
     """
     names = [_display_name(a.name) for a in log.authors]
-    active = [a.last >= since_ts for a in log.authors]
+    active = [a.last is not None and a.last >= since_ts for a in log.authors]
     owned = {path: f for path, f in log.files.items() if path in existing and counts_for_ownership(path)}
     owned_lines = [0] * len(log.authors)
     for f in owned.values():
@@ -427,8 +473,8 @@ def summarise(log: LogAccumulator, existing: set[str], *, since_ts: int, young_d
         key=lambda a: (-a.commits, a.name.lower()),
     )
     ranked = sorted(owned.items(), key=lambda kv: (-(kv[1].added + kv[1].removed), kv[0]))[:MAX_FILES]
-    first = min((a.first for a in log.authors), default=None)
-    last = max((a.last for a in log.authors), default=None)
+    first = min((a.first for a in log.authors if a.first is not None), default=None)
+    last = max((a.last for a in log.authors if a.last is not None), default=None)
     days = (last - first) // 86400 if first is not None and last is not None else None
     reasons = []
     if not shallow and log.commits:  # a shallow clone shows too few authors and days to judge
@@ -468,33 +514,168 @@ def collect_history(
     the window, False when none did, None when there are no commits. ``prototype_mode`` is set
     for a single author or under ``young_days`` of history (a fact, never a finding by itself).
 
-    Not a git repository, or a history git cannot read, gives ``available=False`` with the reason;
-    an empty repository is available with zero commits; a shallow clone is available and says its
-    history is partial; a partial clone (``--filter``) is read without line counts, since they
-    would make git fetch every missing blob.
+    Not a git repository gives ``available=False``; an empty repository is available with zero
+    commits; a shallow clone is available and says its history is partial; a partial clone
+    (``--filter``) is read without line counts, since they would make git fetch every missing blob.
+
+    A damaged repository is said to be one (``damaged``, ``reason``, ``limits``), never taken for an
+    empty one: a broken HEAD (missing commit, symbolic-ref loop) has the history of the newest
+    readable branch read instead (``history_from``), or none when there is no such branch; an unknown
+    repository extension makes git refuse it (not available); missing objects deeper in the history
+    keep what git could read ("history partly unreadable"); a commit with an unusable date is counted
+    without its date (``undated_commits``).
     """
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     since = now - timedelta(days=window_days)
+    # A commit dated after the audit (a day's clock skew allowed) has a date no one can trust; the
+    # machine's clock counts too, for audits run with an earlier ``now``.
+    max_ts = int(max(now, datetime.now(timezone.utc)).timestamp()) + 86400
     try:
         with open_repo(Path(root)) as repo:
             return _collect(repo, since=since, window_days=window_days, young_days=young_days,
-                            progress=progress)
+                            progress=progress, max_ts=max_ts)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        if os.path.lexists(Path(root) / ".git"):  # a .git folder that git does not accept: say why
+            state = inspect_head(Path(root))
+            if state.status == "unreadable" and state.problem:
+                return _damaged(window_days, state.problem, limits=[f"No history was read: {state.problem}."])
         return HistoryFacts(available=False, reason="not a git repository", activity_window_days=window_days)
-    except (git.GitError, ODBError, ValueError, OSError) as exc:
+    except (git.GitError, ODBError, ValueError, OSError, subprocess.SubprocessError) as exc:
         # ODBError/ValueError: GitPython's own complaints about a corrupt HEAD, ref or object.
-        return HistoryFacts(available=False, reason=git_error_line(exc), activity_window_days=window_days)
+        line = git_error_line(exc)
+        return HistoryFacts(available=False, reason=f"history unreadable: {line}",
+                            limits=[f"History unreadable: {line}."], activity_window_days=window_days)
+
+
+def _ref_label(refname: str) -> str:
+    for prefix, label in (("refs/heads/", "branch"), ("refs/remotes/", "remote branch"), ("refs/tags/", "tag")):
+        if refname.startswith(prefix):
+            return f"{label} {refname[len(prefix):]}"
+    return refname
+
+
+MAX_FALLBACK_REFS = 500
+
+
+def _fallback_ref(repo: git.Repo) -> tuple[str, str] | None:
+    """The newest readable commit among the branches (then remote branches, then tags): (ref, sha).
+
+    For a broken HEAD: the history of the repository's other references is still evidence.
+    """
+    try:
+        out = repo.git.for_each_ref("--format=%(refname)%00%(objectname)", "refs/heads", "refs/remotes",
+                                    "refs/tags", stdout_as_string=False)
+    except git.GitCommandError:
+        return None
+    refs = []
+    for line in out.split(b"\n")[:MAX_FALLBACK_REFS]:
+        name, _, sha = line.decode("utf-8", "replace").partition("\0")
+        if name and sha and not name.endswith("/HEAD"):
+            refs.append((name, sha.strip()))
+    if not refs:
+        return None
+    cwd = repo.working_tree_dir or repo.git_dir
+    env = {**os.environ, **safe_git_env(), **no_fetch_env(), **no_discovery_env(Path(cwd))}
+    check = subprocess.run([git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file",
+                            "--batch-check=%(objectname) %(objecttype)"],
+                           input="".join(f"{sha}^{{commit}}\n" for _n, sha in refs).encode(), cwd=cwd, env=env,
+                           capture_output=True, timeout=120, check=False)
+    lines = check.stdout.decode("ascii", "replace").splitlines()
+    readable = [(name, line.split()[0]) for (name, _sha), line in zip(refs, lines)
+                if line.endswith(" commit")]
+    if not readable:
+        return None
+    dates: dict[str, int] = {}
+    try:  # one process for every tip's committer date
+        out = repo.git.log("--no-walk=unsorted", "--no-show-signature", "--format=%H%x1f%ct",
+                           *sorted({sha for _n, sha in readable}))
+        for line in out.splitlines():
+            sha, _, ts = line.partition("\x1f")
+            dates[sha] = int(ts) if ts.strip().isdigit() else 0
+    except git.GitCommandError:
+        pass
+
+    def key(ref: tuple[str, str]) -> tuple[int, int, str]:
+        name, sha = ref
+        rank = 0 if name.startswith("refs/heads/") else 1 if name.startswith("refs/remotes/") else 2
+        return rank, -dates.get(sha, 0), name
+    return min(readable, key=key)
+
+
+def _read_log(repo: git.Repo, rev: str, *, numstat: bool, max_ts: int,
+              progress: Callable[[str], None] | None) -> tuple[LogAccumulator, bool, bool, list[str]]:
+    """Read ``rev``'s history: the accumulator, whether line counts were read, whether older commits
+    are missing, and what was lost (sentences for ``limits``).
+
+    Missing objects (a damaged or partial copy) make git stop. What was read before stays; with line
+    counts on, the log is read again without them (commits only need commit objects), and the
+    reading that saw more commits is kept.
+    """
+    log = LogAccumulator(max_ts=max_ts)
+    try:
+        _stream_log(repo, log, numstat=numstat, progress=progress, rev=rev)
+        return log, numstat, False, []
+    except git.GitCommandError as exc:
+        error = describe_git_error(exc)
+    if numstat:
+        if progress:
+            progress(f"history: git stopped ({error}); reading the commits without line counts")
+        bare = LogAccumulator(max_ts=max_ts)
+        try:
+            _stream_log(repo, bare, numstat=False, progress=progress, rev=rev)
+            return bare, False, False, [(
+                f"History partly unreadable ({error}): all {bare.commits} commits were read, but not the "
+                "per-file line counts, so ownership and the bus factor are weighed by commits.")]
+        except git.GitCommandError:
+            if bare.commits > log.commits:
+                log, numstat = bare, False
+    if not log.commits:
+        raise _Unreadable(error)
+    return log, numstat, True, [(
+        f"History partly unreadable ({error}): only the {log.commits} most recent commits could be read; "
+        "older history is missing, so counts are lower bounds.")]
+
+
+class _Unreadable(Exception):
+    """No commit of the history could be read."""
+
+
+def _damaged(window_days: int, problem: str, **fields) -> HistoryFacts:
+    if problem.startswith(NOT_OWNER):  # git's ownership check, not damage
+        return HistoryFacts(available=False, reason=problem, activity_window_days=window_days, **fields)
+    return HistoryFacts(available=False, reason=f"the repository is damaged: {problem}", damaged=problem,
+                        activity_window_days=window_days, **fields)
 
 
 def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: int,
-             progress: Callable[[str], None] | None) -> HistoryFacts:
-    branch = None if repo.head.is_detached else repo.head.reference.name
-    if not repo.head.is_valid():  # unborn HEAD: git init without a commit
+             progress: Callable[[str], None] | None, max_ts: int = MAX_TS) -> HistoryFacts:
+    root = Path(repo.working_tree_dir or repo.git_dir)
+    state: HeadState = inspect_head(root)
+    limits: list[str] = []
+    damaged = None
+    history_from = None
+    if state.status == "unreadable":
+        problem = state.problem or "git refuses to read the repository"
+        return _damaged(window_days, problem, limits=[f"No history was read: {problem}."])
+    if state.status == "unborn":  # git init without a commit
         return HistoryFacts(
-            branch=branch, reason="the repository has no commits", activity_window_days=window_days
+            branch=state.branch, reason="the repository has no commits", activity_window_days=window_days
         )
-    head = repo.head.commit.hexsha
+    if state.status == "broken":
+        damaged = state.problem or "HEAD cannot be read"
+        fallback = _fallback_ref(repo)
+        if fallback is None:
+            return _damaged(window_days, damaged, limits=[
+                f"No history was read: {damaged}, and no other branch or tag holds a readable commit."])
+        history_from, rev = fallback
+        limits.append(f"The repository is damaged: {damaged}. The history of {_ref_label(history_from)} "
+                      f"(commit {rev[:12]}), the newest readable branch, was read instead of HEAD's.")
+        head = None
+        branch = None
+    else:
+        rev = head = state.commit or "HEAD"
+        branch = state.branch
     try:
         shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
     except git.GitCommandError:  # git older than 2.15: look for the file git keeps instead
@@ -503,17 +684,49 @@ def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: i
 
     if progress:
         progress("history: reading the commit log")
-    log = LogAccumulator()
-    _stream_log(repo, log, numstat=not partial, progress=progress)
+    try:
+        log, line_stats, truncated, lost = _read_log(repo, rev, numstat=not partial, max_ts=max_ts, progress=progress)
+    except _Unreadable as exc:
+        problem = f"{damaged}; " if damaged else ""
+        return _damaged(window_days, f"{problem}history unreadable ({exc})", history_from=history_from,
+                        limits=limits + [f"No history was read: git could not read a single commit ({exc})."])
+    limits += lost
+    if lost and damaged is None:
+        damaged = "objects are missing from the history (a damaged or incomplete copy)"
     if progress:
         progress(f"history: {log.commits} commits by {len(log.authors)} authors, {len(log.files)} files")
-    fields = summarise(log, _existing_paths(repo), since_ts=int(since.timestamp()), young_days=young_days,
-                       shallow=shallow, line_stats=not partial)
-    dirty, dirty_note = _is_dirty(repo)
-    notes = (["shallow clone: history is partial"] if shallow else []) \
+    try:
+        existing = _existing_paths(repo, rev)
+    except git.GitCommandError as exc:  # a missing tree: count every file the history changed
+        existing = set(log.files)
+        damaged = damaged or "objects are missing from the history (a damaged or incomplete copy)"
+        limits.append(f"The tree of the audited commit is unreadable ({describe_git_error(exc)}): ownership "
+                      "counts every file the history changed, deleted ones included.")
+    fields = summarise(log, existing, since_ts=int(since.timestamp()), young_days=young_days,
+                       shallow=shallow or truncated, line_stats=line_stats)
+    if log.undated:
+        examples = ", ".join(f"{sha} ({raw})" for sha, raw in log.undated_examples)
+        limits.append(
+            f"{log.undated} commit(s) have an author date that is missing, unparsable, out of range or after "
+            f"the audit (e.g. {examples}): they are counted, but their dates are left out of the first and "
+            "last commit, the activity window and the timeline.")
+    if log.malformed:
+        limits.append(f"{log.malformed} commit record(s) of git's log could not be parsed and were left out.")
+    if state.status == "broken":
+        dirty, dirty_note = False, None
+    else:
+        index_note = index_problem(root)
+        dirty, dirty_note = (False, f"could not check for uncommitted changes: {index_note}") if index_note \
+            else _is_dirty(repo)
+    notes = ([f"the repository is damaged: {damaged}"] if damaged else []) \
+        + (["shallow clone: history is partial"] if shallow else []) \
         + (["partial clone: per-file line counts not read (they would fetch the missing blobs)"] if partial else []) \
         + ([dirty_note] if dirty_note else [])
+    if progress:
+        for limit in limits:
+            progress(f"history: {limit}")
     return HistoryFacts(
         reason="; ".join(notes) or None, head=head, branch=branch, shallow=shallow,
-        activity_window_days=window_days, dirty=dirty, **fields,
+        activity_window_days=window_days, dirty=dirty, damaged=damaged, history_from=history_from,
+        undated_commits=log.undated, truncated=truncated, limits=limits, **fields,
     )

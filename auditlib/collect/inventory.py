@@ -31,9 +31,12 @@ def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None 
 
     Committed vendored or generated folders (``node_modules``, a virtualenv, ``dist``...) are listed
     in ``vendored_dirs`` with their file counts, and files over ``MAX_TEXT_BYTES`` in ``oversize``
-    with their sizes: skipped, but never silently.
+    with their sizes: skipped, but never silently. How the list was made when git's index was
+    unusable (HEAD's tree, a walk) or why it is empty is in ``listed_from`` and ``limits``.
     """
     if progress:
+        for limit in files.limits:  # a damaged repository is said at once, not only in the report
+            progress(f"inventory: {limit}")
         progress(f"inventory: counting lines in {len(files.files)} files")
     per_language: dict[str, list[int]] = {}
     code_files = code_lines = 0
@@ -79,4 +82,6 @@ def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None 
         ],
         oversize=[LargeFile(path=f.path, size=f.size) for f in oversize[:MAX_OVERSIZE]],
         oversize_limit=MAX_TEXT_BYTES,
+        listed_from=files.source,
+        limits=list(files.limits),
     )
