@@ -13,6 +13,7 @@ line on standard error and exit status 2 (bad input) or 1 (the run failed); neve
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -103,11 +104,37 @@ def _check_inputs(args: argparse.Namespace) -> None:
             check_sibling_dir(args.json_out)
             real = output_path(args.json_out)
             output_path(real.with_name(SARIF_NAME))  # the sibling must be writable as a plain file too
+            probe_writable(real.parent)
         out = getattr(args, "out", None)
         if out is not None and out.exists() and not out.is_dir():
             raise OutputError(f"--out {out}: exists and is not a directory")
     except OutputError as exc:
         raise InputError(str(exc)) from None
+    except OSError as exc:  # a name too long, a loop of symlinks, no permission...
+        raise InputError(f"{_short(exc.filename)}: {exc.strerror or exc}") from None
+
+
+def _short(name) -> str:
+    text = str(name or "")
+    return text if len(text) <= 120 else text[:60] + "…" + text[-40:]
+
+
+def probe_writable(folder: Path) -> None:
+    """Fail now, not after the audit, when no file can be created in ``folder`` (a missing folder is
+    created later, by the write)."""
+    import tempfile
+
+    from .safeio import OutputError
+
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".auditlib-probe-", dir=existing)
+    except OSError as exc:
+        raise OutputError(f"cannot write in {_short(existing)}: {exc.strerror or exc}") from None
+    os.close(fd)
+    os.unlink(tmp)
 
 
 SARIF_NAME = "findings.sarif"
@@ -216,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (RunError, AuditError) as exc:
         print(f"auditlib: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # anything the checks above did not foresee: still one line, no traceback
+        print(f"auditlib: error: {_short(exc.filename) + ': ' if exc.filename else ''}{exc.strerror or exc}",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("auditlib: interrupted", file=sys.stderr)

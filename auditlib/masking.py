@@ -139,9 +139,21 @@ def scrub_model(model: M) -> M:
     return _scrub_value(model)
 
 
+def _utf8_clean(text: str) -> str:
+    """``text`` with lone surrogates (a file name that was not UTF-8, kept by ``surrogateescape``)
+    shown as U+FFFD, so every output can be written as UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _scrub_value(value: Any) -> Any:
     if isinstance(value, str):
-        return scrub(value)
+        cleaned = _utf8_clean(value)
+        scrubbed = scrub(cleaned)
+        return value if scrubbed is value else scrubbed
     if isinstance(value, BaseModel):
         changes = {}
         for name in type(value).model_fields:

@@ -292,14 +292,18 @@ def resolve_target(source: str, *, offline: bool = False, cache_dir: Path | None
             raise TargetError(f"{display_source(source)} is a URL and --offline forbids network access; "
                               "clone it first")
         return clone(source, cache_dir or default_cache_dir())
-    path = Path(source).expanduser()
-    if not path.exists():
-        raise TargetError(f"{source}: no such directory")
-    if not path.is_dir():
-        raise TargetError(f"{source}: not a directory")
-    path = path.resolve()
-    if not (path / ".git").exists():
-        raise TargetError(f"{source}: not a git repository (no .git at its top level)")
+    shown = source if len(source) <= 120 else source[:60] + "…" + source[-40:]
+    try:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise TargetError(f"{shown}: no such directory")
+        if not path.is_dir():
+            raise TargetError(f"{shown}: not a directory")
+        path = path.resolve()
+        if not (path / ".git").exists():
+            raise TargetError(f"{shown}: not a git repository (no .git at its top level)")
+    except OSError as exc:  # a name too long, a loop of symlinks, no permission
+        raise TargetError(f"{shown}: {exc.strerror or exc}") from None
     from .collect.files import NOT_OWNER, repository_problem
 
     problem = repository_problem(path)

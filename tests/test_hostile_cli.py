@@ -377,3 +377,34 @@ def test_report_cover_says_a_broken_head_is_broken_not_empty(demo_scan):
                                           "target": demo_scan.target.model_copy(update={"commit": None})})
     assert commit_label(broken) == "unknown: HEAD points to a missing commit"
     assert commit_label(demo_scan).startswith(demo_scan.target.commit[:12])
+
+
+# ------------------------------------------- found by benchmarks/hostile_campaign.py after the fixes above
+def test_file_names_that_are_not_utf8_do_not_stop_the_scan(tmp_path):
+    repo = tmp_path / "names"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    for raw in (b"bad\xff\xfe.py", b"latin1_caf\xe9.py", b"surrogate\xed\xa0\x80.py"):
+        (repo / os.fsdecode(raw)).write_bytes(b"import os\nKEY = os.environ['K']\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "names")
+    out = tmp_path / "r.json"
+    assert main(["scan", str(repo), "--json", str(out), "--offline", "-q"]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["facts"]["inventory"]["files"] == 3
+
+
+@pytest.mark.parametrize("where", ["target", "json"])
+def test_a_path_too_long_is_one_line_and_exit_2(small_target, tmp_path, capsys, where):
+    long = str(tmp_path / ("x" * 300) / ("y" * 5000))
+    args = ["scan", long if where == "target" else str(small_target), "--json",
+            long if where == "json" else str(tmp_path / "r.json"), "--offline", "-q"]
+    assert main(args) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "too long" in line and len(line) < 300
+
+
+def test_json_in_a_folder_nothing_can_be_created_in_fails_before_the_scan(small_target, capsys):
+    assert main(["scan", str(small_target), "--json", "/proc/self/results.json", "--offline"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write in /proc/self" in one_error_line(err) and "collect:" not in err

@@ -41,7 +41,7 @@ _load_families()
 def finding_id(hit: Hit) -> str:
     """A stable id: the same evidence gets the same id in a re-audit (line numbers may move)."""
     key = "|".join([hit.rule, hit.path or "", hit.commit or "", hit.title])
-    return "F-" + hashlib.sha1(key.encode()).hexdigest()[:10]
+    return "F-" + hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()[:10]
 
 
 def run_probes(facts: Facts, rubric) -> list[Finding]:  # rubric: auditlib.rubric.Rubric
