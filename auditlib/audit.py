@@ -161,6 +161,11 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     from .collect.secrets import collect_secrets
 
     record = {} if record is None else record
+    from .collect.files import drop_git_location_env
+
+    dropped = drop_git_location_env()
+    if dropped:
+        ctx.progress(f"collect: ignoring {', '.join(dropped)} from the environment (git must read the target)")
     ctx.progress(f"collect: listing files of {ctx.target}")
     files = list_files(ctx.target)
     p = ctx.progress

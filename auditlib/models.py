@@ -221,7 +221,8 @@ class SecretFacts(Availability):
     """Those of ``env_files`` that ``.gitignore`` lists now: committed before the rule, still tracked
     (issue 3)."""
     history_missing_blobs: int = 0
-    """Blobs of the history absent from a partial clone, not scanned (never fetched) (issue 3)."""
+    """Blobs of the history absent from the object store (a partial clone, never fetched; or a damaged
+    copy), not scanned (issues 3 and 7)."""
     """Committed .env-style files (``.env``, ``.env.production``; not ``.env.example``)."""
 
 

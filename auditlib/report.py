@@ -429,7 +429,11 @@ def appendix(result: AuditResult) -> HTML:
     if hist.dirty:
         notes.append("The working tree had uncommitted changes: file evidence may differ from the commit.")
     if not result.facts.secrets.history_checked:
-        notes.append(f"Git history was not scanned for secrets: {result.facts.secrets.history_reason or 'not requested'}.")
+        why = result.facts.secrets.history_reason or "not requested"
+        if why.startswith("history partly checked"):
+            notes.append(f"Git history was only partly scanned for secrets: {why.removeprefix('history partly checked: ')}.")
+        else:
+            notes.append(f"Git history was not scanned for secrets: {why}.")
     for name, facts in result.facts:
         notes += [f"{name.capitalize()}: {limit}" for limit in getattr(facts, "limits", [])]
     return HTML(kv_table(rows) + "<h3>Collectors</h3>" + table(["Collector", "Status", "Reason", "Time"], coll)

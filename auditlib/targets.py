@@ -173,6 +173,9 @@ def _bounded_checkout(repo: Path, env: dict[str, str], timeout: float) -> dict:
 
 def clone(url: str, cache_dir: Path, timeout: float = 900) -> Path:
     """Clone ``url`` (full history, no submodules, bounded checkout) into the cache, replacing an older clone."""
+    from .collect.files import drop_git_location_env
+
+    drop_git_location_env()  # a GIT_DIR of the auditor's shell would make git clone into it
     clean, creds = split_credentials(url)
     shown = redact_url_password(clean)
     if clean.startswith("ext::") or "::" in clean.split("/")[0]:

@@ -408,3 +408,13 @@ def test_json_in_a_folder_nothing_can_be_created_in_fails_before_the_scan(small_
     assert main(["scan", str(small_target), "--json", "/proc/self/results.json", "--offline"]) == 2
     err = capsys.readouterr().err
     assert "cannot write in /proc/self" in one_error_line(err) and "collect:" not in err
+
+
+def test_an_auditors_git_dir_in_the_environment_does_not_redirect_the_audit(small_target, tmp_path, monkeypatch):
+    other = make_repo(tmp_path / "other", {"other.py": "x = 1\n", "more.py": "y = 2\n"})
+    monkeypatch.setenv("GIT_DIR", str(other / ".git"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(other))
+    out = tmp_path / "r.json"
+    assert main(["scan", str(small_target), "--json", str(out), "--offline", "-q"]) == 0
+    assert json.loads(out.read_text())["facts"]["inventory"]["files"] == 1  # app.py of the target only
+    assert "GIT_DIR" not in os.environ

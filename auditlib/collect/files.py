@@ -75,6 +75,21 @@ def safe_git_env() -> dict[str, str]:
     return env
 
 
+GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                          "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
+                          "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM")
+
+
+def drop_git_location_env() -> list[str]:
+    """Remove from this process's environment the variables that tell git which repository to read
+    (an auditor's shell may hold a ``GIT_DIR`` from other work): every git process must read the
+    target. Returns the names removed."""
+    removed = [name for name in GIT_LOCATION_VARIABLES if name in os.environ]
+    for name in removed:
+        del os.environ[name]
+    return removed
+
+
 def no_fetch_env() -> dict[str, str]:
     """Environment variables that keep git off the network while it reads the target.
 

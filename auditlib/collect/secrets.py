@@ -12,18 +12,32 @@ The collector reports what it saw; it never judges severity (that is the probes'
 from __future__ import annotations
 
 import codecs
+import contextlib
 import math
+import os
 import re
 import subprocess
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from git.exc import GitCommandError, InvalidGitRepositoryError, NoSuchPathError
+from git import Git
 
 from auditlib import masking
-from auditlib.collect.files import MAX_TEXT_BYTES, SKIP_DIRS, FileSet, decode, open_repo
+from auditlib.collect.files import (
+    MAX_TEXT_BYTES,
+    NOT_OWNER,
+    SKIP_DIRS,
+    FileSet,
+    HeadState,
+    decode,
+    describe_git_error,
+    inspect_head,
+    no_discovery_env,
+    no_fetch_env,
+    safe_git_env,
+)
 from auditlib.models import SecretFacts, SecretHit
 
 Progress = Callable[[str], None] | None
@@ -481,6 +495,20 @@ def is_env_file(path: str) -> bool:
 # ------------------------------------------------------------------------------------------ history
 _COMMIT_MARK = b"\x1fC"
 _HUNK_RE = re.compile(rb"^@@+ [^+]*\+(\d+)")
+_ZERO_OID = re.compile(r"^0+$")
+_BROKEN_REF_RE = re.compile(r"ignoring broken ref (\S+)")
+
+GIT_TIMEOUT = 120
+"""Seconds any one of the short git commands of this module may take (streams have no limit)."""
+MAX_DAMAGED_COMMITS = 100
+"""Commits the history scan works around one by one after git stopped on them; past this many the
+rest of the history is left unscanned (and counted)."""
+FIRST_BATCH = 500
+MAX_BATCH = 20_000
+"""Commits per ``git log --no-walk --stdin`` once the history scan works around damage (see
+``_scan_past_missing_objects``)."""
+MAX_SHOWN = 5
+"""Examples named in one sentence of ``limits`` or ``reason``."""
 
 
 @dataclass
@@ -495,6 +523,32 @@ class _Seen:
 
 
 @dataclass
+class _Damage:
+    """What a damaged repository kept the history scan from reading."""
+
+    head_problem: str | None = None
+    """How HEAD is broken (``inspect_head``), when a reference had to be skipped for it."""
+    skipped_refs: list[tuple[str, str]] = field(default_factory=list)
+    """(reference, why) of the references that lead to no readable commit: left out of the scan."""
+    readable_refs: int = 0
+    blobs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    """Missing blob -> (commit, path) of the changes that could not be diffed for want of it."""
+    commits: dict[str, str] = field(default_factory=dict)
+    """Commit -> git's complaint, for commits whose changes could not be read at all."""
+    handled: set[str] = field(default_factory=set)
+    """Commits already scanned one by one (never fed to git again)."""
+    unlisted: str | None = None
+    """git's complaint when it could not walk the whole history (a missing commit)."""
+    unscanned: int = 0
+    """Commits left unscanned once MAX_DAMAGED_COMMITS were worked around."""
+
+    @property
+    def partial(self) -> bool:
+        """Some change of the readable history was not scanned."""
+        return bool(self.blobs or self.commits or self.unlisted or self.unscanned)
+
+
+@dataclass
 class _HistoryScan:
     checked: bool = False
     reason: str | None = None
@@ -504,7 +558,14 @@ class _HistoryScan:
     """Env file path -> (time, commit) of the oldest commit that added lines to it."""
     shallow: bool = False
     missing_blobs: int = 0
-    """Blobs a partial clone does not hold (not scanned, never fetched)."""
+    """Blobs of the history the scan could not read (absent from a partial clone, never fetched; or
+    missing from a damaged copy)."""
+    seen: set[str] = field(default_factory=set)
+    """Commits whose header ``git log`` printed: each is counted once, however often it is re-read."""
+    last: str | None = None
+    """The last commit header of the current ``git log`` run (where git stopped, if it did)."""
+    damage: _Damage = field(default_factory=_Damage)
+    limits: list[str] = field(default_factory=list)
 
 
 def _diff_path(raw: bytes) -> str | None:
@@ -539,82 +600,97 @@ def _vendored_prefixes(files: FileSet, limit: int = 50) -> list[str]:
     return sorted(out)[:limit]
 
 
-def _history_pathspec(prefixes: list[str]) -> list[str]:
+def _history_pathspec(prefixes: list[str], excluded: Iterable[str] = ()) -> list[str]:
     # Literal prefix excludes let git skip the bulk of committed node_modules or virtualenvs cheaply.
     # Glob excludes (":(glob,exclude)**/node_modules/**") would catch every depth but cost git
     # about 14x its normal time on a 20,000-commit history; folders that only ever existed in
     # history are dropped on our side instead (_vendored), as their diffs stream past.
-    return ["--", "."] + [f":(literal,exclude){p}" for p in prefixes]
+    # ``excluded``: paths of one damaged commit whose blob is missing.
+    return ["--", "."] + [f":(literal,exclude){p}" for p in (*prefixes, *excluded)]
 
 
-def _scan_history(root: Path, max_commits: int, progress: Progress, prefixes: list[str]) -> _HistoryScan:
-    result = _HistoryScan(introduced={}, env_files={})
+# ------------------------------------------------------------------------------------ git processes
+def _git_env(root: Path) -> dict[str, str]:
+    """The environment of every git process of this module: the target's configuration neutralised,
+    no network, no repository looked for above ``root``, and git's messages in English (they are read)."""
+    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **safe_git_env(), **no_fetch_env(),
+            **no_discovery_env(root)}
+
+
+def _git(*args: str) -> list[str]:
+    return [Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
+
+
+def _run_git(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    """One short git command in ``root`` (output as bytes). git's failures and a command over
+    GIT_TIMEOUT come back as a failed process; only a git that cannot start raises (OSError)."""
+    io = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
     try:
-        with open_repo(root) as repo:
+        return subprocess.run(_git(*args), cwd=root, env=_git_env(root), capture_output=True,
+                              timeout=GIT_TIMEOUT, check=False, **io)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(args, -1, b"", f"git {args[0]} took over {GIT_TIMEOUT} s".encode())
+
+
+def _git_error(stderr: bytes | str, status: int = 128) -> str:
+    """git's complaint as one complete line (every line of it, prefixes dropped: ``describe_git_error``)."""
+    return describe_git_error(subprocess.CalledProcessError(status, "git", stderr=stderr))
+
+
+@dataclass
+class _GitRun:
+    capped: bool
+    """The consumer stopped early (a cap) and git was killed: not a failure."""
+    status: int
+    stderr: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status != 0 and not self.capped
+
+    def error(self) -> str:
+        return _git_error(self.stderr, self.status)
+
+
+def _stream_git(root: Path, args: list[str], consume: Callable[[Iterable[bytes]], bool],
+                stdin: Iterable[str] | None = None) -> _GitRun:
+    """Run git with ``args`` and feed its stdout to ``consume`` as it arrives; ``consume`` returns
+    True to stop early (a cap), which kills git. ``stdin``: lines written to git's input (revisions
+    for ``--stdin``) from a thread, so a long list never blocks on a full pipe."""
+    proc = subprocess.Popen(_git(*args), cwd=root, env=_git_env(root), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE,
+                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
+    writer = None
+    if stdin is not None:
+        data = "".join(f"{line}\n" for line in stdin).encode()
+
+        def feed() -> None:
             try:
-                result.shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
-            except Exception:
-                result.shallow = (Path(repo.git_dir) / "shallow").exists()
-            executable = type(repo.git).GIT_PYTHON_GIT_EXECUTABLE or "git"
-            if _is_partial_clone(repo):
-                _scan_partial_clone(repo, executable, result, max_commits, progress, prefixes)
-                if result.shallow:
-                    result.checked = False
-                    result.reason = "; ".join(filter(None, [
-                        f"shallow clone: only {result.commits} commits available; earlier history not checked",
-                        result.reason]))
-                return result
-            # Blobs over the text limit are diffed as binary ("Binary files differ"), as the tree
-            # scan does not read them either: a 50 MB data file must not be split into lines.
-            cmd = [executable, "-c", "core.quotePath=false", "-c", f"core.bigFileThreshold={MAX_TEXT_BYTES}",
-                   "log", "--all", "--full-history", "-p",
-                   "--no-ext-diff", "--no-textconv", "--no-color", "-U0",
-                   f"--max-count={max_commits + 1}", "--format=%x1fC%H %ct", *_history_pathspec(prefixes)]
-            capped, failure = _stream_git(
-                repo, cmd, lambda out: _consume_log(out, result, max_commits, progress))
-    except (InvalidGitRepositoryError, NoSuchPathError):
-        result.reason = "not a git repository"
-        return result
-    except Exception as exc:  # git missing, unreadable repository: record and carry on
-        result.reason = f"history scan failed: {type(exc).__name__}: {str(exc).strip()[:200]}"
-        return result
-    if failure:
-        result.reason = failure
-    elif result.shallow:
-        result.reason = (f"shallow clone: only {result.commits} commits available; earlier history not "
-                         "checked")
-    elif capped:
-        result.checked = True
-        result.reason = (f"history capped at the {max_commits} most recent commits; older commits not "
-                         "scanned, introducing commits may be later than the true ones")
-    else:
-        result.checked = True
-        if result.commits == 0:
-            result.reason = "repository has no commits"
-    return result
+                proc.stdin.write(data)  # type: ignore[union-attr]
+            except (OSError, ValueError):
+                pass  # git stopped reading: its status says why
+            finally:
+                with contextlib.suppress(OSError, ValueError):
+                    proc.stdin.close()  # type: ignore[union-attr]
 
-
-def _stream_git(repo, cmd: list[str], consume: Callable[[Iterable[bytes]], bool]) -> tuple[bool, str | None]:
-    """Run ``cmd`` and feed its stdout to ``consume`` as it arrives; ``consume`` returns True to stop
-    early (a cap), which kills git. Returns (stopped early, failure reason or None): a
-    kill after the cap is our doing, not a failure."""
-    proc = repo.git.execute(cmd, as_process=True)
+        writer = threading.Thread(target=feed, daemon=True)
+        writer.start()
+    stderr_tail = _StderrTail(proc.stderr)
+    capped = False
     try:
-        stderr_tail = _StderrTail(proc.proc.stderr)
-        capped = consume(proc.proc.stdout)
+        capped = consume(proc.stdout)  # type: ignore[arg-type]
         if capped:
-            proc.proc.kill()
-        rc = proc.proc.wait()
-        stderr_tail.join()
+            proc.kill()
+        status = proc.wait()
     finally:
-        if proc.proc.poll() is None:
-            proc.proc.kill()
-            proc.proc.wait()
-    failure = None
-    if rc != 0 and not capped:
-        msg = stderr_tail.text().strip().splitlines()
-        failure = f"git log failed (exit {rc}): {msg[-1][:200] if msg else 'no message'}"
-    return capped, failure
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        stderr_tail.join()
+        if writer is not None:
+            writer.join(timeout=5)
+        proc.stdout.close()  # type: ignore[union-attr]
+    return _GitRun(capped, status, stderr_tail.text())
 
 
 class _StderrTail:
@@ -639,6 +715,460 @@ class _StderrTail:
         return self._tail.decode("utf-8", "replace")
 
 
+def _log_args(prefixes: list[str], *revs: str, excluded: Iterable[str] = ()) -> list[str]:
+    """``git log -p`` of ``revs``: only added lines (``-U0``, no context merged between hunks), the
+    target's diff settings overridden where they would hide lines (no prefix, no root commit)."""
+    # Blobs over the text limit are diffed as binary ("Binary files differ"), as the tree scan does
+    # not read them either: a 50 MB data file must not be split into lines.
+    return ["-c", "core.quotePath=false", "-c", f"core.bigFileThreshold={MAX_TEXT_BYTES}",
+            "-c", "log.showRoot=true", "log", *revs, "--full-history", "-p", "--no-ext-diff", "--no-textconv",
+            "--no-color", "-U0", "--inter-hunk-context=0", "--src-prefix=a/", "--dst-prefix=b/",
+            "--format=%x1fC%H %ct", *_history_pathspec(prefixes, excluded)]
+
+
+# ---------------------------------------------------------------------------------- the history scan
+def _scan_history(root: Path, max_commits: int, progress: Progress, prefixes: list[str]) -> _HistoryScan:
+    """Scan the whole history; never raises. What was found before any failure is kept."""
+    result = _HistoryScan(introduced={}, env_files={})
+    try:
+        _scan_history_into(result, root, max_commits, progress, prefixes)
+    except OSError as exc:  # git missing or not executable
+        result.checked = False
+        result.reason = f"history scan failed: cannot run git ({exc.strerror or exc})"
+    except Exception as exc:  # an unforeseen failure: record it, keep what was found
+        result.checked = False
+        result.reason = f"history scan failed: {type(exc).__name__}: {str(exc).strip()[:200]}"
+    result.limits = _damage_limits(result)
+    return result
+
+
+def _damaged(problem: str) -> str:
+    """The reason for a repository git refuses (as ``collect_history`` words it)."""
+    return problem if problem.startswith(NOT_OWNER) else f"the repository is damaged: {problem}"
+
+
+def _refused(result: _HistoryScan, root: Path, stderr: bytes | str, state: HeadState | None = None) -> None:
+    """git refused the repository before reading any commit: say why, in one complete line."""
+    state = state or inspect_head(root)
+    if state.status == "no-repo":
+        result.reason = "not a git repository"
+    elif state.status == "unreadable" and state.problem:
+        result.reason = _damaged(state.problem)
+    else:
+        result.reason = f"history unreadable: {_git_error(stderr)}"
+    result.checked = False
+
+
+def _scan_history_into(result: _HistoryScan, root: Path, max_commits: int, progress: Progress,
+                       prefixes: list[str]) -> None:
+    shallow = _run_git(root, "rev-parse", "--is-shallow-repository")
+    if shallow.returncode != 0:
+        _refused(result, root, shallow.stderr)
+        return
+    answer = shallow.stdout.strip()
+    result.shallow = answer == b"true" if answer in (b"true", b"false") else (root / ".git" / "shallow").exists()
+
+    def consume(out: Iterable[bytes]) -> bool:
+        return _consume_log(out, result, max_commits, progress)
+
+    if _is_partial_clone(root):
+        _scan_partial_clone(root, result, max_commits, progress, prefixes)
+    else:
+        # The healthy path: one streaming ``git log -p`` over the whole history.
+        run = _stream_git(root, _log_args(prefixes, "--all", f"--max-count={max_commits + 1}"), consume)
+        capped = run.capped
+        if run.failed:
+            capped = _scan_damaged_history(result, run, root, max_commits, progress, prefixes)
+            result.missing_blobs = len(result.damage.blobs)
+        if result.reason is None:
+            _conclude(result, capped, max_commits)
+    if result.shallow:
+        result.checked = False
+        result.reason = "; ".join(filter(None, [
+            f"shallow clone: only {result.commits} commits available; earlier history not checked", result.reason]))
+
+
+def _conclude(result: _HistoryScan, capped: bool, max_commits: int) -> None:
+    """``checked`` and ``reason`` once the history was read (as far as it could be)."""
+    damage = result.damage
+    if damage.partial:
+        result.checked = False
+        read = "history partly checked" if result.commits else "history unreadable"
+        result.reason = f"{read}: {_partial_summary(damage)}"
+        return
+    result.checked = True
+    if capped:
+        result.reason = (f"history capped at the {max_commits} most recent commits; older commits not "
+                         "scanned, introducing commits may be later than the true ones")
+    elif damage.skipped_refs:
+        result.reason = (f"the repository is damaged: {_refs_sentence(damage)}; the history of the "
+                         f"{_n(damage.readable_refs, 'other reference')} was scanned")
+    elif result.commits == 0:
+        result.reason = "repository has no commits"
+
+
+# ---------------------------------------------------------------------------- damaged repositories
+def _scan_damaged_history(result: _HistoryScan, run: _GitRun, root: Path, max_commits: int,
+                          progress: Progress, prefixes: list[str]) -> bool:
+    """git stopped reading the history: find out why and scan what can still be read.
+
+    Before the first commit, git stops on the repository itself (refused: said and done) or on a
+    reference that leads to a missing commit (the scan restarts from the readable references).
+    Later, it stops on a missing object: the commit it stopped on is re-read without the paths
+    whose blob is missing, and the rest of the history streams on from the next commit. Returns
+    True when the commit cap was reached.
+    """
+    revs: list[str] = ["--all"]
+    tips: list[str] | None = None
+    if not result.seen:
+        go_on, tips = _readable_start(result, root, run.stderr, progress)
+        if not go_on:
+            return False
+        if tips is not None:
+            revs = ["--stdin"]
+            result.last = None
+            run = _stream_git(root, _log_args(prefixes, "--stdin", f"--max-count={max_commits + 1}"),
+                              lambda out: _consume_log(out, result, max_commits, progress), tips)
+            if not run.failed:
+                return run.capped
+    return _scan_past_missing_objects(result, run, root, revs, tips, max_commits, progress, prefixes)
+
+
+def _readable_start(result: _HistoryScan, root: Path, stderr: str,
+                    progress: Progress) -> tuple[bool, list[str] | None]:
+    """git stopped before its first commit: why, and where to start instead.
+
+    Returns (go on, tips): False when git refuses the repository or no reference leads to a readable
+    commit (``reason`` says which); tips None when every reference is readable (the cause is
+    elsewhere), else the commits of the readable ones (the others recorded in ``damage``).
+    """
+    damage = result.damage
+    state = inspect_head(root)
+    if state.status in ("unreadable", "no-repo"):
+        _refused(result, root, stderr, state)
+        return False, None
+    tips, skipped = _readable_tips(root)
+    if not skipped:
+        return True, None
+    damage.skipped_refs, damage.readable_refs = skipped, len(tips)
+    damage.head_problem = state.problem if state.status == "broken" else None
+    if not tips:
+        result.checked = False
+        result.reason = f"the repository is damaged: no reference leads to a readable commit ({_refs_text(damage)})"
+        return False, None
+    if progress is not None:
+        progress(f"secrets: {_refs_sentence(damage)}; scanning the history of the {_n(len(tips), 'other')}")
+    return True, tips
+
+
+def _readable_tips(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """The commits every reference (and a detached HEAD) leads to, and the references that lead to
+    no readable commit, with why. References to trees or blobs lead to no history: left out, as
+    ``git log --all`` leaves them."""
+    listing = _run_git(root, "for-each-ref", "--format=%(objectname) %(refname)")
+    skipped = [(m.group(1), "a broken reference that names no object")
+               for m in _BROKEN_REF_RE.finditer(listing.stderr.decode("utf-8", "replace"))]
+    if listing.returncode != 0:
+        return [], skipped or [("every reference", _git_error(listing.stderr, listing.returncode))]
+    refs: list[tuple[str, str]] = []
+    for line in listing.stdout.decode("utf-8", "replace").splitlines():
+        sha, _, name = line.partition(" ")
+        if re.fullmatch(r"[0-9a-f]{40,64}", sha) and name:
+            refs.append((name, sha))
+    if _run_git(root, "symbolic-ref", "-q", "HEAD").returncode == 1:  # detached: HEAD is a tip of its own
+        head = _run_git(root, "rev-parse", "-q", "--verify", "HEAD")
+        sha = head.stdout.decode("ascii", "replace").strip()
+        if head.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha):
+            refs.append(("HEAD", sha))
+    # Two questions per reference: is its object there, and what does it peel to (a tag's target)?
+    check = _run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                     stdin="".join(f"{sha}\n{sha}^{{}}\n" for _name, sha in refs).encode())
+    answers = check.stdout.decode("utf-8", "replace").splitlines()
+    tips: list[str] = []
+    for i, (name, sha) in enumerate(refs):
+        own = answers[2 * i].split() if 2 * i < len(answers) else []
+        peeled = answers[2 * i + 1].split() if 2 * i + 1 < len(answers) else []
+        if len(peeled) == 2 and peeled[1] == "commit":
+            if peeled[0] not in tips:
+                tips.append(peeled[0])
+        elif len(peeled) == 2 and peeled[1] in ("tree", "blob"):
+            continue
+        elif len(own) != 2 or own[1] == "missing":
+            skipped.append((name, f"commit {sha[:12]} is missing from the object store"))
+        else:
+            skipped.append((name, f"{own[1]} {sha[:12]} leads to an object missing from the object store"))
+    return tips, skipped
+
+
+def _list_commits(root: Path, revs: list[str], tips: list[str] | None, max_commits: int,
+                  prefixes: list[str]) -> tuple[list[str], str | None]:
+    """The history's commits in ``git log`` order, and git's complaint when it could not walk all of it.
+
+    With the scan's pathspec first (the commits ``git log`` shows); if git cannot (a missing tree),
+    without it (commits only). What git listed before it stopped is kept.
+    """
+    best: list[str] = []
+    error = None
+    for pathspec in (_history_pathspec(prefixes), []):
+        listed: list[str] = []
+
+        def consume(out: Iterable[bytes], listed: list[str] = listed) -> bool:
+            listed.extend(s for s in (raw.strip().decode("ascii", "replace") for raw in out) if s)
+            return False
+
+        run = _stream_git(root, ["rev-list", *revs, "--full-history", f"--max-count={max_commits + 1}", *pathspec],
+                          consume, tips)
+        if not run.failed:
+            return listed, None
+        if len(listed) >= len(best):
+            best, error = listed, run.error()
+    return best, error
+
+
+def _scan_past_missing_objects(result: _HistoryScan, run: _GitRun, root: Path, revs: list[str],
+                               tips: list[str] | None, max_commits: int, progress: Progress,
+                               prefixes: list[str]) -> bool:
+    """Scan the rest of the history after git stopped on a missing object; True when capped.
+
+    The commit git stopped on (the last one it printed, or the first one it was given) is scanned on
+    its own, around its missing blobs (``_scan_commit_around``); the commits after it stream on
+    through ``git log --no-walk --stdin`` in batches (git reads a whole batch before it prints, so a
+    batch is small after a stop and grows while the history reads cleanly). At most
+    MAX_DAMAGED_COMMITS stops are worked around; the commits left after that are counted.
+    """
+    damage = result.damage
+    if progress is not None:
+        progress(f"secrets: git stopped reading the history ({run.error()}); scanning around the damage")
+    listed, damage.unlisted = _list_commits(root, revs, tips, max_commits, prefixes)
+    pending = [c for c in listed if c not in result.seen]
+    index = {c: i for i, c in enumerate(pending)}
+    pos, size = 0, FIRST_BATCH
+    suspect = result.last
+    while True:
+        if suspect is not None:
+            if len(damage.handled) >= MAX_DAMAGED_COMMITS:  # the suspect and every commit after it
+                damage.unscanned = 1 + sum(1 for c in pending[pos:] if c not in damage.handled)
+                return False
+            if _scan_commit_around(result, suspect, root, max_commits, progress, prefixes):
+                return True
+            suspect = None
+        if pos >= len(pending):
+            return False
+        batch = [c for c in pending[pos:pos + size] if c not in damage.handled]
+        result.last = None
+        run = _stream_git(root, _log_args(prefixes, "--no-walk=unsorted", "--stdin"),
+                          lambda out: _consume_log(out, result, max_commits, progress), batch) if batch else None
+        if run is not None and run.capped:
+            return True
+        if run is None or not run.failed:
+            pos, size = pos + size, min(size * 2, MAX_BATCH)
+            continue
+        suspect = result.last if result.last in index else batch[0]
+        pos, size = index[suspect] + 1, FIRST_BATCH
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One file change of a commit (``git diff-tree --raw``)."""
+
+    new_mode: str
+    old: str
+    new: str
+    path: str
+    """As git stores it, decoded with surrogateescape (turned back into the same bytes for git)."""
+
+    @property
+    def shown(self) -> str:
+        return self.path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _commit_changes(root: Path, sha: str) -> tuple[int, list[_Change]] | str:
+    """A commit's time and its file changes (trees only, never a blob), or git's complaint."""
+    proc = _run_git(root, "diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--root", "--no-renames",
+                    "--format=%ct", sha)
+    if proc.returncode != 0:
+        return _git_error(proc.stderr, proc.returncode)
+    parts = proc.stdout.split(b"\0")
+    stamp = parts[0].strip() if parts else b""
+    when = int(stamp) if stamp.isdigit() else 0
+    changes = []
+    i = 1
+    while i + 1 < len(parts):
+        meta = parts[i].lstrip(b"\n")
+        if not meta.startswith(b":"):
+            i += 1
+            continue
+        fields = meta[1:].decode("ascii", "replace").split()
+        path = parts[i + 1].decode("utf-8", "surrogateescape")
+        i += 2
+        if len(fields) >= 5:
+            changes.append(_Change(fields[1], fields[2], fields[3], path))
+    return when, changes
+
+
+def _scan_commit_around(result: _HistoryScan, sha: str, root: Path, max_commits: int, progress: Progress,
+                        prefixes: list[str]) -> bool:
+    """Scan one commit whose diff git could not finish; True when capped.
+
+    ``git log -p`` of the commit alone, leaving out every path whose old or new blob the object
+    store lacks (``git diff-tree --raw`` lists them without reading a blob); then the newer version
+    of each such path, when present, is scanned whole (its lines dated by this commit: the older
+    version that would tell which lines are new is the one missing). A commit git cannot read even
+    so (a missing tree) is recorded, not scanned.
+    """
+    damage = result.damage
+    damage.handled.add(sha)
+    listed: tuple[int, list[_Change]] | str | None = None
+    excluded: dict[str, _Change] = {}
+    missing: set[str] = set()
+    for attempt in range(2):
+        result.last = None
+        run = _stream_git(root, _log_args(prefixes, "--no-walk", sha, excluded=list(excluded)),
+                          lambda out: _consume_log(out, result, max_commits, progress))
+        if not run.failed:
+            if run.capped:
+                return True
+            break
+        if attempt == 0:
+            listed = _commit_changes(root, sha)
+            if not isinstance(listed, str):  # every blob of its changes that the object store lacks
+                missing = _absent(root, {oid for c in listed[1] for oid in (c.old, c.new) if not _ZERO_OID.match(oid)})
+                for c in listed[1]:
+                    for oid in (c.old, c.new):
+                        if oid in missing:
+                            excluded[c.path] = c
+                            damage.blobs.setdefault(oid, []).append((sha, c.shown))
+        if attempt == 1 or not excluded:  # not (only) missing blobs of its changes: it cannot be read
+            damage.commits[sha] = run.error()
+            return False
+    if not excluded:
+        return False
+    when = listed[0] if isinstance(listed, tuple) else 0
+    if sha not in result.seen:  # git printed nothing of it (every change was left out): count it here
+        result.seen.add(sha)
+        result.commits += 1
+    env_files = result.env_files
+    assert env_files is not None and result.introduced is not None
+    wanted: dict[str, list[_Change]] = {}
+    for c in excluded.values():
+        if _ZERO_OID.match(c.new) or _vendored(c.shown):
+            continue  # deleted here, or vendored: nothing of the project's own was added
+        if is_env_file(c.shown):
+            prev = env_files.get(c.shown)
+            if prev is None or when <= prev[0]:
+                env_files[c.shown] = (when, sha)
+        if c.new not in missing and c.new_mode in ("100644", "100755"):
+            wanted.setdefault(c.new, []).append(c)
+    if wanted:
+        for oid, data, _gone in _read_blobs(root, [o.encode() for o in wanted]):
+            text = decode(data) if data is not None else None
+            if text is None or not _KEYWORD_RE.search(text.lower()):
+                continue
+            for c in wanted.get(oid.decode("ascii", "replace"), []):
+                _scan_text(result.introduced, text, c.shown, when, sha)
+    return False
+
+
+def _absent(root: Path, oids: set[str]) -> set[str]:
+    """Those of ``oids`` that the object store does not hold (one ``git cat-file --batch-check``)."""
+    if not oids:
+        return set()
+    proc = _run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                    stdin="".join(f"{oid}\n" for oid in sorted(oids)).encode())
+    found = {line.split()[0] for line in proc.stdout.decode("ascii", "replace").splitlines()
+             if len(line.split()) == 2 and line.split()[1] != "missing"}
+    return oids - found
+
+
+def _scan_text(introduced: dict[str, _Seen], text: str, path: str, when: int, commit: str) -> None:
+    """Record every secret of a whole file of history (a blob read whole, not a diff)."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if _KEYWORD_RE.search(line.lower()):
+            following = lines[i + 1] if i + 1 < len(lines) else None
+            _record(introduced, line, following, path, i + 1, when, commit)
+
+
+# --------------------------------------------------------------------------- what the damage cost
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _some(items: list[str], sep: str = ", ") -> str:
+    """The first MAX_SHOWN of ``items``, and how many more."""
+    more = len(items) - MAX_SHOWN
+    return sep.join(items[:MAX_SHOWN]) + (f"{sep}and {more} more" if more > 0 else "")
+
+
+def _refs_text(damage: _Damage) -> str:
+    return _some([f"{name}: {why}" for name, why in damage.skipped_refs], "; ")
+
+
+def _refs_sentence(damage: _Damage) -> str:
+    """"1 reference leads to no readable commit (refs/heads/main: commit ... is missing ...)"."""
+    n = len(damage.skipped_refs)
+    return f"{_n(n, 'reference')} lead{'s' if n == 1 else ''} to no readable commit ({_refs_text(damage)})"
+
+
+def _blob_examples(damage: _Damage) -> list[str]:
+    out = []
+    for blob, where in damage.blobs.items():
+        commits = sorted({c[:12] for c, _p in where})
+        paths = sorted({p for _c, p in where})
+        out.append(f"blob {blob[:12]}: {_some(paths)} in {'commit' if len(commits) == 1 else 'commits'} "
+                   f"{_some(commits)}")
+    return out
+
+
+def _partial_summary(damage: _Damage) -> str:
+    """One line for ``reason``: what git could not read, the rest being scanned."""
+    parts = []
+    if damage.blobs:
+        parts.append(f"git log failed on {_n(len(damage.blobs), 'unreadable blob')} "
+                     f"({_some(_blob_examples(damage), '; ')})")
+    if damage.commits:
+        parts.append(f"{_n(len(damage.commits), 'commit')} could not be read "
+                     f"({_some([c[:12] for c in damage.commits])})")
+    if damage.unlisted:
+        parts.append(f"git could not walk the whole history ({damage.unlisted})")
+    if damage.unscanned:
+        parts.append(f"{_n(damage.unscanned, 'commit')} not scanned after {_n(MAX_DAMAGED_COMMITS, 'damaged one')}")
+    rest = "; the rest of the history was scanned" if not (damage.unscanned or damage.unlisted) else ""
+    return "; ".join(parts) + rest
+
+
+def _damage_limits(result: _HistoryScan) -> list[str]:
+    """One sentence per kind of damage the history scan worked around, for ``SecretFacts.limits``."""
+    damage = result.damage
+    out = []
+    if damage.skipped_refs:
+        head = f"The repository is damaged: {damage.head_problem}. " if damage.head_problem else ""
+        n = len(damage.skipped_refs)
+        out.append(f"{head}The history scan for secrets skipped {_n(n, 'reference')} that lead{'s' if n == 1 else ''} "
+                   f"to no readable commit ({_refs_text(damage)}) and scanned the history of the "
+                   f"{_n(damage.readable_refs, 'readable reference')}.")
+    if damage.blobs:
+        n = len(damage.blobs)
+        out.append(
+            f"History partly checked for secrets: {_n(n, 'blob')} {'is' if n == 1 else 'are'} missing from the "
+            f"object store ({_some(_blob_examples(damage), '; ')}), "
+            "so those changes could not be diffed: where the newer version of the file was present it was "
+            f"scanned whole instead, and every other change of the {_n(result.commits, 'commit')} read was scanned.")
+    if damage.commits:
+        shown = [f"{c[:12]} ({why})" for c, why in damage.commits.items()]
+        out.append(f"History partly checked for secrets: {_n(len(damage.commits), 'commit')} could not be read "
+                   f"and {'was' if len(damage.commits) == 1 else 'were'} not scanned: {_some(shown, '; ')}.")
+    if damage.unlisted:
+        out.append(f"History partly checked for secrets: git could not walk the whole history "
+                   f"({damage.unlisted}); the commits it could not reach were not scanned.")
+    if damage.unscanned:
+        out.append(f"History partly checked for secrets: after working around "
+                   f"{_n(MAX_DAMAGED_COMMITS, 'damaged commit')} the scan stopped; "
+                   f"{_n(damage.unscanned, 'more commit')} "
+                   f"{'was' if damage.unscanned == 1 else 'were'} not scanned (or only in part).")
+    return out
+
+
 def _record(introduced: dict[str, _Seen], text: str, following: str | None, path: str, line: int | None,
             when: int, commit: str) -> None:
     """Keep the oldest sighting of every secret on one line of history.
@@ -653,9 +1183,13 @@ def _record(introduced: dict[str, _Seen], text: str, following: str | None, path
 
 
 def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int, progress: Progress) -> bool:
-    """Walk ``git log -p`` output once; return True when more than ``max_commits`` commits exist."""
+    """Walk ``git log -p`` output once; return True when more than ``max_commits`` commits exist.
+
+    A commit already read (re-read around a damaged object) is not counted again.
+    """
     introduced = result.introduced
     env_files = result.env_files
+    seen = result.seen
     assert introduced is not None and env_files is not None
     commit = ""
     when = 0
@@ -693,15 +1227,18 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
                 in_hunk = True
                 lineno = int(m.group(1))
         elif raw.startswith(_COMMIT_MARK):
-            result.commits += 1
-            if result.commits > max_commits:
-                result.commits = max_commits
-                return True
             head, _, ts = raw[len(_COMMIT_MARK):].strip().decode("ascii", "replace").partition(" ")
             commit, when = head, int(ts) if ts.isdigit() else 0
             path, in_hunk = None, False
-            if progress is not None and result.commits % 500 == 0:
-                progress(f"secrets: scanning history ({result.commits} commits)")
+            result.last = head
+            if head not in seen:
+                seen.add(head)
+                result.commits += 1
+                if result.commits > max_commits:
+                    result.commits = max_commits
+                    return True
+                if progress is not None and result.commits % 500 == 0:
+                    progress(f"secrets: scanning history ({result.commits} commits)")
         elif raw.startswith(b"diff "):
             path, in_hunk = None, False
         elif raw.startswith(b"+++ "):
@@ -719,13 +1256,12 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
 
 
 # ------------------------------------------------------------------------------------ partial clones
-def _is_partial_clone(repo) -> bool:
+def _is_partial_clone(root: Path) -> bool:
     """A clone made with ``--filter`` (it names a promisor remote): some objects may be absent."""
-    try:
-        out = repo.git.config("--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
-    except GitCommandError:  # exit 1: none of these keys is set
+    proc = _run_git(root, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
+    if proc.returncode != 0:  # 1: none of these keys is set
         return False
-    for line in out.splitlines():
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
         key, _, value = line.partition(" ")
         value = value.strip().lower()
         if (key.lower() == "extensions.partialclone" and value) or value in {"true", "yes", "on", "1"}:
@@ -733,25 +1269,17 @@ def _is_partial_clone(repo) -> bool:
     return False
 
 
-def _missing_objects(repo, executable: str) -> set[bytes]:
-    """Objects reachable from any ref that the local repository does not hold (never fetched)."""
-    cmd = [executable, "rev-list", "--all", "--objects", "--missing=print"]
-    proc = repo.git.execute(cmd, as_process=True)
+def _missing_objects(root: Path, revs: list[str], tips: list[str] | None) -> tuple[set[bytes], _GitRun]:
+    """Objects reachable from the references that the local repository does not hold (never fetched)."""
     missing: set[bytes] = set()
-    try:
-        stderr_tail = _StderrTail(proc.proc.stderr)
-        for raw in proc.proc.stdout:
+
+    def consume(out: Iterable[bytes]) -> bool:
+        for raw in out:
             if raw[:1] == b"?":
                 missing.add(raw[1:].strip())
-        rc = proc.proc.wait()
-        stderr_tail.join()
-    finally:
-        if proc.proc.poll() is None:
-            proc.proc.kill()
-            proc.proc.wait()
-    if rc != 0:
-        raise RuntimeError(f"git rev-list failed (exit {rc}): {stderr_tail.text().strip()[-200:]}")
-    return missing
+        return False
+
+    return missing, _stream_git(root, ["rev-list", *revs, "--objects", "--missing=print"], consume, tips)
 
 
 def _raw_path(raw: bytes) -> str | None:
@@ -813,10 +1341,13 @@ def _blobs_of_history(stdout: Iterable[bytes], result: _HistoryScan, max_commits
     return blobs, False
 
 
-def _read_blobs(repo, executable: str, oids: list[bytes]) -> Iterable[tuple[bytes, bytes | None]]:
-    """``(oid, content)`` for each blob through one ``git cat-file --batch`` (None: too large)."""
-    proc = repo.git.execute([executable, "cat-file", "--batch"], as_process=True, istream=subprocess.PIPE)
-    stdin, stdout = proc.proc.stdin, proc.proc.stdout
+def _read_blobs(root: Path, oids: list[bytes]) -> Iterable[tuple[bytes, bytes | None, bool]]:
+    """``(oid, content, absent)`` for each blob through one ``git cat-file --batch``; content None
+    when the blob is too large or absent (``absent``: not in the object store)."""
+    proc = subprocess.Popen(_git("cat-file", "--batch"), cwd=root, env=_git_env(root), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stdin, stdout = proc.stdin, proc.stdout
+    assert stdin is not None and stdout is not None
 
     def feed() -> None:
         try:
@@ -828,15 +1359,15 @@ def _read_blobs(repo, executable: str, oids: list[bytes]) -> Iterable[tuple[byte
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
-    stderr_tail = _StderrTail(proc.proc.stderr)
+    stderr_tail = _StderrTail(proc.stderr)
     try:
         for _ in oids:
             header = stdout.readline()
             if not header:
-                raise RuntimeError(f"git cat-file stopped: {stderr_tail.text().strip()[-200:]}")
+                raise RuntimeError(f"git cat-file stopped: {_git_error(stderr_tail.text(), 1)}")
             parts = header.split()
             if len(parts) < 3:  # "<oid> missing"
-                yield parts[0] if parts else b"", None
+                yield (parts[0] if parts else b""), None, True
                 continue
             size = int(parts[2])
             if size > MAX_TEXT_BYTES:  # not read as text in the tree either: skip it in chunks
@@ -846,19 +1377,20 @@ def _read_blobs(repo, executable: str, oids: list[bytes]) -> Iterable[tuple[byte
                     if not chunk:
                         break
                     left -= len(chunk)
-                yield parts[0], None
+                yield parts[0], None, False
                 continue
             data = stdout.read(size + 1)[:size]
-            yield parts[0], data
+            yield parts[0], data, False
     finally:
-        if proc.proc.poll() is None:
-            proc.proc.kill()
-        proc.proc.wait()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
         writer.join(timeout=5)
         stderr_tail.join()
+        stdout.close()
 
 
-def _scan_partial_clone(repo, executable: str, result: _HistoryScan, max_commits: int, progress: Progress,
+def _scan_partial_clone(root: Path, result: _HistoryScan, max_commits: int, progress: Progress,
                         prefixes: list[str]) -> None:
     """History scan of a partial clone: every blob it holds, none it would have to fetch.
 
@@ -866,14 +1398,27 @@ def _scan_partial_clone(repo, executable: str, result: _HistoryScan, max_commits
     remote, which the offline environment forbids). Instead: list the missing objects, list every
     blob the history wrote with its oldest commit (``git log --raw``, which reads no blob), and scan
     the present blobs whole through one ``git cat-file --batch``. A secret is dated by the oldest
-    present blob that holds it. Missing blobs are counted and named in ``reason``.
+    present blob that holds it. Missing blobs are counted and named in ``reason``. References that
+    lead to no readable commit are left out (and named), as in the full scan; a listing git cannot
+    finish keeps what it listed.
     """
     introduced = result.introduced
     assert introduced is not None
+    damage = result.damage
     if progress is not None:
         progress("secrets: partial clone, listing the objects it holds")
-    missing = _missing_objects(repo, executable)
-    cmd = [executable, "-c", "core.quotePath=false", "log", "--all", "--full-history", "--no-renames",
+    revs: list[str] = ["--all"]
+    tips: list[str] | None = None
+    missing, run = _missing_objects(root, revs, tips)
+    if run.failed:
+        go_on, tips = _readable_start(result, root, run.stderr, progress)
+        if not go_on:
+            return
+        if tips is not None:
+            revs = ["--stdin"]
+            missing, run = _missing_objects(root, revs, tips)
+        # Still failing: cat-file will tell which blobs are absent.
+    cmd = ["-c", "core.quotePath=false", "-c", "log.showRoot=true", "log", *revs, "--full-history", "--no-renames",
            "--raw", "--no-abbrev", f"--max-count={max_commits + 1}", "--format=%x1fC%H %ct",
            *_history_pathspec(prefixes)]
     listed: dict[bytes, _Blob] = {}
@@ -883,36 +1428,50 @@ def _scan_partial_clone(repo, executable: str, result: _HistoryScan, max_commits
         listed.update(blobs)
         return capped
 
-    capped, failure = _stream_git(repo, cmd, consume)
-    if failure:
-        result.reason = failure
-        return
+    run = _stream_git(root, cmd, consume, tips)
+    capped = run.capped
+    if run.failed:
+        if not result.commits:
+            _refused(result, root, run.stderr)
+            return
+        damage.unlisted = run.error()  # keep what was listed: those blobs are still scanned
     blobs = listed
-    absent = sorted(((oid, b) for oid, b in blobs.items() if oid in missing), key=lambda kv: kv[1].order)
     present = sorted((oid for oid in blobs if oid not in missing), key=lambda oid: blobs[oid].order)
-    for n, (oid, data) in enumerate(_read_blobs(repo, executable, present), 1):
+    absent_oids = {oid for oid in blobs if oid in missing}
+    scanned = 0
+    for n, (oid, data, absent) in enumerate(_read_blobs(root, present), 1):
+        if absent:
+            absent_oids.add(oid)
+            continue
+        scanned += 1
         blob = blobs.get(oid)
         text = decode(data) if blob is not None and data is not None else None
         if text is not None and _KEYWORD_RE.search(text.lower()):
-            lines = text.splitlines()
-            for i, line in enumerate(lines):
-                if _KEYWORD_RE.search(line.lower()):
-                    following = lines[i + 1] if i + 1 < len(lines) else None
-                    _record(introduced, line, following, blob.path, i + 1, blob.when, blob.commit)
+            _scan_text(introduced, text, blob.path, blob.when, blob.commit)
         if progress is not None and n % 1000 == 0:
             progress(f"secrets: scanned {n} of {len(present)} blobs")
+    absent = sorted(((oid, blobs[oid]) for oid in absent_oids), key=lambda kv: kv[1].order)
     result.missing_blobs = len(absent)
-    scope = f"the {len(present)} blob(s) it holds were scanned"
+    scope = f"the {scanned} blob(s) it holds were scanned"
+    reasons = []
     if absent:
         examples = ", ".join(f"{b.path} @ {b.commit[:10]}" for _oid, b in absent[:3])
-        result.reason = (f"partial clone: {len(absent)} blob(s) of the history are not in the local repository "
-                         f"and were not fetched ({examples}{', ...' if len(absent) > 3 else ''}); {scope}")
+        reasons.append(f"partial clone: {len(absent)} blob(s) of the history are not in the local repository "
+                       f"and were not fetched ({examples}{', ...' if len(absent) > 3 else ''}); {scope}")
+    if damage.unlisted:
+        reasons.append(f"history partly checked: git could not walk the whole history ({damage.unlisted})")
+    if reasons:
+        result.checked = False
+        result.reason = "; ".join(reasons)
     elif capped:
         result.checked = True
         result.reason = (f"history capped at the {max_commits} most recent commits (partial clone, every blob "
                          "present); older commits not scanned")
     else:
         result.checked = True
+        if damage.skipped_refs:
+            result.reason = (f"the repository is damaged: {_refs_sentence(damage)}; the history of the "
+                             f"{_n(damage.readable_refs, 'other reference')} was scanned")
 
 
 # ------------------------------------------------------------------------------------------ public
@@ -952,15 +1511,13 @@ def _ignored_now(root: Path, paths: list[str]) -> list[str]:
     if not paths:
         return []
     try:
-        with open_repo(root) as repo:
-            out = repo.git.check_ignore("--no-index", "--", *paths)
-    except GitCommandError as exc:
-        if exc.status == 1:  # none is ignored
-            return []
-        return []  # no answer is no evidence either way
-    except Exception:  # not a repository, git missing
+        proc = _run_git(root, "check-ignore", "--no-index", "--stdin", "-z",
+                        stdin="".join(f"{p}\0" for p in paths).encode("utf-8", "surrogateescape"))
+    except OSError:  # git missing
         return []
-    listed = {line.strip() for line in out.splitlines() if line.strip()}
+    if proc.returncode != 0:  # 1: none is ignored; else no answer, which is no evidence either way
+        return []
+    listed = {p for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
     return [p for p in paths if p in listed]
 
 
@@ -981,6 +1538,13 @@ def collect_secrets(
     clone the history scan reads the blobs the clone holds and counts the others
     (``history_missing_blobs``), never fetching them. Never raises for a broken or missing history:
     ``history_checked`` is then False and ``history_reason`` says why.
+
+    A damaged copy loses only what git cannot read: references that lead to a missing commit are
+    skipped (the others scanned, ``history_checked`` stays True), a commit whose diff needs a missing
+    blob is scanned without that file (its newer version read whole where present) and the history
+    streams on past it; ``history_reason`` ("history partly checked: ...") and ``limits`` name every
+    blob, commit and reference that could not be read. A repository git refuses (an unknown
+    extension, another owner, a garbage HEAD) gets git's complaint as one line in ``history_reason``.
     """
     if progress is not None:
         progress(f"secrets: scanning {len(files.files)} files")
@@ -998,10 +1562,14 @@ def collect_secrets(
             hist = _scan_history(Path(files.root), max_commits, progress, _vendored_prefixes(files))
             if progress is not None:
                 progress(f"secrets: scanned history ({hist.commits} commits)")
+    for limit in hist.limits:  # a damaged history is said at once, not only in the report
+        if progress is not None:
+            progress(f"secrets: {limit}")
     introduced = hist.introduced or {}
     # In a shallow clone the oldest available commit looks like it added everything, and in a
-    # partial clone the blob that first held a secret may be missing: do not date tree secrets then.
-    date_tree = not hist.shallow and not hist.missing_blobs
+    # partial clone or a damaged copy the blob that first held a secret may be missing: do not date
+    # tree secrets then.
+    date_tree = not hist.shallow and not hist.missing_blobs and not hist.damage.partial
 
     hits: list[SecretHit] = []
     tree_fps: set[str] = set()
@@ -1029,5 +1597,6 @@ def collect_secrets(
         env_files=env_files,
         env_files_ignored=env_ignored,
         history_missing_blobs=hist.missing_blobs,
+        limits=hist.limits,
     )
 
