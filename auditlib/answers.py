@@ -352,8 +352,11 @@ def update_answers(path: Path | str, section: str, key: str, value: Any, *, rubr
     """
     if section not in SECTIONS:
         raise ValueError(f"unknown answers section {section!r}")
+    from .safeio import remove_stale_temps
+
     path = Path(path)
     with locked(path):
+        remove_stale_temps(path)  # a save killed earlier left its temp file; under the lock none is live
         current = load_answers(path) if path.exists() else Answers()
         data = current.model_dump(exclude_defaults=True, exclude={"needs_review"})
         items = data.setdefault(section, {})

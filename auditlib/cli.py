@@ -106,12 +106,25 @@ def _check_inputs(args: argparse.Namespace) -> None:
             output_path(real.with_name(SARIF_NAME))  # the sibling must be writable as a plain file too
             probe_writable(real.parent)
         out = getattr(args, "out", None)
-        if out is not None and out.exists() and not out.is_dir():
-            raise OutputError(f"--out {out}: exists and is not a directory")
+        if out is not None:
+            existing = out
+            while not existing.exists() and not existing.is_symlink() and existing != existing.parent:
+                existing = existing.parent
+            if not existing.is_dir():
+                which = "exists" if existing == out else f"is inside {_short(existing)}, which exists"
+                raise OutputError(f"--out {_short(out)}: {which} and is not a directory")
     except OutputError as exc:
         raise InputError(str(exc)) from None
     except OSError as exc:  # a name too long, a loop of symlinks, no permission...
         raise InputError(f"{_short(exc.filename)}: {exc.strerror or exc}") from None
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t", 127: "\\x7f"}
+
+
+def _error(message: str) -> None:
+    """The one error line: control characters of names from the command line shown escaped."""
+    print(f"auditlib: error: {message.translate(_CONTROL)}", file=sys.stderr)
 
 
 def _short(name) -> str:
@@ -239,14 +252,13 @@ def main(argv: list[str] | None = None) -> int:
             return _open(args, progress)
         return _scan(args, progress) if args.command == "scan" else _audit(args, progress)
     except (TargetError, AnswersError, RubricError, InputError) as exc:
-        print(f"auditlib: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 2
     except (RunError, AuditError) as exc:
-        print(f"auditlib: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return 1
     except OSError as exc:  # anything the checks above did not foresee: still one line, no traceback
-        print(f"auditlib: error: {_short(exc.filename) + ': ' if exc.filename else ''}{exc.strerror or exc}",
-              file=sys.stderr)
+        _error(f"{_short(exc.filename) + ': ' if exc.filename else ''}{exc.strerror or exc}")
         return 1
     except KeyboardInterrupt:
         print("auditlib: interrupted", file=sys.stderr)

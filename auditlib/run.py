@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import OutputError, RunError
-from .safeio import atomic_write, make_dir, staged
+from .safeio import atomic_write, make_dir, remove_stale_temps, staged
 
 NOTEBOOK_DIR = Path(os.environ.get("AUDITLIB_NOTEBOOKS", Path(__file__).resolve().parent.parent / "notebooks"))
 WORKBOOK = "workbook.ipynb"
@@ -162,33 +162,6 @@ def _finish_notebook(tmp: Path, output: Path) -> bool:
         # the layout nbformat writes; tmp is not published yet, so a plain write is safe
         tmp.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     return True
-
-
-def remove_stale_temps(output: Path) -> list[Path]:
-    """Remove the temp files a killed export of ``output`` left beside it (safeio's names,
-    ``.<name>-XXXXXXXX.tmp`` or ``.<name>-XXXXXXXX<suffix>``); return what was removed.
-
-    Only regular files with exactly those names are touched: never another output, never another
-    file's temp (e.g. answers.yaml's, which the workbook may be writing). Two exports of the same
-    output running at once in one folder are not supported (each would replace the other's file).
-    """
-    real = Path(os.path.realpath(output))
-    suffixes = {".tmp", real.suffix} if real.suffix else {".tmp"}
-    name = re.compile(re.escape(f".{real.name}-") + r"[a-z0-9_]{8}(?:"
-                      + "|".join(re.escape(s) for s in sorted(suffixes)) + r")\Z")
-    removed = []
-    try:
-        entries = list(os.scandir(real.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        if name.match(entry.name) and entry.is_file(follow_symlinks=False):
-            try:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-            except OSError:
-                pass
-    return removed
 
 
 # ------------------------------------------------------------------------------------ self-contained

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterator
@@ -157,3 +158,31 @@ def staged(path: Path | str) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def remove_stale_temps(output: Path) -> list[Path]:
+    """Remove the temp files a killed export of ``output`` left beside it (safeio's names,
+    ``.<name>-XXXXXXXX.tmp`` or ``.<name>-XXXXXXXX<suffix>``); return what was removed.
+
+    Only regular files with exactly those names are touched: never another output, never another
+    file's temp (e.g. answers.yaml's, which the workbook may be writing). Call it only where no other
+    writer of ``output`` can be running (the answers save holds its lock; two exports of the same
+    output at once in one folder are not supported).
+    """
+    real = Path(os.path.realpath(output))
+    suffixes = {".tmp", real.suffix} if real.suffix else {".tmp"}
+    name = re.compile(re.escape(f".{real.name}-") + r"[a-z0-9_]{8}(?:"
+                      + "|".join(re.escape(s) for s in sorted(suffixes)) + r")\Z")
+    removed = []
+    try:
+        entries = list(os.scandir(real.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        if name.match(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+            except OSError:
+                pass
+    return removed

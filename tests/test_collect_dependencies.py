@@ -350,8 +350,8 @@ def test_online_lookup_failure_is_not_checked(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network is unreachable")
 
-    monkeypatch.setattr(vulns_module.subprocess, "run", refuse)
-    monkeypatch.setattr(vulns_module.urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(vulns_module.subprocess, "Popen", refuse)  # pip-audit
+    monkeypatch.setattr(vulns_module, "bounded_exchange", refuse)  # every OSV API exchange
     write(tmp_path, "requirements.txt", "flask==2.2.2\n")
     write(tmp_path, "package.json", json.dumps({"dependencies": {"express": "4.18.2"}}))
     facts = collect(tmp_path, offline=False)

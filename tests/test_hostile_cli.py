@@ -10,7 +10,6 @@ import json
 import os
 import stat
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -418,3 +417,14 @@ def test_an_auditors_git_dir_in_the_environment_does_not_redirect_the_audit(smal
     assert main(["scan", str(small_target), "--json", str(out), "--offline", "-q"]) == 0
     assert json.loads(out.read_text())["facts"]["inventory"]["files"] == 1  # app.py of the target only
     assert "GIT_DIR" not in os.environ
+
+
+def test_out_inside_a_file_is_exit_2(small_target, tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["audit", str(small_target), "--out", str(tmp_path / "file" / "sub"), "--offline", "-q"]) == 2
+    assert "is not a directory" in one_error_line(capsys.readouterr().err)
+
+
+def test_a_newline_in_a_target_name_stays_on_the_error_line(tmp_path, capsys):
+    assert main(["scan", str(tmp_path / "no\nsuch"), "--json", str(tmp_path / "r.json"), "-q"]) == 2
+    assert "no\\nsuch: no such directory" in one_error_line(capsys.readouterr().err)

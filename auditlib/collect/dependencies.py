@@ -8,6 +8,15 @@ lookups go through :mod:`auditlib.collect.vulns` (see its docstring for which so
 A lockfile covers the manifests of its own ecosystem in its directory and below (``web/yarn.lock``
 covers ``web/package.json`` and ``web/packages/ui/package.json``, not ``api/package.json``); a
 lockfile at the repository root covers the whole tree.
+
+Bounds (issue 7: a 2.4 MB repository of generated lockfiles made 338 MB of results.json): no
+manifest or lockfile over ``MAX_TEXT_BYTES`` is read (the inventory lists it as oversize), at most
+``MAX_MANIFESTS`` paths are listed and read, ``MAX_PARSE_BYTES`` and ``PARSE_SECONDS`` in all;
+at most ``MAX_RECORDS_PER_FILE`` entries are kept from one file and ``MAX_DEPENDENCIES`` in all
+(direct manifests first), names, specs and versions are bounded, at most ``MAX_VULNERABILITIES``
+vulnerabilities and ``MAX_UNCHECKED_LISTED`` unchecked names are kept. The ``*_found`` counts of
+:class:`DependencyFacts` say how many there were and ``limits`` says, one sentence each, what
+was capped or not read. Vulnerability lookups share one deadline, ``lookup_budget`` seconds.
 """
 
 from __future__ import annotations
@@ -16,8 +25,11 @@ import ast
 import bisect
 import configparser
 import json
+import os
 import re
+import time
 import tomllib
+import warnings
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterable
 
@@ -25,7 +37,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from auditlib.collect.files import FileSet, RepoFile, read_text
+from auditlib.collect.files import MAX_TEXT_BYTES, FileSet, RepoFile
 from auditlib.collect.vulns import (
     FallbackSource,
     LookupResult,
@@ -58,8 +70,32 @@ _FIXED_NAMES: dict[str, tuple[str, str, bool]] = {
     "setup.cfg": ("setup.cfg", "PyPI", False),
     "setup.py": ("setup.py", "PyPI", False),
 }
-# Lockfiles of real applications outgrow the 2 MB cap on ordinary text files.
-LOCKFILE_MAX_BYTES = 30_000_000
+# What is read, kept and written (issue 7). A lockfile over MAX_TEXT_BYTES is not read: the
+# inventory lists it as oversize, "not read by any collector".
+MAX_MANIFESTS = 1_000
+"""Manifest and lockfile paths listed and read at most (direct manifests first, shallowest first)."""
+MAX_PARSE_BYTES = 24_000_000
+"""Text parsed in all; the files past it are not read."""
+PARSE_SECONDS = 30.0
+"""Time spent parsing in all; the files past it are not read."""
+MAX_RECORDS_PER_FILE = 10_000
+"""Distinct entries kept from one manifest or lockfile (the rest are counted)."""
+MAX_DEPENDENCIES = 20_000
+"""Dependency entries kept in all (and looked up): direct manifests first, then lockfiles."""
+MAX_VULNERABILITIES = 1_000
+"""Vulnerabilities kept (each becomes a finding)."""
+MAX_UNCHECKED_LISTED = 100
+"""Names listed in ``VulnCheck.unchecked`` (``unchecked_count`` has the number)."""
+MAX_NAME_CHARS = 214
+"""npm's limit on a package name; a longer entry is no package and is left out."""
+MAX_SPEC_CHARS = 200
+"""A longer requirement is shortened; a longer version is not looked up."""
+MAX_NOTES_PER_FILE = 5
+MAX_PROBLEMS = 10
+"""Problems named in ``reason``; the count of the others follows."""
+VULN_LOOKUP_BUDGET = 120.0
+"""Seconds all vulnerability lookups together may take (pip-audit, the OSV API, ``--vuln-db``)."""
+DEFAULT_OSV_API = "https://api.osv.dev"
 _REQ_NAME = re.compile(r"(requirements.*|.*[-_.]requirements)\.(txt|in)", re.I)
 _DEV_WORDS = frozenset({"dev", "develop", "test", "tests", "testing", "lint", "doc", "docs", "ci"})
 _NPM_EXACT = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
@@ -68,6 +104,31 @@ _POETRY_EXACT = re.compile(r"\d+(?:\.\d+)*(?:(?:a|b|rc|\.post|\.dev)\d+)*")
 
 class _Malformed(Exception):
     """A manifest that cannot be read as what its name says."""
+
+
+class _Records(list):
+    """The entries a parser found: repeats of one (ecosystem, name, spec, version) dropped, at most
+    ``MAX_RECORDS_PER_FILE`` kept; ``total`` counts the distinct entries seen, kept or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.total = 0
+        self._seen: set[int] = set()
+
+    def append(self, dep: Dependency) -> None:  # type: ignore[override]
+        # A hash, not the tuple: a 2 MB file may name a million entries. (A collision, a chance of
+        # about 1 in 30 million for a million entries, would drop one entry.)
+        key = hash((dep.ecosystem, dep.name, dep.spec, dep.version))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.total += 1
+        if len(self) < MAX_RECORDS_PER_FILE:
+            super().append(dep)
+
+    def extend(self, deps: Iterable[Dependency]) -> None:  # type: ignore[override]
+        for dep in deps:
+            self.append(dep)
 
 
 # ---------------------------------------------------------------------------------- detection
@@ -85,22 +146,75 @@ def manifest_kind(path: str) -> tuple[str, str, bool] | None:
     return None
 
 
+_JSON_KEY = re.compile(r"\s*:")
+_JSON_OBJECT_KEY = re.compile(r"\s*:\s*\{")
+_TOML_NAME_KEY = re.compile(r"name\s*=\s*")
+
+
 class _Lines:
     """Finds the 1-based line of an entry in a file's text; searches onwards from the last hit
-    first, since manifests list entries in order (keeps big lockfiles linear)."""
+    first, since manifests list entries in order (keeps big lockfiles linear).
+
+    A hostile file can make every search miss (a JSON key written with ``\\u`` escapes is not in
+    the text as decoded) and each miss scans the whole text: searching stops (the line is then
+    unknown) once about 50 times the text has been scanned, or after ``MAX_RECORDS_PER_FILE`` +
+    1,000 searches (no more entries are kept after that)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
         self.cursor = 0
+        self.budget = 50 * len(text) + 5_000_000
+        self.calls = MAX_RECORDS_PER_FILE + 1_000
 
     def find(self, pattern: str, flags: int = 0) -> int | None:
+        self.calls -= 1
+        if self.budget <= 0 or self.calls < 0:
+            return None
         rx = re.compile(pattern, flags)
-        m = rx.search(self.text, self.cursor) or rx.search(self.text)
+        m = rx.search(self.text, self.cursor)
+        self.budget -= (m.end() if m else len(self.text)) - self.cursor
+        if m is None and self.budget > 0:
+            m = rx.search(self.text)
+            self.budget -= m.end() if m else len(self.text)
         if m is None:
             return None
         self.cursor = m.end()
         return bisect.bisect_right(self.starts, m.start())
+
+    def literal(self, needle: str, accept: Callable[[int, int], bool] | None = None) -> int | None:
+        """Like :meth:`find` for a literal ``needle`` (no regex to compile per entry: big lockfiles
+        name thousands); ``accept(start, end)`` may refuse an occurrence."""
+        self.calls -= 1
+        if self.budget <= 0 or self.calls < 0 or not needle:
+            return None
+        text = self.text
+        for start in ((self.cursor, 0) if self.cursor else (0,)):
+            pos = start
+            while self.budget > 0:
+                i = text.find(needle, pos)
+                self.budget -= (i if i >= 0 else len(text)) - pos + 64
+                if i < 0:
+                    break
+                if accept is None or accept(i, i + len(needle)):
+                    self.cursor = i + len(needle)
+                    return bisect.bisect_right(self.starts, i)
+                pos = i + 1
+        return None
+
+    def key(self, key: str, opens_object: bool = False) -> int | None:
+        """The line of the JSON object key ``key`` (followed by ``:``, and by ``{`` when
+        ``opens_object``)."""
+        after = _JSON_OBJECT_KEY if opens_object else _JSON_KEY
+        return self.literal(json.dumps(key, ensure_ascii=False),
+                            lambda _s, e: after.match(self.text, e) is not None)
+
+    def toml_name(self, name: str) -> int | None:
+        """The line of ``name = "<name>"`` at the start of a line (a ``[[package]]`` table)."""
+        def accept(start: int, _end: int) -> bool:
+            line_start = self.text.rfind("\n", 0, start) + 1
+            return _TOML_NAME_KEY.fullmatch(self.text, line_start, start) is not None
+        return self.literal(f'"{name}"', accept)
 
     def name(self, name: str) -> int | None:
         """The line of ``name`` as a whole word (not inside a longer package name)."""
@@ -174,17 +288,19 @@ def parse_requirements(text: str, path: str) -> tuple[list[Dependency], int]:
     URLs and local paths are passed over; markers and extras are accepted.
     """
     dev = _requirements_dev(path)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     bad = 0
     physical = text.splitlines()
     i = 0
     while i < len(physical):
         start = i
-        line = physical[i]
+        parts = [physical[i]]
         # A trailing backslash continues the requirement on the next line (hash lists do this).
-        while line.rstrip().endswith("\\") and i + 1 < len(physical):
+        while parts[-1].rstrip().endswith("\\") and i + 1 < len(physical):
+            parts[-1] = parts[-1].rstrip()[:-1]
             i += 1
-            line = line.rstrip()[:-1] + " " + physical[i]
+            parts.append(physical[i])
+        line = " ".join(parts)
         i += 1
         line = re.sub(r"(^|\s)#.*", "", line).strip()
         if not line or line.startswith("-"):
@@ -249,7 +365,7 @@ def parse_pyproject(text: str, path: str) -> list[Dependency]:
     uv dev-dependencies and Poetry dependency tables (all groups but main as dev)."""
     data = _toml(text)
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
 
     def pep508_list(items: Any, dev: bool) -> None:
         for item in items if isinstance(items, list) else []:
@@ -284,7 +400,7 @@ def parse_pipfile(text: str, path: str) -> list[Dependency]:
     """``[packages]`` and ``[dev-packages]`` of a Pipfile (``"*"`` = any version)."""
     data = _toml(text)
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     for section, dev in (("packages", False), ("dev-packages", True)):
         for name, value in _table(data.get(section)).items():
             if isinstance(value, dict):
@@ -313,7 +429,7 @@ def parse_package_json(text: str, path: str) -> list[Dependency]:
     if not isinstance(data, dict):
         raise _Malformed("package.json is not a JSON object")
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     for section, dev in (("dependencies", False), ("optionalDependencies", False),
                          ("devDependencies", True)):
         lines.cursor = 0
@@ -321,7 +437,7 @@ def parse_package_json(text: str, path: str) -> list[Dependency]:
         for name, spec in _table(data.get(section)).items():
             if not isinstance(spec, str):
                 continue
-            line = lines.find(rf'"{re.escape(name)}"\s*:')
+            line = lines.key(name)
             deps.append(_npm_dep(name, spec, path, line, dev))
     return deps
 
@@ -332,14 +448,14 @@ def parse_pipfile_lock(text: str, path: str) -> list[Dependency]:
     if not isinstance(data, dict):
         raise _Malformed("Pipfile.lock is not a JSON object")
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     for section, dev in (("default", False), ("develop", True)):
         for name, entry in _table(data.get(section)).items():
             spec = str(_table(entry).get("version", ""))
             version = pypi_pin(spec)
             if version is None:
                 continue  # VCS or path entries carry no version
-            line = lines.find(rf'"{re.escape(name)}"\s*:\s*\{{')
+            line = lines.key(name, opens_object=True)
             deps.append(_pypi(name, spec, version, path, line, dev))
     return deps
 
@@ -349,7 +465,7 @@ def parse_toml_lock(text: str, path: str) -> list[Dependency]:
     local path packages are left out."""
     data = _toml(text)
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     for pkg in data.get("package") or []:
         if not isinstance(pkg, dict) or not pkg.get("name") or not pkg.get("version"):
             continue
@@ -358,7 +474,7 @@ def parse_toml_lock(text: str, path: str) -> list[Dependency]:
                 source.get("type") in ("directory", "file"):
             continue
         name, version = str(pkg["name"]), str(pkg["version"])
-        line = lines.find(rf'^name\s*=\s*"{re.escape(name)}"', re.M)
+        line = lines.toml_name(name)
         deps.append(_pypi(name, f"=={version}", version, path, line, pkg.get("category") == "dev"))
     return deps
 
@@ -370,7 +486,7 @@ def parse_package_lock(text: str, path: str) -> list[Dependency]:
     if not isinstance(data, dict):
         raise _Malformed("lockfile is not a JSON object")
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     packages = data.get("packages")
     if isinstance(packages, dict):
         for key, entry in packages.items():
@@ -378,7 +494,7 @@ def parse_package_lock(text: str, path: str) -> list[Dependency]:
             if "node_modules/" not in key or entry.get("link") or not entry.get("version"):
                 continue  # the root project, workspace links
             name = str(entry.get("name") or key.rsplit("node_modules/", 1)[1])
-            line = lines.find(rf'"{re.escape(key)}"\s*:')
+            line = lines.key(key)
             version = str(entry["version"])
             deps.append(Dependency(name=name, ecosystem="npm", spec=version, version=version,
                                    pinned=True, path=path, line=line, dev=bool(entry.get("dev"))))
@@ -389,7 +505,7 @@ def parse_package_lock(text: str, path: str) -> list[Dependency]:
             entry = _table(entry)
             version = entry.get("version")
             if isinstance(version, str) and npm_pin(version):
-                line = lines.find(rf'"{re.escape(name)}"\s*:\s*\{{')
+                line = lines.key(name, opens_object=True)
                 deps.append(Dependency(name=name, ecosystem="npm", spec=version,
                                        version=npm_pin(version), pinned=True, path=path,
                                        line=line, dev=bool(entry.get("dev"))))
@@ -434,7 +550,7 @@ def parse_yarn_lock(text: str, path: str) -> list[Dependency]:
     Read line by line (one pass; a 10,000-line lockfile takes milliseconds). Workspace, patch,
     git, file and link entries are left out: they have no registry version to look up.
     """
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     entry: dict[str, Any] | None = None
 
     def flush() -> None:
@@ -493,7 +609,7 @@ def parse_pnpm_lock(text: str, path: str) -> list[Dependency]:
     Read line by line for speed and line numbers. Tarball, git and directory entries (keys that
     are not ``name@version``) are left out.
     """
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     in_packages = False
     current: tuple[str, str, int] | None = None
     dev = False
@@ -550,7 +666,7 @@ def parse_setup_cfg(text: str, path: str) -> tuple[list[Dependency], list[str]]:
     except configparser.Error as exc:
         raise _Malformed(f"setup.cfg: {str(exc).splitlines()[0]}") from None
     lines = _Lines(text)
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     notes: list[str] = []
     wanted: list[tuple[str, str, bool]] = []
     if parser.has_option("options", "install_requires"):
@@ -611,9 +727,13 @@ def parse_setup_py(text: str, path: str) -> tuple[list[Dependency], list[str]]:
     with :mod:`ast` and NEVER executed: literal lists only (or a module-level name bound once to
     one). Anything computed (read from a file, a comprehension, ``**kwargs``) is noted instead."""
     try:
-        tree = ast.parse(text, filename=path)
+        with warnings.catch_warnings():  # the target's invalid escapes are its business, not stderr's
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename=path)
     except (SyntaxError, ValueError) as exc:
         raise _Malformed(f"Python: {exc}") from None
+    except (RecursionError, MemoryError):  # nested too deep for the parser
+        raise _Malformed("Python: too deeply nested to parse") from None
     names: dict[str, ast.AST | None] = {}
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else (
@@ -622,7 +742,7 @@ def parse_setup_py(text: str, path: str) -> tuple[list[Dependency], list[str]]:
             if isinstance(target, ast.Name):
                 # Bound twice: which value counts depends on execution; treat as computed.
                 names[target.id] = None if target.id in names else node.value  # type: ignore
-    deps: list[Dependency] = []
+    deps: list[Dependency] = _Records()
     notes: list[str] = []
 
     def add(node: ast.AST, dev: bool, label: str) -> None:
@@ -684,23 +804,27 @@ _NOTED_PARSERS: dict[str, Callable[[str, str], tuple[list[Dependency], list[str]
 }
 
 
-def _dedupe(deps: Iterable[Dependency]) -> list[Dependency]:
-    """Drop repeats of one package version within a file (nested lockfile copies)."""
-    seen: set[tuple[str, str, str, str | None]] = set()
-    out = []
-    for d in deps:
-        key = (d.ecosystem, d.name, d.spec, d.version)
-        if key not in seen:
-            seen.add(key)
-            out.append(d)
-    return out
-
-
 # ------------------------------------------------------------------------------------ scoping
 def lockfile_covers(lockfile: str, manifest: str) -> bool:
     """Whether ``lockfile`` governs ``manifest``: it sits in the manifest's directory or above
     (a monorepo's ``web/yarn.lock`` covers ``web/**`` only; a root lockfile covers everything)."""
     return PurePosixPath(lockfile).parent in PurePosixPath(manifest).parents
+
+
+def lockfile_scopes(manifests: Iterable[Manifest]) -> dict[str, set[PurePosixPath]]:
+    """Per ecosystem, the folders of its lockfiles (each covers its folder and below)."""
+    scopes: dict[str, set[PurePosixPath]] = {}
+    for m in manifests:
+        if m.lockfile:
+            scopes.setdefault(m.ecosystem, set()).add(PurePosixPath(m.path).parent)
+    return scopes
+
+
+def is_locked(scopes: dict[str, set[PurePosixPath]], path: str, ecosystem: str) -> bool:
+    """Whether a lockfile of ``ecosystem`` covers the manifest at ``path`` (the rule of
+    :func:`lockfile_covers`, in a walk up the path instead of a pass over every lockfile)."""
+    folders = scopes.get(ecosystem)
+    return bool(folders) and any(p in folders for p in PurePosixPath(path).parents)
 
 
 def covering_lockfiles(manifests: Iterable[Manifest], path: str, ecosystem: str) -> list[str]:
@@ -711,9 +835,67 @@ def covering_lockfiles(manifests: Iterable[Manifest], path: str, ecosystem: str)
 
 
 # ------------------------------------------------------------------------------------ collector
+_READABLE = frozenset(_PARSERS) | frozenset(_NOTED_PARSERS) | {"requirements"}
+
+
+def parse_manifest(text: str, path: str, kind: str) -> tuple[list[Dependency], list[str]]:
+    """What the manifest or lockfile ``text`` declares (``kind`` as :func:`manifest_kind` names
+    it), and notes about what could not be read. Never raises: a file that is not what its name
+    says, or has an unexpected shape, gives no entries and one note. The list has at most
+    ``MAX_RECORDS_PER_FILE`` distinct entries; its ``total`` attribute counts all of them."""
+    out = _Records()
+    if kind not in _READABLE:
+        return out, []
+    text = text.lstrip("\ufeff")  # a stray second BOM (editors double them) would glue to a name
+    try:
+        if kind == "requirements":
+            parsed, bad = parse_requirements(text, path)
+            notes = [f"{path}: {bad} lines not understood"] if bad else []
+        elif kind in _NOTED_PARSERS:
+            parsed, notes = _NOTED_PARSERS[kind](text, path)
+        else:
+            parsed, notes = _PARSERS[kind](text, path), []
+    except _Malformed as exc:
+        return out, [f"{path} ({(str(exc).splitlines() or [''])[0][:120]})"]
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
+            MemoryError) as exc:
+        # Valid syntax with an unexpected shape (a list where a table belongs, ...).
+        return out, [f"{path} (unexpected structure: {type(exc).__name__})"]
+    except Exception as exc:  # noqa: BLE001 - a parser bug on hostile input must not stop the audit
+        return out, [f"{path} (could not be parsed: {type(exc).__name__})"]
+    if isinstance(parsed, _Records):
+        return parsed, notes
+    out.extend(parsed)
+    return out, notes
+
+
+def _bounded(deps: list[Dependency]) -> tuple[list[Dependency], int, int]:
+    """Entries with bounded fields: a name over ``MAX_NAME_CHARS`` is left out, a requirement over
+    ``MAX_SPEC_CHARS`` shortened (and a version that long not taken as a pin). Returns the entries,
+    how many were left out and how many shortened."""
+    out: list[Dependency] = []
+    dropped = shortened = 0
+    for d in deps:
+        if len(d.name) > MAX_NAME_CHARS:
+            dropped += 1
+            continue
+        if len(d.spec) > MAX_SPEC_CHARS or len(d.version or "") > MAX_SPEC_CHARS:
+            shortened += 1
+            version = d.version if len(d.version or "") <= MAX_SPEC_CHARS else None
+            spec = d.spec if len(d.spec) <= MAX_SPEC_CHARS else d.spec[:MAX_SPEC_CHARS - 1] + "…"
+            d = d.model_copy(update={"spec": spec, "version": version, "pinned": version is not None})
+        out.append(d)
+    return out, dropped, shortened
+
+
+def _some(paths: list[str], n: int = 3) -> str:
+    return ", ".join(paths[:n]) + (f" and {len(paths) - n:,} more" if len(paths) > n else "")
+
+
 def collect_dependencies(files: FileSet, *, offline: bool = False, vuln_db: Path | None = None,
-                         pip_audit_timeout: float = 120, osv_api_url: str = "https://api.osv.dev",
-                         pip_audit_args: list[str] | None = None, progress: Progress = None
+                         pip_audit_timeout: float = 120, osv_api_url: str | None = None,
+                         pip_audit_args: list[str] | None = None,
+                         lookup_budget: float | None = None, progress: Progress = None
                          ) -> DependencyFacts:
     """Find the target's manifests and lockfiles, list what they declare, and look up the known
     vulnerabilities of every exactly pinned or locked version.
@@ -721,59 +903,117 @@ def collect_dependencies(files: FileSet, *, offline: bool = False, vuln_db: Path
     ``vuln_db``: a directory of OSV records used for PyPI and npm (works offline). Without it,
     ``offline`` skips lookups; online, PyPI goes through pip-audit and then the OSV API
     (``osv_api_url``) for what pip-audit could not answer, npm through the OSV API.
+    ``osv_api_url`` defaults to ``AUDITLIB_OSV_URL`` from the environment, else api.osv.dev; that
+    variable also points pip-audit at ``<url>/v1/query`` when ``pip_audit_args`` are not given.
     ``pip_audit_args`` are passed on to pip-audit (e.g. ``["--osv-url", URL]``).
+    ``lookup_budget``: seconds all lookups may take together (default ``VULN_LOOKUP_BUDGET``, see
+    :mod:`auditlib.collect.vulns` for how it is shared); what is not answered by then is
+    ``not_checked``.
     A vulnerability of a locked version is reported at the manifest entry that declares the
     package (with the lockfile line in ``locked_at``) when one in the lockfile's scope does.
     Never raises for malformed manifests or failed lookups: they are recorded in ``reason`` and
-    ``vuln_check``.
+    ``vuln_check``; what the bounds of this module capped or left unread is in ``limits``.
     """
-    manifests: list[Manifest] = []
-    deps: list[Dependency] = []
+    found = [(f, kind) for f in files.files if (kind := manifest_kind(f.path)) is not None]
+    limits: list[str] = []
+    # Direct manifests first (they say what the project asked for), then lockfiles, shallowest first.
+    order = sorted(found, key=lambda fk: (fk[1][2], len(PurePosixPath(fk[0].path).parts), fk[0].path))
+    chosen = order[:MAX_MANIFESTS]
+    if len(found) > MAX_MANIFESTS:
+        limits.append(f"{len(found):,} manifest and lockfile paths were found; only {MAX_MANIFESTS:,} "
+                      "(manifests before lockfiles, the shallowest first) were listed and read.")
+    if progress:
+        progress(f"dependencies: parsing {len(chosen)} manifests")
+    manifests = [Manifest(path=f.path, kind=kind, ecosystem=eco, lockfile=lock)
+                 for f, (kind, eco, lock) in sorted(chosen, key=lambda fk: fk[0].path)]
+    kept_by_path: dict[str, list[Dependency]] = {}
     problems: list[str] = []
     partly_read: list[str] = []
-    found = [(f, kind) for f in files.files if (kind := manifest_kind(f.path)) is not None]
-    if progress:
-        progress(f"dependencies: parsing {len(found)} manifests")
-    for f, (kind, ecosystem, lockfile) in found:
-        manifests.append(Manifest(path=f.path, kind=kind, ecosystem=ecosystem, lockfile=lockfile))
-        parsed, notes = _parse_one(files, f, kind, lockfile)
-        deps.extend(parsed)
+    oversize: list[RepoFile] = []
+    unread: list[str] = []
+    capped: list[str] = []
+    seen_total = kept_total = dropped = shortened = 0
+    bytes_left, started = MAX_PARSE_BYTES, time.monotonic()
+    for f, (kind, _eco, _lock) in chosen:
+        if kind not in _READABLE:
+            continue
+        if f.size > MAX_TEXT_BYTES:  # listed by the inventory as oversize: read by no collector
+            oversize.append(f)
+            partly_read.append(f.path)
+            continue
+        if f.size > bytes_left or time.monotonic() - started > PARSE_SECONDS:
+            unread.append(f.path)
+            partly_read.append(f.path)
+            continue
+        bytes_left -= f.size
+        text = files.read_text(f)
+        if text is None:
+            problems.append(f"{f.path} (binary, too large or unreadable)")
+            partly_read.append(f.path)
+            continue
+        parsed, notes = parse_manifest(text, f.path, kind)
+        del text
+        total = getattr(parsed, "total", len(parsed))
+        entries, n_dropped, n_short = _bounded(parsed)
+        dropped, shortened = dropped + n_dropped, shortened + n_short
+        seen_total += total
+        keep = entries[:max(0, MAX_DEPENDENCIES - kept_total)]
+        if len(keep) + n_dropped < total:
+            capped.append(f.path)
+            partly_read.append(f.path)
+        kept_total += len(keep)
+        kept_by_path[f.path] = keep
+        if len(notes) > MAX_NOTES_PER_FILE:
+            notes = notes[:MAX_NOTES_PER_FILE] + [
+                f"{f.path}: {len(notes) - MAX_NOTES_PER_FILE:,} more problems"]
         problems.extend(notes)
         if notes:
             partly_read.append(f.path)
-    reason = ("skipped: " + "; ".join(problems)) if problems else None
+    deps = [d for m in manifests for d in kept_by_path.get(m.path, [])]  # in path order
+
+    if oversize:
+        big = sorted(oversize, key=lambda f: (-f.size, f.path))
+        limits.append(
+            f"{len(big):,} {'manifests or lockfiles' if len(big) > 1 else 'manifest or lockfile'} over the "
+            f"{MAX_TEXT_BYTES / 1e6:g} MB read limit (listed as oversize by the inventory) "
+            f"{'were' if len(big) > 1 else 'was'} not parsed, so what "
+            f"{'they pin was' if len(big) > 1 else 'it pins was'} not looked up: "
+            + _some([f"{f.path} ({f.size / 1e6:.1f} MB)" for f in big]) + ".")
+    if unread:
+        limits.append(f"{len(unread):,} manifests or lockfiles were not parsed, the parsing budget "
+                      f"({MAX_PARSE_BYTES / 1e6:g} MB, {PARSE_SECONDS:g} s in all) being used up: "
+                      f"{_some(unread)}.")
+    if capped:
+        limits.append(
+            f"{seen_total:,} dependency entries were found and {kept_total:,} kept (at most "
+            f"{MAX_RECORDS_PER_FILE:,} from one file and {MAX_DEPENDENCIES:,} in all, direct "
+            f"manifests first); the other {seen_total - kept_total - dropped:,} are only counted and "
+            f"were not looked up (capped in {_some(capped)}).")
+    if dropped or shortened:
+        limits.append(f"{dropped:,} entries with a name over {MAX_NAME_CHARS} characters were left "
+                      f"out and {shortened:,} requirements or versions over {MAX_SPEC_CHARS} "
+                      "characters were shortened (and not looked up).")
+    reason = None
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        reason = "skipped: " + "; ".join(problems[:MAX_PROBLEMS]) + (
+            f"; and {more:,} more" if more > 0 else "")
+    counts = {"manifests_found": len(found), "dependencies_found": seen_total}
     if not manifests:
-        return DependencyFacts(reason=reason)
-    vulns, check = _check(deps, manifests, offline=offline, vuln_db=vuln_db,
-                          pip_audit_timeout=pip_audit_timeout, osv_api_url=osv_api_url,
-                          pip_audit_args=pip_audit_args, partly_read=partly_read,
-                          progress=progress)
-    vulns = _attribute(vulns, deps, manifests)
+        return DependencyFacts(reason=reason, limits=limits, **counts)
+    vulns, check, source_limits, dropped_vulns = _check(
+        deps, manifests, offline=offline, vuln_db=vuln_db, pip_audit_timeout=pip_audit_timeout,
+        osv_api_url=osv_api_url, pip_audit_args=pip_audit_args, partly_read=partly_read,
+        lookup_budget=lookup_budget, progress=progress)
+    limits += source_limits
+    vulns_found = len(vulns) + dropped_vulns
+    if vulns_found > MAX_VULNERABILITIES:
+        limits.append(f"{vulns_found:,} vulnerabilities were found; the first {MAX_VULNERABILITIES:,} "
+                      "are kept and reported.")
+    vulns = _attribute(vulns[:MAX_VULNERABILITIES], deps, manifests)
     return DependencyFacts(manifests=manifests, dependencies=deps, vulnerabilities=vulns,
-                           vuln_check=check, reason=reason)
-
-
-def _parse_one(files: FileSet, f: RepoFile, kind: str, lockfile: bool
-               ) -> tuple[list[Dependency], list[str]]:
-    if kind not in _PARSERS and kind not in _NOTED_PARSERS and kind != "requirements":
-        return [], []
-    text = read_text(files.root, f.path, LOCKFILE_MAX_BYTES) if lockfile else files.read_text(f)
-    if text is None:
-        return [], [f"{f.path} (binary, too large or unreadable)"]
-    text = text.lstrip("\ufeff")  # a stray second BOM (editors double them) would glue to a name
-    try:
-        if kind == "requirements":
-            parsed, bad = parse_requirements(text, f.path)
-            return _dedupe(parsed), ([f"{f.path}: {bad} lines not understood"] if bad else [])
-        if kind in _NOTED_PARSERS:
-            parsed, notes = _NOTED_PARSERS[kind](text, f.path)
-            return _dedupe(parsed), notes
-        return _dedupe(_PARSERS[kind](text, f.path)), []
-    except _Malformed as exc:
-        return [], [f"{f.path} ({str(exc).splitlines()[0][:120]})"]
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        # Valid syntax with an unexpected shape (a list where a table belongs, ...).
-        return [], [f"{f.path} (unexpected structure: {type(exc).__name__})"]
+                           vuln_check=check, reason=reason, limits=limits,
+                           vulnerabilities_found=vulns_found, **counts)
 
 
 def _key(d: Dependency) -> tuple[str, str]:
@@ -784,58 +1024,86 @@ def _unresolved(deps: list[Dependency], manifests: list[Manifest]) -> list[str]:
     """Names of unpinned entries whose installed version nothing tells: not pinned by a lockfile
     covering their manifest, nor by another manifest in the same directory."""
     lock_paths = {m.path for m in manifests if m.lockfile}
-    pinned_at: dict[tuple[str, str], set[str]] = {}
+    # Per package: the folders of the lockfiles and of the manifests that pin it. A lockfile covers
+    # its folder and below, so a manifest is covered when a folder it sits in is one of them: a
+    # walk up its path, not a comparison with every place (thousands on a hostile monorepo).
+    locked_in: dict[tuple[str, str], set[PurePosixPath]] = {}
+    pinned_in: dict[tuple[str, str], set[PurePosixPath]] = {}
     for d in deps:
         if d.pinned:
-            pinned_at.setdefault(_key(d), set()).add(d.path)
+            where = locked_in if d.path in lock_paths else pinned_in
+            where.setdefault(_key(d), set()).add(PurePosixPath(d.path).parent)
     out = set()
     for d in deps:
         if d.pinned:
             continue
-        here = PurePosixPath(d.path).parent
-        places = pinned_at.get(_key(d), set())
-        if not any(lockfile_covers(p, d.path) if p in lock_paths else PurePosixPath(p).parent == here
-                   for p in places):
+        key, here = _key(d), PurePosixPath(d.path).parent
+        if here in pinned_in.get(key, ()):
+            continue
+        locks = locked_in.get(key)
+        if not locks or not any(p in locks for p in (here, *here.parents)):
             out.add(d.name)
     return sorted(out)
 
 
+def _vuln_check(status: str, unchecked: Iterable[str] = (), **kwargs: Any) -> VulnCheck:
+    """A VulnCheck listing at most ``MAX_UNCHECKED_LISTED`` unchecked names (all counted)."""
+    names = sorted(set(unchecked))
+    return VulnCheck(status=status, unchecked=names[:MAX_UNCHECKED_LISTED],  # type: ignore[arg-type]
+                     unchecked_count=len(names), **kwargs)
+
+
 def _check(deps: list[Dependency], manifests: list[Manifest], *, offline: bool,
-           vuln_db: Path | None, pip_audit_timeout: float, osv_api_url: str = "https://api.osv.dev",
+           vuln_db: Path | None, pip_audit_timeout: float, osv_api_url: str | None = None,
            pip_audit_args: list[str] | None = None, partly_read: list[str] | None = None,
-           progress: Progress = None) -> tuple[list[Vulnerability], VulnCheck]:
-    """Run the lookups and fold the per-source results into one VulnCheck.
+           lookup_budget: float | None = None, progress: Progress = None
+           ) -> tuple[list[Vulnerability], VulnCheck, list[str], int]:
+    """Run the lookups and fold the per-source results into one VulnCheck; also returns what the
+    sources passed over (their ``limits``) and how many vulnerabilities they counted, not kept.
 
     ``partly_read``: manifests that could not be read in full (malformed, computed setup.py
-    arguments); what they declare was not looked up, so the check is at most ``partial``.
+    arguments, oversize, capped); what they declare was not (all) looked up, so the check is at
+    most ``partial``. Every lookup stops at one deadline, ``lookup_budget`` seconds from the start.
     """
-    readable = set(_PARSERS) | set(_NOTED_PARSERS) | {"requirements"}
-    unread = [m.path for m in manifests if m.kind not in readable]
-    notes = [f"lockfile format not read: {', '.join(unread)}" if unread else "",
-             f"manifests not fully read: {', '.join(partly_read[:5])}"
-             + (" ..." if len(partly_read) > 5 else "") if partly_read else ""]
+    unread = [m.path for m in manifests if m.kind not in _READABLE]
+    partly = list(dict.fromkeys(partly_read or []))
+    notes = [f"lockfile format not read: {_some(unread, 5)}" if unread else "",
+             f"manifests not fully read: {', '.join(partly[:5])}"
+             + (" ..." if len(partly) > 5 else "") if partly else ""]
     unread_note = "; ".join(n for n in notes if n) or None
     if not deps:
         reason = "; ".join(filter(None, ["no dependencies found in the manifests", unread_note]))
-        return [], VulnCheck(status="not_checked", reason=reason)
+        return [], _vuln_check("not_checked", reason=reason), [], 0
     unpinned = _unresolved(deps, manifests)
     lockfiles = {m.path for m in manifests if m.lockfile}
     # Direct manifest entries first: they give the location a vulnerability is reported at.
     pinned = sorted((d for d in deps if d.pinned), key=lambda d: d.path in lockfiles)
     if vuln_db is None and offline:
-        return [], VulnCheck(status="not_checked", reason=OFFLINE_REASON,
-                             unchecked=sorted({d.name for d in deps}))
+        return [], _vuln_check("not_checked", reason=OFFLINE_REASON,
+                               unchecked=[d.name for d in deps]), [], 0
 
+    env_url = os.environ.get("AUDITLIB_OSV_URL", "").strip().rstrip("/")
+    if osv_api_url is None:
+        osv_api_url = env_url or DEFAULT_OSV_API
+        if env_url and pip_audit_args is None:
+            pip_audit_args = ["--osv-url", f"{env_url}/v1/query"]
+    deadline = time.monotonic() + (VULN_LOOKUP_BUDGET if lookup_budget is None else lookup_budget)
     results: list[LookupResult] = []
     by_eco = {eco: [d for d in pinned if d.ecosystem == eco] for eco in ("PyPI", "npm")}
     if vuln_db is not None:
-        todo: list[tuple[VulnSource, list[Dependency]]] = [(OsvDirectorySource(vuln_db), pinned)]
+        todo: list[tuple[VulnSource, list[Dependency]]] = [
+            (OsvDirectorySource(vuln_db, deadline=deadline), pinned)]
     else:
         api_timeout = min(30.0, pip_audit_timeout)
-        pypi = FallbackSource(PipAuditSource(timeout=pip_audit_timeout, extra_args=pip_audit_args),
-                              OsvApiSource(("PyPI",), base_url=osv_api_url, timeout=api_timeout))
-        todo = [(pypi, by_eco["PyPI"]),
-                (OsvApiSource(("npm",), base_url=osv_api_url, timeout=api_timeout), by_eco["npm"])]
+        breaker: dict[str, str] = {}  # one service: after a transport failure, not waited on again
+
+        def api(ecosystems: tuple[str, ...]) -> OsvApiSource:
+            return OsvApiSource(ecosystems, base_url=osv_api_url, timeout=api_timeout,
+                                deadline=deadline, breaker=breaker)
+
+        pypi = FallbackSource(PipAuditSource(timeout=pip_audit_timeout, extra_args=pip_audit_args,
+                                             deadline=deadline), api(("PyPI",)))
+        todo = [(pypi, by_eco["PyPI"]), (api(("npm",)), by_eco["npm"])]
     for source, wanted in todo:
         if not wanted:
             continue
@@ -847,7 +1115,9 @@ def _check(deps: list[Dependency], manifests: list[Manifest], *, offline: bool,
             why = f"{source.name} failed: {type(exc).__name__}: {exc}".splitlines()[0][:200]
             results.append(LookupResult(source.name, "not_checked",
                                         unchecked=sorted({d.name for d in wanted}), reason=why))
-    return _combine(results, unpinned, unread_note)
+    vulns, check = _combine(results, unpinned, unread_note)
+    return (vulns, check, [line for r in results for line in r.limits],
+            sum(r.dropped for r in results))
 
 
 def _attribute(vulns: list[Vulnerability], deps: list[Dependency], manifests: list[Manifest]
@@ -882,6 +1152,8 @@ def _attribute(vulns: list[Vulnerability], deps: list[Dependency], manifests: li
             "path": entry.path, "line": entry.line, "declared": entry.spec or "(any version)",
             "locked_at": f"{v.path}:{v.line}" if v.line else v.path, "fix_in_range": in_range}))
     return out
+
+
 def _combine(results: list[LookupResult], unpinned: list[str], note: str | None
              ) -> tuple[list[Vulnerability], VulnCheck]:
     vulns = [v for r in results for v in r.vulns]
@@ -900,6 +1172,6 @@ def _combine(results: list[LookupResult], unpinned: list[str], note: str | None
     else:
         status = "checked"
     sources = ", ".join(r.source for r in results) or None
-    check = VulnCheck(status=status, source=sources, reason="; ".join(reasons) or None,
-                      checked=checked, unchecked=unchecked)
+    check = _vuln_check(status, source=sources, reason="; ".join(reasons) or None,
+                        checked=checked, unchecked=unchecked)
     return vulns, check

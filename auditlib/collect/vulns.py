@@ -19,17 +19,44 @@ Policy when online (no ``--vuln-db``), wired in :func:`auditlib.collect.dependen
 
 Whatever no source answered stays in ``unchecked`` and makes the status ``partial`` or
 ``not_checked``, with a one-line reason; a failed lookup is never reported as "no vulnerabilities".
+
+Bounds (the services and the ``--vuln-db`` folder are input too, possibly hostile or broken):
+
+- Time: every source takes a ``deadline`` (``time.monotonic()`` value) shared by the whole check.
+  pip-audit gets at most two thirds of what is left (its process group is killed after that); each
+  OSV API exchange at most ``timeout`` seconds and never past the deadline, the connection, TLS
+  and the whole answer included (the exchange runs in a helper thread that is abandoned, and its
+  socket shut down, when it overruns). A service that is unreachable, accepts and never answers,
+  trickles, or answers garbage costs at most the deadline; what it did not answer is
+  ``not_checked``. After one transport failure an :class:`OsvApiSource` sharing a ``breaker``
+  with another does not try the same service again.
+- Size: an OSV API answer is read up to ``MAX_ANSWER_BYTES``; at most ``MAX_IDS_PER_PACKAGE``
+  advisories per version (every source) and ``MAX_RECORD_FETCHES`` advisory fetches per lookup;
+  at most ``MAX_VULNS_PER_LOOKUP`` vulnerabilities kept per lookup (the others are counted);
+  aliases and fixed versions are cut to ``MAX_LIST_ITEMS``.
+- ``--vuln-db``: only regular files are read (no FIFO, device, socket or symlink, checked again on
+  the open file), each at most ``DB_MAX_FILE_BYTES``, in all at most ``DB_MAX_TOTAL_BYTES`` and
+  ``DB_MAX_FILES``; folders deeper than ``DB_MAX_DEPTH`` are not searched and at most
+  ``DB_MAX_ENTRIES`` folder entries are looked at. Unreadable records (binary, malformed, nested
+  too deep) are counted. What was passed over is said in ``LookupResult.limits``.
 """
 
 from __future__ import annotations
 
+import collections
+import errno
 import http.client
 import json
 import os
 import re
+import signal
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.error
 import urllib.request
 from abc import ABC, abstractmethod
@@ -51,6 +78,31 @@ Status = Literal["checked", "partial", "not_checked"]
 SUMMARY_MAX = 200
 RECORD_SUFFIXES = (".yaml", ".yml", ".json")
 
+MAX_ANSWER_BYTES = 20_000_000
+"""Largest OSV API answer read; a longer one is a failed exchange."""
+MAX_IDS_PER_PACKAGE = 100
+"""Advisories kept per (package, version), from any source."""
+MAX_RECORD_FETCHES = 1_000
+"""Advisory records fetched from the OSV API per lookup; the others are reported by id."""
+MAX_LIST_ITEMS = 20
+"""Aliases and fixed versions kept per vulnerability."""
+MAX_VULNS_PER_LOOKUP = 10_000
+"""Vulnerabilities one lookup keeps; more are counted in ``LookupResult.dropped``."""
+MAX_ID_CHARS = 100
+PIP_AUDIT_SHARE = 2 / 3
+"""Of the time left before the deadline, the part pip-audit may use (the OSV API needs the rest)."""
+
+DB_MAX_FILE_BYTES = 32_000_000
+"""An OSV record file larger than this in ``--vuln-db`` is not read."""
+DB_MAX_TOTAL_BYTES = 512_000_000
+"""At most this much of ``--vuln-db`` is read in all."""
+DB_MAX_FILES = 500_000
+"""Record files listed in ``--vuln-db`` at most."""
+DB_MAX_ENTRIES = 2_000_000
+"""Folder entries looked at in ``--vuln-db`` at most (files, folders, anything)."""
+DB_MAX_DEPTH = 32
+"""Folders nested deeper than this in ``--vuln-db`` are not searched."""
+
 
 @dataclass(frozen=True)
 class LookupResult:
@@ -67,6 +119,25 @@ class LookupResult:
     """Package names that could not be looked up (invalid version, service failure)."""
     reason: str | None = None
     """Why the lookup did not run, or ran in part."""
+    limits: list[str] = field(default_factory=list)
+    """What the source passed over or capped in its own input (one sentence each)."""
+    dropped: int = 0
+    """Vulnerabilities found beyond ``MAX_VULNS_PER_LOOKUP``: counted, not kept."""
+
+
+class _Vulns(list):
+    """The vulnerabilities of one lookup: at most ``MAX_VULNS_PER_LOOKUP`` kept, the rest counted
+    in ``dropped`` (a hostile database or service could otherwise fill the memory)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dropped = 0
+
+    def append(self, v: Vulnerability) -> None:  # type: ignore[override]
+        if len(self) < MAX_VULNS_PER_LOOKUP:
+            super().append(v)
+        else:
+            self.dropped += 1
 
 
 class VulnSource(ABC):
@@ -74,6 +145,12 @@ class VulnSource(ABC):
 
     name: str
     ecosystems: frozenset[str]
+    deadline: float | None = None
+    """``time.monotonic()`` value after which the source stops waiting; None: no deadline."""
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (infinite without one)."""
+        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
 
     @abstractmethod
     def lookup(self, deps: list[Dependency]) -> LookupResult:
@@ -157,9 +234,29 @@ def _unique(deps: Iterable[Dependency]) -> dict[tuple[str, str, str], Dependency
 
 
 def _one_line(text: Any, limit: int = SUMMARY_MAX) -> str:
-    text = str(text or "").strip()
+    text = (text if isinstance(text, str) else "").strip()
     first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def _list(value: Any) -> list:
+    """``value`` when it is a list, else [] (records are input: any field may have any type)."""
+    return value if isinstance(value, list) else []
+
+
+def _strs(values: Any, limit: int = MAX_LIST_ITEMS) -> list[str]:
+    """The first ``limit`` scalar items of a list field, as bounded strings."""
+    out = []
+    for v in _list(values):
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool):
+            out.append(str(v)[:MAX_ID_CHARS])
+            if len(out) >= limit:
+                break
+    return out
+
+
+def _id(value: Any) -> str:
+    return str(value)[:MAX_ID_CHARS] if isinstance(value, (str, int)) else "?"
 
 
 def _status(checked: int, unchecked: list[str]) -> Status:
@@ -200,7 +297,9 @@ def _in_range(version: Any, events: list[dict], ecosystem: str) -> bool:
 
 
 def _affects(affected: dict, version_text: str, version: Any, ecosystem: str) -> bool:
-    for listed in affected.get("versions") or []:
+    for listed in _list(affected.get("versions")):
+        if not isinstance(listed, (str, int, float)):
+            continue
         listed = str(listed)
         if listed == version_text:
             return True
@@ -209,11 +308,11 @@ def _affects(affected: dict, version_text: str, version: Any, ecosystem: str) ->
                 return True
         except ValueError:
             continue
-    for rng in affected.get("ranges") or []:
+    for rng in _list(affected.get("ranges")):
         if not isinstance(rng, dict) or rng.get("type") not in ("ECOSYSTEM", "SEMVER"):
             continue  # GIT ranges name commits, not released versions
         try:
-            if _in_range(version, list(rng.get("events") or []), ecosystem):
+            if _in_range(version, _list(rng.get("events")), ecosystem):
                 return True
         except (ValueError, TypeError):
             continue  # a range we cannot read; the explicit list above still counts
@@ -222,13 +321,15 @@ def _affects(affected: dict, version_text: str, version: Any, ecosystem: str) ->
 
 def _fixed_versions(affected: dict) -> list[str]:
     fixed: list[str] = []
-    for rng in affected.get("ranges") or []:
+    for rng in _list(affected.get("ranges")):
         if isinstance(rng, dict) and rng.get("type") in ("ECOSYSTEM", "SEMVER"):
-            for event in rng.get("events") or []:
-                if not isinstance(event, dict) or "fixed" not in event:
+            for event in _list(rng.get("events")):
+                if not isinstance(event, dict) or not isinstance(event.get("fixed"), (str, int)):
                     continue
                 if str(event["fixed"]) not in fixed:
-                    fixed.append(str(event["fixed"]))
+                    fixed.append(str(event["fixed"])[:MAX_ID_CHARS])
+                if len(fixed) >= MAX_LIST_ITEMS:
+                    return fixed
     return fixed
 
 
@@ -244,9 +345,9 @@ def match_record(record: dict, dep: Dependency) -> Vulnerability | None:
     name = normalise_name(dep.name, dep.ecosystem)
     fixed: list[str] = []
     hit = False
-    for affected in record.get("affected") or []:
-        pkg = (affected.get("package") if isinstance(affected, dict) else None) or {}
-        if pkg.get("ecosystem") != dep.ecosystem:
+    for affected in _list(record.get("affected")):
+        pkg = affected.get("package") if isinstance(affected, dict) else None
+        if not isinstance(pkg, dict) or pkg.get("ecosystem") != dep.ecosystem:
             continue
         if normalise_name(str(pkg.get("name", "")), dep.ecosystem) != name:
             continue
@@ -255,24 +356,62 @@ def match_record(record: dict, dep: Dependency) -> Vulnerability | None:
             fixed.extend(f for f in _fixed_versions(affected) if f not in fixed)
     if not hit:
         return None
-    aliases = [str(a) for a in record.get("aliases") or []]
+    fixed = fixed[:MAX_LIST_ITEMS]
     return Vulnerability(
         package=dep.name, version=dep.version, ecosystem=dep.ecosystem,
-        id=str(record.get("id", "?")), aliases=aliases,
+        id=_id(record.get("id", "?")), aliases=_strs(record.get("aliases")),
         summary=_one_line(record.get("summary") or record.get("details")), fixed=fixed,
         path=dep.path, line=dep.line, fix=fix_for(dep.version, fixed, dep.ecosystem),
     )
 
 
+def _read_regular(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """The bytes of ``path`` when it is a regular file of at most ``max_bytes``; else None and why
+    (``special``: FIFO, device, socket, symlink; ``large``; ``unreadable``). Opened without following
+    a link and without blocking (a FIFO would block ``open`` forever), then checked on the open file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        # ELOOP: a symlink (O_NOFOLLOW); ENXIO: a socket or a FIFO without a writer on some systems
+        return None, "special" if exc.errno in (errno.ELOOP, errno.ENXIO) else "unreadable"
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, "special"
+        if st.st_size > max_bytes:
+            return None, "large"
+        chunks, size = [], 0
+        while size <= max_bytes:
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > max_bytes:  # grew while being read
+            return None, "large"
+        return b"".join(chunks), None
+    except OSError:
+        return None, "unreadable"
+    finally:
+        os.close(fd)
+
+
+def _parse_records(data: bytes, suffix: str) -> list[dict] | None:
+    """The OSV records in one file's bytes (a record, or a list of them); None when unreadable."""
+    try:
+        text = data.decode("utf-8")
+        parsed = json.loads(text) if suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
+    except (ValueError, yaml.YAMLError, RecursionError, MemoryError, TypeError):
+        return None
+    records = parsed if isinstance(parsed, list) else [parsed]
+    return [r for r in records if isinstance(r, dict) and "id" in r]
+
+
 def _load_record(path: Path) -> list[dict]:
     """The OSV records in one file (a record, or a list of them); [] when unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix == ".json" else yaml.load(text, Loader=_YAML_LOADER)
-    except (OSError, ValueError, yaml.YAMLError):
-        return []
-    records = data if isinstance(data, list) else [data]
-    return [r for r in records if isinstance(r, dict) and "id" in r]
+    data, _why = _read_regular(path, DB_MAX_FILE_BYTES)
+    return (_parse_records(data, path.suffix.lower()) or []) if data is not None else []
 
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -282,49 +421,111 @@ class OsvDirectorySource(VulnSource):
     """OSV records in a local directory (YAML and JSON, searched recursively); works offline.
 
     Records under ``.../vulns/<package>/`` (the PyPA advisory database layout) are read only for the
-    packages asked about; any other record file is read once, on the first lookup.
+    packages asked about; any other record file is read once, on the first lookup. Only regular
+    files are read, within the ``DB_*`` bounds of this module; see its docstring.
     """
 
     ecosystems = frozenset({"PyPI", "npm"})
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, deadline: float | None = None) -> None:
         self.path = Path(path)
         self.name = f"osv-dir:{self.path}"
+        self.deadline = deadline
         self._keyed: dict[str, list[Path]] | None = None
         self._loose: list[Path] = []
         self._loaded_keys: set[str] = set()
         self._by_name: dict[str, set[str]] = {}
         self._loose_loaded = False
-        self._index: dict[tuple[str, str], list[dict]] = {}
+        self._index: dict[tuple[str, str], dict[int, dict]] = {}
+        self._bytes_read = 0
+        self.skipped: dict[str, int] = {}
+        """What was passed over: special, large, unreadable, budget, deep, entries, files."""
+
+    def _skip(self, why: str, n: int = 1) -> None:
+        self.skipped[why] = self.skipped.get(why, 0) + n
 
     def _scan(self) -> None:
-        """List the record files once (cheap: no parsing)."""
+        """List the record files once (cheap: no parsing), breadth first and without recursion, in
+        name order, within ``DB_MAX_DEPTH``, ``DB_MAX_ENTRIES`` and ``DB_MAX_FILES``."""
         self._keyed = {}
-        for dirpath, dirnames, filenames in os.walk(self.path):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            here = Path(dirpath)
+        listed = entries = 0
+        queue: collections.deque[tuple[Path, int]] = collections.deque([(self.path, 0)])
+        while queue:
+            here, depth = queue.popleft()
             keyed = here.parent.name == "vulns" and here != self.path
-            for fn in filenames:
-                if not fn.lower().endswith(RECORD_SUFFIXES):
+            try:
+                with os.scandir(here) as it:
+                    found = []
+                    for entry in it:
+                        entries += 1
+                        if entries > DB_MAX_ENTRIES:
+                            break
+                        found.append(entry)
+            except OSError:
+                self._skip("unreadable")
+                continue
+            for entry in sorted(found, key=lambda e: e.name):
+                try:
+                    if entry.is_symlink():
+                        if entry.name.lower().endswith(RECORD_SUFFIXES) or entry.is_dir():
+                            self._skip("special")
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.name.startswith("."):
+                            continue
+                        if depth + 1 > DB_MAX_DEPTH:
+                            self._skip("deep")
+                        else:
+                            queue.append((Path(entry.path), depth + 1))
+                        continue
+                    if not entry.name.lower().endswith(RECORD_SUFFIXES):
+                        continue
+                    if not entry.is_file(follow_symlinks=False):
+                        self._skip("special")  # a FIFO, device or socket named like a record
+                        continue
+                except OSError:
+                    self._skip("unreadable")
+                    continue
+                listed += 1
+                if listed > DB_MAX_FILES:
+                    self._skip("files")
                     continue
                 if keyed:
-                    self._keyed.setdefault(here.name, []).append(here / fn)
+                    self._keyed.setdefault(here.name, []).append(Path(entry.path))
                 else:
-                    self._loose.append(here / fn)
+                    self._loose.append(Path(entry.path))
+            if entries > DB_MAX_ENTRIES:
+                self._skip("entries")
+                break
         for dirname in self._keyed:
             for spelling in {dirname, canonicalize_name(dirname)}:
                 self._by_name.setdefault(spelling, set()).add(dirname)
 
     def _add(self, path: Path) -> None:
-        for record in _load_record(path):
-            for affected in record.get("affected") or []:
+        if self._bytes_read >= DB_MAX_TOTAL_BYTES:
+            self._skip("budget")
+            return
+        data, why = _read_regular(path, DB_MAX_FILE_BYTES)
+        if data is None:
+            self._skip(why or "unreadable")
+            return
+        self._bytes_read += len(data)
+        if self._bytes_read > DB_MAX_TOTAL_BYTES:  # the file that crosses the line is not used
+            self._skip("budget")
+            return
+        records = _parse_records(data, path.suffix.lower())
+        if records is None:
+            self._skip("unparsable")
+            return
+        for record in records:
+            for affected in _list(record.get("affected")):
                 pkg = affected.get("package") if isinstance(affected, dict) else None
                 if not isinstance(pkg, dict) or pkg.get("ecosystem") not in self.ecosystems:
                     continue
+                if not isinstance(pkg.get("name", ""), (str, int)):
+                    continue
                 key = (pkg["ecosystem"], normalise_name(str(pkg.get("name", "")), pkg["ecosystem"]))
-                bucket = self._index.setdefault(key, [])
-                if all(r is not record for r in bucket):
-                    bucket.append(record)
+                self._index.setdefault(key, {})[id(record)] = record  # one copy per record
 
     def _records_for(self, ecosystem: str, name: str) -> list[dict]:
         assert self._keyed is not None
@@ -338,7 +539,35 @@ class OsvDirectorySource(VulnSource):
                 self._loaded_keys.add(dirname)
                 for p in self._keyed[dirname]:
                     self._add(p)
-        return self._index.get((ecosystem, name), [])
+        return list(self._index.get((ecosystem, name), {}).values())
+
+    def limits(self) -> list[str]:
+        """One sentence for each kind of thing passed over in the folder."""
+        n, where = self.skipped, "in --vuln-db"
+        out = []
+        if n.get("special"):
+            out.append(f"{n['special']:,} entries {where} that are not regular files (symlinks, FIFOs, "
+                       "devices, sockets) were not read.")
+        if n.get("large"):
+            out.append(f"{n['large']:,} record files {where} over {DB_MAX_FILE_BYTES / 1e6:g} MB "
+                       "were not read.")
+        if n.get("budget"):
+            out.append(f"Reading {where} stopped at {DB_MAX_TOTAL_BYTES / 1e6:g} MB in all: "
+                       f"{n['budget']:,} record files were not read.")
+        if n.get("files"):
+            out.append(f"Only the first {DB_MAX_FILES:,} record files {where} were listed; "
+                       f"{n['files']:,} more were not read.")
+        if n.get("entries"):
+            out.append(f"Listing {where} stopped after {DB_MAX_ENTRIES:,} folder entries; the rest "
+                       "of the folder was not searched.")
+        if n.get("deep"):
+            out.append(f"{n['deep']:,} folders {where} nested deeper than {DB_MAX_DEPTH} levels "
+                       "were not searched.")
+        if n.get("unreadable") or n.get("unparsable"):
+            bad = n.get("unreadable", 0) + n.get("unparsable", 0)
+            out.append(f"{bad:,} record files {where} could not be read as OSV records "
+                       "(unreadable, not UTF-8, malformed or nested too deep).")
+        return out
 
     def lookup(self, deps: list[Dependency]) -> LookupResult:
         """Match the pinned dependencies against the records; see :class:`VulnSource`."""
@@ -348,11 +577,13 @@ class OsvDirectorySource(VulnSource):
                                 reason=f"vulnerability database not found: {self.path}")
         if self._keyed is None:
             self._scan()
-        vulns: list[Vulnerability] = []
+        vulns = _Vulns()
         unchecked: list[str] = []
         checked = 0
+        late = 0
         for (eco, name, _version), dep in _unique(deps).items():
-            if eco not in self.ecosystems:
+            if eco not in self.ecosystems or late or self.remaining() <= 0:
+                late += eco in self.ecosystems
                 unchecked.append(dep.name)
                 continue
             try:
@@ -366,11 +597,18 @@ class OsvDirectorySource(VulnSource):
                 if found is not None and found.id not in ids:  # one id may sit in two files
                     ids.add(found.id)
                     vulns.append(found)
+                    if len(ids) >= MAX_IDS_PER_PACKAGE:
+                        break
             checked += 1
-        reason = (f"{len(unchecked)} dependencies with versions the database cannot compare"
-                  if unchecked else None)
+        reasons = []
+        if len(unchecked) > late:
+            reasons.append(f"{len(unchecked) - late} dependencies with versions the database "
+                           "cannot compare")
+        if late:
+            reasons.append(f"{late} not looked up: the time for vulnerability lookups ran out")
         return LookupResult(self.name, _status(checked, unchecked), vulns, checked,
-                            sorted(set(unchecked)), reason)
+                            sorted(set(unchecked)), "; ".join(reasons) or None, self.limits(),
+                            vulns.dropped)
 
 
 # ----------------------------------------------------------------------------------- pip-audit
@@ -402,11 +640,12 @@ class PipAuditSource(VulnSource):
     name = "pip-audit (osv)"
 
     def __init__(self, timeout: float = 120, extra_args: list[str] | None = None,
-                 python: str | None = None) -> None:
+                 python: str | None = None, deadline: float | None = None) -> None:
         self.timeout = timeout
         self.extra_args = list(extra_args or [])
         """E.g. ``["--osv-url", url]`` to use another OSV-compatible service."""
         self.python = python or sys.executable
+        self.deadline = deadline
 
     def lookup(self, deps: list[Dependency]) -> LookupResult:
         """Run pip-audit on the pinned PyPI dependencies; see :class:`VulnSource`."""
@@ -433,7 +672,7 @@ class PipAuditSource(VulnSource):
         if report is None:
             names = sorted({d.name for d in wanted.values()} | set(unchecked))
             return LookupResult(self.name, "not_checked", unchecked=names, reason=failure)
-        vulns: list[Vulnerability] = []
+        vulns = _Vulns()
         answered: set[tuple[str, str]] = set()
         for entry in report.get("dependencies") or []:
             if not isinstance(entry, dict) or entry.get("skip_reason"):
@@ -446,11 +685,13 @@ class PipAuditSource(VulnSource):
             if dep is None:
                 continue
             answered.add(key)
-            for v in entry.get("vulns") or []:
-                fixed = [str(f) for f in v.get("fix_versions") or []]
+            for v in _list(entry.get("vulns"))[:MAX_IDS_PER_PACKAGE]:
+                if not isinstance(v, dict):
+                    continue
+                fixed = _strs(v.get("fix_versions"))
                 vulns.append(Vulnerability(
                     package=dep.name, version=dep.version or key[1], ecosystem="PyPI",
-                    id=str(v.get("id", "?")), aliases=[str(a) for a in v.get("aliases") or []],
+                    id=_id(v.get("id", "?")), aliases=_strs(v.get("aliases")),
                     summary=_one_line(v.get("description")), fixed=fixed,
                     path=dep.path, line=dep.line, fix=fix_for(key[1], fixed, "PyPI"),
                 ))
@@ -461,40 +702,63 @@ class PipAuditSource(VulnSource):
         if unchecked and not reason:
             reason = "some pinned versions are not valid PEP 440 versions"
         return LookupResult(self.name, _status(len(answered), unchecked), vulns, len(answered),
-                            unchecked, reason)
+                            unchecked, reason, dropped=vulns.dropped)
 
     def _run(self, wanted: dict[tuple[str, str], Dependency]) -> tuple[dict | None, str | None]:
-        """pip-audit's JSON report, or None and why not."""
+        """pip-audit's JSON report, or None and why not.
+
+        Waits at most ``timeout`` seconds, and at most ``PIP_AUDIT_SHARE`` of the time left before
+        the deadline; then pip-audit's whole process group is killed."""
+        timeout = min(self.timeout, self.remaining() * PIP_AUDIT_SHARE)
+        if timeout < 1:
+            return None, "not run: the time for vulnerability lookups ran out"
         with tempfile.TemporaryDirectory(prefix="auditlib-pip-audit-") as tmp:
             req = Path(tmp) / "requirements.txt"
             req.write_text("".join(f"{n}=={v}\n" for n, v in wanted), encoding="utf-8")
-            request_timeout = str(int(max(1, min(30, self.timeout))))
+            request_timeout = str(int(max(1, min(30, timeout))))
             cmd = [self.python, "-m", "pip_audit", "-r", str(req), "--no-deps", "--disable-pip",
                    "--strict", "-f", "json", "-s", "osv", "--progress-spinner", "off",
                    "--timeout", request_timeout, *self.extra_args]
             try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout,
-                                      cwd=tmp, stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired:
-                return None, f"pip-audit timed out after {self.timeout:g} s"
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        stdin=subprocess.DEVNULL, cwd=tmp, text=True,
+                                        errors="replace", start_new_session=True)
             except OSError as exc:
                 return None, f"pip-audit could not be started: {exc}"
+            try:
+                stdout, stderr = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                return None, f"pip-audit timed out after {timeout:.3g} s"
         # Exit 1 with a report means "vulnerabilities found": a successful lookup.
         if proc.returncode in (0, 1):
             try:
-                report = json.loads(proc.stdout)
-            except ValueError:
+                report = json.loads(stdout)
+            except (ValueError, RecursionError):
                 report = None
             if isinstance(report, dict) and isinstance(report.get("dependencies"), list):
                 return report, None
-        return None, _pip_audit_failure(proc.stderr, proc.returncode)
+        return None, _pip_audit_failure(stderr, proc.returncode)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill a process started with ``start_new_session`` and whatever it started, then reap it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except OSError:
+        proc.kill()
+    try:
+        proc.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        pass
 
 
 # ------------------------------------------------------------------------------------ OSV API
 # What a failed HTTP exchange can raise: socket and HTTP errors (URLError and HTTPError are
-# OSErrors), a truncated or non-JSON body, an answer of an unexpected shape.
+# OSErrors, so is TimeoutError), a truncated, oversize or non-JSON body (nested too deep
+# included), an answer of an unexpected shape.
 _API_ERRORS = (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError,
-               http.client.HTTPException)
+               RecursionError, http.client.HTTPException)
 
 
 def _api_failure(exc: BaseException) -> str:
@@ -503,24 +767,112 @@ def _api_failure(exc: BaseException) -> str:
     return _one_line(f"OSV API not reachable: {type(exc).__name__}: {detail}")
 
 
+def _tracking_handlers(conns: list[http.client.HTTPConnection]) -> list[urllib.request.BaseHandler]:
+    """HTTP and HTTPS handlers that record every connection they open in ``conns`` (so a watchdog
+    can shut its socket down); proxies and redirects work as with urllib's defaults."""
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            class Conn(http.client.HTTPConnection):
+                def connect(self) -> None:
+                    conns.append(self)
+                    super().connect()
+            return self.do_open(Conn, req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            class Conn(http.client.HTTPSConnection):
+                def connect(self) -> None:
+                    conns.append(self)
+                    super().connect()
+            return self.do_open(Conn, req, context=self._context)
+
+    return [Http(), Https()]
+
+
+def _shut(conns: list[http.client.HTTPConnection]) -> None:
+    """Shut down the sockets of ``conns`` from another thread: a blocked read returns at once."""
+    for conn in list(conns):
+        sock = getattr(conn, "sock", None)
+        if sock is None:
+            continue
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the raw socket, under TLS too
+        except (OSError, ValueError, TypeError):
+            pass
+
+
+def bounded_exchange(request: urllib.request.Request, timeout: float,
+                     max_bytes: int = MAX_ANSWER_BYTES) -> bytes:
+    """The body of the answer to ``request``, waiting at most ``timeout`` seconds in all: name
+    resolution, connection, TLS, headers and body (a server that trickles one byte at a time
+    included). Raises TimeoutError when the time is up, ValueError for an answer over
+    ``max_bytes``, and what urllib raises otherwise.
+
+    The exchange runs in a daemon thread; when it overruns, its socket is shut down and it is
+    abandoned (it ends on its own, its per-read timeout being ``timeout`` too)."""
+    conns: list[http.client.HTTPConnection] = []
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            opener = urllib.request.build_opener(*_tracking_handlers(conns))
+            with opener.open(request, timeout=timeout) as response:
+                box["data"] = response.read(max_bytes + 1)
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, name="auditlib-osv-api", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        _shut(conns)
+        raise TimeoutError(f"no complete answer within {timeout:.3g} s")
+    if "error" in box:
+        raise box["error"]
+    data = box["data"]
+    if len(data) > max_bytes:
+        raise ValueError(f"answer over {max_bytes:,} bytes")
+    return data
+
+
 class OsvApiSource(VulnSource):
     """OSV's HTTP API for PyPI and npm: ``querybatch`` for the ids, then ``vulns/<id>`` for each
-    record (querybatch answers with ids only)."""
+    record (querybatch answers with ids only).
+
+    Each exchange waits at most ``timeout`` seconds and never past ``deadline``. ``breaker``, a
+    dict shared by the sources that talk to one service, remembers a transport failure (refused,
+    timed out, not HTTP): the sources sharing it then do not wait on that service again."""
 
     def __init__(self, ecosystems: Iterable[str] = ("PyPI", "npm"),
-                 base_url: str = "https://api.osv.dev", timeout: float = 30) -> None:
+                 base_url: str = "https://api.osv.dev", timeout: float = 30,
+                 deadline: float | None = None, breaker: dict[str, str] | None = None) -> None:
         self.ecosystems = frozenset(ecosystems)
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        self.deadline = deadline
+        self.breaker = breaker if breaker is not None else {}
         self.name = f"osv api ({self.base_url})"
 
     def _call(self, path: str, body: dict | None = None) -> Any:
+        tripped = self.breaker.get(self.base_url)
+        if tripped:
+            raise ConnectionError(f"not tried again after: {tripped}")
+        timeout = min(self.timeout, self.remaining())
+        if timeout <= 0.05:
+            raise TimeoutError("the time for vulnerability lookups ran out")
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             self.base_url + path, data=data, method="POST" if data else "GET",
             headers={"Content-Type": "application/json", "User-Agent": "auditlib"})
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-            return json.loads(response.read(20_000_000))
+        try:
+            raw = bounded_exchange(request, timeout)
+        except urllib.error.HTTPError:
+            raise  # the service answered (404 for an unknown id, 500...): not a transport failure
+        except (OSError, http.client.HTTPException) as exc:
+            self.breaker[self.base_url] = f"{type(exc).__name__}: {getattr(exc, 'reason', None) or exc}"
+            raise
+        return json.loads(raw)
 
     def lookup(self, deps: list[Dependency]) -> LookupResult:
         """Query OSV for the pinned dependencies; see :class:`VulnSource`.
@@ -552,7 +904,11 @@ class OsvApiSource(VulnSource):
                                 reason=_api_failure(exc)[:200])
         records: dict[str, dict] = {}
         failed: list[str] = []
-        for vid in sorted({v for found in ids for v in found}):
+        wanted_ids = sorted({v for found in ids for v in found})
+        for n, vid in enumerate(wanted_ids):
+            if n >= MAX_RECORD_FETCHES:
+                failed.append(vid)
+                continue
             try:
                 record = self._call(f"/v1/vulns/{urllib.request.quote(vid, safe='')}")
             except _API_ERRORS:
@@ -560,7 +916,7 @@ class OsvApiSource(VulnSource):
                 continue
             if isinstance(record, dict):
                 records[vid] = record
-        vulns: list[Vulnerability] = []
+        vulns = _Vulns()
         for (_key, dep), found in zip(items, ids):
             for vid in found:
                 record = records.get(vid)
@@ -570,13 +926,16 @@ class OsvApiSource(VulnSource):
                                                summary="(advisory details could not be fetched)",
                                                path=dep.path, line=dep.line))
                     continue
-                hit = match_record(record, dep)
+                try:
+                    hit = match_record(record, dep)
+                except ValueError:
+                    hit = None
                 if hit is None and not record.get("withdrawn"):
                     # OSV said it applies; trust it even when our range reading disagrees (but
                     # claim no fixed version we could not place the installed version against).
                     hit = Vulnerability(
                         package=dep.name, version=dep.version or "", ecosystem=dep.ecosystem,
-                        id=vid, aliases=[str(a) for a in record.get("aliases") or []],
+                        id=vid, aliases=_strs(record.get("aliases")),
                         summary=_one_line(record.get("summary") or record.get("details")),
                         path=dep.path, line=dep.line)
                 if hit is not None:
@@ -590,10 +949,20 @@ class OsvApiSource(VulnSource):
         if failed and status == "checked":
             status = "partial"
         return LookupResult(self.name, status, vulns, len(items), sorted(set(unchecked)),
-                            "; ".join(reasons) or None)
+                            "; ".join(reasons) or None, dropped=vulns.dropped)
 
     def _ids(self, items: list[tuple[tuple[str, str, str], Dependency]]) -> list[list[str]]:
-        """The vulnerability ids OSV lists for each item (following page tokens)."""
+        """The vulnerability ids OSV lists for each item (following page tokens), at most
+        ``MAX_IDS_PER_PACKAGE`` each."""
+
+        def ids_of(result: Any) -> list[str]:
+            if result is None:
+                return []
+            if not isinstance(result, dict):
+                raise ValueError("unexpected querybatch result")
+            return [_id(v["id"]) for v in _list(result.get("vulns"))
+                    if isinstance(v, dict) and isinstance(v.get("id"), str)]
+
         out: list[list[str]] = []
         for start in range(0, len(items), 1000):  # querybatch takes at most 1000 queries
             chunk = items[start:start + 1000]
@@ -604,15 +973,15 @@ class OsvApiSource(VulnSource):
             if not isinstance(results, list) or len(results) != len(chunk):
                 raise ValueError("unexpected querybatch answer")
             for query, result in zip(queries, results):
-                found = [str(v["id"]) for v in (result or {}).get("vulns") or [] if "id" in v]
+                found = ids_of(result)
                 token = (result or {}).get("next_page_token")
                 pages = 0
-                while token and pages < 20:
+                while token and pages < 20 and len(found) < MAX_IDS_PER_PACKAGE:
                     more = self._call("/v1/querybatch",
                                       {"queries": [{**query, "page_token": token}]})["results"][0]
-                    found += [str(v["id"]) for v in more.get("vulns") or [] if "id" in v]
+                    found += ids_of(more)
                     token, pages = more.get("next_page_token"), pages + 1
-                out.append(found)
+                out.append(list(dict.fromkeys(found))[:MAX_IDS_PER_PACKAGE])
         return out
 
 
@@ -664,4 +1033,5 @@ class FallbackSource(VulnSource):
         for v in first.vulns + second.vulns:  # a name split across both keeps one copy
             vulns.setdefault((v.ecosystem, v.package, v.version, v.id), v)
         return LookupResult(", then ".join(used), status, list(vulns.values()), checked,
-                            unchecked, "; ".join(reasons) or None)
+                            unchecked, "; ".join(reasons) or None, first.limits + second.limits,
+                            first.dropped + second.dropped)
