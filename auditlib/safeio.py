@@ -102,19 +102,37 @@ def atomic_write(path: Path | str, writer: Callable[[IO[bytes]], None] | bytes |
     previous version of the file, if any, is left untouched.
     """
     target = output_path(path)
+    with _staged(target, ".tmp") as tmp, open(tmp, "wb") as fh:
+        if callable(writer):
+            writer(fh)
+        else:
+            fh.write(writer.encode("utf-8") if isinstance(writer, str) else writer)
+    return target
+
+
+@contextlib.contextmanager
+def staged(path: Path | str) -> Iterator[Path]:
+    """A temp path beside ``path`` for a tool that writes a file itself (Chromium's PDF, papermill's
+    notebook); on success it is fsynced and renamed over ``path``, on failure removed."""
+    target = output_path(path)
+    with _staged(target, target.suffix or ".tmp") as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _staged(target: Path, suffix: str) -> Iterator[Path]:
+    """The temp file beside ``target``: created owner-only, then fsynced, given ``target``'s mode and
+    renamed over it (and the rename made durable); removed on any failure (OutputError for an OS error)."""
     make_dir(target.parent)
     mode = _mode_for(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=suffix, dir=target.parent)
     except OSError as exc:
         raise OutputError(_describe(exc, target)) from None
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            if callable(writer):
-                writer(fh)
-            else:
-                fh.write(writer.encode("utf-8") if isinstance(writer, str) else writer)
-            fh.flush()
+        yield Path(tmp)
+        with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, target)
@@ -132,32 +150,6 @@ def atomic_write(path: Path | str, writer: Callable[[IO[bytes]], None] | bytes |
             os.fsync(dfd)
         finally:
             os.close(dfd)
-    return target
-
-
-@contextlib.contextmanager
-def staged(path: Path | str) -> Iterator[Path]:
-    """A temp path beside ``path`` for a tool that writes a file itself (Chromium's PDF, papermill's
-    notebook); on success it is fsynced and renamed over ``path``, on failure removed."""
-    target = output_path(path)
-    make_dir(target.parent)
-    mode = _mode_for(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=target.suffix or ".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise OutputError(_describe(exc, target)) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def remove_stale_temps(output: Path) -> list[Path]:
