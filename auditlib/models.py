@@ -73,6 +73,9 @@ class InventoryFacts(Availability):
     oversize: list[LargeFile] = Field(default_factory=list)
     """Files over ``oversize_limit`` bytes, not read by any collector; largest first, at most 50."""
     oversize_limit: int = 2_000_000
+    roles: dict[str, int] = Field(default_factory=dict)
+    """Files by role (app, script, test, evaluation, migration, config, docs, generated, vendored,
+    other): one classification every collector and probe uses (auditlib.collect.roles)."""
     listed_from: Literal["index", "head", "walk"] = "index"
     """Where the file list came from: git's index (the tracked files); HEAD's tree, when the index is
     missing or unusable (``limits`` says why); a walk of the folder, when it is no git repository or

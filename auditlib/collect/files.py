@@ -145,6 +145,13 @@ class RepoFile:
         """Whether the file is source code (not data, markup or prose)."""
         return self.language in CODE_LANGUAGES
 
+    @property
+    def role(self) -> str:
+        """The file's role (test, script, app, config...): see auditlib.collect.roles."""
+        from .roles import file_role
+
+        return file_role(self.path)
+
 
 @dataclass
 class FileSet:

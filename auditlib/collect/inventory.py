@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable
 
 from auditlib.collect.files import MAX_TEXT_BYTES, FileSet
+from auditlib.collect.roles import role_counts
 from auditlib.models import InventoryFacts, LanguageStats, LargeFile, VendoredDir
 
 MAX_SKIPPED_EXAMPLES = 10
@@ -82,6 +83,7 @@ def collect_inventory(files: FileSet, *, progress: Callable[[str], None] | None 
         ],
         oversize=[LargeFile(path=f.path, size=f.size) for f in oversize[:MAX_OVERSIZE]],
         oversize_limit=MAX_TEXT_BYTES,
+        roles=role_counts(f.path for f in files.files),
         listed_from=files.source,
         limits=list(files.limits),
     )

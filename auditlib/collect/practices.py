@@ -100,7 +100,6 @@ CI_RUNS_LINT = re.compile(
 _ROOT_CI_FILES = frozenset({".gitlab-ci.yml", "azure-pipelines.yml", "azure-pipelines.yaml", "jenkinsfile",
                             "bitbucket-pipelines.yml", ".travis.yml"})
 _JS_TS_SUFFIXES = frozenset({".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"})
-_TEST_DIRS = frozenset({"tests", "test", "__tests__"})
 _ENV_EXAMPLE_ENDINGS = (".example", ".sample", ".template", ".dist")
 _RUNBOOK_WORDS = ("runbook", "playbook", "oncall", "on-call", "on_call", "incident", "operations")
 _EVAL_SUFFIXES = frozenset({".jsonl", ".json", ".yaml", ".yml", ".csv"})
@@ -129,18 +128,9 @@ def find_libraries(names: Iterable[str]) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------------------------- predicates
 def is_test_file(f: RepoFile) -> bool:
-    """Source file that holds tests: ``test_*.py``, ``*_test.py``, ``*.test.ts``, under ``tests/``..."""
-    if not f.is_code:
-        return False
-    name = f.name.lower()
-    parts = PurePosixPath(f.path.lower()).parts[:-1]
-    if any(p in _TEST_DIRS for p in parts):
-        return True
-    if f.suffix == ".py" and (name.startswith("test_") or name.endswith("_test.py")):
-        return True
-    if f.suffix == ".go" and name.endswith("_test.go"):
-        return True
-    return f.suffix in _JS_TS_SUFFIXES and (".test." in name or ".spec." in name)
+    """Source file that holds tests or test fixtures: the ``test`` role of auditlib.collect.roles
+    (``test_*.py``, ``*_test.go``, ``*.test.ts``, ``conftest.py``, under ``tests/``, ``e2e/``...)."""
+    return f.is_code and f.role == "test"
 
 
 def is_ci_file(f: RepoFile) -> bool:

@@ -38,6 +38,7 @@ from auditlib.collect.files import (
     no_fetch_env,
     safe_git_env,
 )
+from auditlib.collect.roles import is_test_path
 from auditlib.models import SecretFacts, SecretHit
 
 Progress = Callable[[str], None] | None
@@ -251,19 +252,8 @@ def _is_low_variety(value: str) -> bool:
     return len(set(body)) <= 3 or _longest_run(body) >= 6
 
 
-_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixture", "fixtures", "__fixtures__",
-                        "testdata", "test_data", "test-data", "__mocks__", "mocks", "e2e"})
 _FAKE_MARK_RE = re.compile(r"\b(?:fake|dummy|mock(?:ed)?|not[\s_-]+(?:a[\s_-]+)?real|test[\s_-]+only)\b", re.I)
 _COMMENT_RE = re.compile(r"(?:#|//|/\*|<!--|--\s)(?P<comment>.*)$")
-
-
-def is_test_path(path: str) -> bool:
-    """Test code or test data: under ``tests/``, ``fixtures/``, ``__mocks__/``..., or a test file."""
-    pure = PurePosixPath(path.lower())
-    if any(part in _TEST_DIRS for part in pure.parts[:-1]):
-        return True
-    name = pure.name
-    return name.startswith("test_") or pure.stem.endswith("_test") or ".test." in name or ".spec." in name
 
 
 def _marked_fake(path: str | None, line: str, end: int) -> bool:

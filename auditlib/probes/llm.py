@@ -10,21 +10,16 @@ prompt ships nothing to production, and a false critical costs the auditor's cre
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
+from ..collect.roles import is_test_path
 from ..models import Facts, Hit, LLMCallSite, LLMUseSite
 from . import probe
 
-_TEST_PATH = re.compile(
-    r"(^|/)(tests?|testing|__tests__|spec|specs|__mocks__|fixtures)/|(^|/)test_[^/]*$|_test\.\w+$|"
-    r"(^|/)conftest\.py$|\.(test|spec)\.[jt]sx?$"
-)
-
 
 def in_tests(path: str) -> bool:
-    """Whether ``path`` is test code (a tests/ folder, test_*.py, *.test.ts, conftest.py)."""
-    return bool(_TEST_PATH.search(path.replace("\\", "/")))
+    """Whether ``path`` is test code or test data (the ``test`` role of auditlib.collect.roles)."""
+    return is_test_path(path)
 
 
 def _use_evidence(u: LLMUseSite) -> str:
