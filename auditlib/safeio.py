@@ -102,7 +102,7 @@ def atomic_write(path: Path | str, writer: Callable[[IO[bytes]], None] | bytes |
     previous version of the file, if any, is left untouched.
     """
     target = output_path(path)
-    with _staged(target, ".tmp") as tmp, open(tmp, "wb") as fh:
+    with _staged(target, ".tmp") as tmp, os.fdopen(os.open(tmp, os.O_WRONLY | os.O_TRUNC), "wb") as fh:
         if callable(writer):
             writer(fh)
         else:
