@@ -1,0 +1,345 @@
+"""Python front end: ``ast`` -> IR (ir.py)."""
+
+from __future__ import annotations
+
+import ast
+import time
+
+from .ir import (
+    UNKNOWN,
+    Arr,
+    Attr,
+    Bin,
+    Call,
+    ClassDef,
+    ClsRef,
+    Elem,
+    Expr,
+    Fn,
+    Imp,
+    Lit,
+    Module,
+    Name,
+    Obj,
+    Param,
+    Scope,
+    Store,
+    Tmpl,
+    Union,
+)
+
+_BINOPS = {ast.BitOr: "|", ast.Add: "+", ast.Mod: "%"}
+
+
+def _dotted(node: ast.AST, depth: int = 0) -> str:
+    if depth > 12:
+        return "?"
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return f"{_dotted(node.value, depth + 1)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return f"{_dotted(node.func, depth + 1)}()"
+    if isinstance(node, ast.Subscript):
+        return f"{_dotted(node.value, depth + 1)}[]"
+    return "(...)"
+
+
+class PyFront:
+    def __init__(self, path: str, source: str) -> None:
+        self.mod = Module(path=path, lang="python")
+        self.source = source
+
+    def lower(self) -> Module:
+        mod = self.mod
+        mod.lines = self.source.count("\n") + 1
+        mod.scope = Scope("module", "<module>", mod, None, 1)
+        mod.scopes.append(mod.scope)
+        t = time.perf_counter()
+        try:
+            tree = ast.parse(self.source)
+        except (SyntaxError, ValueError, RecursionError) as exc:
+            mod.error = f"{type(exc).__name__}: {exc}"
+            return mod
+        finally:
+            mod.parse_seconds = time.perf_counter() - t
+        self.body(tree.body, mod.scope)
+        return mod
+
+    # ------------------------------------------------------------------------------- statements
+    def body(self, stmts: list[ast.stmt], scope: Scope) -> None:
+        for st in stmts:
+            self.stmt(st, scope)
+
+    def stmt(self, node: ast.stmt, scope: Scope) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            fs = self.function(node, scope)
+            if scope.kind == "class":
+                scope.cls.methods[node.name] = fs  # type: ignore[union-attr]
+            scope.bind(node.name, Fn(fs))
+        elif isinstance(node, ast.ClassDef):
+            self.klass(node, scope)
+        elif isinstance(node, ast.Assign):
+            value = self.ex(node.value, scope)
+            if isinstance(value, Fn) and value.scope.name == "<lambda>" and isinstance(node.targets[0], ast.Name):
+                value.scope.name = node.targets[0].id
+            for t in node.targets:
+                self.assign(t, value, scope)
+        elif isinstance(node, ast.AnnAssign):
+            if node.value is not None:
+                self.assign(node.target, self.ex(node.value, scope), scope)
+        elif isinstance(node, ast.AugAssign):
+            value = self.ex(node.value, scope)
+            if isinstance(node.target, ast.Name):
+                self.assign(node.target, Bin(_BINOPS.get(type(node.op), "op"), Name(node.target.id), value), scope)
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            self.assign(node.target, Elem(self.ex(node.iter, scope)), scope)
+            self.body(node.body, scope)
+            self.body(node.orelse, scope)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                v = self.ex(item.context_expr, scope)
+                if item.optional_vars is not None:
+                    self.assign(item.optional_vars, v, scope)
+            self.body(node.body, scope)
+        elif isinstance(node, ast.Return):
+            if node.value is not None:
+                scope.returns.append(self.ex(node.value, scope))
+        elif isinstance(node, ast.Expr):
+            self.ex(node.value, scope)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.asname:
+                    scope.bind(a.asname, Imp(a.name, None))
+                else:
+                    top = a.name.split(".")[0]
+                    scope.bind(top, Imp(top, None))
+        elif isinstance(node, ast.ImportFrom):
+            for a in node.names:
+                if a.name == "*":
+                    self.mod.reexports.append((node.module or "", None, None))
+                    continue
+                scope.bind(a.asname or a.name, Imp(node.module or "", a.name, node.level or 0))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            scope.globals.update(node.names)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self.stmt(child, scope)
+                elif isinstance(child, ast.expr):
+                    self.ex(child, scope)
+                elif isinstance(child, ast.excepthandler):
+                    if child.type is not None:
+                        self.ex(child.type, scope)
+                    self.body(child.body, scope)
+                elif isinstance(child, ast.match_case):
+                    self.body(child.body, scope)
+
+    def function(self, node, scope: Scope, lam: bool = False) -> Scope:
+        decos = []
+        if not lam:
+            for d in node.decorator_list:
+                self.ex(d, scope)
+                decos.append(_dotted(d.func if isinstance(d, ast.Call) else d).split(".")[-1])
+        fs = Scope("function", "<lambda>" if lam else node.name, self.mod, scope, node.lineno,
+                   decorators=decos)
+        if scope.kind == "class":
+            fs.cls = scope.cls
+            fs.static = "staticmethod" in decos
+        scope.children.append(fs)
+        self.mod.scopes.append(fs)
+        a = node.args
+        positional = a.posonlyargs + a.args
+        defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+        for i, (arg, default) in enumerate(zip(positional, defaults)):
+            p = Param(arg.arg, i, self.annot(arg.annotation, scope),
+                      self.ex(default, scope) if default is not None else None, fs)
+            fs.params.append(p)
+            fs.bind(arg.arg, p)
+        for arg, default in zip(a.kwonlyargs, a.kw_defaults):
+            p = Param(arg.arg, -1, self.annot(arg.annotation, scope),
+                      self.ex(default, scope) if default is not None else None, fs, kw_only=True)
+            fs.params.append(p)
+            fs.bind(arg.arg, p)
+        for arg in (a.vararg, a.kwarg):
+            if arg is not None:
+                fs.bind(arg.arg, UNKNOWN)
+        if fs.cls is not None and not fs.static and positional:
+            fs.self_name = positional[0].arg
+        if lam:
+            fs.returns.append(self.ex(node.body, fs))
+        else:
+            self.body(node.body, fs)
+        return fs
+
+    def klass(self, node: ast.ClassDef, scope: Scope) -> None:
+        for d in node.decorator_list:
+            self.ex(d, scope)
+        cs = Scope("class", node.name, self.mod, scope, node.lineno)
+        cls = ClassDef(node.name, self.mod, cs, [self.ex(b, scope) for b in node.bases], line=node.lineno)
+        cs.cls = cls
+        scope.children.append(cs)
+        self.mod.scopes.append(cs)
+        self.mod.classes.append(cls)
+        scope.bind(node.name, ClsRef(cls))
+        for st in node.body:
+            if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
+                ann = self.annot(st.annotation, cs)
+                if ann is not None:
+                    cls.annotations[st.target.id] = ann
+            if isinstance(st, (ast.Assign, ast.AnnAssign)) and getattr(st, "value", None) is not None:
+                value = self.ex(st.value, cs)
+                targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+                for t in targets:
+                    if isinstance(t, ast.Name):
+                        cls.add_field(t.id, value, cs)
+                        cs.bind(t.id, value)
+                    else:
+                        self.assign(t, value, cs)
+            else:
+                self.stmt(st, cs)
+
+    def _self_class(self, name: str, scope: Scope) -> ClassDef | None:
+        """The class when ``name`` is the self parameter of the method enclosing ``scope``."""
+        s: Scope | None = scope
+        while s is not None and s.kind == "function":
+            if name in s.bindings and not isinstance(s.bindings[name][0], Param):
+                return None
+            if s.self_name == name:
+                return s.cls
+            if any(p.name == name for p in s.params):
+                return None
+            s = s.parent
+        return None
+
+    def assign(self, target: ast.AST, value: Expr, scope: Scope) -> None:
+        if isinstance(target, ast.Name):
+            home = scope
+            if target.id in scope.globals:
+                home = self.mod.scope
+            home.bind(target.id, value)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            for elt in target.elts:
+                self.assign(elt.value if isinstance(elt, ast.Starred) else elt, Elem(value), scope)
+        elif isinstance(target, ast.Starred):
+            self.assign(target.value, value, scope)
+        elif isinstance(target, ast.Attribute):
+            if isinstance(target.value, ast.Name):
+                cls = self._self_class(target.value.id, scope)
+                if cls is not None:
+                    cls.add_field(target.attr, value, scope)
+                    return
+            self.mod.stores.append(Store(self.ex(target.value, scope), target.attr, value, scope))
+        elif isinstance(target, ast.Subscript):
+            obj = self.ex(target.value, scope)
+            key = target.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                self.mod.stores.append(Store(obj, key.value, value, scope))
+            else:
+                self.ex(key, scope)
+
+    # ------------------------------------------------------------------------------ expressions
+    def annot(self, node: ast.AST | None, scope: Scope) -> Expr | None:
+        """A type annotation as the values it names: ``A | None`` and ``Optional[A]`` -> A."""
+        if node is None:
+            return None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+            return Union([x for x in (self.annot(node.left, scope), self.annot(node.right, scope)) if x])
+        if isinstance(node, ast.Subscript):
+            head = _dotted(node.value).split(".")[-1]
+            if head in {"Optional", "Union", "Annotated"}:
+                inner = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+                return Union([x for x in (self.annot(e, scope) for e in inner[:1 if head == "Annotated" else None])
+                              if x])
+            return None
+        if isinstance(node, (ast.Name, ast.Attribute)):
+            return self.ex(node, scope)
+        return None
+
+    def ex(self, node: ast.AST, scope: Scope) -> Expr:
+        if isinstance(node, ast.Name):
+            return Name(node.id)
+        if isinstance(node, ast.Attribute):
+            return Attr(self.ex(node.value, scope), node.attr)
+        if isinstance(node, ast.Call):
+            callee = self.ex(node.func, scope)
+            args: list[Expr] = []
+            for a in node.args:
+                args.append(self.ex(a.value if isinstance(a, ast.Starred) else a, scope))
+            kwargs: dict[str, Expr] = {}
+            for k in node.keywords:
+                v = self.ex(k.value, scope)
+                if k.arg is None:
+                    args.append(Obj([(None, v)], scope))
+                else:
+                    kwargs[k.arg] = v
+            call = Call(callee, args, kwargs, node.lineno, node.end_lineno or node.lineno, False, scope,
+                        _dotted(node.func))
+            scope.calls.append(call)
+            self.mod.calls.append(call)
+            return call
+        if isinstance(node, ast.Constant):
+            return Lit(node.value)
+        if isinstance(node, ast.JoinedStr):
+            parts: list = []
+            for v in node.values:
+                if isinstance(v, ast.Constant):
+                    parts.append(str(v.value))
+                elif isinstance(v, ast.FormattedValue):
+                    parts.append(self.ex(v.value, scope))
+            return Tmpl(parts)
+        if isinstance(node, ast.Subscript):
+            obj = self.ex(node.value, scope)
+            key = node.slice
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                return Attr(obj, key.value)
+            self.ex(key, scope)
+            return Elem(obj)
+        if isinstance(node, ast.BinOp):
+            return Bin(_BINOPS.get(type(node.op), "op"), self.ex(node.left, scope), self.ex(node.right, scope))
+        if isinstance(node, ast.BoolOp):
+            return Union([self.ex(v, scope) for v in node.values])
+        if isinstance(node, ast.IfExp):
+            self.ex(node.test, scope)
+            return Union([self.ex(node.body, scope), self.ex(node.orelse, scope)])
+        if isinstance(node, ast.Await):
+            return self.ex(node.value, scope)
+        if isinstance(node, ast.Dict):
+            items = []
+            for k, v in zip(node.keys, node.values):
+                val = self.ex(v, scope)
+                if k is None:
+                    items.append((None, val))
+                elif isinstance(k, ast.Constant) and isinstance(k.value, str):
+                    items.append((k.value, val))
+                else:
+                    self.ex(k, scope)
+                    items.append(("?", val))
+            return Obj(items, scope)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return Arr([self.ex(e.value if isinstance(e, ast.Starred) else e, scope) for e in node.elts])
+        if isinstance(node, ast.Starred):
+            return self.ex(node.value, scope)
+        if isinstance(node, ast.Lambda):
+            return Fn(self.function(node, scope, lam=True))
+        if isinstance(node, ast.NamedExpr):
+            v = self.ex(node.value, scope)
+            self.assign(node.target, v, scope)
+            return v
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            for g in node.generators:
+                self.assign(g.target, Elem(self.ex(g.iter, scope)), scope)
+                for cond in g.ifs:
+                    self.ex(cond, scope)
+            if isinstance(node, ast.DictComp):
+                self.ex(node.key, scope)
+                return Arr([self.ex(node.value, scope)])
+            return Arr([self.ex(node.elt, scope)])
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                self.ex(child, scope)
+        return UNKNOWN
+
+
+def lower_python(path: str, source: str) -> Module:
+    return PyFront(path, source).lower()
