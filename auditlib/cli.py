@@ -221,10 +221,8 @@ def _open(args: argparse.Namespace, progress) -> int:
 
 
 def _demo(args: argparse.Namespace, progress) -> int:
-    import shutil
-
     from .demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
-    from .safeio import make_dir
+    from .safeio import atomic_write, make_dir
 
     target = args.out.parent / f"{args.out.name}-target"
     progress(f"demo: building the sample prototype in {target}")
@@ -232,7 +230,7 @@ def _demo(args: argparse.Namespace, progress) -> int:
     make_dir(args.out)
     answers = args.out / "answers.yaml"
     if not answers.exists():  # never overwrite answers the user edited
-        shutil.copyfile(DEMO_ANSWERS, answers)
+        atomic_write(answers, Path(DEMO_ANSWERS).read_bytes())  # owner-only, like every output
     args.client, args.auditor = "Acme Support (demo)", ""
     return _audit(args, progress, target_source=str(target), target=target.resolve(), vuln_db=DEMO_ADVISORIES,
                   answers=answers, offline=True)
