@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .collect.files import MAX_TEXT_BYTES, safe_git_env
+from .collect.files import MAX_TEXT_BYTES, run_git, safe_git_env
 from .errors import TargetError
 from .masking import redact_url_password
 from .safeio import make_dir
@@ -126,14 +126,9 @@ def _repo_name(source: str) -> str:
     return name or "target"
 
 
-def _git(args: list[str], cwd: Path, env: dict[str, str], timeout: float, stdin: bytes | None = None):
-    return subprocess.run(["git", *args], cwd=cwd, env=env, input=stdin, capture_output=True, timeout=timeout,
-                          stdin=None if stdin is not None else subprocess.DEVNULL)
-
-
-def _bounded_checkout(repo: Path, env: dict[str, str], timeout: float) -> dict:
+def _bounded_checkout(repo: Path, timeout: float) -> dict:
     """Check out HEAD's files, leaving out blobs over MAX_TEXT_BYTES and anything past the totals."""
-    proc = _git(["ls-tree", "-r", "-l", "-z", "--full-tree", "HEAD"], repo, env, timeout)
+    proc = run_git(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", "HEAD", timeout=timeout)
     if proc.returncode != 0:  # an empty repository or a broken HEAD: nothing to check out
         return {"checked_out": 0, "left_out": [], "reason": proc.stderr.decode("utf-8", "replace").strip()[:200]}
     keep: list[bytes] = []
@@ -163,7 +158,7 @@ def _bounded_checkout(repo: Path, env: dict[str, str], timeout: float) -> dict:
                       b"".join(d["path"].encode("utf-8", "surrogateescape") + b"\0" for d in left_out)))
     steps.append((["checkout-index", "--all", "--quiet"], None))
     for args, data in steps:
-        step = _git(args, repo, env, timeout, data)
+        step = run_git(repo, *args, input=data, timeout=timeout)
         if step.returncode != 0:
             msg = step.stderr.decode("utf-8", "replace").strip().splitlines()
             raise TargetError(f"cannot check out the clone: git {args[0]}: {(msg or ['failed'])[-1][:200]}")
@@ -211,11 +206,7 @@ def clone(url: str, cache_dir: Path, timeout: float = 900) -> Path:
                 msg = msg.replace(creds.password, "********")
             raise TargetError(f"cannot clone {shown}: {msg}")
         try:
-            note = _bounded_checkout(tmp, {**os.environ, **safe_git_env()},
-                                     max(30.0, timeout - (time.monotonic() - started)))
-        except subprocess.TimeoutExpired:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise TargetError(f"checking out {shown} took longer than {timeout:.0f} s") from None
+            note = _bounded_checkout(tmp, max(30.0, timeout - (time.monotonic() - started)))
         except TargetError:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

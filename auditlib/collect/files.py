@@ -233,22 +233,27 @@ GIT_TIMEOUT = 120
 """Seconds any one of the short git commands below may take."""
 
 
-def _git_env(root: Path) -> dict[str, str]:
-    return {**os.environ, **safe_git_env(), **no_fetch_env(), **no_discovery_env(root)}
+def git_env(root: Path) -> dict[str, str]:
+    """The environment of every git process that reads a target: its configuration neutralised, no
+    network, no repository looked for above ``root``, and git's messages in English (they are read)."""
+    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **safe_git_env(), **no_fetch_env(),
+            **no_discovery_env(root)}
 
 
-def _run_git(root: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
-    """One short git command in ``root`` with the safe, offline environment (output as bytes).
+def run_git(root: Path, *args: str, input: bytes | None = None,
+            timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess:
+    """One git command in ``root`` with :func:`git_env` (output as bytes): the one way collectors
+    and the clone run a short git command.
 
-    Never raises: git missing, or a command over GIT_TIMEOUT, comes back as a failed process.
+    Never raises: git missing, or a command over ``timeout``, comes back as a failed process.
     """
     cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
     try:
-        return subprocess.run(cmd, cwd=root, env=_git_env(root), input=input,
+        return subprocess.run(cmd, cwd=root, env=git_env(root), input=input,
                               stdin=None if input is not None else subprocess.DEVNULL,
-                              capture_output=True, timeout=GIT_TIMEOUT, check=False)
+                              capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(cmd, -1, b"", f"git {args[0]} took over {GIT_TIMEOUT} s".encode())
+        return subprocess.CompletedProcess(cmd, -1, b"", f"git {args[0]} took over {timeout:g} s".encode())
     except OSError as exc:
         return subprocess.CompletedProcess(cmd, -1, b"", f"cannot run git: {exc}".encode())
 
@@ -326,7 +331,7 @@ def _printable(raw: bytes, limit: int = 60) -> str:
 
 def _describe_unresolvable_head(root: Path, git_stderr: bytes) -> str:
     """Why ``git symbolic-ref HEAD`` failed: a loop of symbolic references, or an odd HEAD file."""
-    proc = _run_git(root, "rev-parse", "--git-dir")
+    proc = run_git(root, "rev-parse", "--git-dir")
     git_dir = (root / proc.stdout.decode("utf-8", "replace").strip()) if proc.returncode == 0 else root / ".git"
     chain = ["HEAD"]
     name = "HEAD"
@@ -355,7 +360,7 @@ def inspect_head(root: Path) -> HeadState:
     tree. A one-line ``problem`` is ready to show a user (or to raise as a TargetError).
     """
     root = Path(root)
-    proc = _run_git(root, "rev-parse", "--git-dir")
+    proc = run_git(root, "rev-parse", "--git-dir")
     if proc.returncode != 0:
         line = _one_line(proc.stderr)
         if "not a git repository" in line.lower():
@@ -372,16 +377,16 @@ def inspect_head(root: Path) -> HeadState:
                 f"{NOT_OWNER}: git refuses it until the auditor adds it to safe.directory "
                 f"(git config --global --add safe.directory {_printable(str(root.resolve()).encode(), 200)})"))
         return HeadState("unreadable", problem=f"git refuses to read the repository ({line})")
-    sym = _run_git(root, "symbolic-ref", "-q", "HEAD")
+    sym = run_git(root, "symbolic-ref", "-q", "HEAD")
     ref = sym.stdout.decode("utf-8", "replace").strip() if sym.returncode == 0 else None
     if sym.returncode not in (0, 1):  # 1: detached HEAD; anything else: HEAD cannot be resolved
         return HeadState("broken", problem=_describe_unresolvable_head(root, sym.stderr))
     branch = ref.removeprefix("refs/heads/") if ref else None
     shown = f"HEAD (branch {branch})" if branch else "HEAD"
-    rev = _run_git(root, "rev-parse", "-q", "--verify", "HEAD")
+    rev = run_git(root, "rev-parse", "-q", "--verify", "HEAD")
     sha = rev.stdout.decode("ascii", "replace").strip() if rev.returncode == 0 else ""
     if not sha:
-        refs = _run_git(root, "for-each-ref", "--count=1", "--format=%(refname)")
+        refs = run_git(root, "for-each-ref", "--count=1", "--format=%(refname)")
         if refs.returncode == 0 and not refs.stdout.strip():
             return HeadState("unborn", branch=branch)
         if ref:
@@ -389,7 +394,7 @@ def inspect_head(root: Path) -> HeadState:
                 f"HEAD names branch {branch or ref}, which does not exist, although the repository has "
                 "other references (a deleted or lost branch)"))
         return HeadState("broken", problem=f"HEAD cannot be resolved ({_one_line(rev.stderr)})")
-    kind = _run_git(root, "cat-file", "-t", sha)
+    kind = run_git(root, "cat-file", "-t", sha)
     obj_type = kind.stdout.decode("ascii", "replace").strip() if kind.returncode == 0 else ""
     if not obj_type:
         return HeadState("broken", branch=branch, problem=(
@@ -412,7 +417,7 @@ def repository_problem(root: Path) -> str | None:
 
 def _index_path(root: Path) -> Path | None:
     """Where git keeps the index of the repository at ``root`` (it may be elsewhere than .git/index)."""
-    proc = _run_git(root, "rev-parse", "--git-path", "index")
+    proc = run_git(root, "rev-parse", "--git-path", "index")
     if proc.returncode != 0:
         return None
     rel = proc.stdout.decode("utf-8", "surrogateescape").strip()
@@ -427,7 +432,7 @@ def index_problem(root: Path) -> str | None:
     if not os.path.lexists(index):
         return "git's index (.git/index) is missing"
     # The whole index is read and checked; a pathspec that matches nothing keeps the output empty.
-    proc = _run_git(Path(root), "ls-files", "-z", "--", ":(literal).auditlib-no-such-path")
+    proc = run_git(Path(root), "ls-files", "-z", "--", ":(literal).auditlib-no-such-path")
     if proc.returncode != 0:
         return f"git's index is unreadable ({_one_line(proc.stderr)})"
     return None
@@ -445,7 +450,7 @@ def _head_tree(root: Path) -> list[tuple[str, str, str]] | None:
 
     ``ls-tree`` reads tree objects only, never a blob.
     """
-    proc = _run_git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
+    proc = run_git(root, "ls-tree", "-r", "-z", "--full-tree", "HEAD")
     if proc.returncode != 0:
         return None
     entries = []
@@ -463,7 +468,7 @@ def _blob_sizes(root: Path, blobs: list[str]) -> dict[str, int | None]:
     """Blob id -> size in bytes, None for a blob missing from the object store (one git process)."""
     if not blobs:
         return {}
-    proc = _run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
+    proc = run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)",
                     input="".join(f"{b}\n" for b in blobs).encode())
     sizes: dict[str, int | None] = dict.fromkeys(blobs)
     for line in proc.stdout.decode("ascii", "replace").splitlines():
@@ -479,7 +484,7 @@ def _read_blob(root: Path, blob: str, max_bytes: int) -> bytes | None:
         return None
     try:
         proc = subprocess.Popen([git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "blob", blob],
-                                cwd=root, env=_git_env(root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                cwd=root, env=git_env(root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL)
     except OSError:
         return None
@@ -678,7 +683,7 @@ def _from_index_blobs(root: Path, result: FileSet, missing: list[str]) -> None:
     checkout, or the large files auditlib's bounded clone leaves out) from their blobs in the object
     store, with their real size: the inventory reports them, oversize ones included."""
     wanted = set(missing)
-    proc = _run_git(root, "ls-files", "-s", "-z")
+    proc = run_git(root, "ls-files", "-s", "-z")
     blobs: dict[str, str] = {}
     for record in proc.stdout.split(b"\0") if proc.returncode == 0 else ():
         meta, _, raw = record.partition(b"\t")

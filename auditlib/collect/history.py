@@ -29,10 +29,9 @@ from auditlib.collect.files import (
     SKIP_DIRS,
     HeadState,
     describe_git_error,
+    git_env,
     index_problem,
     inspect_head,
-    no_discovery_env,
-    no_fetch_env,
     open_repo,
     safe_git_env,
 )
@@ -288,7 +287,7 @@ def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
     cwd = repo.working_tree_dir or repo.git_dir
     cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "log", *LOG_FLAGS,
            *(["--numstat"] if numstat else []), LOG_FORMAT, rev, "--"]
-    env = {**os.environ, **safe_git_env(), **no_fetch_env(), **no_discovery_env(Path(cwd))}
+    env = git_env(Path(cwd))
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=err)
@@ -576,7 +575,7 @@ def _fallback_ref(repo: git.Repo) -> tuple[str, str] | None:
     if not refs:
         return None
     cwd = repo.working_tree_dir or repo.git_dir
-    env = {**os.environ, **safe_git_env(), **no_fetch_env(), **no_discovery_env(Path(cwd))}
+    env = git_env(Path(cwd))
     check = subprocess.run([git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file",
                             "--batch-check=%(objectname) %(objecttype)"],
                            input="".join(f"{sha}^{{commit}}\n" for _n, sha in refs).encode(), cwd=cwd, env=env,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import math
-import os
 import re
 import subprocess
 import threading
@@ -33,10 +32,9 @@ from auditlib.collect.files import (
     HeadState,
     decode,
     describe_git_error,
+    git_env,
+    run_git,
     inspect_head,
-    no_discovery_env,
-    no_fetch_env,
-    safe_git_env,
 )
 from auditlib.collect.roles import is_test_path
 from auditlib.models import SecretFacts, SecretHit
@@ -600,26 +598,13 @@ def _history_pathspec(prefixes: list[str], excluded: Iterable[str] = ()) -> list
 
 
 # ------------------------------------------------------------------------------------ git processes
-def _git_env(root: Path) -> dict[str, str]:
-    """The environment of every git process of this module: the target's configuration neutralised,
-    no network, no repository looked for above ``root``, and git's messages in English (they are read)."""
-    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **safe_git_env(), **no_fetch_env(),
-            **no_discovery_env(root)}
-
-
 def _git(*args: str) -> list[str]:
     return [Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
 
 
 def _run_git(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    """One short git command in ``root`` (output as bytes). git's failures and a command over
-    GIT_TIMEOUT come back as a failed process; only a git that cannot start raises (OSError)."""
-    io = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
-    try:
-        return subprocess.run(_git(*args), cwd=root, env=_git_env(root), capture_output=True,
-                              timeout=GIT_TIMEOUT, check=False, **io)
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(args, -1, b"", f"git {args[0]} took over {GIT_TIMEOUT} s".encode())
+    """One short git command in ``root`` (auditlib.collect.files.run_git: never raises)."""
+    return run_git(root, *args, input=stdin)
 
 
 def _git_error(stderr: bytes | str, status: int = 128) -> str:
@@ -647,7 +632,7 @@ def _stream_git(root: Path, args: list[str], consume: Callable[[Iterable[bytes]]
     """Run git with ``args`` and feed its stdout to ``consume`` as it arrives; ``consume`` returns
     True to stop early (a cap), which kills git. ``stdin``: lines written to git's input (revisions
     for ``--stdin``) from a thread, so a long list never blocks on a full pipe."""
-    proc = subprocess.Popen(_git(*args), cwd=root, env=_git_env(root), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(_git(*args), cwd=root, env=git_env(root), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE,
                             stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
     writer = None
@@ -1334,7 +1319,7 @@ def _blobs_of_history(stdout: Iterable[bytes], result: _HistoryScan, max_commits
 def _read_blobs(root: Path, oids: list[bytes]) -> Iterable[tuple[bytes, bytes | None, bool]]:
     """``(oid, content, absent)`` for each blob through one ``git cat-file --batch``; content None
     when the blob is too large or absent (``absent``: not in the object store)."""
-    proc = subprocess.Popen(_git("cat-file", "--batch"), cwd=root, env=_git_env(root), stdin=subprocess.PIPE,
+    proc = subprocess.Popen(_git("cat-file", "--batch"), cwd=root, env=git_env(root), stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdin, stdout = proc.stdin, proc.stdout
     assert stdin is not None and stdout is not None
