@@ -16,27 +16,11 @@ from pathlib import Path
 import pytest
 
 from auditlib.cli import main
+from tests.gitrepo import git, make_repo
 
 audit_mod = importlib.import_module("auditlib.audit")
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args], cwd=repo,
-                          env=env, check=True, capture_output=True, text=True).stdout
-
-
-def make_repo(path: Path, files: dict[str, str | bytes]) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q")
-    for name, body in files.items():
-        f = path / name
-        f.parent.mkdir(parents=True, exist_ok=True)
-        f.write_bytes(body if isinstance(body, bytes) else body.encode())
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "init")
-    return path
 
 
 # ------------------------------------------------------------------------------ 2. target code runs
@@ -303,8 +287,8 @@ def test_clone_checks_out_no_blob_the_audit_would_not_read(tmp_path, monkeypatch
     assert note["left_out_count"] == 10 and note["left_out_bytes"] == 10 * len(big)
     status = subprocess.run(["git", "status", "--porcelain"], cwd=dest, capture_output=True, text=True).stdout
     assert status == ""  # left-out files are not "deleted" (no dirty-tree note)
-    from auditlib.collect.inventory import collect_inventory
     from auditlib.collect.files import list_files
+    from auditlib.collect.inventory import collect_inventory
 
     inventory = collect_inventory(list_files(dest))
     assert sorted(o.path for o in inventory.oversize) == [f"copy{i}.bin" for i in range(10)]

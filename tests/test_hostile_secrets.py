@@ -31,8 +31,15 @@ from hypothesis import strategies as st
 
 from auditlib import cli
 from auditlib.collect.files import decode, list_files
-from auditlib.collect.secrets import _ENV_READ_BEFORE_RE, _looks_random, collect_secrets, scan_line, secret_spans
+from auditlib.collect.secrets import (
+    _ENV_READ_BEFORE_RE,
+    _looks_random,
+    collect_secrets,
+    scan_line,
+    secret_spans,
+)
 from auditlib.masking import VISIBLE_PREFIX, mask, scrub
+from tests.gitrepo import git, make_repo
 
 # ----------------------------------------------------------------------------------------- profiles
 settings.register_profile("campaign", max_examples=20_000, deadline=None,
@@ -66,22 +73,6 @@ def two_keys(seed: int | None = None) -> tuple[str, str]:
     return "sk" + "-proj-" + _rand(rng, 48), "sk" + "_live_" + _rand(rng, 24)
 
 
-def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false",
-                    "-c", "init.defaultBranch=main", *args], cwd=repo, check=True, capture_output=True, env=env)
-
-
-def make_repo(root: Path, files: dict[str, str | bytes]) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    git(root, "init", "-q")
-    for rel, content in files.items():
-        p = root / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_bytes(content if isinstance(content, bytes) else content.encode())
-    git(root, "add", "-A")
-    git(root, "commit", "-q", "--allow-empty", "-m", "c")
-    return root
 
 
 def leak_report(keys: list[str], outputs: dict[str, str]) -> list[str]:
