@@ -127,7 +127,7 @@ PARALLEL_MIN_COMMITS = 2000
 
 def _commit_count(root: Path) -> int:
     """Commits reachable from any ref (cheap: git walks commit objects only); 0 when unknown."""
-    from .collect.files import no_fetch_env, open_repo
+    from .collect.gitio import no_fetch_env, open_repo
 
     try:
         with open_repo(root) as repo:
@@ -151,9 +151,8 @@ def _secrets_side(target: Path, history: bool, files) -> tuple[SecretFacts, dict
 
 def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
     """Run every collector once over the target."""
-    from .collect.code import collect_code
-    from .collect.code_js import collect_code_js, merge_code_facts
-    from .collect.complexity import collect_complexity
+    from .analysis import analyse
+    from .collect.complexity import collect_complexity, keep_parsed_metrics
     from .collect.dependencies import collect_dependencies
     from .collect.history import collect_history
     from .collect.inventory import collect_inventory
@@ -161,7 +160,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     from .collect.secrets import collect_secrets
 
     record = {} if record is None else record
-    from .collect.files import drop_git_location_env
+    from .collect.gitio import drop_git_location_env
 
     dropped = drop_git_location_env()
     if dropped:
@@ -189,14 +188,15 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
                            ctx, record)
         deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db,
                                                                  progress=p), DependencyFacts, ctx, record)
-        code = _run("code", lambda: merge_code_facts(collect_code(files, progress=p),
-                                                     collect_code_js(files, progress=p)), CodeFacts, ctx, record)
+        parsed: dict = {}  # one parse per source file: the engine's trees give the complexity too
+        code = _run("code", lambda: analyse(files, progress=p, on_parsed=keep_parsed_metrics(parsed)), CodeFacts, ctx,
+                    record)
         practices = _run("practices", lambda: collect_practices(
             files, imports=code.imports, dependency_names=[d.name for d in deps.dependencies], progress=p),
             PracticeFacts, ctx, record)
         threshold = int(rubric.rule("complexity.complex_function").params.get("threshold", 10))
-        complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p),
-                          ComplexityFacts, ctx, record)
+        complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p,
+                                                                   parsed=parsed), ComplexityFacts, ctx, record)
         if side is not None:
             try:
                 secrets, side_record = side.result()

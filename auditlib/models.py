@@ -317,6 +317,9 @@ class LLMCallSite(Frozen):
     """openai, anthropic, google, mistral, cohere, langchain, litellm, http, ..."""
     api: str
     """The call as written, e.g. ``client.chat.completions.create``."""
+    kind: str = "chat"
+    """What the call asks of the model: chat, completion, agent, http (raw HTTP to a model endpoint),
+    embedding, image, audio, video, moderation (checklists/models.yaml, ``call_sites.kinds``)."""
     has_timeout: bool = False
     has_retry: bool = False
     has_fallback: bool = False
@@ -410,6 +413,18 @@ class MixedFile(Frozen):
     """Which of web / llm / db the file mixes."""
 
 
+class RuleHit(Frozen):
+    """One occurrence of a rule found by a registered check of the analysis engine
+    (auditlib/analysis/checks/): the rule id of checklists/rules.yaml, where, and what was seen.
+    The rubric gives it severity, category and remediation, as it does for every probe's hit."""
+
+    rule: str
+    title: str
+    evidence: str
+    path: str | None = None
+    line: int | None = None
+
+
 class CodeFacts(Availability):
     """What the Python source shows: model calls, SQL building, endpoints, layering."""
 
@@ -427,6 +442,9 @@ class CodeFacts(Availability):
     """Top-level module names imported anywhere in the Python code."""
     llm_uses: list[LLMUseSite] = Field(default_factory=list)
     """What the code does with model prompts, responses and keys (issue 3), sorted by path and line."""
+    rule_hits: list[RuleHit] = Field(default_factory=list)
+    """What the engine's registered checks found (one rule each; auditlib/analysis/checks/), sorted by
+    rule, path and line."""
 
 
 # ------------------------------------------------------------------------------------------ practices

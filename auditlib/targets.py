@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .collect.files import MAX_TEXT_BYTES, run_git, safe_git_env
+from .collect.files import MAX_TEXT_BYTES
+from .collect.gitio import git_command, run_git, safe_git_env
 from .errors import TargetError
 from .masking import redact_url_password
 from .safeio import make_dir
@@ -168,7 +169,7 @@ def _bounded_checkout(repo: Path, timeout: float) -> dict:
 
 def clone(url: str, cache_dir: Path, timeout: float = 900) -> Path:
     """Clone ``url`` (full history, no submodules, bounded checkout) into the cache, replacing an older clone."""
-    from .collect.files import drop_git_location_env
+    from .collect.gitio import drop_git_location_env
 
     drop_git_location_env()  # a GIT_DIR of the auditor's shell would make git clone into it
     clean, creds = split_credentials(url)
@@ -188,7 +189,7 @@ def clone(url: str, cache_dir: Path, timeout: float = 900) -> Path:
         env.update(AUDITLIB_GIT_USERNAME=creds.username, AUDITLIB_GIT_PASSWORD=creds.password)
     else:
         env.update(GIT_ASKPASS="true", SSH_ASKPASS="true")  # never prompt
-    cmd = ["git", *config, "clone", "--quiet", "--no-checkout", "--no-recurse-submodules", "--", clean, str(tmp)]
+    cmd = git_command(*config, "clone", "--quiet", "--no-checkout", "--no-recurse-submodules", "--", clean, str(tmp))
     started = time.monotonic()
     old = os.umask(0o077)  # the clone of a client's code is owner-only
     try:

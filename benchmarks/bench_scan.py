@@ -2,12 +2,12 @@
 
     .venv/bin/python benchmarks/bench_scan.py [--commits 20000] [--files 3000] [--repo /tmp/auditlib-bench]
 
-Builds (once, cached) a repository of about 20,000 commits over 3,000 Python and TypeScript files
-with git fast-import, then times:
+Builds (once, cached) a repository of about 20,000 commits over 3,000 Python and TypeScript files of
+about 100 lines each (about 10 MB of source; the shape of issue 8) with git fast-import, then times:
   - the floors: `git log --numstat` (history) and `git log -p --numstat` (history secrets);
   - `auditlib scan REPO --json out.json --offline` (collectors, probes, scoring; no notebook, no network),
     its per-collector seconds (from results.json) and its peak memory (ru_maxrss of the child).
-Targets (issue 3): the scan within 3x the wall time of `git log -p --numstat`, peak memory under 1 GiB.
+Targets (issue 8): the scan within 2x the wall time of `git log -p --numstat`, peak memory under 1 GiB.
 Not a test: run it on demand and put the numbers in the README.
 """
 
@@ -23,32 +23,207 @@ import sys
 import time
 from pathlib import Path
 
-PY_TEMPLATE = '''"""Module {n}."""
+PY_FILE = '''"""Module {n}: handlers and a service object."""
 import logging
+import os
 
+from app.pkg{p}.mod{dep} import Service{dep}, helper_{dep}
+from .mod{dep2} import make_client_{dep2}
+{extra_import}
 log = logging.getLogger(__name__)
+LIMIT_{n} = {v}
+
+
+class Service{n}:
+    def __init__(self, client=None):
+        self.client = client or {factory}()
+        self.limit = LIMIT_{n}
+        self.peer = Service{dep}()
+
+    def total(self, payload):
+        total = 0
+        for item in payload:
+            if item.get("kind") == "a":
+                total += {v}
+            elif item.get("kind") == "b":
+                total -= 1
+            else:
+                log.info("skip %s", item)
+        return min(total, self.limit)
+
+    def peer_total(self, payload):
+        return self.peer.total(payload) + helper_{dep}(payload)
+
+    def ask(self, text):
+{ask_body}
+
+
+def helper_{n}(payload, limit={v}):
+    values = [x.get("v", 0) for x in payload if isinstance(x, dict)]
+    if not values:
+        return 0
+    best = max(values)
+    worst = min(values)
+    spread = best - worst
+    if spread > limit:
+        log.warning("spread %s over %s", spread, limit)
+    return spread
+
+
+def make_client_{n}():
+    key = os.environ.get("API_KEY_{n}", "")
+    return {client_expr}
 
 
 def handler_{n}(payload, limit={v}):
-    total = 0
-    for item in payload:
-        if item.get("kind") == "a":
-            total += {v}
-        elif item.get("kind") == "b":
-            total -= 1
-        else:
-            log.info("skip %s", item)
-    return min(total, limit)
+    service = Service{n}()
+    total = service.total(payload)
+    extra = helper_{n}(payload, limit)
+    if total > limit:
+        return {{"status": "over", "total": total, "extra": extra}}
+    if total < 0:
+        return {{"status": "under", "total": total, "extra": extra}}
+    parts = []
+    for i in range(3):
+        parts.append(str(i * total))
+    text = ",".join(parts)
+    log.debug("handler_{n} %s", text)
+    return {{"status": "ok", "total": total, "extra": extra, "text": text}}
+
+
+def summarise_{n}(rows):
+    out = {{}}
+    for row in rows:
+        key = row.get("key", "none")
+        out.setdefault(key, 0)
+        out[key] += row.get("value", 0)
+    ordered = sorted(out.items(), key=lambda kv: kv[1])
+    return ordered[:10]
+
+
+def validate_{n}(payload):
+    errors = []
+    if not isinstance(payload, list):
+        errors.append("payload must be a list")
+        return errors
+    for i, item in enumerate(payload):
+        if not isinstance(item, dict):
+            errors.append(f"item {{i}} is not an object")
+        elif "kind" not in item:
+            errors.append(f"item {{i}} has no kind")
+    return errors
 '''
-TS_TEMPLATE = '''// Component {n}
+
+TS_FILE = '''// Component {n}
+import {{ compute{dep}, Store{dep} }} from "./comp{dep}";
+import {{ client{dep} }} from "@/src/comp{dep}";
+{extra_import}
+export const client{n} = {client_expr};
+
 export function compute{n}(values: number[], limit = {v}): number {{
   let total = 0;
   for (const v of values) {{
     if (v > {v}) {{ total += v; }} else if (v < 0) {{ total -= 1; }}
   }}
-  return Math.min(total, limit);
+  return Math.min(total, limit) + compute{dep}(values, limit);
+}}
+
+export class Store{n} {{
+  private items: Map<string, number> = new Map();
+  client = {tsclient};
+  peer = new Store{dep}();
+
+  add(key: string, value: number): void {{
+    const prev = this.items.get(key) ?? 0;
+    this.items.set(key, prev + value);
+  }}
+
+  total(): number {{
+    let sum = 0;
+    for (const [, v] of this.items) {{
+      sum += v;
+    }}
+    return sum;
+  }}
+
+  async ask(text: string) {{
+{ask_body}
+  }}
+}}
+
+export function summarise{n}(rows: {{ key: string; value: number }}[]) {{
+  const out: Record<string, number> = {{}};
+  for (const row of rows) {{
+    out[row.key] = (out[row.key] ?? 0) + row.value;
+  }}
+  return Object.entries(out).sort((a, b) => a[1] - b[1]).slice(0, 10);
+}}
+
+export function validate{n}(payload: unknown): string[] {{
+  const errors: string[] = [];
+  if (!Array.isArray(payload)) {{
+    errors.push("payload must be a list");
+    return errors;
+  }}
+  payload.forEach((item, i) => {{
+    if (typeof item !== "object" || item === null) {{
+      errors.push(`item ${{i}} is not an object`);
+    }} else if (!("kind" in item)) {{
+      errors.push(`item ${{i}} has no kind`);
+    }}
+  }});
+  return errors;
+}}
+
+export async function handler{n}(req: Request) {{
+  const body = await req.json();
+  const store = new Store{n}();
+  for (const [k, v] of Object.entries(body)) {{
+    store.add(k, Number(v));
+  }}
+  const total = store.total();
+  if (total > {v}) {{
+    return Response.json({{ status: "over", total }});
+  }}
+  const answer = await store.ask(JSON.stringify(body));
+  return Response.json({{ status: "ok", total, answer }});
 }}
 '''
+
+
+
+def synthetic_file(i: int, files: int, version: int) -> tuple[str, str]:
+    """Path and text of file ``i`` of ``files`` at ``version``: about 100 lines, two thirds Python under
+    app/pkgN/ and one third TypeScript under web/src/, importing each other (same package, relative,
+    and through the ``@/`` alias), classes keeping clients on self/this, a model call in one file of 25."""
+    v = version % 97
+    if i % 3:
+        p = i % 40
+        same_pkg = [j for j in range(p, files, 40) if j % 3] or [i]
+        k = same_pkg.index(i) if i in same_pkg else 0
+        dep = same_pkg[(k + 1) % len(same_pkg)]
+        dep2 = same_pkg[(k + 2) % len(same_pkg)]
+        model = i % 25 == 1
+        text = PY_FILE.format(
+            n=i, p=p, dep=dep, dep2=dep2, v=v, factory=f"make_client_{i if model else dep2}",
+            extra_import="from openai import OpenAI\n" if model else "",
+            client_expr="OpenAI(api_key=key)" if model else "{\"key\": key}",
+            ask_body=("        response = self.client.chat.completions.create(model=\"gpt-4o\", "
+                      "messages=[{\"role\": \"user\", \"content\": text}])\n        return response"
+                      if model else "        return self.client.get(\"key\")"))
+        return f"app/pkg{p}/mod{i}.py", text
+    ts_ids = range(0, files, 3)
+    idx = i // 3
+    dep = ts_ids[(idx + 1) % len(ts_ids)]
+    model = idx % 25 == 0
+    text = TS_FILE.format(
+        n=i, dep=dep, v=v, tsclient=f"client{i if model else dep}",
+        extra_import='import Anthropic from "@anthropic-ai/sdk";\n' if model else "",
+        client_expr="new Anthropic()" if model else "{ key: process.env.KEY }",
+        ask_body=("    return this.client.messages.create({ model: \"claude\", max_tokens: 100, "
+                  "messages: [{ role: \"user\", content: text }] });" if model else
+                  "    return this.peer.total() + text.length;"))
+    return f"web/src/comp{i}.ts", text
 
 
 def build_repo(repo: Path, commits: int, files: int, seed: int = 7) -> None:
@@ -56,7 +231,7 @@ def build_repo(repo: Path, commits: int, files: int, seed: int = 7) -> None:
     rng = random.Random(seed)
     repo.mkdir(parents=True, exist_ok=True)
     subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    paths = [f"app/pkg{i % 40}/mod{i}.py" if i % 3 else f"web/src/comp{i}.ts" for i in range(files)]
+    paths = [synthetic_file(i, files, 0)[0] for i in range(files)]
     authors = [("Ada", "ada@example.com"), ("Bo", "bo@example.com"), ("Cy", "cy@example.com"), ("Di", "di@example.com")]
     proc = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=repo, stdin=subprocess.PIPE)
     out = proc.stdin
@@ -65,9 +240,7 @@ def build_repo(repo: Path, commits: int, files: int, seed: int = 7) -> None:
     index = {p: i for i, p in enumerate(paths)}
 
     def blob(path: str, version: int) -> bytes:
-        n = index[path]
-        tpl = TS_TEMPLATE if path.endswith(".ts") else PY_TEMPLATE
-        return tpl.format(n=n, v=version).encode()
+        return synthetic_file(index[path], files, version)[1].encode()
 
     for c in range(commits):
         name, email = authors[rng.randrange(len(authors))] if c > 50 else authors[0]
@@ -109,7 +282,7 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=3000)
     ap.add_argument("--repo", type=Path, default=Path("/tmp/auditlib-bench"))
     args = ap.parse_args()
-    repo = args.repo / f"r{args.commits}x{args.files}"
+    repo = args.repo / f"r{args.commits}x{args.files}-100"
     if not (repo / ".git").exists():
         t = time.perf_counter()
         build_repo(repo, args.commits, args.files)

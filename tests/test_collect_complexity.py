@@ -233,3 +233,63 @@ def test_raw_metrics_match_radon(source: str):
     from auditlib.collect.complexity import analyze
 
     assert analyze(source) == radon_analyze(source)
+
+
+# ------------------------------------------------------------------- one parse for code and complexity
+JS_DECISIONS = '''
+export function grade(x, y) {
+  if (x > 1 && y) { return 1; }
+  for (const v of y) { if (v) { continue; } }
+  while (x < 0) { x++; }
+  try { risky(); } catch (e) { return x ?? 0; }
+  switch (x) { case 1: return 2; case 2: return 3; default: return 4; }
+  return x ? 1 : 0;
+}
+export const inner = () => { const f = function () { if (a) {} }; return f; };
+class Store { add(k) { if (k || this.x) { return 1; } return 0; } }
+'''
+
+
+def test_tree_sitter_complexity_counts_each_decision_once_per_function() -> None:
+    from auditlib.analysis.front_js import parser
+    from auditlib.collect.complexity import tree_sitter_functions
+
+    got = {(name, line): cc for name, line, cc in tree_sitter_functions(parser("js").parse(JS_DECISIONS.encode()))}
+    # grade: 1 + if + && + for + if + while + catch + ?? + 2 cases + ternary = 11 (default is no decision)
+    assert got[("grade", 2)] == 11
+    assert got[("inner", 10)] == 1          # the nested function's `if` counts for the nested one only
+    assert got[("f", 10)] == 2
+    assert got[("Store::add", 11)] == 3     # if + ||
+
+
+def test_engine_parse_gives_the_same_python_numbers_and_is_used(tmp_path: Path, monkeypatch) -> None:
+    """The audit hands the engine's parse trees to the complexity collector: Python numbers equal
+    radon's own, JS/TS counts come from tree-sitter, and no file is parsed a second time."""
+    from auditlib.analysis import analyse
+    from auditlib.collect import complexity
+
+    (tmp_path / "app.py").write_text(BRANCHY_PY + SIMPLE_PY)
+    (tmp_path / "pick.ts").write_text(BRANCHY_TS)
+    files = list_files(tmp_path)
+    alone = collect_complexity(files, threshold=10)
+    parsed: dict = {}
+    analyse(files, on_parsed=complexity.keep_parsed_metrics(parsed))
+    assert set(parsed) == {"app.py", "pick.ts"}
+
+    real_parse, parses = complexity.ast.parse, []
+
+    def counting_parse(*args, **kwargs):
+        parses.append(args)
+        return real_parse(*args, **kwargs)
+
+    def no_lizard(*args, **kwargs):
+        raise AssertionError("lizard ran on a file the engine had parsed")
+
+    monkeypatch.setattr(complexity, "lizard_functions", no_lizard)
+    monkeypatch.setattr(complexity.ast, "parse", counting_parse)
+    shared = collect_complexity(files, threshold=10, parsed=parsed)
+    monkeypatch.undo()
+    assert parses == []
+    assert shared.tool == "radon+tree-sitter"
+    assert shared.files["app.py"] == alone.files["app.py"]            # same complexity and MI
+    assert [(f.path, f.complexity) for f in shared.over_threshold] == [("pick.ts", 16), ("app.py", 13)]  # as lizard counts it

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.collect.files import decode, list_files, open_repo, read_head, read_text
+from auditlib.collect.files import decode, list_files, read_head, read_text
+from auditlib.collect.gitio import open_repo
 from auditlib.collect.inventory import collect_inventory
 
 

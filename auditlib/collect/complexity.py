@@ -141,33 +141,132 @@ def analyze(source: str) -> Module:
     return Module(loc, c["lloc"], c["sloc"], c["comments"], c["multi"], c["blank"], c["single"])
 
 
-def python_metrics(text: str, *, with_mi: bool) -> tuple[list[tuple[str, int, int]], float | None, str | None]:
-    """Functions of a Python source text with their complexity, its maintainability index, and why
-    the index is missing.
+MIInputs = tuple[float, int]
+"""What the maintainability index needs from the parse: Halstead volume and total complexity."""
 
-    The same numbers as radon's ``cc_visit`` and ``mi_visit(text, multi=True)``, from one parse:
-    radon's own MI pass would parse the file and visit its complexity a second time. The MI is None
-    when ``with_mi`` is False, or when radon's MI pass fails (the third value names the error; the
-    complexity still stands). Raises on a parse error.
-    """
-    node = ast.parse(text)
+
+def python_parts(text: str, tree: ast.Module | None = None) -> tuple[list[tuple[str, int, int]], MIInputs | None, str | None]:
+    """Functions of a Python source text with their complexity, and what its maintainability index
+    needs from the parse (or why it cannot have one). Raises on a parse error. ``tree``: the file's
+    parse tree when the caller has one (the analysis engine's), so the file is not parsed again."""
+    node = tree if tree is not None else ast.parse(text)
     visitor = ComplexityVisitor.from_ast(node)
     functions = _radon_top(visitor.blocks)
-    if not with_mi:
-        return functions, None, None
+    try:
+        volume = h_visit_ast(node).total.volume
+    except Exception as exc:  # noqa: BLE001 - keep the complexity
+        return functions, None, type(exc).__name__
+    return functions, (volume, visitor.total_complexity), None
+
+
+def maintainability(text: str, inputs: MIInputs) -> tuple[float | None, str | None]:
+    """radon's maintainability index (``mi_visit(text, multi=True)``) from the parse's inputs and the
+    raw line counts of ``text`` (a tokenizer pass: the costly part, so it runs only for the files kept)."""
     try:
         raw = analyze(text)
         comments = (raw.comments + raw.multi) / float(raw.sloc) * 100 if raw.sloc else 0
-        mi = mi_compute(h_visit_ast(node).total.volume, visitor.total_complexity, raw.lloc, comments)
+        mi = mi_compute(inputs[0], inputs[1], raw.lloc, comments)
     except Exception as exc:  # noqa: BLE001 - radon's tokenizer on hostile input; keep the complexity
-        return functions, None, type(exc).__name__
-    return functions, round(float(mi), 2), None
+        return None, type(exc).__name__
+    return round(float(mi), 2), None
+
+
+def python_metrics(text: str, *, with_mi: bool, tree: ast.Module | None = None
+                   ) -> tuple[list[tuple[str, int, int]], float | None, str | None]:
+    """Functions of a Python source text with their complexity, its maintainability index, and why
+    the index is missing: the same numbers as radon's ``cc_visit`` and ``mi_visit(text, multi=True)``,
+    from one parse. The MI is None when ``with_mi`` is False or radon's MI pass fails (the third
+    value names the error; the complexity still stands). Raises on a parse error."""
+    functions, inputs, error = python_parts(text, tree)
+    if not with_mi or inputs is None:
+        return functions, None, error if with_mi else None
+    mi, error = maintainability(text, inputs)
+    return functions, mi, error
 
 
 def lizard_functions(path: str, text: str) -> list[tuple[str, int, int]]:
     """Functions of a source text in a language lizard reads, with their complexity."""
     info = lizard.analyze_file.analyze_source_code(path, text)
     return [(fn.name, fn.start_line, fn.cyclomatic_complexity) for fn in info.function_list]
+
+
+# tree-sitter (JS/TS, from the analysis engine's parse): lizard's counting, on the engine's tree
+_TS_FUNCTIONS = frozenset({"function_declaration", "generator_function_declaration", "function_expression",
+                           "function", "generator_function", "arrow_function", "method_definition"})
+_TS_DECISIONS = frozenset({"if_statement", "for_statement", "for_in_statement", "while_statement", "do_statement",
+                           "catch_clause", "ternary_expression"})
+
+
+def _ts_name(node) -> str:
+    name = node.child_by_field_name("name")
+    if name is None and node.parent is not None and node.parent.type in {"variable_declarator", "pair",
+                                                                           "public_field_definition"}:
+        name = node.parent.child_by_field_name("name") or node.parent.child_by_field_name("key")
+    text = name.text.decode("utf-8", "replace") if name is not None and name.text else "(anonymous)"
+    if node.type == "method_definition":
+        cls = node.parent.parent if node.parent is not None else None
+        if cls is not None and cls.type in {"class_declaration", "class", "abstract_class_declaration"}:
+            cname = cls.child_by_field_name("name")
+            if cname is not None and cname.text:
+                return f"{cname.text.decode('utf-8', 'replace')}::{text}"
+    return text
+
+
+def tree_sitter_functions(tree) -> list[tuple[str, int, int]]:
+    """Functions of a JS/TS parse tree with their cyclomatic complexity, counted as lizard counts:
+    1 + if, loops, catch, ternary, ``case`` labels and the ``&&``, ``||``, ``??`` operators; a nested
+    function counts for itself only."""
+    out: list[tuple[str, int, int]] = []
+    stack: list[tuple[object, int | None]] = [(tree.root_node, None)]
+    counts: dict[int, list] = {}
+    while stack:
+        node, owner = stack.pop()
+        t = node.type
+        if t in _TS_FUNCTIONS and node.is_named:  # not the `function` keyword token
+            owner = node.id
+            counts[owner] = [_ts_name(node), node.start_point[0] + 1, 1]
+        elif owner is not None:
+            if t in _TS_DECISIONS or (t == "switch_case" and node.child_by_field_name("value") is not None):
+                counts[owner][2] += 1
+            elif t == "binary_expression":
+                op = node.child_by_field_name("operator")
+                if op is not None and op.type in {"&&", "||", "??"}:
+                    counts[owner][2] += 1
+        stack.extend((c, owner) for c in node.children)
+    for name, line, cc in counts.values():
+        out.append((name, line, cc))
+    out.sort(key=lambda x: x[1])
+    return out
+
+
+FileMetrics = tuple[str, list[tuple[str, int, int]], MIInputs | None, str | None]
+"""(tool, functions, what its maintainability index needs, why it cannot have one) of one file."""
+
+
+def parsed_metrics(path: str, text: str, syntax: object) -> FileMetrics | None:
+    """Complexity of a file from a parse tree the analysis engine already built (``ast.Module`` for
+    Python, a tree-sitter tree for JS/TS): the same numbers, without parsing the file again."""
+    if isinstance(syntax, ast.Module):
+        functions, inputs, error = python_parts(text, syntax)
+        return "radon", functions, inputs, error
+    if syntax is not None and hasattr(syntax, "root_node"):
+        return "tree-sitter", tree_sitter_functions(syntax), None, None
+    return None
+
+
+def keep_parsed_metrics(parsed: dict[str, FileMetrics]) -> Callable[[str, str, object], None]:
+    """A hook for the analysis engine (``analyse(files, on_parsed=...)``): it stores each parsed
+    file's metrics in ``parsed``, for ``collect_complexity(..., parsed=parsed)``."""
+
+    def keep(path: str, text: str, module) -> None:
+        try:
+            got = parsed_metrics(path, text, module.syntax)
+        except Exception:  # noqa: BLE001 - radon on hostile input: collect_complexity retries and skips it
+            return
+        if got is not None:
+            parsed[path] = got
+
+    return keep
 
 
 def _tool_for(f: RepoFile) -> str | None:
@@ -183,6 +282,33 @@ def bucket(complexity: int) -> str:
     return next(label for label, top in BUCKETS if complexity <= top)
 
 
+def _record(f: RepoFile, tool: str, functions: list[tuple[str, int, int]], used: set[str],
+            found: list[ComplexityFunction], per_file: dict[str, FileComplexity],
+            distribution: dict[str, dict[str, int]]) -> None:
+    used.add(tool)
+    found.extend(ComplexityFunction(path=f.path, line=line, name=name, complexity=cc) for name, line, cc in functions)
+    ccs = [cc for _name, _line, cc in functions]
+    per_file[f.path] = FileComplexity(functions=len(ccs), max=max(ccs, default=0), total=sum(ccs))
+    counts = distribution.setdefault(f.language or f.suffix or "other", {label: 0 for label, _ in BUCKETS})
+    for cc in ccs:
+        counts[bucket(cc)] += 1
+
+
+def _with_mi(files: FileSet, path: str, record: FileComplexity, inputs: MIInputs | None,
+             mi_skipped: list[str]) -> FileComplexity:
+    """The file's record with its maintainability index (computed only for the files kept)."""
+    if inputs is None:
+        return record
+    text = files.read_text(path)
+    if text is None:
+        mi_skipped.append(f"{path} (binary or unreadable)")
+        return record
+    mi, error = maintainability(text, inputs)
+    if error:
+        mi_skipped.append(f"{path} ({error})")
+    return record.model_copy(update={"mi": mi})
+
+
 def collect_complexity(
     files: FileSet,
     *,
@@ -190,6 +316,7 @@ def collect_complexity(
     max_file_bytes: int = 500_000,
     mi_max_bytes: int = 100_000,
     progress: Callable[[str], None] | None = None,
+    parsed: dict[str, FileMetrics] | None = None,
 ) -> ComplexityFacts:
     """Cyclomatic complexity of every function, per file and per language, and the MI of Python files.
 
@@ -199,9 +326,14 @@ def collect_complexity(
     maintainability index; ``distribution`` counts functions per language and complexity bucket.
     Files over ``max_file_bytes`` (often generated or minified), unreadable files and files the
     tool cannot parse are skipped; when any are, ``reason`` says how many with a few examples.
-    Python files over ``mi_max_bytes`` still get their complexity but no MI (``mi_skipped``).
+    Python files over ``mi_max_bytes`` still get their complexity but no MI (``mi_skipped``). The MI
+    is computed for the files kept in ``files`` only (its tokenizer pass is the costly part).
     ``tool`` names the tools that ran (``radon+lizard`` when both, or when there was nothing to read).
+    ``parsed``: path -> metrics already computed from the analysis engine's parse (see
+    :func:`parsed_metrics`); those files are not read or parsed again (JS/TS then count with
+    ``tree-sitter`` instead of lizard).
     """
+    parsed = parsed or {}
     candidates = [(f, tool) for f in files.files if (tool := _tool_for(f))]
     if progress:
         progress(f"complexity: analysing {len(candidates)} files")
@@ -211,38 +343,37 @@ def collect_complexity(
     used: set[str] = set()
     skipped: list[str] = []
     mi_skipped: list[str] = []
+    mi_pending: dict[str, MIInputs] = {}
     for n, (f, tool) in enumerate(candidates, 1):
         if progress and n % 1000 == 0:
             progress(f"complexity: {n} of {len(candidates)} files")
         if f.size > max_file_bytes:
             skipped.append(f"{f.path} (over {max_file_bytes} bytes)")
             continue
-        text = files.read_text(f)
-        if text is None:
-            skipped.append(f"{f.path} (binary or unreadable)")
-            continue
-        mi: float | None = None
-        try:
-            if tool == "radon":
-                with_mi = f.size <= mi_max_bytes
-                functions, mi, mi_error = python_metrics(text, with_mi=with_mi)
-                if not with_mi:
-                    mi_skipped.append(f"{f.path} (over {mi_max_bytes} bytes)")
-                elif mi_error:
-                    mi_skipped.append(f"{f.path} ({mi_error})")
+        if f.path in parsed:
+            tool, functions, inputs, error = parsed[f.path]
+        else:
+            text = files.read_text(f)
+            if text is None:
+                skipped.append(f"{f.path} (binary or unreadable)")
+                continue
+            inputs, error = None, None
+            try:
+                if tool == "radon":
+                    functions, inputs, error = python_parts(text)
+                else:
+                    functions = lizard_functions(f.path, text)
+            except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input skips one file
+                skipped.append(f"{f.path} ({type(exc).__name__})")
+                continue
+        _record(f, tool, functions, used, found, per_file, distribution)
+        if tool == "radon":
+            if f.size > mi_max_bytes:
+                mi_skipped.append(f"{f.path} (over {mi_max_bytes} bytes)")
+            elif inputs is None:
+                mi_skipped.append(f"{f.path} ({error or 'no parse'})")
             else:
-                functions = lizard_functions(f.path, text)
-        except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input skips one file
-            skipped.append(f"{f.path} ({type(exc).__name__})")
-            continue
-        used.add(tool)
-        found.extend(ComplexityFunction(path=f.path, line=line, name=name, complexity=cc)
-                     for name, line, cc in functions)
-        ccs = [cc for _name, _line, cc in functions]
-        per_file[f.path] = FileComplexity(functions=len(ccs), max=max(ccs, default=0), total=sum(ccs), mi=mi)
-        counts = distribution.setdefault(f.language or f.suffix or "other", {label: 0 for label, _ in BUCKETS})
-        for cc in ccs:
-            counts[bucket(cc)] += 1
+                mi_pending[f.path] = inputs
 
     over = sorted((fn for fn in found if fn.complexity > threshold),
                   key=lambda fn: (-fn.complexity, fn.path, fn.line))
@@ -253,6 +384,7 @@ def collect_complexity(
         reason = f"{len(skipped)} file(s) not analysed: {examples}{more}"
     complexities = [fn.complexity for fn in found]
     top_files = sorted(per_file.items(), key=lambda kv: (-kv[1].total, kv[0]))[:MAX_FILES]
+    top_files = [(path, _with_mi(files, path, record, mi_pending.get(path), mi_skipped)) for path, record in top_files]
     return ComplexityFacts(
         reason=reason,
         functions=len(found),
@@ -260,7 +392,7 @@ def collect_complexity(
         max=max(complexities) if complexities else None,
         over_threshold=over[:MAX_OVER_THRESHOLD],
         threshold=threshold,
-        tool="+".join(t for t in ("radon", "lizard") if t in used) or "radon+lizard",
+        tool="+".join(t for t in ("radon", "lizard", "tree-sitter") if t in used) or "radon+lizard",
         files=dict(top_files),
         distribution={lang: counts for lang, counts in sorted(distribution.items()) if any(counts.values())},
         mi_max_bytes=mi_max_bytes,

@@ -7,16 +7,22 @@ that git would run. Everything that reads the target goes through this module.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Iterator, Literal
 
 import git
+
+from .gitio import (
+    describe_git_error,
+    git_one_line,
+    open_repo,
+    read_blob,
+    run_git,
+)
 
 MAX_TEXT_BYTES = 2_000_000
 """Files larger than this are counted in the inventory but not read as text."""
@@ -49,75 +55,6 @@ CODE_LANGUAGES = frozenset(
     {"Python", "JavaScript", "TypeScript", "Go", "Ruby", "Java", "Kotlin", "Rust", "PHP", "C#", "C",
      "C++", "Swift", "Shell", "Vue", "Svelte", "SQL"}
 )
-
-# git must never run a program named by the target's own configuration.
-SAFE_GIT_CONFIG = {
-    "core.fsmonitor": "false",
-    "core.hooksPath": os.devnull,
-    "diff.external": "",
-    "core.sshCommand": "false",
-    "protocol.ext.allow": "never",
-    "filter.lfs.smudge": "",
-    "filter.lfs.process": "",
-    "filter.lfs.required": "false",
-    "log.showSignature": "false",
-    "gpg.program": "false",
-}
-
-
-def safe_git_env() -> dict[str, str]:
-    """Environment variables that pin the git settings above for every git process we start."""
-    env = {"GIT_CONFIG_COUNT": str(len(SAFE_GIT_CONFIG)), "GIT_TERMINAL_PROMPT": "0",
-           "GIT_LFS_SKIP_SMUDGE": "1", "GIT_OPTIONAL_LOCKS": "0"}
-    for i, (key, value) in enumerate(SAFE_GIT_CONFIG.items()):
-        env[f"GIT_CONFIG_KEY_{i}"] = key
-        env[f"GIT_CONFIG_VALUE_{i}"] = value
-    return env
-
-
-GIT_LOCATION_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                          "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE",
-                          "GIT_CEILING_DIRECTORIES", "GIT_DISCOVERY_ACROSS_FILESYSTEM")
-
-
-def drop_git_location_env() -> list[str]:
-    """Remove from this process's environment the variables that tell git which repository to read
-    (an auditor's shell may hold a ``GIT_DIR`` from other work): every git process must read the
-    target. Returns the names removed."""
-    removed = [name for name in GIT_LOCATION_VARIABLES if name in os.environ]
-    for name in removed:
-        del os.environ[name]
-    return removed
-
-
-def no_fetch_env() -> dict[str, str]:
-    """Environment variables that keep git off the network while it reads the target.
-
-    A partial clone (``--filter=blob:none``) fetches a missing object from its promisor remote the
-    moment a command needs it, and the target's own ``.git/config`` names that remote (it may point
-    anywhere). ``GIT_NO_LAZY_FETCH`` turns lazy fetching off (git 2.44+, and the 2.39.4+ security
-    releases); ``GIT_ALLOW_PROTOCOL`` set to nothing refuses every transport on older git, and it
-    overrides any ``protocol.<name>.allow`` in the target's configuration. Not for cloning.
-    """
-    return {"GIT_NO_LAZY_FETCH": "1", "GIT_ALLOW_PROTOCOL": ""}
-
-
-def no_discovery_env(root: Path) -> dict[str, str]:
-    """Keep git from looking above ``root`` for a repository.
-
-    A target whose ``.git`` git does not recognise (a garbage HEAD, say) would otherwise be taken
-    for part of whatever repository holds it (the auditor's own workspace), and that one audited.
-    """
-    return {"GIT_CEILING_DIRECTORIES": str(Path(root).resolve().parent)}
-
-
-@contextlib.contextmanager
-def open_repo(root: Path) -> Iterator[git.Repo]:
-    """Open ``root`` as a git repository with the safe, offline environment applied (closed on exit)."""
-    with git.Repo(root) as repo:
-        repo.git.update_environment(**safe_git_env(), **no_fetch_env(), **no_discovery_env(root))
-        yield repo
-
 
 @dataclass(frozen=True)
 class RepoFile:
@@ -187,7 +124,7 @@ class FileSet:
         rel = f.path if isinstance(f, RepoFile) else f
         blob = self.blobs.get(rel)
         if blob is not None:
-            data = _read_blob(self.root, blob, MAX_TEXT_BYTES)
+            data = read_blob(self.root, blob, MAX_TEXT_BYTES)
             return decode(data) if data is not None and len(data) <= MAX_TEXT_BYTES else None
         return read_text(self.root, rel)
 
@@ -224,66 +161,8 @@ def _tracked_paths(root: Path) -> tuple[list[str] | None, str | None]:
             return None, inspect_head(Path(root)).problem or "git does not recognise .git as a repository"
         return None, None
     except Exception as exc:  # a corrupt index, an unknown repository extension...
-        return None, _error_line(exc)
+        return None, describe_git_error(exc)
     return [p for p in out.split("\0") if p], None
-
-
-# ------------------------------------------------------------------------------ damaged repositories
-GIT_TIMEOUT = 120
-"""Seconds any one of the short git commands below may take."""
-
-
-def git_env(root: Path) -> dict[str, str]:
-    """The environment of every git process that reads a target: its configuration neutralised, no
-    network, no repository looked for above ``root``, and git's messages in English (they are read)."""
-    return {**os.environ, "LC_ALL": "C", "LANGUAGE": "C", **safe_git_env(), **no_fetch_env(),
-            **no_discovery_env(root)}
-
-
-def run_git(root: Path, *args: str, input: bytes | None = None,
-            timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess:
-    """One git command in ``root`` with :func:`git_env` (output as bytes): the one way collectors
-    and the clone run a short git command.
-
-    Never raises: git missing, or a command over ``timeout``, comes back as a failed process.
-    """
-    cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
-    try:
-        return subprocess.run(cmd, cwd=root, env=git_env(root), input=input,
-                              stdin=None if input is not None else subprocess.DEVNULL,
-                              capture_output=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(cmd, -1, b"", f"git {args[0]} took over {timeout:g} s".encode())
-    except OSError as exc:
-        return subprocess.CompletedProcess(cmd, -1, b"", f"cannot run git: {exc}".encode())
-
-
-def _one_line(stderr: bytes | str) -> str:
-    """git's complaint on one line: ``fatal:``/``error:`` prefixes dropped, lines joined, bounded."""
-    if isinstance(stderr, bytes):
-        stderr = stderr.decode("utf-8", "replace")
-    parts = []
-    for line in stderr.splitlines():
-        line = line.strip()
-        for prefix in ("fatal:", "error:", "warning:"):
-            if line.startswith(prefix):
-                line = line[len(prefix):].strip()
-        if line and line not in parts:
-            parts.append(line)
-    text = " ".join(parts)
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return (text[:200] + "...") if len(text) > 200 else text or "git failed"
-
-
-def _error_line(exc: Exception) -> str:
-    """git's complaint in a failed GitPython or subprocess call, on one line (see ``_one_line``)."""
-    stderr = getattr(exc, "stderr", None)
-    if isinstance(stderr, str) and stderr.strip().startswith("stderr:"):
-        stderr = stderr.strip()[len("stderr:"):].strip().strip("'")
-    return _one_line(stderr) if stderr else _one_line(str(exc) or type(exc).__name__)
-
-
-describe_git_error = _error_line
 
 
 @dataclass(frozen=True)
@@ -350,7 +229,7 @@ def _describe_unresolvable_head(root: Path, git_stderr: bytes) -> str:
         if target in chain[:-1]:
             return "HEAD is a loop of symbolic references (" + " -> ".join(chain) + ")"
         name = target
-    return f"HEAD cannot be resolved ({_one_line(git_stderr)})"
+    return f"HEAD cannot be resolved ({git_one_line(git_stderr)})"
 
 
 def inspect_head(root: Path) -> HeadState:
@@ -362,7 +241,7 @@ def inspect_head(root: Path) -> HeadState:
     root = Path(root)
     proc = run_git(root, "rev-parse", "--git-dir")
     if proc.returncode != 0:
-        line = _one_line(proc.stderr)
+        line = git_one_line(proc.stderr)
         if "not a git repository" in line.lower():
             if not os.path.lexists(root / ".git"):
                 return HeadState("no-repo", problem="not a git repository")
@@ -393,7 +272,7 @@ def inspect_head(root: Path) -> HeadState:
             return HeadState("broken", branch=branch, problem=(
                 f"HEAD names branch {branch or ref}, which does not exist, although the repository has "
                 "other references (a deleted or lost branch)"))
-        return HeadState("broken", problem=f"HEAD cannot be resolved ({_one_line(rev.stderr)})")
+        return HeadState("broken", problem=f"HEAD cannot be resolved ({git_one_line(rev.stderr)})")
     kind = run_git(root, "cat-file", "-t", sha)
     obj_type = kind.stdout.decode("ascii", "replace").strip() if kind.returncode == 0 else ""
     if not obj_type:
@@ -434,7 +313,7 @@ def index_problem(root: Path) -> str | None:
     # The whole index is read and checked; a pathspec that matches nothing keeps the output empty.
     proc = run_git(Path(root), "ls-files", "-z", "--", ":(literal).auditlib-no-such-path")
     if proc.returncode != 0:
-        return f"git's index is unreadable ({_one_line(proc.stderr)})"
+        return f"git's index is unreadable ({git_one_line(proc.stderr)})"
     return None
 
 
@@ -476,34 +355,6 @@ def _blob_sizes(root: Path, blobs: list[str]) -> dict[str, int | None]:
         if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit():
             sizes[fields[0]] = int(fields[2])
     return sizes
-
-
-def _read_blob(root: Path, blob: str, max_bytes: int) -> bytes | None:
-    """Up to ``max_bytes + 1`` bytes of one blob of git's object store (no filter, no textconv)."""
-    if not re.fullmatch(r"[0-9a-f]{40,64}", blob):
-        return None
-    try:
-        proc = subprocess.Popen([git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file", "blob", blob],
-                                cwd=root, env=git_env(root), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL)
-    except OSError:
-        return None
-    data = b""
-    try:
-        data = proc.stdout.read(max_bytes + 1)  # type: ignore[union-attr]
-        if len(data) > max_bytes:  # oversize: the caller only needs to know that
-            proc.kill()
-        status = proc.wait(timeout=GIT_TIMEOUT)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()  # type: ignore[union-attr]
-    if status != 0 and len(data) <= max_bytes:  # a missing or unreadable blob
-        return None
-    return data
 
 
 _HEAD_BLOBS: dict[str, dict[str, str]] = {}
@@ -733,7 +584,7 @@ def _read_bytes(root: Path, rel: str, max_bytes: int) -> bytes | None:
     """
     blobs = _HEAD_BLOBS.get(str(Path(root).resolve())) if _HEAD_BLOBS else None
     if blobs and rel in blobs:
-        return _read_blob(Path(root), blobs[rel], max_bytes)
+        return read_blob(Path(root), blobs[rel], max_bytes)
     full = Path(root) / rel
     try:
         resolved = full.resolve()

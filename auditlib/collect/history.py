@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
-from typing import IO, Callable, Iterable
+from typing import Callable, Iterable
 
 import git
 from gitdb.exc import ODBError
@@ -28,12 +27,18 @@ from auditlib.collect.files import (
     NOT_OWNER,
     SKIP_DIRS,
     HeadState,
-    describe_git_error,
-    git_env,
     index_problem,
     inspect_head,
+)
+from auditlib.collect.gitio import (
+    describe_git_error,
+    git_command,
+    is_partial_clone,
+    is_shallow,
     open_repo,
+    run_git,
     safe_git_env,
+    stream_git,
 )
 from auditlib.models import AuthorStats, FileHistory, HistoryFacts, WeekActivity
 from auditlib.ownership import cover_half
@@ -279,49 +284,23 @@ def parse_log(chunks: Iterable[bytes], log: LogAccumulator, progress: Callable[[
 
 def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
                 progress: Callable[[str], None] | None, rev: str = "HEAD") -> None:
-    """Run the collector's one ``git log`` and parse its output as it arrives.
+    """Run the collector's one ``git log`` (through the git layer) and parse its output as it
+    arrives. A non-zero exit raises GitCommandError with git's message."""
+    root = Path(repo.working_tree_dir or repo.git_dir)
+    args = ["log", *LOG_FLAGS, *(["--numstat"] if numstat else []), LOG_FORMAT, rev, "--"]
 
-    stderr goes to a temporary file rather than a pipe, so a chatty git (rename-limit warnings on
-    a huge commit) can never block while stdout is read. A non-zero exit raises GitCommandError.
-    """
-    cwd = repo.working_tree_dir or repo.git_dir
-    cmd = [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "log", *LOG_FLAGS,
-           *(["--numstat"] if numstat else []), LOG_FORMAT, rev, "--"]
-    env = git_env(Path(cwd))
-    with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=err)
-        try:
-            stdout: IO[bytes] = proc.stdout  # type: ignore[assignment]
-            parse_log(iter(lambda: stdout.read(CHUNK), b""), log, progress)
-            status = proc.wait()
-        finally:
-            if proc.poll() is None:  # parsing failed: do not leave git running
-                proc.kill()
-                proc.wait()
-            if proc.stdout:
-                proc.stdout.close()
-        if status != 0:
-            err.seek(0)
-            raise git.GitCommandError(cmd, status, err.read())
+    def consume(out) -> bool:
+        parse_log(iter(lambda: out.read(CHUNK), b""), log, progress)
+        return False
+
+    run = stream_git(root, args, consume)
+    if run.failed:
+        raise git.GitCommandError(git_command(*args), run.status, run.stderr.encode())
 
 
 def _existing_paths(repo: git.Repo, rev: str = "HEAD") -> set[str]:
     out = repo.git.ls_tree("-r", "-z", "--name-only", "--full-tree", rev, stdout_as_string=False)
     return {_decode(p) for p in out.split(b"\0") if p}
-
-
-def _partial_clone(repo: git.Repo) -> bool:
-    """Whether blobs may be missing and fetched on demand (``git clone --filter``)."""
-    try:
-        out = repo.git.config("--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
-    except git.GitCommandError:  # exit 1: neither is set
-        return False
-    for line in out.splitlines():
-        key, _, value = line.partition(" ")
-        if key.lower() == "extensions.partialclone" or value.strip().lower() in ("true", "yes", "on", "1"):
-            return True
-    return False
 
 
 def git_error_line(exc: Exception) -> str:
@@ -574,12 +553,9 @@ def _fallback_ref(repo: git.Repo) -> tuple[str, str] | None:
             refs.append((name, sha.strip()))
     if not refs:
         return None
-    cwd = repo.working_tree_dir or repo.git_dir
-    env = git_env(Path(cwd))
-    check = subprocess.run([git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "cat-file",
-                            "--batch-check=%(objectname) %(objecttype)"],
-                           input="".join(f"{sha}^{{commit}}\n" for _n, sha in refs).encode(), cwd=cwd, env=env,
-                           capture_output=True, timeout=120, check=False)
+    check = run_git(Path(repo.working_tree_dir or repo.git_dir), "cat-file",
+                    "--batch-check=%(objectname) %(objecttype)",
+                    input="".join(f"{sha}^{{commit}}\n" for _n, sha in refs).encode())
     lines = check.stdout.decode("ascii", "replace").splitlines()
     readable = [(name, line.split()[0]) for (name, _sha), line in zip(refs, lines)
                 if line.endswith(" commit")]
@@ -675,11 +651,8 @@ def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: i
     else:
         rev = head = state.commit or "HEAD"
         branch = state.branch
-    try:
-        shallow = repo.git.rev_parse("--is-shallow-repository").strip() == "true"
-    except git.GitCommandError:  # git older than 2.15: look for the file git keeps instead
-        shallow = Path(repo.git_dir, "shallow").is_file()
-    partial = _partial_clone(repo)
+    root = Path(repo.working_tree_dir or repo.git_dir)
+    shallow, partial = is_shallow(root), is_partial_clone(root)
 
     if progress:
         progress("history: reading the commit log")

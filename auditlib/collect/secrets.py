@@ -12,16 +12,11 @@ The collector reports what it saw; it never judges severity (that is the probes'
 from __future__ import annotations
 
 import codecs
-import contextlib
 import math
 import re
-import subprocess
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-
-from git import Git
 
 from auditlib import masking
 from auditlib.collect.files import (
@@ -31,10 +26,16 @@ from auditlib.collect.files import (
     FileSet,
     HeadState,
     decode,
-    describe_git_error,
-    git_env,
-    run_git,
     inspect_head,
+)
+from auditlib.collect.gitio import (
+    GitRun,
+    git_error_text,
+    is_partial_clone,
+    is_shallow,
+    read_blobs,
+    run_git,
+    stream_git,
 )
 from auditlib.collect.roles import is_test_path
 from auditlib.models import SecretFacts, SecretHit
@@ -598,98 +599,6 @@ def _history_pathspec(prefixes: list[str], excluded: Iterable[str] = ()) -> list
 
 
 # ------------------------------------------------------------------------------------ git processes
-def _git(*args: str) -> list[str]:
-    return [Git.GIT_PYTHON_GIT_EXECUTABLE or "git", *args]
-
-
-def _run_git(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
-    """One short git command in ``root`` (auditlib.collect.files.run_git: never raises)."""
-    return run_git(root, *args, input=stdin)
-
-
-def _git_error(stderr: bytes | str, status: int = 128) -> str:
-    """git's complaint as one complete line (every line of it, prefixes dropped: ``describe_git_error``)."""
-    return describe_git_error(subprocess.CalledProcessError(status, "git", stderr=stderr))
-
-
-@dataclass
-class _GitRun:
-    capped: bool
-    """The consumer stopped early (a cap) and git was killed: not a failure."""
-    status: int
-    stderr: str
-
-    @property
-    def failed(self) -> bool:
-        return self.status != 0 and not self.capped
-
-    def error(self) -> str:
-        return _git_error(self.stderr, self.status)
-
-
-def _stream_git(root: Path, args: list[str], consume: Callable[[Iterable[bytes]], bool],
-                stdin: Iterable[str] | None = None) -> _GitRun:
-    """Run git with ``args`` and feed its stdout to ``consume`` as it arrives; ``consume`` returns
-    True to stop early (a cap), which kills git. ``stdin``: lines written to git's input (revisions
-    for ``--stdin``) from a thread, so a long list never blocks on a full pipe."""
-    proc = subprocess.Popen(_git(*args), cwd=root, env=git_env(root), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE,
-                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
-    writer = None
-    if stdin is not None:
-        data = "".join(f"{line}\n" for line in stdin).encode()
-
-        def feed() -> None:
-            try:
-                proc.stdin.write(data)  # type: ignore[union-attr]
-            except (OSError, ValueError):
-                pass  # git stopped reading: its status says why
-            finally:
-                with contextlib.suppress(OSError, ValueError):
-                    proc.stdin.close()  # type: ignore[union-attr]
-
-        writer = threading.Thread(target=feed, daemon=True)
-        writer.start()
-    stderr_tail = _StderrTail(proc.stderr)
-    capped = False
-    try:
-        capped = consume(proc.stdout)  # type: ignore[arg-type]
-        if capped:
-            proc.kill()
-        status = proc.wait()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        stderr_tail.join()
-        if writer is not None:
-            writer.join(timeout=5)
-        proc.stdout.close()  # type: ignore[union-attr]
-    return _GitRun(capped, status, stderr_tail.text())
-
-
-class _StderrTail:
-    """Drains a pipe in a thread (a chatty stderr must not block git) and keeps its last bytes."""
-
-    def __init__(self, stream) -> None:
-        self._tail = b""
-        self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
-        self._thread.start()
-
-    def _run(self, stream) -> None:
-        try:
-            for chunk in iter(lambda: stream.read(65536), b""):
-                self._tail = (self._tail + chunk)[-4096:]
-        except (OSError, ValueError):
-            pass
-
-    def join(self) -> None:
-        self._thread.join(timeout=5)
-
-    def text(self) -> str:
-        return self._tail.decode("utf-8", "replace")
-
-
 def _log_args(prefixes: list[str], *revs: str, excluded: Iterable[str] = ()) -> list[str]:
     """``git log -p`` of ``revs``: only added lines (``-U0``, no context merged between hunks), the
     target's diff settings overridden where they would hide lines (no prefix, no root commit)."""
@@ -730,27 +639,26 @@ def _refused(result: _HistoryScan, root: Path, stderr: bytes | str, state: HeadS
     elif state.status == "unreadable" and state.problem:
         result.reason = _damaged(state.problem)
     else:
-        result.reason = f"history unreadable: {_git_error(stderr)}"
+        result.reason = f"history unreadable: {git_error_text(stderr)}"
     result.checked = False
 
 
 def _scan_history_into(result: _HistoryScan, root: Path, max_commits: int, progress: Progress,
                        prefixes: list[str]) -> None:
-    shallow = _run_git(root, "rev-parse", "--is-shallow-repository")
+    shallow = run_git(root, "rev-parse", "--is-shallow-repository")
     if shallow.returncode != 0:
         _refused(result, root, shallow.stderr)
         return
-    answer = shallow.stdout.strip()
-    result.shallow = answer == b"true" if answer in (b"true", b"false") else (root / ".git" / "shallow").exists()
+    result.shallow = is_shallow(root)
 
     def consume(out: Iterable[bytes]) -> bool:
         return _consume_log(out, result, max_commits, progress)
 
-    if _is_partial_clone(root):
+    if is_partial_clone(root):
         _scan_partial_clone(root, result, max_commits, progress, prefixes)
     else:
         # The healthy path: one streaming ``git log -p`` over the whole history.
-        run = _stream_git(root, _log_args(prefixes, "--all", f"--max-count={max_commits + 1}"), consume)
+        run = stream_git(root, _log_args(prefixes, "--all", f"--max-count={max_commits + 1}"), consume)
         capped = run.capped
         if run.failed:
             capped = _scan_damaged_history(result, run, root, max_commits, progress, prefixes)
@@ -783,7 +691,7 @@ def _conclude(result: _HistoryScan, capped: bool, max_commits: int) -> None:
 
 
 # ---------------------------------------------------------------------------- damaged repositories
-def _scan_damaged_history(result: _HistoryScan, run: _GitRun, root: Path, max_commits: int,
+def _scan_damaged_history(result: _HistoryScan, run: GitRun, root: Path, max_commits: int,
                           progress: Progress, prefixes: list[str]) -> bool:
     """git stopped reading the history: find out why and scan what can still be read.
 
@@ -802,7 +710,7 @@ def _scan_damaged_history(result: _HistoryScan, run: _GitRun, root: Path, max_co
         if tips is not None:
             revs = ["--stdin"]
             result.last = None
-            run = _stream_git(root, _log_args(prefixes, "--stdin", f"--max-count={max_commits + 1}"),
+            run = stream_git(root, _log_args(prefixes, "--stdin", f"--max-count={max_commits + 1}"),
                               lambda out: _consume_log(out, result, max_commits, progress), tips)
             if not run.failed:
                 return run.capped
@@ -840,24 +748,24 @@ def _readable_tips(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
     """The commits every reference (and a detached HEAD) leads to, and the references that lead to
     no readable commit, with why. References to trees or blobs lead to no history: left out, as
     ``git log --all`` leaves them."""
-    listing = _run_git(root, "for-each-ref", "--format=%(objectname) %(refname)")
+    listing = run_git(root, "for-each-ref", "--format=%(objectname) %(refname)")
     skipped = [(m.group(1), "a broken reference that names no object")
                for m in _BROKEN_REF_RE.finditer(listing.stderr.decode("utf-8", "replace"))]
     if listing.returncode != 0:
-        return [], skipped or [("every reference", _git_error(listing.stderr, listing.returncode))]
+        return [], skipped or [("every reference", git_error_text(listing.stderr, listing.returncode))]
     refs: list[tuple[str, str]] = []
     for line in listing.stdout.decode("utf-8", "replace").splitlines():
         sha, _, name = line.partition(" ")
         if re.fullmatch(r"[0-9a-f]{40,64}", sha) and name:
             refs.append((name, sha))
-    if _run_git(root, "symbolic-ref", "-q", "HEAD").returncode == 1:  # detached: HEAD is a tip of its own
-        head = _run_git(root, "rev-parse", "-q", "--verify", "HEAD")
+    if run_git(root, "symbolic-ref", "-q", "HEAD").returncode == 1:  # detached: HEAD is a tip of its own
+        head = run_git(root, "rev-parse", "-q", "--verify", "HEAD")
         sha = head.stdout.decode("ascii", "replace").strip()
         if head.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", sha):
             refs.append(("HEAD", sha))
     # Two questions per reference: is its object there, and what does it peel to (a tag's target)?
-    check = _run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)",
-                     stdin="".join(f"{sha}\n{sha}^{{}}\n" for _name, sha in refs).encode())
+    check = run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                     input="".join(f"{sha}\n{sha}^{{}}\n" for _name, sha in refs).encode())
     answers = check.stdout.decode("utf-8", "replace").splitlines()
     tips: list[str] = []
     for i, (name, sha) in enumerate(refs):
@@ -891,7 +799,7 @@ def _list_commits(root: Path, revs: list[str], tips: list[str] | None, max_commi
             listed.extend(s for s in (raw.strip().decode("ascii", "replace") for raw in out) if s)
             return False
 
-        run = _stream_git(root, ["rev-list", *revs, "--full-history", f"--max-count={max_commits + 1}", *pathspec],
+        run = stream_git(root, ["rev-list", *revs, "--full-history", f"--max-count={max_commits + 1}", *pathspec],
                           consume, tips)
         if not run.failed:
             return listed, None
@@ -900,7 +808,7 @@ def _list_commits(root: Path, revs: list[str], tips: list[str] | None, max_commi
     return best, error
 
 
-def _scan_past_missing_objects(result: _HistoryScan, run: _GitRun, root: Path, revs: list[str],
+def _scan_past_missing_objects(result: _HistoryScan, run: GitRun, root: Path, revs: list[str],
                                tips: list[str] | None, max_commits: int, progress: Progress,
                                prefixes: list[str]) -> bool:
     """Scan the rest of the history after git stopped on a missing object; True when capped.
@@ -931,7 +839,7 @@ def _scan_past_missing_objects(result: _HistoryScan, run: _GitRun, root: Path, r
             return False
         batch = [c for c in pending[pos:pos + size] if c not in damage.handled]
         result.last = None
-        run = _stream_git(root, _log_args(prefixes, "--no-walk=unsorted", "--stdin"),
+        run = stream_git(root, _log_args(prefixes, "--no-walk=unsorted", "--stdin"),
                           lambda out: _consume_log(out, result, max_commits, progress), batch) if batch else None
         if run is not None and run.capped:
             return True
@@ -959,10 +867,10 @@ class _Change:
 
 def _commit_changes(root: Path, sha: str) -> tuple[int, list[_Change]] | str:
     """A commit's time and its file changes (trees only, never a blob), or git's complaint."""
-    proc = _run_git(root, "diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--root", "--no-renames",
+    proc = run_git(root, "diff-tree", "-r", "-z", "--raw", "--no-abbrev", "--root", "--no-renames",
                     "--format=%ct", sha)
     if proc.returncode != 0:
-        return _git_error(proc.stderr, proc.returncode)
+        return git_error_text(proc.stderr, proc.returncode)
     parts = proc.stdout.split(b"\0")
     stamp = parts[0].strip() if parts else b""
     when = int(stamp) if stamp.isdigit() else 0
@@ -998,7 +906,7 @@ def _scan_commit_around(result: _HistoryScan, sha: str, root: Path, max_commits:
     missing: set[str] = set()
     for attempt in range(2):
         result.last = None
-        run = _stream_git(root, _log_args(prefixes, "--no-walk", sha, excluded=list(excluded)),
+        run = stream_git(root, _log_args(prefixes, "--no-walk", sha, excluded=list(excluded)),
                           lambda out: _consume_log(out, result, max_commits, progress))
         if not run.failed:
             if run.capped:
@@ -1035,7 +943,7 @@ def _scan_commit_around(result: _HistoryScan, sha: str, root: Path, max_commits:
         if c.new not in missing and c.new_mode in ("100644", "100755"):
             wanted.setdefault(c.new, []).append(c)
     if wanted:
-        for oid, data, _gone in _read_blobs(root, [o.encode() for o in wanted]):
+        for oid, data, _gone in read_blobs(root, [o.encode() for o in wanted], MAX_TEXT_BYTES):
             text = decode(data) if data is not None else None
             if text is None or not _KEYWORD_RE.search(text.lower()):
                 continue
@@ -1048,8 +956,8 @@ def _absent(root: Path, oids: set[str]) -> set[str]:
     """Those of ``oids`` that the object store does not hold (one ``git cat-file --batch-check``)."""
     if not oids:
         return set()
-    proc = _run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)",
-                    stdin="".join(f"{oid}\n" for oid in sorted(oids)).encode())
+    proc = run_git(root, "cat-file", "--batch-check=%(objectname) %(objecttype)",
+                    input="".join(f"{oid}\n" for oid in sorted(oids)).encode())
     found = {line.split()[0] for line in proc.stdout.decode("ascii", "replace").splitlines()
              if len(line.split()) == 2 and line.split()[1] != "missing"}
     return oids - found
@@ -1231,20 +1139,7 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
 
 
 # ------------------------------------------------------------------------------------ partial clones
-def _is_partial_clone(root: Path) -> bool:
-    """A clone made with ``--filter`` (it names a promisor remote): some objects may be absent."""
-    proc = _run_git(root, "config", "--get-regexp", r"^(extensions\.partialclone|remote\..*\.promisor)$")
-    if proc.returncode != 0:  # 1: none of these keys is set
-        return False
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        key, _, value = line.partition(" ")
-        value = value.strip().lower()
-        if (key.lower() == "extensions.partialclone" and value) or value in {"true", "yes", "on", "1"}:
-            return True
-    return False
-
-
-def _missing_objects(root: Path, revs: list[str], tips: list[str] | None) -> tuple[set[bytes], _GitRun]:
+def _missing_objects(root: Path, revs: list[str], tips: list[str] | None) -> tuple[set[bytes], GitRun]:
     """Objects reachable from the references that the local repository does not hold (never fetched)."""
     missing: set[bytes] = set()
 
@@ -1254,7 +1149,7 @@ def _missing_objects(root: Path, revs: list[str], tips: list[str] | None) -> tup
                 missing.add(raw[1:].strip())
         return False
 
-    return missing, _stream_git(root, ["rev-list", *revs, "--objects", "--missing=print"], consume, tips)
+    return missing, stream_git(root, ["rev-list", *revs, "--objects", "--missing=print"], consume, tips)
 
 
 def _raw_path(raw: bytes) -> str | None:
@@ -1316,55 +1211,6 @@ def _blobs_of_history(stdout: Iterable[bytes], result: _HistoryScan, max_commits
     return blobs, False
 
 
-def _read_blobs(root: Path, oids: list[bytes]) -> Iterable[tuple[bytes, bytes | None, bool]]:
-    """``(oid, content, absent)`` for each blob through one ``git cat-file --batch``; content None
-    when the blob is too large or absent (``absent``: not in the object store)."""
-    proc = subprocess.Popen(_git("cat-file", "--batch"), cwd=root, env=git_env(root), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    stdin, stdout = proc.stdin, proc.stdout
-    assert stdin is not None and stdout is not None
-
-    def feed() -> None:
-        try:
-            for oid in oids:
-                stdin.write(oid + b"\n")
-            stdin.close()
-        except (OSError, ValueError):
-            pass  # git stopped reading: the reader below sees why
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    stderr_tail = _StderrTail(proc.stderr)
-    try:
-        for _ in oids:
-            header = stdout.readline()
-            if not header:
-                raise RuntimeError(f"git cat-file stopped: {_git_error(stderr_tail.text(), 1)}")
-            parts = header.split()
-            if len(parts) < 3:  # "<oid> missing"
-                yield (parts[0] if parts else b""), None, True
-                continue
-            size = int(parts[2])
-            if size > MAX_TEXT_BYTES:  # not read as text in the tree either: skip it in chunks
-                left = size + 1
-                while left > 0:
-                    chunk = stdout.read(min(left, 1 << 20))
-                    if not chunk:
-                        break
-                    left -= len(chunk)
-                yield parts[0], None, False
-                continue
-            data = stdout.read(size + 1)[:size]
-            yield parts[0], data, False
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        writer.join(timeout=5)
-        stderr_tail.join()
-        stdout.close()
-
-
 def _scan_partial_clone(root: Path, result: _HistoryScan, max_commits: int, progress: Progress,
                         prefixes: list[str]) -> None:
     """History scan of a partial clone: every blob it holds, none it would have to fetch.
@@ -1403,7 +1249,7 @@ def _scan_partial_clone(root: Path, result: _HistoryScan, max_commits: int, prog
         listed.update(blobs)
         return capped
 
-    run = _stream_git(root, cmd, consume, tips)
+    run = stream_git(root, cmd, consume, tips)
     capped = run.capped
     if run.failed:
         if not result.commits:
@@ -1414,7 +1260,7 @@ def _scan_partial_clone(root: Path, result: _HistoryScan, max_commits: int, prog
     present = sorted((oid for oid in blobs if oid not in missing), key=lambda oid: blobs[oid].order)
     absent_oids = {oid for oid in blobs if oid in missing}
     scanned = 0
-    for n, (oid, data, absent) in enumerate(_read_blobs(root, present), 1):
+    for n, (oid, data, absent) in enumerate(read_blobs(root, present, MAX_TEXT_BYTES), 1):
         if absent:
             absent_oids.add(oid)
             continue
@@ -1486,8 +1332,8 @@ def _ignored_now(root: Path, paths: list[str]) -> list[str]:
     if not paths:
         return []
     try:
-        proc = _run_git(root, "check-ignore", "--no-index", "--stdin", "-z",
-                        stdin="".join(f"{p}\0" for p in paths).encode("utf-8", "surrogateescape"))
+        proc = run_git(root, "check-ignore", "--no-index", "--stdin", "-z",
+                        input="".join(f"{p}\0" for p in paths).encode("utf-8", "surrogateescape"))
     except OSError:  # git missing
         return []
     if proc.returncode != 0:  # 1: none is ignored; else no answer, which is no evidence either way

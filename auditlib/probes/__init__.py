@@ -29,10 +29,30 @@ def probe(rule: str) -> Callable[[ProbeFn], ProbeFn]:
     return register
 
 
+def engine_probe(rule: str) -> ProbeFn:
+    """The probe of a rule decided by a check of the analysis engine (auditlib/analysis/checks/):
+    it reports the engine's hits of that rule, as recorded in ``CodeFacts.rule_hits``."""
+
+    def fn(facts: Facts, params: dict[str, float]) -> Iterable[Hit]:
+        for h in facts.code.rule_hits:
+            if h.rule == rule:
+                yield Hit(rule=rule, title=h.title, evidence=h.evidence, path=h.path, line=h.line)
+
+    fn.__name__ = rule.replace(".", "_")
+    fn.__doc__ = f"Hits of the engine check {rule} (CodeFacts.rule_hits)."
+    return fn
+
+
 def _load_families() -> None:
     # Imported for their @probe registrations; kept in a function so importing auditlib.probes
     # alone registers nothing at import time of unrelated modules.
+    from ..analysis.checks import load_all
     from . import code, dependencies, history, llm, practices, secrets  # noqa: F401
+
+    for rule in load_all():  # a rule checked by the engine needs no probe of its own
+        if rule in PROBES:
+            raise ValueError(f"rule {rule} has both a probe and an engine check")
+        PROBES[rule] = engine_probe(rule)
 
 
 _load_families()

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from ..analysis.llm import text_kinds
 from ..models import Facts, Hit, LLMCallSite
 from . import probe
 
 
 def _where(c: LLMCallSite) -> str:
-    return f"{c.api}(...) in {c.function or 'module level'}"
+    kind = "" if c.kind in text_kinds() else f" ({c.kind} request)"
+    return f"{c.api}(...){kind} in {c.function or 'module level'}"
 
 
-def _call_probe(rule: str, title: str, bad, detail) -> None:
+def _call_probe(rule: str, title: str, bad, detail, *, text_only: bool = False) -> None:
+    """A probe over model call sites; ``text_only``: the question is about text generation (prompt,
+    output cap, output schema), so embedding, image, audio and moderation requests are left out."""
+
     def fn(facts: Facts, params: dict) -> Iterable[Hit]:
+        kinds = text_kinds() if text_only else None
         for c in facts.code.llm_calls:
-            if bad(c):
+            if (kinds is None or c.kind in kinds) and bad(c):
                 yield Hit(rule=rule, title=title, evidence=f"{_where(c)}: {detail(c)}", path=c.path, line=c.line)
 
     fn.__name__ = rule.replace(".", "_")
@@ -30,15 +36,15 @@ _call_probe("llm.call_without_retry", "Model call without retry", lambda c: not 
 _call_probe("llm.call_without_fallback", "Model call without a fallback", lambda c: not c.has_fallback,
             lambda c: "no error handling with an alternative path; a provider error fails the request")
 _call_probe("llm.unstructured_output", "Model output used without a schema", lambda c: not c.structured_output,
-            lambda c: "no response_format, tools or validation of the response")
+            lambda c: "no response_format, tools or validation of the response", text_only=True)
 _call_probe("llm.user_input_in_prompt", "Request data pasted into the prompt", lambda c: c.user_input_in_prompt,
-            lambda c: "request data flows into the prompt text (prompt injection)")
+            lambda c: "request data flows into the prompt text (prompt injection)", text_only=True)
 _call_probe("llm.inline_prompt", "Prompt written inline in code", lambda c: c.prompt_inline,
-            lambda c: "prompt text is a string in the code, not a versioned prompt file")
+            lambda c: "prompt text is a string in the code, not a versioned prompt file", text_only=True)
 _call_probe("llm.hardcoded_model", "Model name hard-coded", lambda c: c.model is not None,
             lambda c: f"model={c.model!r}")
 _call_probe("llm.max_tokens_unset", "Model call without an output cap", lambda c: not c.max_tokens_set,
-            lambda c: "max_tokens not set")
+            lambda c: "max_tokens not set", text_only=True)
 
 
 def _has(facts: Facts, capability: str) -> bool:

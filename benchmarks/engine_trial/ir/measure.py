@@ -4,7 +4,7 @@
         [--only NAME,...] [--baseline] [--heldout [--heldout-clones DIR]] [--ablate]
         [--synthetic [--files 3000] [--repeat 3]] [--json out.json]
 
---baseline also runs today's analysers (collect/code.py + code_js.py) on the same repositories;
+--baseline also runs the audit's whole code collector (auditlib.analysis.analyse) on the same repositories;
 --heldout measures heldout.yaml (repositories not used to build the first version; cloned from the
 mirrors); --ablate switches each resolution step of resolve.STEPS off in turn and lists the labels lost.
 
@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.engine_trial.ir.resolve import STEPS, Knowledge, Repo
+from auditlib.analysis.resolve import STEPS, Knowledge, Repo
 from benchmarks.realworld.evaluate import (
     distance,
     ensure_clone,
@@ -131,7 +131,7 @@ def realworld(args) -> dict:
     if args.baseline:
         bf = sum(x.get("base_found", 0) for x in ok)
         bs = sum(x.get("base_seconds", 0) for x in ok)
-        out(f"  today's analysers (collect/code.py + code_js.py): {bf}/{lab} ({pct(bf, lab)}), "
+        out(f"  the whole code collector (analysis.analyse): {bf}/{lab} ({pct(bf, lab)}), "
             f"{sum(x.get('base_extra', 0) for x in ok)} with no label, {bs * 1000:.0f} ms in all\n")
     prec_strict = fnd / det if det else 0
     prec_judged = (fnd + real_extra) / det if det else 0
@@ -159,18 +159,17 @@ def realworld(args) -> dict:
 
 
 def baseline_calls(path: Path) -> tuple[list[dict], float]:
-    """Today's analysers' model call sites (CodeFacts.llm_calls, Python and JS/TS) and their time."""
+    """The audit's code collector (auditlib.analysis.analyse: every fact, not only call sites): its
+    model call sites (CodeFacts.llm_calls) and its time."""
     import contextlib
     import io
 
-    from auditlib.collect.code import collect_code
-    from auditlib.collect.code_js import collect_code_js
+    from auditlib.analysis import analyse
     from auditlib.collect.files import list_files
 
     t = time.perf_counter()
     with contextlib.redirect_stderr(io.StringIO()):
-        files = list_files(path)
-        calls = list(collect_code(files).llm_calls or []) + list(collect_code_js(files).llm_calls or [])
+        calls = list(analyse(list_files(path)).llm_calls or [])
     return [{"path": c.path, "line": c.line, "api": getattr(c, "api", ""), "provider": getattr(c, "provider", "")}
             for c in calls], time.perf_counter() - t
 
@@ -270,210 +269,20 @@ def ablation(args) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ synthetic
-PY_FILE = '''"""Module {n}: handlers and a service object."""
-import logging
-import os
-
-from app.pkg{p}.mod{dep} import Service{dep}, helper_{dep}
-from .mod{dep2} import make_client_{dep2}
-{extra_import}
-log = logging.getLogger(__name__)
-LIMIT_{n} = {v}
-
-
-class Service{n}:
-    def __init__(self, client=None):
-        self.client = client or {factory}()
-        self.limit = LIMIT_{n}
-        self.peer = Service{dep}()
-
-    def total(self, payload):
-        total = 0
-        for item in payload:
-            if item.get("kind") == "a":
-                total += {v}
-            elif item.get("kind") == "b":
-                total -= 1
-            else:
-                log.info("skip %s", item)
-        return min(total, self.limit)
-
-    def peer_total(self, payload):
-        return self.peer.total(payload) + helper_{dep}(payload)
-
-    def ask(self, text):
-{ask_body}
-
-
-def helper_{n}(payload, limit={v}):
-    values = [x.get("v", 0) for x in payload if isinstance(x, dict)]
-    if not values:
-        return 0
-    best = max(values)
-    worst = min(values)
-    spread = best - worst
-    if spread > limit:
-        log.warning("spread %s over %s", spread, limit)
-    return spread
-
-
-def make_client_{n}():
-    key = os.environ.get("API_KEY_{n}", "")
-    return {client_expr}
-
-
-def handler_{n}(payload, limit={v}):
-    service = Service{n}()
-    total = service.total(payload)
-    extra = helper_{n}(payload, limit)
-    if total > limit:
-        return {{"status": "over", "total": total, "extra": extra}}
-    if total < 0:
-        return {{"status": "under", "total": total, "extra": extra}}
-    parts = []
-    for i in range(3):
-        parts.append(str(i * total))
-    text = ",".join(parts)
-    log.debug("handler_{n} %s", text)
-    return {{"status": "ok", "total": total, "extra": extra, "text": text}}
-
-
-def summarise_{n}(rows):
-    out = {{}}
-    for row in rows:
-        key = row.get("key", "none")
-        out.setdefault(key, 0)
-        out[key] += row.get("value", 0)
-    ordered = sorted(out.items(), key=lambda kv: kv[1])
-    return ordered[:10]
-
-
-def validate_{n}(payload):
-    errors = []
-    if not isinstance(payload, list):
-        errors.append("payload must be a list")
-        return errors
-    for i, item in enumerate(payload):
-        if not isinstance(item, dict):
-            errors.append(f"item {{i}} is not an object")
-        elif "kind" not in item:
-            errors.append(f"item {{i}} has no kind")
-    return errors
-'''
-
-TS_FILE = '''// Component {n}
-import {{ compute{dep}, Store{dep} }} from "./comp{dep}";
-import {{ client{dep} }} from "@/src/comp{dep}";
-{extra_import}
-export const client{n} = {client_expr};
-
-export function compute{n}(values: number[], limit = {v}): number {{
-  let total = 0;
-  for (const v of values) {{
-    if (v > {v}) {{ total += v; }} else if (v < 0) {{ total -= 1; }}
-  }}
-  return Math.min(total, limit) + compute{dep}(values, limit);
-}}
-
-export class Store{n} {{
-  private items: Map<string, number> = new Map();
-  client = {tsclient};
-  peer = new Store{dep}();
-
-  add(key: string, value: number): void {{
-    const prev = this.items.get(key) ?? 0;
-    this.items.set(key, prev + value);
-  }}
-
-  total(): number {{
-    let sum = 0;
-    for (const [, v] of this.items) {{
-      sum += v;
-    }}
-    return sum;
-  }}
-
-  async ask(text: string) {{
-{ask_body}
-  }}
-}}
-
-export function summarise{n}(rows: {{ key: string; value: number }}[]) {{
-  const out: Record<string, number> = {{}};
-  for (const row of rows) {{
-    out[row.key] = (out[row.key] ?? 0) + row.value;
-  }}
-  return Object.entries(out).sort((a, b) => a[1] - b[1]).slice(0, 10);
-}}
-
-export function validate{n}(payload: unknown): string[] {{
-  const errors: string[] = [];
-  if (!Array.isArray(payload)) {{
-    errors.push("payload must be a list");
-    return errors;
-  }}
-  payload.forEach((item, i) => {{
-    if (typeof item !== "object" || item === null) {{
-      errors.push(`item ${{i}} is not an object`);
-    }} else if (!("kind" in item)) {{
-      errors.push(`item ${{i}} has no kind`);
-    }}
-  }});
-  return errors;
-}}
-
-export async function handler{n}(req: Request) {{
-  const body = await req.json();
-  const store = new Store{n}();
-  for (const [k, v] of Object.entries(body)) {{
-    store.add(k, Number(v));
-  }}
-  const total = store.total();
-  if (total > {v}) {{
-    return Response.json({{ status: "over", total }});
-  }}
-  const answer = await store.ask(JSON.stringify(body));
-  return Response.json({{ status: "ok", total, answer }});
-}}
-'''
+from benchmarks.bench_scan import synthetic_file  # noqa: E402 - one shape for both benchmarks
 
 
 def build_synthetic(repo: Path, files: int) -> None:
     repo.mkdir(parents=True, exist_ok=True)
     (repo / "tsconfig.json").write_text('{"compilerOptions": {"paths": {"@/*": ["./web/*"]}}}\n')
-    py_ids = [i for i in range(files) if i % 3]
-    ts_ids = [i for i in range(files) if i % 3 == 0]
-    for i in py_ids:
-        p = i % 40
-        same_pkg = [j for j in py_ids if j % 40 == p]
-        dep = same_pkg[(same_pkg.index(i) + 1) % len(same_pkg)]
-        dep2 = same_pkg[(same_pkg.index(i) + 2) % len(same_pkg)]
-        model = i % 25 == 1
-        text = PY_FILE.format(
-            n=i, p=p, dep=dep, dep2=dep2, v=i % 97, factory=f"make_client_{i if model else dep2}",
-            extra_import="from openai import OpenAI\n" if model else "",
-            client_expr="OpenAI(api_key=key)" if model else "{\"key\": key}",
-            ask_body=("        response = self.client.chat.completions.create(model=\"gpt-4o\", "
-                      "messages=[{\"role\": \"user\", \"content\": text}])\n        return response"
-                      if model else "        return self.client.get(\"key\")"))
-        path = repo / "app" / f"pkg{p}" / f"mod{i}.py"
+    for i in range(files):
+        rel, text = synthetic_file(i, files, i % 97)
+        path = repo / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        (path.parent / "__init__.py").touch()
+        if rel.endswith(".py"):
+            (path.parent / "__init__.py").touch()
         path.write_text(text)
     (repo / "app" / "__init__.py").touch()
-    for idx, i in enumerate(ts_ids):
-        dep = ts_ids[(idx + 1) % len(ts_ids)]
-        model = idx % 25 == 0
-        text = TS_FILE.format(
-            n=i, dep=dep, v=i % 97, tsclient=f"client{i if model else dep}",
-            extra_import='import Anthropic from "@anthropic-ai/sdk";\n' if model else "",
-            client_expr="new Anthropic()" if model else "{ key: process.env.KEY }",
-            ask_body=("    return this.client.messages.create({ model: \"claude\", max_tokens: 100, "
-                      "messages: [{ role: \"user\", content: text }] });" if model else
-                      "    return this.peer.total() + text.length;"))
-        path = repo / "web" / "src" / f"comp{i}.ts"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
 
 
 def synthetic(args) -> dict:
@@ -509,28 +318,25 @@ def synthetic(args) -> dict:
         base["all_total_s"] = [round(r["total_s"], 2) for r in bruns]
         base["peak_rss_mib"] = base["rss_mib"]
         result["baseline"] = base
-        print(f"  today's analysers (collect/code.py + code_js.py) on the same files: {base['total_s']:.2f} s "
+        print(f"  the whole code collector (analysis.analyse) on the same files: {base['total_s']:.2f} s "
               f"(list files {base['list_s']:.2f} s, Python {base['py_s']:.2f} s, JS/TS {base['js_s']:.2f} s), "
               f"{base['sites']} model call sites; peak RSS {base['peak_rss_mib']} MiB; runs {base['all_total_s']}")
     return result
 
 
 def baseline_child(path: str) -> None:
-    """Today's two analysers on a folder, for comparison (model call sites and time)."""
-    from auditlib.collect.code import collect_code
-    from auditlib.collect.code_js import collect_code_js
+    """The audit's whole code collector on a folder (every fact, not only call sites), for comparison."""
+    from auditlib.analysis import analyse
     from auditlib.collect.files import list_files
 
     t0 = time.perf_counter()
     files = list_files(Path(path))
     t1 = time.perf_counter()
-    py = collect_code(files)
-    t2 = time.perf_counter()
-    js = collect_code_js(files)
+    facts = analyse(files)
     t3 = time.perf_counter()
-    print(json.dumps({"list_s": t1 - t0, "py_s": t2 - t1, "js_s": t3 - t2, "total_s": t3 - t0,
+    print(json.dumps({"list_s": t1 - t0, "py_s": 0.0, "js_s": 0.0, "total_s": t3 - t0,
                       "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-                      "sites": len(py.llm_calls or []) + len(js.llm_calls or [])}))
+                      "sites": len(facts.llm_calls or [])}))
 
 
 def synthetic_child(path: str) -> None:
@@ -567,7 +373,7 @@ def main() -> int:
     ap.add_argument("--synthetic-child", help=argparse.SUPPRESS)
     ap.add_argument("--baseline-child", help=argparse.SUPPRESS)
     ap.add_argument("--baseline", action="store_true",
-                    help="also time today's analysers (collect/code.py, code_js.py) on the same repositories")
+                    help="also time the whole code collector (auditlib.analysis.analyse) on the same repositories")
     ap.add_argument("--ablate", action="store_true", help="switch each resolution step off in turn")
     ap.add_argument("--heldout", action="store_true", help="also measure the held-out list (heldout.yaml)")
     ap.add_argument("--heldout-clones", default="/tmp/heldout-clones")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
+import re
 import time
 
 from .ir import (
@@ -13,14 +14,17 @@ from .ir import (
     Bin,
     Call,
     ClassDef,
+    Cmp,
     ClsRef,
     Elem,
     Expr,
     Fn,
+    Guard,
     Imp,
     Lit,
     Module,
     Name,
+    Not,
     Obj,
     Param,
     Scope,
@@ -95,10 +99,106 @@ def _key(node) -> str | None:
     return _str(node)
 
 
+_EXIT_STATEMENTS = {"return_statement", "throw_statement", "continue_statement", "break_statement"}
+_LOGGERS = {"console", "logger", "log", "this.logger"}
+_CMP = {"==": "==", "===": "==", "!=": "!=", "!==": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+        "in": "in", "instanceof": "instanceof"}
+
+
+def _exits(node) -> bool:
+    """``return``/``throw``/``continue``/``break``, alone or last in a block; ``process.exit()``, ``redirect()``,
+    ``notFound()`` (they throw in Next.js)."""
+    if node is None:
+        return False
+    if node.type == "statement_block":
+        kids = [c for c in node.named_children if c.type != "comment"]
+        return bool(kids) and _exits(kids[-1])
+    if node.type in _EXIT_STATEMENTS:
+        return True
+    if node.type == "expression_statement" and node.named_children:
+        e = node.named_children[0]
+        if e.type == "call_expression":
+            fn = _t(e.child_by_field_name("function"))
+            return fn in {"process.exit", "redirect", "notFound", "abort"}
+    return False
+
+
+def _catch_is_fallback(catch) -> bool:
+    """The catch body produces an alternative (returns, assigns, calls something) instead of only
+    rethrowing, logging or ignoring the error."""
+    body = catch.child_by_field_name("body") if catch is not None else None
+    if body is None:
+        return False
+    meaningful = False
+    for st in body.named_children:
+        if st.type == "comment" or st.type == "empty_statement":
+            continue
+        if st.type == "throw_statement":
+            return False
+        if st.type == "expression_statement" and st.named_children:
+            e = st.named_children[0]
+            if e.type == "call_expression":
+                fn = _t(e.child_by_field_name("function"))
+                if "." in fn and (fn.rsplit(".", 1)[0] in _LOGGERS or fn.rsplit(".", 1)[1] in _REPORTERS):
+                    continue
+        if _is_error_response(st):
+            continue  # the request fails either way: an error status is not an alternative answer
+        meaningful = True
+    return meaningful
+
+
+_REPORTERS = {"captureException", "captureMessage"}
+_ERROR_STATUS = re.compile(r"\b(status|code)\s*[:(]\s*(4|5)\d\d\b|\bsendStatus\s*\(\s*(4|5)\d\d|"
+                           r"\.error\s*\(\s*\)|\b(4|5)\d\d\s*\)")
+
+
+def _is_error_response(st) -> bool:
+    """``return res.status(500).json(...)``, ``NextResponse.json(..., { status: 500 })``, ``next(err)``."""
+    text = " ".join(_t(st).split())
+    return bool(_ERROR_STATUS.search(text) or re.match(r"^(return\s+)?next\s*\(\s*\w+\s*\)", text))
+
+
+def _directives(root) -> list[str]:
+    """The directive prologue of a file: ``"use server"``, ``"use client"``."""
+    out = []
+    for c in root.named_children:
+        if c.type == "comment":
+            continue
+        kids = c.named_children if c.type == "expression_statement" else []
+        if len(kids) != 1 or kids[0].type != "string":
+            break
+        out.append(_str(kids[0]) or "")
+    return out
+
+
+def _has_try(node) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "try_statement":
+            return True
+        if n.type in _FUNCS or n.type in _CLASSES:
+            continue
+        stack.extend(n.named_children)
+    return False
+
+
+def _readable(root) -> bool:
+    """Whether a tree with syntax errors holds anything but error nodes (tree-sitter recovers most files)."""
+    stack = list(root.named_children)
+    while stack:
+        n = stack.pop()
+        if n.type not in {"ERROR", "comment"}:
+            return True
+        stack.extend(n.named_children)
+    return False
+
+
 class JsFront:
     def __init__(self, path: str, source: bytes) -> None:
         self.mod = Module(path=path, lang="js")
         self.source = source
+        self.guards: tuple[Guard, ...] = ()  # control context of the statement being lowered
 
     def lower(self) -> Module:
         mod = self.mod
@@ -108,18 +208,49 @@ class JsFront:
         t = time.perf_counter()
         try:
             tree = parser(kind_of(mod.path)).parse(self.source)
+            mod.syntax = tree
         except Exception as exc:  # noqa: BLE001 - a file that does not parse is reported, not fatal
             mod.error = f"{type(exc).__name__}: {exc}"
             return mod
         finally:
             mod.parse_seconds = time.perf_counter() - t
+        if tree.root_node.has_error and not _readable(tree.root_node):
+            mod.error = "syntax errors, nothing readable"
+            return mod
+        mod.directives = _directives(tree.root_node)
         self.block(tree.root_node, mod.scope)
         return mod
 
     # ------------------------------------------------------------------------------- statements
     def block(self, node, scope: Scope) -> None:
-        for c in node.named_children:
-            self.stmt(c, scope)
+        saved = self.guards
+        try:
+            for c in node.named_children:
+                self.stmt(c, scope)
+                if c.type == "if_statement" and c.child_by_field_name("alternative") is None \
+                        and _exits(c.child_by_field_name("consequence")):
+                    test = self.ex_quiet(c.child_by_field_name("condition"), scope)
+                    self.guards = self.guards + (Guard("if", _line(c), test, False, early=True),)
+        finally:
+            self.guards = saved
+
+    def ex_quiet(self, node, scope: Scope) -> Expr:
+        """Lower an expression a second time without recording its calls again."""
+        mark = len(self.mod.calls), len(scope.calls)
+        e = self.ex(node, scope)
+        del self.mod.calls[mark[0]:]
+        del scope.calls[mark[1]:]
+        return e
+
+    def _under(self, guard: Guard, node, scope: Scope) -> None:
+        if node is None:
+            return
+        saved = self.guards
+        self.guards = saved + (guard,)
+        try:
+            self.stmt(node, scope)
+        finally:
+            self.guards = saved
 
     def stmt(self, node, scope: Scope) -> None:
         t = node.type
@@ -147,13 +278,47 @@ class JsFront:
                 scope.returns.append(self.ex(c, scope))
         elif t == "for_in_statement":
             right = node.child_by_field_name("right")
-            v = Elem(self.ex(right, scope)) if right is not None else UNKNOWN
+            it = self.ex(right, scope) if right is not None else UNKNOWN
+            v = Elem(it) if right is not None else UNKNOWN
             left = node.child_by_field_name("left")
             if left is not None:
                 self.pattern(left, v, scope, declare=True)
             body = node.child_by_field_name("body")
             if body is not None:
-                self.stmt(body, scope)
+                self._under(Guard("loop", _line(node), it, retry=_has_try(body)), body, scope)
+        elif t in {"for_statement", "while_statement", "do_statement"}:
+            body = node.child_by_field_name("body")
+            test: Expr = UNKNOWN
+            for c in node.named_children:
+                if c is body or (body is not None and c.id == body.id):
+                    continue
+                if c.type == "parenthesized_expression" or c.type in _EXPR:
+                    test = self.ex(c, scope)
+                else:
+                    self.stmt(c, scope)
+            if body is not None:
+                self._under(Guard("loop", _line(node), test, retry=_has_try(body)), body, scope)
+        elif t == "if_statement":
+            test = self.ex(node.child_by_field_name("condition"), scope)
+            self._under(Guard("if", _line(node), test, True), node.child_by_field_name("consequence"), scope)
+            alt = node.child_by_field_name("alternative")
+            if alt is not None:
+                saved = self.guards
+                self.guards = saved + (Guard("if", _line(node), test, False),)
+                try:
+                    for c in alt.named_children:
+                        self.stmt(c, scope)
+                finally:
+                    self.guards = saved
+        elif t == "try_statement":
+            handler = node.child_by_field_name("handler")
+            self._under(Guard("try", _line(node), fallback=_catch_is_fallback(handler)),
+                        node.child_by_field_name("body"), scope)
+            if handler is not None:
+                self._under(Guard("except", _line(handler)), handler, scope)
+            fin = node.child_by_field_name("finalizer")
+            if fin is not None:
+                self.stmt(fin, scope)
         elif t == "catch_clause":
             p = node.child_by_field_name("parameter")
             if p is not None:
@@ -170,6 +335,10 @@ class JsFront:
 
     def import_(self, node, scope: Scope) -> None:
         spec = _str(node.child_by_field_name("source")) or ""
+        req = [c for c in node.named_children if c.type == "import_require_clause"]  # import x = require("m")
+        spec_seen = spec or (_str(next((c for c in req[0].named_children if c.type == "string"), None)) if req else "")
+        if spec_seen:
+            self.mod.imports.append(spec_seen)
         for c in node.named_children:
             if c.type != "import_clause":
                 continue
@@ -195,6 +364,8 @@ class JsFront:
         is_default = any(c.type == "default" for c in node.children)
         if source is not None:
             spec = _str(source) or ""
+            if spec:
+                mod.imports.append(spec)
             clause = [c for c in node.named_children if c.type == "export_clause"]
             if clause:
                 for s in clause[0].named_children:
@@ -254,7 +425,7 @@ class JsFront:
         elif t == "object_pattern":
             for c in node.named_children:
                 if c.type == "shorthand_property_identifier_pattern":
-                    self.pattern(c, Attr(value, _t(c)), scope, declare)
+                    self.pattern(c, Attr(value, _t(c), _line(c)), scope, declare)
                 elif c.type == "pair_pattern":
                     k = _key(c.child_by_field_name("key")) or "?"
                     self.pattern(c.child_by_field_name("value"), Attr(value, k), scope, declare)
@@ -323,7 +494,7 @@ class JsFront:
         if (obj is not None and obj.type == "member_expression" and _t(obj) == "module.exports"):
             self.mod.exports[name] = value
             return
-        self.mod.stores.append(Store(self.ex(obj, scope), name, value, scope))
+        self.mod.stores.append(Store(self.ex(obj, scope), name, value, scope, _line(node), self.guards))
 
     # ------------------------------------------------------------------------------- functions
     def function(self, node, scope: Scope, name: str | None = None, cls: ClassDef | None = None,
@@ -332,7 +503,8 @@ class JsFront:
         fname = name or (_t(nm) if nm is not None else "<anonymous>")
         decos = [c.type for c in node.children if c.type in {"get", "set", "static", "async"}]
         fs = Scope("function", fname, self.mod, scope, _line(node), arrow=node.type == "arrow_function",
-                   decorators=decos)
+                   decorators=decos, end_line=node.end_point.row + 1, is_async="async" in decos,
+                   guards=self.guards)
         fs.cls = cls
         fs.obj = obj
         fs.static = "static" in decos
@@ -347,11 +519,15 @@ class JsFront:
         for i, p in enumerate(plist):
             self.param(p, i, fs, scope)
         body = node.child_by_field_name("body")
-        if body is not None:
-            if body.type == "statement_block":
-                self.block(body, fs)
-            else:
-                fs.returns.append(self.ex(body, fs))
+        saved, self.guards = self.guards, ()
+        try:
+            if body is not None:
+                if body.type == "statement_block":
+                    self.block(body, fs)
+                else:
+                    fs.returns.append(self.ex(body, fs))
+        finally:
+            self.guards = saved
         return fs
 
     def annot(self, node, scope: Scope) -> Expr | None:
@@ -462,13 +638,13 @@ class JsFront:
             return Name("this")
         if t == "member_expression":
             return Attr(self.ex(node.child_by_field_name("object"), scope),
-                        _t(node.child_by_field_name("property")))
+                        _t(node.child_by_field_name("property")), _line(node))
         if t == "subscript_expression":
             obj = self.ex(node.child_by_field_name("object"), scope)
             idx = node.child_by_field_name("index")
             key = _str(idx)
             if key is not None:
-                return Attr(obj, key)
+                return Attr(obj, key, _line(node))
             self.ex(idx, scope)
             return Elem(obj)
         if t in {"call_expression", "new_expression"}:
@@ -483,7 +659,11 @@ class JsFront:
             elif args_node is not None:
                 args.append(self.ex(args_node, scope))
             text = " ".join(_t(fn).split())[:80] if fn is not None else "?"
-            call = Call(callee, args, {}, _line(node), node.end_point.row + 1, t == "new_expression", scope, text)
+            if fn is not None and (fn.type == "import" or _t(fn) == "require") and args and isinstance(args[0], Lit) \
+                    and isinstance(args[0].value, str):
+                self.mod.imports.append(args[0].value)  # require("m"), import("m")
+            call = Call(callee, args, {}, _line(node), node.end_point.row + 1, t == "new_expression", scope, text,
+                        self.guards, tagged=args_node is not None and args_node.type == "template_string")
             scope.calls.append(call)
             self.mod.calls.append(call)
             return call
@@ -507,8 +687,14 @@ class JsFront:
             left = self.ex(node.child_by_field_name("left"), scope)
             right = self.ex(node.child_by_field_name("right"), scope)
             if op in {"||", "??", "&&"}:
-                return Union([left, right])
+                return Union([left, right], "and" if op == "&&" else "or")
+            if op in _CMP:
+                return Cmp(_CMP[op], left, right)
             return Bin(op, left, right)
+        if t == "unary_expression":
+            op = node.child_by_field_name("operator")
+            arg = self.ex(node.child_by_field_name("argument"), scope)
+            return Not(arg) if op is not None and _t(op) == "!" else UNKNOWN
         if t == "ternary_expression":
             self.ex(node.child_by_field_name("condition"), scope)
             return Union([self.ex(node.child_by_field_name("consequence"), scope),
@@ -554,6 +740,11 @@ class JsFront:
             value = self.ex(node.child_by_field_name("right"), scope)
             if left is not None and left.type == "identifier":
                 self._home(_t(left), scope).bind(_t(left), Bin("+", Name(_t(left)), value))
+            return UNKNOWN
+        if t == "yield_expression":
+            for c in node.named_children:
+                if c.type != "comment":
+                    scope.yields.append(self.ex(c, scope))
             return UNKNOWN
         if t == "sequence_expression":
             last: Expr = UNKNOWN

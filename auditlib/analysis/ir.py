@@ -26,24 +26,27 @@ class Name(Expr):
 
 
 class Attr(Expr):
-    """``obj.name``; also ``obj["name"]`` with a literal key (a dict item, a session-state slot)."""
+    """``obj.name``; also ``obj["name"]`` with a literal key (a dict item, a session-state slot).
+    ``line``: where the read is (0 when unknown), for facts about a read itself (a token-usage field)."""
 
-    __slots__ = ("name", "obj")
+    __slots__ = ("line", "name", "obj")
 
-    def __init__(self, obj: Expr, name: str) -> None:
-        self.obj, self.name = obj, name
+    def __init__(self, obj: Expr, name: str, line: int = 0) -> None:
+        self.obj, self.name, self.line = obj, name, line
 
 
 class Call(Expr):
     """A call site: ``callee(args..., key=value...)`` or ``new callee(...)``. ``kwargs`` holds Python
     keywords; a JS options object stays a positional ``Obj`` (``options()`` reads both)."""
 
-    __slots__ = ("args", "callee", "end_line", "kwargs", "line", "new", "scope", "text")
+    __slots__ = ("args", "callee", "end_line", "guards", "kwargs", "line", "new", "scope", "tagged", "text")
 
     def __init__(self, callee: Expr, args: list[Expr], kwargs: dict[str, Expr], line: int, end_line: int,
-                 new: bool, scope: Scope, text: str) -> None:
+                 new: bool, scope: Scope, text: str, guards: tuple[Guard, ...] = (), tagged: bool = False) -> None:
         self.callee, self.args, self.kwargs = callee, args, kwargs
         self.line, self.end_line, self.new, self.scope, self.text = line, end_line, new, scope, text
+        self.guards = guards
+        self.tagged = tagged  # JS tagged template (sql`...${x}`): the template is the one argument
 
     def options(self) -> dict[str, Expr]:
         """Keyword arguments and the keys of object-literal arguments (JS options bags)."""
@@ -54,6 +57,24 @@ class Call(Expr):
                     if k is not None:
                         out.setdefault(k, v)
         return out
+
+
+class Not(Expr):
+    """``not x`` / ``!x``."""
+
+    __slots__ = ("operand",)
+
+    def __init__(self, operand: Expr) -> None:
+        self.operand = operand
+
+
+class Cmp(Expr):
+    """A comparison ``left op right`` (``==``, ``!=``, ``is``, ``is not``, ``in``, ``<``...; JS ``===`` is ``==``)."""
+
+    __slots__ = ("left", "op", "right")
+
+    def __init__(self, op: str, left: Expr, right: Expr) -> None:
+        self.op, self.left, self.right = op, left, right
 
 
 class Lit(Expr):
@@ -80,12 +101,13 @@ class Bin(Expr):
 
 
 class Union(Expr):
-    """Any of: ``a or b``, ``a ?? b``, ``c ? a : b``, a type annotation ``A | None``."""
+    """Any of: ``a or b``, ``a ?? b``, ``c ? a : b``, a type annotation ``A | None``. ``op`` is
+    ``"or"`` / ``"and"`` for a boolean operator (``&&`` is ``and``, ``||`` and ``??`` are ``or``)."""
 
-    __slots__ = ("items",)
+    __slots__ = ("items", "op")
 
-    def __init__(self, items: list[Expr]) -> None:
-        self.items = items
+    def __init__(self, items: list[Expr], op: str | None = None) -> None:
+        self.items, self.op = items, op
 
 
 class Obj(Expr):
@@ -98,10 +120,13 @@ class Obj(Expr):
 
 
 class Arr(Expr):
-    __slots__ = ("items",)
+    """A list / array literal; also a comprehension (``filtered``: it has an ``if`` clause, so the
+    list holds only some of what it iterates)."""
 
-    def __init__(self, items: list[Expr]) -> None:
-        self.items = items
+    __slots__ = ("filtered", "items")
+
+    def __init__(self, items: list[Expr], filtered: bool = False) -> None:
+        self.items, self.filtered = items, filtered
 
 
 class Elem(Expr):
@@ -111,6 +136,17 @@ class Elem(Expr):
 
     def __init__(self, obj: Expr) -> None:
         self.obj = obj
+
+
+class AnnotatedElem(Elem):
+    """Python ``Annotated[T, x, ...]`` as a value (a type alias: ``CurrentUser = Annotated[User,
+    Depends(get_current_user)]``): an ``Elem`` like any subscript, with its extras (``x, ...``) kept."""
+
+    __slots__ = ("meta",)
+
+    def __init__(self, obj: Expr, meta: tuple[Expr, ...]) -> None:
+        super().__init__(obj)
+        self.meta = meta
 
 
 class Fn(Expr):
@@ -140,12 +176,13 @@ class Imp(Expr):
 
 
 class Param(Expr):
-    __slots__ = ("annotation", "default", "index", "kw_only", "name", "scope")
+    __slots__ = ("annotation", "default", "index", "kw_only", "meta", "name", "scope")
 
     def __init__(self, name: str, index: int, annotation: Expr | None, default: Expr | None,
-                 scope: Scope, kw_only: bool = False) -> None:
+                 scope: Scope, kw_only: bool = False, meta: tuple[Expr, ...] = ()) -> None:
         self.name, self.index, self.annotation, self.default = name, index, annotation, default
         self.scope, self.kw_only = scope, kw_only
+        self.meta = meta  # Python Annotated[T, x, ...] extras (Depends(...)), not recorded as calls
 
 
 class Unknown(Expr):
@@ -153,6 +190,28 @@ class Unknown(Expr):
 
 
 UNKNOWN = Unknown()
+
+
+# ------------------------------------------------------------------------------------ control context
+class Guard:
+    """One control statement around a call, inside the call's function (innermost last in
+    ``Call.guards``):
+
+    - ``try``: the call is in a try body; ``fallback`` says whether a handler does something other
+      than re-raise, log or pass (returns, assigns, calls something else);
+    - ``except``: the call is in an except/catch handler;
+    - ``if``: the call runs when ``test`` is ``branch`` (True: the if body, False: the else branch,
+      or the statements after ``if test: return``, for which ``early`` is True);
+    - ``loop``: the call is in a loop body; ``test`` is the iterated value (for) or condition (while),
+      ``retry`` says whether a try sits in the loop body (a hand-written retry loop).
+    """
+
+    __slots__ = ("branch", "early", "fallback", "kind", "line", "retry", "test")
+
+    def __init__(self, kind: str, line: int, test: Expr | None = None, branch: bool = True,
+                 fallback: bool = False, early: bool = False, retry: bool = False) -> None:
+        self.kind, self.line, self.test, self.branch = kind, line, test, branch
+        self.fallback, self.early, self.retry = fallback, early, retry
 
 
 # ------------------------------------------------------------------------------------------- program
@@ -170,11 +229,16 @@ class Scope:
     arrow: bool = False             # JS arrow function: `this` is the enclosing one's
     static: bool = False
     decorators: list[str] = field(default_factory=list)
+    decorator_exprs: list[Expr] = field(default_factory=list)  # Python decorators as expressions
+    end_line: int = 0
+    is_async: bool = False
+    guards: tuple[Guard, ...] = ()  # the control context the function is defined in (a nested def)
     children: list[Scope] = field(default_factory=list)
     calls: list[Call] = field(default_factory=list)
     self_name: str | None = None    # Python: the first parameter of a method
     globals: set[str] = field(default_factory=set)
     obj: Obj | None = None        # JS: the object literal a method belongs to
+    yields: list[Expr] = field(default_factory=list)  # what a generator yields (``yield x``, ``yield from xs``)
 
     def bind(self, name: str, value: Expr) -> None:
         self.bindings.setdefault(name, []).append(value)
@@ -211,6 +275,8 @@ class Store:
     name: str
     value: Expr
     scope: Scope
+    line: int = 0                    # the assignment's line (0 when unknown)
+    guards: tuple[Guard, ...] = ()   # its control context, as for a Call (``if __name__ == "__main__"``)
 
 
 @dataclass(eq=False)
@@ -225,5 +291,11 @@ class Module:
     classes: list[ClassDef] = field(default_factory=list)
     scopes: list[Scope] = field(default_factory=list)
     error: str | None = None
+    error_line: int = 0              # Python: the line of the syntax error
+    directives: list[str] = field(default_factory=list)  # JS directive prologue ("use server", "use client")
+    imports: list[str] = field(default_factory=list)  # specifiers as written: Python absolute dotted paths
+    # (import a.b -> a.b; from a import b -> a, a.b), JS/TS import/export-from/require()/import() specifiers
     lines: int = 0
     parse_seconds: float = 0.0       # time in ast.parse / tree-sitter (shareable with complexity)
+    syntax: object | None = None     # the parse tree (ast.Module / tree_sitter.Tree) until the engine
+    # has handed it to its on_parsed hook (the complexity collector), then dropped

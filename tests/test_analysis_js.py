@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.collect.code_js import (MAX_JS_BYTES, collect_code_js, merge_code_facts, package_of,
-                                      sdk_of_module)
+from auditlib.analysis import analyse as collect_code_js
+from auditlib.analysis.layers import package_of, sdk_of_module
+from auditlib.analysis.resolve import MAX_BYTES as MAX_JS_BYTES
 from auditlib.collect.files import list_files
-from auditlib.models import CodeFacts, Endpoint, LLMCallSite, SQLSite
+from auditlib.models import CodeFacts, LLMCallSite
 
 
 def _collect(tmp_path: Path, files: dict[str, str]) -> CodeFacts:
@@ -330,16 +331,29 @@ def test_call_site_line_and_api(tmp_path: Path) -> None:
     import { db } from "./db";
     export const save = (m) => db.messages.create({ content: "Saved message" });
     """,
-    """
-    import OpenAI from "openai";
-    const openai = new OpenAI();
-    // embeddings and moderation are not generation calls
-    export const embed = (t) => openai.embeddings.create({ model: "text-embedding-3-small", input: t });
-    """,
 ])
 def test_decoys_are_not_call_sites(tmp_path: Path, source: str) -> None:
     facts = _collect(tmp_path, {"lib/decoy.ts": source})
     assert facts.llm_calls == []
+
+
+def test_embeddings_are_call_sites_without_the_text_questions(tmp_path: Path) -> None:
+    """An embedding request costs money and can hang (timeout, retry, fallback), but has no output to
+    cap or validate: its call site is recorded with its kind, and the text-only probes skip it."""
+    from auditlib.probes import PROBES
+    from tests.factories import make_facts
+
+    facts = _collect(tmp_path, {"lib/embed.ts": """
+        import OpenAI from "openai";
+        const openai = new OpenAI();
+        export const embed = (t) => openai.embeddings.create({ model: "text-embedding-3-small", input: t });
+    """})
+    (site,) = facts.llm_calls
+    assert (site.kind, site.api, site.line) == ("embedding", "openai.embeddings.create", 4)
+    fired = {rule for rule in ("llm.call_without_timeout", "llm.max_tokens_unset", "llm.unstructured_output",
+                               "llm.inline_prompt", "llm.hardcoded_model")
+             if list(PROBES[rule](make_facts(code=facts), {}))}
+    assert fired == {"llm.call_without_timeout", "llm.hardcoded_model"}
 
 
 def test_client_from_project_module_gets_its_constructor_options(tmp_path: Path) -> None:
@@ -565,37 +579,12 @@ def test_oversize_minified_and_declaration_files_are_skipped(tmp_path: Path) -> 
     assert "3 of 4" in (facts.reason or "")
 
 
-def test_no_js_files_is_not_available(tmp_path: Path) -> None:
-    facts = _collect(tmp_path, {"app.py": "print(1)\n"})
-    assert not facts.available and facts.reason == "no JavaScript or TypeScript files"
-
-
-# --------------------------------------------------------------------------------------- merge
-def test_merge_code_facts() -> None:
-    py = CodeFacts(files_parsed=2, llm_sdks=["openai"], imports=["flask", "openai"], print_calls=3,
-                   llm_calls=[LLMCallSite(path="a.py", line=1, provider="openai", api="x")],
-                   parse_errors=["b.py:1: SyntaxError"], reason="1 of 3 Python files not parsed")
-    js = CodeFacts(files_parsed=5, llm_sdks=["anthropic", "openai"], imports=["express", "openai"],
-                   logging_calls=4, print_calls=1,
-                   sql_sites=[SQLSite(path="db.js", line=2, how="template literal")],
-                   endpoints=[Endpoint(path="s.js", line=1, function="GET /", framework="express")])
-    merged = merge_code_facts(py, js)
-    assert merged.available and merged.files_parsed == 7
-    assert merged.llm_sdks == ["anthropic", "openai"] and merged.imports == ["express", "flask", "openai"]
-    assert (merged.print_calls, merged.logging_calls) == (4, 4)
-    assert len(merged.llm_calls) == 1 and len(merged.sql_sites) == 1 and len(merged.endpoints) == 1
-    assert merged.parse_errors == ["b.py:1: SyntaxError"]
-    assert merged.reason == "Python: 1 of 3 Python files not parsed"
-
-
-def test_merge_with_one_side_absent() -> None:
-    none_py = CodeFacts(available=False, reason="no Python files")
-    js = CodeFacts(files_parsed=1)
-    merged = merge_code_facts(none_py, js)
-    assert merged.available and merged.reason is None
-    both_absent = merge_code_facts(none_py, CodeFacts(available=False, reason="no JavaScript or TypeScript files"))
-    assert not both_absent.available
-    assert both_absent.reason == "Python: no Python files; JS/TS: no JavaScript or TypeScript files"
+def test_mixed_repository_counts_both_languages(tmp_path: Path) -> None:
+    # One engine reads both: a Python file next to the JS/TS ones is analysed too (was: "no JS files").
+    facts = _collect(tmp_path, {"app.py": "print(1)\n", "a.js": "console.log(1);\n", "b.ts": "let x = (;\n",
+                                "c.py": "def f(:\n"})
+    assert facts.available and facts.files_parsed == 3 and facts.print_calls == 2
+    assert facts.reason == "1 of 4 source files not parsed"
 
 
 # ------------------------------------------------------------------ model-call defect classes

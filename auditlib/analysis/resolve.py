@@ -30,6 +30,7 @@ from pathlib import Path
 
 import yaml
 
+from ..collect.files import SKIP_DIRS as _AUDITLIB_SKIP
 from .ir import (
     Arr,
     Attr,
@@ -50,8 +51,10 @@ from .ir import (
     Tmpl,
     Union,
 )
+from ..rubric import DEFAULT_RUBRIC_DIR
 
-HERE = Path(__file__).resolve().parent
+KNOWLEDGE_FILE = DEFAULT_RUBRIC_DIR / "models.yaml"
+"""The model knowledge table shipped with the rubric (checklists/models.yaml)."""
 EMPTY: frozenset = frozenset()
 MAX_VALUES = 24
 MAX_DEPTH = 40
@@ -61,6 +64,7 @@ MAX_PATH = 6
 # ------------------------------------------------------------------------------------------ knowledge
 class Knowledge:
     def __init__(self, data: dict) -> None:
+        self.data = data  # the whole table: checks read their own sections of it (http_clients)
         self.kinds = data["kinds"]
         for spec in self.kinds.values():
             spec.setdefault("calls", {})
@@ -97,10 +101,11 @@ class Knowledge:
         words |= {"a" + w for w in words}  # the optional async prefix of the patterns (a?create)
         self.interesting = frozenset(words)
         self.callthrough = [(re.compile(c["match"]), int(c["arg"])) for c in data.get("callthrough") or []]
+        self.call_sites: dict = data.get("call_sites") or {}  # what a model call site's facts read (llm.py)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Knowledge:
-        return cls(yaml.safe_load((path or HERE / "models.yaml").read_text(encoding="utf-8")))
+        return cls(yaml.safe_load((path or KNOWLEDGE_FILE).read_text(encoding="utf-8")))
 
     @functools.cache  # noqa: B019 - one table per run
     def constructor(self, qual: str) -> tuple:
@@ -153,18 +158,12 @@ STEPS = {
 
 
 # --------------------------------------------------------------------------------------- file system
-SKIP_DIRS = {"node_modules", "bower_components", "jspm_packages", ".venv", "venv", "site-packages", "vendor",
-             "third_party", ".git", "env", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox", ".nox", "dist",
-             "build", ".next", ".nuxt", ".idea", ".vscode", ".terraform", "coverage", ".cache"}
-try:  # the project's own list, when importable
-    from auditlib.collect.files import SKIP_DIRS as _AUDITLIB_SKIP
-
-    SKIP_DIRS = set(_AUDITLIB_SKIP)
-except Exception:  # noqa: BLE001, S110 - the prototype also runs outside the project
-    pass
+SKIP_DIRS = set(_AUDITLIB_SKIP)
 
 JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 MAX_BYTES = 1_000_000
+MAX_LINE = 5_000
+"""A JS/TS file with a line longer than this is minified or generated: not parsed."""
 
 
 def _json_loose(text: str) -> dict:
@@ -264,6 +263,69 @@ class Repo:
                 gc.enable()
         gc.freeze()
         return self
+
+    def load_files(self, files, progress=None, on_parsed=None) -> list[str]:  # files: collect.files.FileSet
+        """Lower every Python and JS/TS file of a FileSet (the audit's way in: committed files, read
+        through git's object store when missing from the tree). Returns one line per file not parsed.
+
+        ``on_parsed(path, text, module)`` is called for every parsed file while ``module.syntax`` still
+        holds its parse tree (the complexity collector reuses it: one parse per file); the tree is
+        dropped afterwards."""
+        errors: list[str] = []
+        from .front_js import lower_js
+        from .front_py import lower_python
+
+        for f in files.files:
+            d = posixpath.dirname(f.path)
+            while d not in self.dirs:
+                self.dirs.add(d)
+                d = posixpath.dirname(d)
+            if f.name in {"tsconfig.json", "jsconfig.json"} and f.size <= MAX_BYTES:
+                text = files.read_text(f)
+                if text is not None:
+                    self.tsconfigs[posixpath.dirname(f.path)] = _json_loose(text)
+        sources = [f for f in files.files
+                   if f.suffix == ".py" or (f.suffix in JS_SUFFIXES and not f.path.endswith(".d.ts"))]
+        gc_was = gc.isenabled()
+        gc.disable()  # the IR is many small objects kept to the end: collection passes only cost
+        try:
+            for i, f in enumerate(sources, 1):
+                if progress and i % 500 == 0:
+                    progress(f"code: parsed {i}/{len(sources)} source files")
+                if f.size > MAX_BYTES:
+                    errors.append(f"{f.path}: not parsed (larger than {MAX_BYTES // 1_000_000} MB)")
+                    continue
+                if f.suffix != ".py" and re.search(r"[.-]min\.[mc]?js$", f.path):
+                    errors.append(f"{f.path}: not parsed (minified)")
+                    continue
+                text = files.read_text(f)
+                if text is None:
+                    errors.append(f"{f.path}: not parsed (unreadable, binary or a link)")
+                    continue
+                try:
+                    if f.suffix == ".py":
+                        mod = lower_python(f.path, text)
+                    else:
+                        longest = max((len(x) for x in text.splitlines()), default=0) if len(text) > MAX_LINE else 0
+                        if longest > MAX_LINE:
+                            errors.append(f"{f.path}: not parsed (minified or generated: a line of {longest} chars)")
+                            continue
+                        mod = lower_js(f.path, text.encode("utf-8", "surrogatepass"))
+                except RecursionError:
+                    errors.append(f"{f.path}: not analysed (nesting too deep)")
+                    continue
+                if mod.error and mod.error_line:  # a Python syntax error: path:line: SyntaxError: message
+                    errors.append(f"{f.path}:{mod.error_line}: {mod.error}")
+                elif mod.error:
+                    errors.append(f"{f.path}: not parsed ({mod.error})")
+                elif on_parsed is not None:
+                    on_parsed(f.path, text, mod)
+                mod.syntax = None
+                self._add(mod)
+        finally:
+            if gc_was:
+                gc.enable()
+        return errors
 
     def _lower_all(self, jobs: list[tuple[str, str]], workers: int) -> None:
         if workers > 1 and len(jobs) > 200:  # measured slower: pickling the IR back costs more than it saves

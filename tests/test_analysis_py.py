@@ -1,4 +1,4 @@
-"""Tests for the Python source collector: each snippet is a tiny file in tmp_path, parsed (never run)."""
+"""Tests of the analysis engine on Python: each snippet is a tiny file in tmp_path, parsed (never run)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from auditlib.collect.code import MAX_PY_BYTES, collect_code, sdk_of
+from auditlib.analysis import analyse as collect_code
+from auditlib.analysis.layers import sdk_of
+from auditlib.analysis.resolve import MAX_BYTES as MAX_PY_BYTES
 from auditlib.collect.files import list_files
 from auditlib.models import CodeFacts, LLMCallSite
 
@@ -558,9 +560,11 @@ def test_oversize_file_is_skipped(tmp_path: Path) -> None:
     assert facts.parse_errors == ["big.py: not parsed (larger than 1 MB)"]
 
 
-def test_no_python_files_is_not_available(tmp_path: Path) -> None:
-    facts = _collect(tmp_path, {"index.js": "console.log(1)\n"})
-    assert not facts.available and facts.reason == "no Python files"
+def test_no_source_files_is_not_available(tmp_path: Path) -> None:
+    # One engine reads Python and JS/TS: a JS-only repository is analysed; nothing to read is not available.
+    assert _collect(tmp_path / "js", {"index.js": "console.log(1)\n"}).available
+    facts = _collect(tmp_path / "none", {"README.md": "# x\n"})
+    assert not facts.available and facts.reason == "no Python or JavaScript/TypeScript files"
 
 
 def test_deeply_nested_code_does_not_crash(tmp_path: Path) -> None:

@@ -7,19 +7,23 @@ import time
 
 from .ir import (
     UNKNOWN,
+    AnnotatedElem,
     Arr,
     Attr,
     Bin,
     Call,
     ClassDef,
+    Cmp,
     ClsRef,
     Elem,
     Expr,
     Fn,
+    Guard,
     Imp,
     Lit,
     Module,
     Name,
+    Not,
     Obj,
     Param,
     Scope,
@@ -29,6 +33,54 @@ from .ir import (
 )
 
 _BINOPS = {ast.BitOr: "|", ast.Add: "+", ast.Mod: "%"}
+_CMPOPS = {ast.Eq: "==", ast.NotEq: "!=", ast.Is: "==", ast.IsNot: "!=", ast.In: "in", ast.NotIn: "not in",
+           ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_LOG_LEVELS = {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+_EXIT_CALLS = {"stop", "exit", "abort", "quit"}
+
+
+def _exits(stmt: ast.stmt) -> bool:
+    """A statement that leaves the code path: return, raise, continue, break, st.stop(), sys.exit(), abort()."""
+    if isinstance(stmt, (ast.Return, ast.Raise, ast.Continue, ast.Break)):
+        return True
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        return _dotted(stmt.value.func).split(".")[-1] in _EXIT_CALLS
+    return False
+
+
+def _handler_is_fallback(handler: ast.ExceptHandler) -> bool:
+    """The handler produces an alternative (returns, assigns, calls something) instead of failing:
+    not only ``raise``, ``pass``, ``continue``, a docstring, ``print`` or a log call."""
+    meaningful = False
+    for stmt in handler.body:
+        if isinstance(stmt, ast.Raise):
+            return False
+        if isinstance(stmt, (ast.Pass, ast.Continue)):
+            continue
+        if isinstance(stmt, ast.Expr):
+            value = stmt.value
+            if isinstance(value, ast.Constant):
+                continue
+            if isinstance(value, ast.Call):
+                name = _dotted(value.func)
+                if name == "print" or (name.split(".")[-1] in _LOG_LEVELS and "." in name
+                                       and name.split(".")[-2].lower().lstrip("_") in
+                                       {"logging", "logger", "log", "structlog", "self.logger", "app.logger"}):
+                    continue
+        meaningful = True
+    return meaningful
+
+
+def _has_try(stmts: list[ast.stmt]) -> bool:
+    stack = list(stmts)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.Try, ast.TryStar)):
+            return True
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(c for c in ast.iter_child_nodes(n) if isinstance(c, ast.stmt))
+    return False
 
 
 def _dotted(node: ast.AST, depth: int = 0) -> str:
@@ -49,6 +101,8 @@ class PyFront:
     def __init__(self, path: str, source: str) -> None:
         self.mod = Module(path=path, lang="python")
         self.source = source
+        self.guards: tuple[Guard, ...] = ()  # control context of the statement being lowered
+        self.tree: ast.Module | None = None  # kept for the complexity collector (parse once)
 
     def lower(self) -> Module:
         mod = self.mod
@@ -59,17 +113,44 @@ class PyFront:
         try:
             tree = ast.parse(self.source)
         except (SyntaxError, ValueError, RecursionError) as exc:
-            mod.error = f"{type(exc).__name__}: {exc}"
+            mod.error = f"SyntaxError: {exc.msg}" if isinstance(exc, SyntaxError) else f"{type(exc).__name__}: {exc}"
+            mod.error_line = getattr(exc, "lineno", None) or 0
             return mod
         finally:
             mod.parse_seconds = time.perf_counter() - t
+        self.tree = tree
+        mod.syntax = tree
         self.body(tree.body, mod.scope)
         return mod
 
+    def _under(self, guard: Guard, stmts: list[ast.stmt], scope: Scope) -> None:
+        saved = self.guards
+        self.guards = saved + (guard,)
+        try:
+            self.body(stmts, scope)
+        finally:
+            self.guards = saved
+
     # ------------------------------------------------------------------------------- statements
     def body(self, stmts: list[ast.stmt], scope: Scope) -> None:
-        for st in stmts:
-            self.stmt(st, scope)
+        saved = self.guards
+        try:
+            for st in stmts:
+                self.stmt(st, scope)
+                # `if not flag: return` guards the statements after it: they run when the test is false
+                if isinstance(st, ast.If) and st.body and _exits(st.body[-1]) and not st.orelse:
+                    self.guards = self.guards + (Guard("if", st.lineno, self.ex_quiet(st.test, scope), False,
+                                                       early=True),)
+        finally:
+            self.guards = saved
+
+    def ex_quiet(self, node: ast.AST, scope: Scope) -> Expr:
+        """Lower an expression a second time without recording its calls again."""
+        mark = len(self.mod.calls), len(scope.calls)
+        e = self.ex(node, scope)
+        del self.mod.calls[mark[0]:]
+        del scope.calls[mark[1]:]
+        return e
 
     def stmt(self, node: ast.stmt, scope: Scope) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -93,9 +174,30 @@ class PyFront:
             if isinstance(node.target, ast.Name):
                 self.assign(node.target, Bin(_BINOPS.get(type(node.op), "op"), Name(node.target.id), value), scope)
         elif isinstance(node, (ast.For, ast.AsyncFor)):
-            self.assign(node.target, Elem(self.ex(node.iter, scope)), scope)
-            self.body(node.body, scope)
+            it = self.ex(node.iter, scope)
+            self.assign(node.target, Elem(it), scope)
+            self._under(Guard("loop", node.lineno, it, retry=_has_try(node.body)), node.body, scope)
             self.body(node.orelse, scope)
+        elif isinstance(node, ast.While):
+            test = self.ex(node.test, scope)
+            self._under(Guard("loop", node.lineno, test, retry=_has_try(node.body)), node.body, scope)
+            self.body(node.orelse, scope)
+        elif isinstance(node, ast.If):
+            test = self.ex(node.test, scope)
+            self._under(Guard("if", node.lineno, test, True), node.body, scope)
+            if node.orelse:
+                self._under(Guard("if", node.lineno, test, False), node.orelse, scope)
+        elif isinstance(node, (ast.Try, ast.TryStar)):
+            fallback = any(_handler_is_fallback(h) for h in node.handlers)
+            self._under(Guard("try", node.lineno, fallback=fallback), node.body, scope)
+            for h in node.handlers:
+                if h.type is not None:
+                    self.ex(h.type, scope)
+                if h.name:
+                    scope.bind(h.name, UNKNOWN)
+                self._under(Guard("except", h.lineno), h.body, scope)
+            self.body(node.orelse, scope)
+            self.body(node.finalbody, scope)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 v = self.ex(item.context_expr, scope)
@@ -109,12 +211,16 @@ class PyFront:
             self.ex(node.value, scope)
         elif isinstance(node, ast.Import):
             for a in node.names:
+                self.mod.imports.append(a.name)
                 if a.asname:
                     scope.bind(a.asname, Imp(a.name, None))
                 else:
                     top = a.name.split(".")[0]
                     scope.bind(top, Imp(top, None))
         elif isinstance(node, ast.ImportFrom):
+            if not node.level and node.module:
+                self.mod.imports.append(node.module)
+                self.mod.imports += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
             for a in node.names:
                 if a.name == "*":
                     self.mod.reexports.append((node.module or "", None, None))
@@ -137,12 +243,15 @@ class PyFront:
 
     def function(self, node, scope: Scope, lam: bool = False) -> Scope:
         decos = []
+        deco_exprs: list[Expr] = []
         if not lam:
             for d in node.decorator_list:
-                self.ex(d, scope)
+                deco_exprs.append(self.ex(d, scope))
                 decos.append(_dotted(d.func if isinstance(d, ast.Call) else d).split(".")[-1])
         fs = Scope("function", "<lambda>" if lam else node.name, self.mod, scope, node.lineno,
-                   decorators=decos)
+                   decorators=decos, decorator_exprs=deco_exprs,
+                   end_line=getattr(node, "end_lineno", None) or node.lineno,
+                   is_async=isinstance(node, ast.AsyncFunctionDef), guards=self.guards)
         if scope.kind == "class":
             fs.cls = scope.cls
             fs.static = "staticmethod" in decos
@@ -153,12 +262,14 @@ class PyFront:
         defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
         for i, (arg, default) in enumerate(zip(positional, defaults)):
             p = Param(arg.arg, i, self.annot(arg.annotation, scope),
-                      self.ex(default, scope) if default is not None else None, fs)
+                      self.ex(default, scope) if default is not None else None, fs,
+                      meta=self.annot_meta(arg.annotation, scope))
             fs.params.append(p)
             fs.bind(arg.arg, p)
         for arg, default in zip(a.kwonlyargs, a.kw_defaults):
             p = Param(arg.arg, -1, self.annot(arg.annotation, scope),
-                      self.ex(default, scope) if default is not None else None, fs, kw_only=True)
+                      self.ex(default, scope) if default is not None else None, fs, kw_only=True,
+                      meta=self.annot_meta(arg.annotation, scope))
             fs.params.append(p)
             fs.bind(arg.arg, p)
         for arg in (a.vararg, a.kwarg):
@@ -166,10 +277,14 @@ class PyFront:
                 fs.bind(arg.arg, UNKNOWN)
         if fs.cls is not None and not fs.static and positional:
             fs.self_name = positional[0].arg
-        if lam:
-            fs.returns.append(self.ex(node.body, fs))
-        else:
-            self.body(node.body, fs)
+        saved, self.guards = self.guards, ()
+        try:
+            if lam:
+                fs.returns.append(self.ex(node.body, fs))
+            else:
+                self.body(node.body, fs)
+        finally:
+            self.guards = saved
         return fs
 
     def klass(self, node: ast.ClassDef, scope: Scope) -> None:
@@ -229,16 +344,24 @@ class PyFront:
                 if cls is not None:
                     cls.add_field(target.attr, value, scope)
                     return
-            self.mod.stores.append(Store(self.ex(target.value, scope), target.attr, value, scope))
+            self.mod.stores.append(Store(self.ex(target.value, scope), target.attr, value, scope, target.lineno,
+                                         self.guards))
         elif isinstance(target, ast.Subscript):
             obj = self.ex(target.value, scope)
             key = target.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                self.mod.stores.append(Store(obj, key.value, value, scope))
+                self.mod.stores.append(Store(obj, key.value, value, scope, target.lineno, self.guards))
             else:
                 self.ex(key, scope)
 
     # ------------------------------------------------------------------------------ expressions
+    def annot_meta(self, node: ast.AST | None, scope: Scope) -> tuple[Expr, ...]:
+        """The extras of ``Annotated[T, x, ...]`` (FastAPI's ``Depends(...)``), their calls not recorded."""
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Tuple) \
+                and _dotted(node.value).split(".")[-1] == "Annotated":
+            return tuple(self.ex_quiet(e, scope) for e in node.slice.elts[1:])
+        return ()
+
     def annot(self, node: ast.AST | None, scope: Scope) -> Expr | None:
         """A type annotation as the values it names: ``A | None`` and ``Optional[A]`` -> A."""
         if node is None:
@@ -260,7 +383,7 @@ class PyFront:
         if isinstance(node, ast.Name):
             return Name(node.id)
         if isinstance(node, ast.Attribute):
-            return Attr(self.ex(node.value, scope), node.attr)
+            return Attr(self.ex(node.value, scope), node.attr, node.lineno)
         if isinstance(node, ast.Call):
             callee = self.ex(node.func, scope)
             args: list[Expr] = []
@@ -274,7 +397,7 @@ class PyFront:
                 else:
                     kwargs[k.arg] = v
             call = Call(callee, args, kwargs, node.lineno, node.end_lineno or node.lineno, False, scope,
-                        _dotted(node.func))
+                        _dotted(node.func), self.guards)
             scope.calls.append(call)
             self.mod.calls.append(call)
             return call
@@ -292,13 +415,23 @@ class PyFront:
             obj = self.ex(node.value, scope)
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                return Attr(obj, key.value)
-            self.ex(key, scope)
+                return Attr(obj, key.value, node.lineno)
+            k = self.ex(key, scope)
+            if isinstance(k, Arr) and isinstance(key, ast.Tuple) and _dotted(node.value).split(".")[-1] == "Annotated":
+                return AnnotatedElem(obj, tuple(k.items[1:]))
             return Elem(obj)
         if isinstance(node, ast.BinOp):
             return Bin(_BINOPS.get(type(node.op), "op"), self.ex(node.left, scope), self.ex(node.right, scope))
         if isinstance(node, ast.BoolOp):
-            return Union([self.ex(v, scope) for v in node.values])
+            return Union([self.ex(v, scope) for v in node.values], "and" if isinstance(node.op, ast.And) else "or")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            return Not(self.ex(node.operand, scope))
+        if isinstance(node, ast.Compare):
+            left = self.ex(node.left, scope)
+            rights = [self.ex(c, scope) for c in node.comparators]
+            if len(rights) == 1:
+                return Cmp(_CMPOPS.get(type(node.ops[0]), "?"), left, rights[0])
+            return UNKNOWN
         if isinstance(node, ast.IfExp):
             self.ex(node.test, scope)
             return Union([self.ex(node.body, scope), self.ex(node.orelse, scope)])
@@ -322,6 +455,10 @@ class PyFront:
             return self.ex(node.value, scope)
         if isinstance(node, ast.Lambda):
             return Fn(self.function(node, scope, lam=True))
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            if node.value is not None:
+                scope.yields.append(self.ex(node.value, scope))
+            return UNKNOWN
         if isinstance(node, ast.NamedExpr):
             v = self.ex(node.value, scope)
             self.assign(node.target, v, scope)
@@ -331,10 +468,11 @@ class PyFront:
                 self.assign(g.target, Elem(self.ex(g.iter, scope)), scope)
                 for cond in g.ifs:
                     self.ex(cond, scope)
+            filtered = any(g.ifs for g in node.generators)
             if isinstance(node, ast.DictComp):
                 self.ex(node.key, scope)
-                return Arr([self.ex(node.value, scope)])
-            return Arr([self.ex(node.elt, scope)])
+                return Arr([self.ex(node.value, scope)], filtered)
+            return Arr([self.ex(node.elt, scope)], filtered)
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.expr):
                 self.ex(child, scope)

@@ -1,0 +1,153 @@
+"""The engine's entry point: a FileSet in, CodeFacts out.
+
+One pass parses every Python and JS/TS file once into the IR (``front_py``, ``front_js``), the
+resolver links the modules (``resolve.Repo``), and then:
+
+- the fact builders fill the CodeFacts fields the probes and the report read: model call sites with
+  their safeguards (``llm``), what the code does with prompts, responses and keys (``uses``), web
+  endpoints and their authentication (``web``), SQL built from strings (``sql``), and the per-file
+  layers, logging counts, imports and SDKs (``layers``);
+- every registered check (``checks/``) runs over the calls, modules or files it asks for, and its
+  hits go to ``CodeFacts.rule_hits``.
+
+Nothing of the target is run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ..collect.files import FileSet
+from ..collect.roles import file_role
+from ..models import CodeFacts, RuleHit
+from . import layers, llm, sql, uses, web
+from .checks import Check, load_all
+from .query import Query
+from .resolve import Knowledge, Repo
+
+Progress = Callable[[str], None] | None
+MAX_RULE_HITS = 2_000
+"""Hits kept per rule (a generated or hostile repository can hold thousands of the same)."""
+
+
+OnParsed = Callable[[str, str, object], None] | None
+
+
+def load(files: FileSet, *, progress: Progress = None, knowledge: Knowledge | None = None,
+         on_parsed: OnParsed = None) -> tuple[Repo, list[str]]:
+    """The resolver over every source file of ``files``, and one line per file not parsed."""
+    repo = Repo(files.root, knowledge)
+    errors = repo.load_files(files, progress, on_parsed)
+    return repo, errors
+
+
+def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge | None = None,
+            on_parsed: OnParsed = None) -> CodeFacts:
+    """Parse the target's Python and JS/TS files (never running them) and report what they show.
+
+    ``on_parsed(path, text, module)`` sees each parsed file with its parse tree in ``module.syntax``
+    (the complexity collector's hook: one parse per file for both)."""
+    sources = [f for f in files.files if f.suffix == ".py" or (f.suffix in JS_SUFFIXES and not f.path.endswith(".d.ts"))]
+    if not sources:
+        return CodeFacts(available=False, reason="no Python or JavaScript/TypeScript files")
+    if progress:
+        progress(f"code: parsing {len(sources)} {_kind_of_files(sources)}")
+    try:
+        repo, errors = load(files, progress=progress, knowledge=knowledge, on_parsed=on_parsed)
+    except ImportError as exc:  # a missing tree-sitter grammar wheel: say so, analyse nothing
+        return CodeFacts(available=False, reason=f"parsers unavailable: {exc}")
+    parsed = [m for m in repo.modules.values() if not m.error]
+    if not parsed:
+        return CodeFacts(available=False, reason=f"no source file could be parsed ({len(errors)} tried)",
+                         parse_errors=errors)
+    q = Query(repo)
+    calls = llm.call_sites(q)
+    endpoints = web.endpoints(q)
+    sql_sites = sql.sql_sites(q)
+    summary = layers.summarise(q, calls=calls, endpoints=endpoints, sql_sites=sql_sites)
+    facts = CodeFacts(
+        available=True,
+        reason=f"{len(errors)} of {len(sources)} {_kind_of_files(sources)} not parsed" if errors else None,
+        files_parsed=len(parsed),
+        parse_errors=errors,
+        llm_calls=sorted(calls, key=lambda s: (s.path, s.line, s.api)),
+        llm_sdks=summary.sdks,
+        sql_sites=sorted(sql_sites, key=lambda s: (s.path, s.line)),
+        endpoints=sorted(endpoints, key=lambda e: (e.path, e.line, e.route or "")),
+        mixed_files=summary.mixed_files,
+        print_calls=summary.prints,
+        logging_calls=summary.logs,
+        imports=summary.imports,
+        llm_uses=sorted(uses.llm_uses(q, calls), key=lambda u: (u.path, u.line, u.kind)),
+        rule_hits=run_checks(q, files),
+    )
+    if progress:
+        progress(f"code: {len(facts.llm_calls)} model calls, {len(facts.sql_sites)} SQL sites, "
+                 f"{len(facts.endpoints)} endpoints in {facts.files_parsed} files")
+    return facts
+
+
+def _kind_of_files(sources) -> str:
+    """"Python files", "JavaScript/TypeScript files", or "source files" for both (progress and reasons)."""
+    python = sum(1 for f in sources if f.suffix == ".py")
+    return "Python files" if python == len(sources) else "JavaScript/TypeScript files" if not python \
+        else "source files"
+
+
+JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+
+def run_checks(q: Query, files: FileSet | None = None, rules: Iterable[str] | None = None) -> list[RuleHit]:
+    """Every registered check (or those of ``rules``) over the repository; hits sorted by rule, path, line."""
+    registry = load_all()
+    wanted = set(rules) if rules is not None else None
+    out: list[RuleHit] = []
+    if files is not None and q.files is None:
+        q.files = files  # checks that weigh deploy files (a production server command) read them here
+    for rule, chks in sorted(registry.items()):
+        if wanted is not None and rule not in wanted:
+            continue
+        got: list[RuleHit] = []
+        for chk in chks:
+            for hit in _run(chk, q, files):
+                if len(got) >= MAX_RULE_HITS:
+                    break
+                got.append(hit)
+        out += got
+    out.sort(key=lambda h: (h.rule, h.path or "", h.line or 0))
+    return out
+
+
+def _as_hits(result) -> Iterable[RuleHit]:
+    if result is None:
+        return ()
+    if isinstance(result, RuleHit):
+        return (result,)
+    return result
+
+
+def _run(chk: Check, q: Query, files: FileSet | None) -> Iterable[RuleHit]:
+    if chk.on == "call":
+        for path in sorted(q.repo.modules):
+            if file_role(path) not in chk.roles:
+                continue
+            for call in q.repo.modules[path].calls:
+                yield from _as_hits(chk.fn(call, q))
+    elif chk.on == "module":
+        for path in sorted(q.repo.modules):
+            mod = q.repo.modules[path]
+            if not mod.error and file_role(path) in chk.roles:
+                yield from _as_hits(chk.fn(mod, q))
+    elif chk.on == "file" and files is not None:
+        assert chk.files is not None
+        for f in files.files:
+            if chk.files.search(f.path) and file_role(f.path) in chk.roles | {"config"}:
+                text = files.read_text(f)
+                if text is not None:
+                    yield from _as_hits(chk.fn(f.path, text, q))
+
+
+def rule_of(rule: str) -> tuple[Check, ...]:
+    """The registered checks of ``rule`` (none when the rule has a probe of its own)."""
+    return load_all().get(rule, ())
+

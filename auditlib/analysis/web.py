@@ -1,0 +1,556 @@
+"""Web endpoints and whether they declare authentication, from the IR.
+
+Endpoints:
+
+- Python: a function decorated with a route (``@app.get("/x")``, ``@bp.route(...)``, ``@router.post``,
+  ``@api_view``); the framework is the one the receiver comes from (``fastapi``, ``flask``), else the
+  file's web imports, else ``other`` for a route path;
+- JS/TS: ``app.get("/x", ...handlers)`` and ``app.route("/x").get(handler)`` (Express, Hono, Koa, ...,
+  the framework the receiver comes from, or the file's), ``fastify.route({url, handler})``, Next.js
+  ``pages/api/**`` default exports and ``app/**/route.ts`` exported ``GET``/``POST``/....
+
+Authentication (``has_auth``):
+
+- Python: another decorator named like auth (``@login_required``), a FastAPI ``Depends``/``Security`` on
+  something named like auth in the route's ``dependencies=``, a parameter's default or ``Annotated``
+  metadata, the router's constructor (``APIRouter(dependencies=[...])``), or the router being included with
+  such dependencies (``app.include_router(r, dependencies=[...])``, in any file), or a Flask
+  ``before_request`` hook named like auth;
+- JS/TS: a middleware named like auth, a handler that calls something named like auth or reads what an
+  auth middleware set (``req.user``, the ``authorization`` header), the receiver behind ``app.use(auth)``
+  (declared before the route), a router mounted behind auth (in any file), a Next.js middleware that
+  authenticates (all Next.js routes).
+
+A receiver is identified across files by where it is bound (``_site``: imports and exports followed). The
+tables (route methods, auth words, frameworks) are checklists/web.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ..models import Endpoint
+from .ir import (
+    AnnotatedElem,
+    Arr,
+    Attr,
+    Bin,
+    Call,
+    Cmp,
+    Elem,
+    Expr,
+    Fn,
+    Imp,
+    Module,
+    Name,
+    Not,
+    Obj,
+    Scope,
+    Tmpl,
+    Union,
+)
+from .layers import package_of
+from .query import Query
+from .tables import bindings, dotted, is_auth_text, last_name, literal, render, tables
+
+MAX_HOPS = 8
+"""Imports and exports followed to find where a receiver is bound."""
+MAX_WALK = 4_000
+"""Expression nodes read in one handler looking for an auth check."""
+
+
+def endpoints(q: Query) -> list[Endpoint]:
+    """Every web endpoint of the repository, with its framework, route and whether it authenticates."""
+    return list(_index(q).endpoints)
+
+
+@dataclass
+class _Index:
+    endpoints: list[Endpoint] = field(default_factory=list)
+
+
+def _index(q: Query) -> _Index:
+    memo = q.__dict__.setdefault("_facts_memo", {})
+    if "web" not in memo:
+        memo["web"] = _Web(q).build()
+    return memo["web"]
+
+
+class _Web:
+    """One pass over the repository's modules; the auth evidence that spans files is gathered first."""
+
+    def __init__(self, q: Query) -> None:
+        self.q = q
+        self.t = tables()
+        self.out = _Index()
+        self._auth_memo: dict[int, bool] = {}
+        self.mounted: dict[tuple, list[tuple[str, int, bool]]] = {}
+        """Receiver key -> (path, line, ordered) of the auth it sits behind (ordered: only routes after it)."""
+        self.next_auth = False
+        self.includes: list[tuple[tuple, tuple, str, int]] = []
+        """(parent receiver, mounted router, path, line): the router inherits the parent's auth."""
+        self._stores: dict[int, list] | None = None
+
+    def build(self) -> _Index:
+        mods = [m for _, m in sorted(self.q.repo.modules.items()) if not m.error]
+        for mod in mods:
+            self._gather(mod)
+        self._inherit()
+        for mod in mods:
+            if mod.lang == "python":
+                self.out.endpoints += self._py_endpoints(mod)
+            else:
+                self.out.endpoints += self._js_endpoints(mod)
+        if self.next_auth:
+            self.out.endpoints = [e.model_copy(update={"has_auth": True}) if e.framework == "nextjs" and not e.has_auth
+                                  else e for e in self.out.endpoints]
+        return self.out
+
+    # ------------------------------------------------------------------------------- receivers
+    def site(self, e: Expr | None, scope: Scope, hops: int = 0) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
+        """(identity, [(expression bound, its scope)]) of the name or attribute ``e``, following imports
+        and JS exports to the module that binds it."""
+        if hops > MAX_HOPS:
+            return None, []
+        if isinstance(e, Name):
+            return self._name_site(e.id, scope, hops)
+        if isinstance(e, Attr):
+            for v in self.q.repo.values(e.obj, scope):
+                if v[0] == "mod":
+                    return self._member_site(v[1], e.name, hops + 1)
+            base, _ = self.site(e.obj, scope, hops + 1)
+            return (None if base is None else base + (e.name,)), []
+        return None, []
+
+    def _name_site(self, name: str, scope: Scope, hops: int) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
+        found = bindings(name, scope)
+        if found is None:
+            return (scope.module.path, "global", name), []
+        s, binds = found
+        for b in binds:
+            if isinstance(b, Imp) and hops < MAX_HOPS:
+                target = self._import_target(b, s.module)
+                if target is not None:
+                    return self._member_site(target, b.name, hops + 1) if b.name else (("mod", target), [])
+        return (s.module.path, id(s), name), [(b, s) for b in binds]
+
+    def _member_site(self, path: str, name: str, hops: int) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
+        mod = self.q.repo.modules.get(path)
+        if mod is None or hops > MAX_HOPS:
+            return (path, "member", name), []
+        if mod.lang == "js":
+            e = mod.exports.get(name)
+            if isinstance(e, Name):
+                return self.site(e, mod.scope, hops + 1)
+            return (path, "export", name), ([(e, mod.scope)] if e is not None else [])
+        if name in mod.scope.bindings:
+            return self._name_site(name, mod.scope, hops + 1)
+        return (path, "member", name), []
+
+    def _import_target(self, imp: Imp, mod: Module) -> str | None:
+        if mod.lang == "python":  # import_values memoises nothing by identity: a fresh Imp is safe
+            vals = self.q.repo.import_values(Imp(imp.spec, None, imp.level), mod)
+            return next((v[1] for v in vals if v[0] == "mod"), None)
+        return self.q.repo.js_module(imp.spec, mod.path)
+
+    def key(self, e: Expr | None, scope: Scope) -> tuple | None:
+        return self.site(e, scope)[0]
+
+    # ---------------------------------------------------------------------- auth across files
+    def _gather(self, mod: Module) -> None:
+        """Auth that covers receivers: JS app.use(auth) / addHook, routers mounted behind auth; Python
+        include_router(dependencies=auth), before_request hooks; a Next.js middleware that authenticates."""
+        if mod.lang == "js" and self.t.js.next_middleware.search(mod.path) and self._middleware_authenticates(mod):
+            self.next_auth = True
+        for call in mod.calls:
+            if isinstance(call.callee, Attr):
+                (self._py_mount if mod.lang == "python" else self._js_mount)(call)
+        if mod.lang == "python":
+            for fs in mod.scopes:
+                for d in fs.decorator_exprs:  # @bp.before_request def require_login(): ...
+                    if isinstance(d, Attr) and d.name in self.t.py.before_request and is_auth_text(fs.name):
+                        self._auth(self.key(d.obj, fs.parent or fs), mod.path, 0, False)
+
+    def _auth(self, key: tuple | None, path: str, line: int, ordered: bool) -> None:
+        if key is not None:
+            self.mounted.setdefault(key, []).append((path, line, ordered))
+
+    def _js_mount(self, call: Call) -> None:
+        t, callee, args, scope = self.t.js, call.callee, call.args, call.scope
+        recv = callee.obj  # type: ignore[union-attr]
+        name = callee.name  # type: ignore[union-attr]
+        ordered = last_name(recv) in t.ordered_receivers
+        if name in t.hooks and len(args) >= 2 and self._is_auth_middleware(args[1], scope):
+            self._auth(self.key(recv, scope), scope.module.path, call.line, ordered)
+            return
+        if name not in t.mount:
+            return
+        with_auth = any(self._is_auth_middleware(a, scope) for a in args
+                        if literal(a) is None and not self._is_router(a, scope))
+        recv_key = self.key(recv, scope)
+        if with_auth and not (args and literal(args[0]) is not None):
+            self._auth(recv_key, scope.module.path, call.line, ordered)
+        for a in args:
+            if isinstance(a, (Name, Attr)):
+                child = self.key(a, scope)
+                if with_auth:
+                    self._auth(child, scope.module.path, call.line, False)
+                elif recv_key is not None and child is not None:
+                    self.includes.append((recv_key, child, scope.module.path, call.line))
+
+    def _is_router(self, e: Expr, scope: Scope) -> bool:
+        """A router mounted by ``use`` (``app.use("/auth", authRouter)``): its name is no auth evidence."""
+        return isinstance(e, (Name, Attr)) and any(
+            v[0] == "ext" and self.t.js.router_values.search(v[2]) for v in self.q.repo.values(e, scope))
+
+    def _py_mount(self, call: Call) -> None:
+        t, callee, scope = self.t.py, call.callee, call.scope
+        name = callee.name  # type: ignore[union-attr]
+        if name in t.include_router and call.args:
+            child = self.key(call.args[0], scope)
+            parent, defs = self.site(callee.obj, scope)  # type: ignore[union-attr]
+            if self._auth_depends(call.kwargs.get("dependencies")) or self._built_with_auth(defs):
+                self._auth(child, scope.module.path, 0, False)
+            elif parent is not None and child is not None:
+                self.includes.append((parent, child, scope.module.path, call.line))
+        elif name in t.before_request and call.args and is_auth_text(render(call.args[0])):
+            self._auth(self.key(callee.obj, scope), scope.module.path, 0, False)  # type: ignore[union-attr]
+
+    def _inherit(self) -> None:
+        """A router mounted on an authenticated app or router is authenticated (to a fixed point)."""
+        changed = True
+        rounds = 0
+        while changed and rounds < 10:
+            changed, rounds = False, rounds + 1
+            for parent, child, path, line in self.includes:
+                if child not in self.mounted and self.authed(parent, path, line):
+                    self._auth(child, path, 0, False)
+                    changed = True
+
+    def authed(self, key: tuple | None, path: str, line: int) -> bool:
+        """Whether the receiver ``key`` is behind auth for a route declared at ``path``:``line``."""
+        return key is not None and any(not ordered or p != path or ln < line
+                                       for p, ln, ordered in self.mounted.get(key, ()))
+
+    def _middleware_authenticates(self, mod: Module) -> bool:
+        words = self.t.js.next_middleware_auth_specifiers
+        if any(w in spec for spec in mod.imports for w in words):
+            return True
+        return any(is_auth_text(dotted(c.callee)) for c in mod.calls)
+
+    # ------------------------------------------------------------------------------ Python
+    def _py_endpoints(self, mod: Module) -> Iterator[Endpoint]:
+        tops = {p.split(".", 1)[0] for p in mod.imports}
+        for fs in mod.scopes:
+            for dec in fs.decorator_exprs:
+                route = self._py_route(dec, fs.parent or fs, tops)
+                if route is None:
+                    continue
+                framework, path, receiver = route
+                yield Endpoint(path=mod.path, line=fs.line, function=fs.name, framework=framework, route=path,
+                               has_auth=self._py_auth(fs, dec, receiver))
+
+    def _py_route(self, dec: Expr, scope: Scope, tops: set[str]) -> tuple[str, str | None, Expr | None] | None:
+        """(framework, route, receiver) when the decorator ``dec`` declares a web route."""
+        t = self.t.py
+        target = dec.callee if isinstance(dec, Call) else dec
+        if last_name(target) in t.endpoint_decorators:
+            return t.endpoint_decorators[last_name(target)], None, None
+        if not (isinstance(dec, Call) and isinstance(target, Attr) and target.name in t.route_methods):
+            return None
+        route = literal(dec.args[0]) if dec.args else None
+        if route is None:
+            route = next((literal(dec.kwargs[k]) for k in sorted(t.route_keywords) if k in dec.kwargs), None)
+        roots = {v[2].split(".", 1)[0] for v in self.q.repo.values(target.obj, scope) if v[0] == "ext"}
+        known = sorted(roots & set(t.frameworks))
+        if known:
+            return t.frameworks[known[0]], route, target.obj
+        if roots & t.web_modules or tops & t.web_modules:
+            fw = next((f for m, f in t.frameworks_by_import.items() if m in tops), "other")
+            return fw, route, target.obj
+        if route is not None and route.startswith("/"):
+            return "other", route, target.obj
+        return None  # cache.get(...) and friends: not a route without a web framework in sight
+
+    def _py_auth(self, fs: Scope, route_dec: Expr, receiver: Expr | None) -> bool:
+        t = self.t.py
+        for dec in fs.decorator_exprs:
+            if dec is route_dec:
+                continue  # @auth_router.post("/login") says nothing about the endpoint's own auth
+            name = dotted(dec.callee if isinstance(dec, Call) else dec).lower()
+            if any(w in name for w in t.auth_decorator_words):
+                return True
+        if isinstance(route_dec, Call) and self._auth_depends(route_dec.kwargs.get("dependencies")):
+            return True
+        scope = fs.parent or fs
+        if any(self._auth_depends(p.default) or self._auth_depends(p.annotation) or self._alias_auth(p.annotation, scope)
+               or any(self._auth_depends(m) for m in p.meta) for p in fs.params):
+            return True
+        if receiver is None:
+            return False
+        key, defs = self.site(receiver, scope)
+        if self.authed(key, fs.module.path, fs.line):
+            return True
+        return self._built_with_auth(defs)
+
+    def _alias_auth(self, annotation: Expr | None, scope: Scope) -> bool:
+        """A parameter typed with an alias of an authenticating dependency (FastAPI's idiom):
+        ``CurrentUser = Annotated[User, Depends(get_current_user)]``, ``def f(user: CurrentUser)``."""
+        if annotation is None:
+            return False
+        for e in _walk(annotation, limit=50):
+            if isinstance(e, (Name, Attr)):
+                for d, _ in self.site(e, scope)[1]:
+                    if isinstance(d, AnnotatedElem) and any(self._auth_depends(m) for m in d.meta):
+                        return True
+        return False
+
+    def _built_with_auth(self, defs: list[tuple[Expr, Scope]]) -> bool:
+        """A FastAPI app or router constructed with auth dependencies: ``APIRouter(dependencies=[...])``."""
+        return any(isinstance(d, Call) and self._auth_depends(d.kwargs.get("dependencies")) for d, _ in defs)
+
+    def _auth_depends(self, e: Expr | None) -> bool:
+        """A FastAPI dependency on something named like auth: ``Depends(get_current_user)``."""
+        if e is None:
+            return False
+        t = self.t.py
+        for c in _walk(e):
+            if isinstance(c, Call) and last_name(c.callee) in t.dependency_calls:
+                dep = c.args[0] if c.args else c.kwargs.get("dependency")
+                if dep is not None and any(w in dotted(dep).lower() for w in t.auth_dependency_words):
+                    return True
+        return False
+
+    # ------------------------------------------------------------------------------- JS/TS
+    def _js_endpoints(self, mod: Module) -> list[Endpoint]:
+        found: list[Endpoint] = []
+        for call in mod.calls:
+            route = _js_route(call, self.t.js)
+            if route is not None:
+                ep = self._js_route_endpoint(call, *route)
+                if ep is not None:
+                    found.append(ep)
+            elif isinstance(call.callee, Attr) and call.callee.name == self.t.js.fastify_route \
+                    and self._file_framework(mod) == "fastify":
+                found += self._fastify_route(call)
+        return found + self._next_endpoints(mod)
+
+    def _js_route_endpoint(self, call: Call, method: str, path: str, recv: Expr,
+                           handlers: list[Expr]) -> Endpoint | None:
+        scope, mod = call.scope, call.scope.module
+        framework, traced = self._js_framework(recv, scope, mod)
+        if framework is None:
+            # No web framework in sight: only a call whose last argument is a function literal and whose
+            # receiver is not an imported package reads as a route (cache.get("/key", () => ...) does not).
+            owner = last_name(recv).lower()
+            if traced or not isinstance(handlers[-1], Fn) or not (
+                    owner in self.t.js.route_owners or owner.endswith(tuple(self.t.js.route_owner_suffixes))):
+                return None
+            framework = "other"
+        handler = handlers[-1]
+        label = f"{method.upper()} {path}"
+        has_auth = any(self._is_auth_middleware(m, scope) for m in handlers[:-1]) \
+            or self.checks_auth(handler, scope) or self.authed(self.key(recv, scope), mod.path, call.line)
+        return Endpoint(path=mod.path, line=call.line, function=handler.id if isinstance(handler, Name) else label,
+                        framework=framework, route=path, has_auth=has_auth)
+
+    def _js_framework(self, recv: Expr, scope: Scope, mod: Module) -> tuple[str | None, bool]:
+        """(framework, traced to a package): the package the receiver comes from, else the file's imports."""
+        specs = sorted({v[2].split(":", 1)[0] for v in self.q.repo.values(recv, scope) if v[0] == "ext"} - {""})
+        for spec in specs:
+            fw = self._framework_of(spec)
+            if fw:
+                return fw, True
+        if specs:
+            return None, True  # axios.get("/x", cb), a cache client: not a route
+        return self._file_framework(mod), False
+
+    def _framework_of(self, spec: str) -> str | None:
+        fws = self.t.js.web_frameworks
+        return fws.get(spec) or fws.get(package_of(spec) or "")
+
+    def _file_framework(self, mod: Module) -> str | None:
+        for spec in sorted(mod.imports):
+            fw = self._framework_of(spec)
+            if fw and fw != "nextjs":
+                return fw
+        return None
+
+    def _fastify_route(self, call: Call) -> list[Endpoint]:
+        if not call.args or not isinstance(call.args[0], Obj):
+            return []
+        opts = {k: v for k, v in call.args[0].items if k}
+        url = literal(opts.get("url"))
+        if not url:
+            return []
+        method = literal(opts.get("method")) or "route"
+        label = f"{method.upper()} {url}"
+        handler = opts.get("handler")
+        has_auth = any(self._is_auth_middleware(opts[k], call.scope) for k in self.t.js.fastify_hooks if k in opts) \
+            or self.checks_auth(handler, call.scope)
+        return [Endpoint(path=call.scope.module.path, line=call.line, function=label, framework="fastify",
+                         route=url, has_auth=has_auth)]
+
+    def _next_endpoints(self, mod: Module) -> list[Endpoint]:
+        t = self.t.js
+        found: list[Endpoint] = []
+        pages = t.next_pages.search(mod.path)
+        if pages and "default" in mod.exports:
+            value = mod.exports["default"]
+            handler, line = self._exported(value, mod)
+            route = "/" + _strip_index(pages.group(1))
+            name = value.id if isinstance(value, Name) else (
+                handler.scope.name if isinstance(handler, Fn) and not handler.scope.name.startswith("<") else "handler")
+            found.append(Endpoint(path=mod.path, line=line, function=name, framework="nextjs", route=route,
+                                  has_auth=self.checks_auth(handler, mod.scope)))
+        app = t.next_app.search(mod.path)
+        if app:
+            segments = [s for s in app.group(1).strip("/").split("/")
+                        if s and not (s.startswith("(") and s.endswith(")")) and not s.startswith("@")]
+            route = "/" + "/".join(segments)
+            for name, value in mod.exports.items():
+                if name in t.next_methods:
+                    handler, line = self._exported(value, mod)
+                    found.append(Endpoint(path=mod.path, line=line, function=name, framework="nextjs", route=route,
+                                          has_auth=self.checks_auth(handler, mod.scope)))
+        return found
+
+    def _exported(self, value: Expr, mod: Module) -> tuple[Expr, int]:
+        """The function (or wrapping call) an export names, and its line."""
+        if isinstance(value, Name):
+            for d, _ in self.site(value, mod.scope)[1]:
+                if isinstance(d, (Fn, Call)):
+                    value = d
+                    break
+        if isinstance(value, Fn):
+            return value, value.scope.line
+        if isinstance(value, Call):
+            return value, value.line
+        return value, 1
+
+    # ------------------------------------------------------------------------- auth checks
+    def _is_auth_middleware(self, e: Expr | None, scope: Scope) -> bool:
+        if e is None:
+            return False
+        if isinstance(e, Fn):
+            return self._scope_checks_auth(e.scope)
+        return is_auth_text(render(e))
+
+    def checks_auth(self, handler: Expr | None, scope: Scope, depth: int = 0) -> bool:
+        """The handler calls something named like auth, or reads what an auth middleware set."""
+        if handler is None or depth > 4:
+            return False
+        if isinstance(handler, (Name, Attr)):
+            for d, s in self.site(handler, scope)[1]:
+                if isinstance(d, (Fn, Call)):
+                    return self.checks_auth(d, s, depth + 1)
+            return False
+        if isinstance(handler, Call):  # withAuth(async (req) => ...), withApiAuthRequired(handler)
+            if is_auth_text(dotted(handler.callee)):
+                return True
+            return bool(handler.args) and self.checks_auth(handler.args[-1], scope, depth + 1)
+        if isinstance(handler, Fn):
+            return self._scope_checks_auth(handler.scope)
+        return False
+
+    def _scope_checks_auth(self, fs: Scope) -> bool:
+        key = id(fs)
+        if key not in self._auth_memo:
+            self._auth_memo[key] = False  # recursion guard
+            self._auth_memo[key] = any(self._reads_auth(s) for s in _scopes_in(fs))
+        return self._auth_memo[key]
+
+    def _reads_auth(self, s: Scope) -> bool:
+        a = self.t.auth
+        for call in s.calls:
+            name = dotted(call.callee)
+            if name.split(".", 1)[0] not in a.not_auth_callees and is_auth_text(name):
+                return True
+            if any((literal(x) or "").lower() in a.credential_headers for x in call.args):
+                return True
+        for e in _walk(_scope_exprs(s), limit=MAX_WALK):
+            if isinstance(e, Attr) and (e.name in a.header_props or (
+                    e.name in a.request_props and last_name(e.obj) in a.request_objects)):
+                return True
+        return any(st.name in a.request_props and last_name(st.target) in a.request_objects
+                   for st in self._stores_of(s))
+
+    def _stores_of(self, s: Scope) -> list:
+        if self._stores is None:
+            self._stores = {}
+            for mod in self.q.repo.modules.values():
+                for st in mod.stores:
+                    self._stores.setdefault(id(st.scope), []).append(st)
+        return self._stores.get(id(s), [])
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _js_route(call: Call, t) -> tuple[str, str, Expr, list[Expr]] | None:
+    """(method, route, receiver, handlers) when ``call`` registers a route: ``app.post("/x", ...)``,
+    ``app.route("/x").get(handler)``."""
+    callee = call.callee
+    if not isinstance(callee, Attr) or callee.name not in t.route_methods or not call.args:
+        return None
+    recv = chain = callee.obj
+    while isinstance(chain, Call) and isinstance(chain.callee, Attr) and chain.callee.name in t.route_methods:
+        chain = chain.callee.obj  # app.route("/x").get(a).post(b)
+    if isinstance(chain, Call) and isinstance(chain.callee, Attr) and chain.callee.name == t.route_chain:
+        path = literal(chain.args[0]) if chain.args else None
+        return (callee.name, path, chain.callee.obj, list(call.args)) if path else None
+    if len(call.args) < 2:
+        return None
+    path = literal(call.args[0])
+    if path is None or not path.startswith(("/", "*")):
+        return None
+    return callee.name, path, recv, list(call.args[1:])
+
+
+def _strip_index(route: str) -> str:
+    return re.sub(r"(^|/)index$", "", route)
+
+
+def _scopes_in(fs: Scope) -> Iterator[Scope]:
+    stack = [fs]
+    while stack:
+        s = stack.pop()
+        yield s
+        stack.extend(s.children)
+
+
+def _scope_exprs(s: Scope) -> list[Expr]:
+    out: list[Expr] = []
+    for binds in s.bindings.values():
+        out += binds
+    out += s.returns
+    for c in s.calls:
+        out.append(c)
+        out += [g.test for g in c.guards if g.test is not None]
+    return out
+
+
+def _walk(roots: Expr | Iterable[Expr], *, limit: int = MAX_WALK) -> Iterator[Expr]:
+    """The expressions under ``roots`` (not into function bodies), each once, at most ``limit``."""
+    stack: list = [roots] if isinstance(roots, Expr) else list(roots)
+    seen: set[int] = set()
+    while stack and len(seen) < limit:
+        e = stack.pop()
+        if e is None or id(e) in seen or isinstance(e, str):
+            continue
+        seen.add(id(e))
+        yield e
+        if isinstance(e, Call):
+            stack += [e.callee, *e.args, *e.kwargs.values()]
+        elif isinstance(e, (Attr, Elem)):
+            stack.append(e.obj)
+        elif isinstance(e, (Bin, Cmp)):
+            stack += [e.left, e.right]
+        elif isinstance(e, (Arr, Union)):
+            stack += e.items
+        elif isinstance(e, Obj):
+            stack += [v for _, v in e.items]
+        elif isinstance(e, Not):
+            stack.append(e.operand)
+        elif isinstance(e, Tmpl):
+            stack += [p for p in e.parts if not isinstance(p, str)]

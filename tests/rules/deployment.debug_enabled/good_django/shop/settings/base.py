@@ -1,0 +1,3 @@
+INSTALLED_APPS = ["django.contrib.admin", "shop"]
+ROOT_URLCONF = "shop.urls"
+DEBUG = True
