@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from importlib import metadata
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -137,16 +138,22 @@ def _commit_count(root: Path) -> int:
         return 0
 
 
-def _secrets_side(target: Path, history: bool, files) -> tuple[SecretFacts, dict]:
-    """The secrets collector (its history pass is the longest), run in a second process for large
-    histories; results are picklable."""
+def _secrets_side(target: Path, history: bool, files, now: datetime | None = None,
+                  with_history: bool = False) -> tuple[SecretFacts, dict] | tuple[SecretFacts, dict, HistoryFacts]:
+    """The git side of a large audit, run in a second process: the secrets collector (its history
+    pass is the longest git stream) and, ``with_history``, the history collector after it, while the
+    first process parses the tree. Results are picklable."""
+    from .collect.history import collect_history
     from .collect.secrets import collect_secrets
     from .context import AuditContext
 
     ctx = AuditContext(target=target, source=str(target), history=history, progress=lambda _m: None)
     record: dict[str, dict[str, Any]] = {}
     sec = _run("secrets", lambda: collect_secrets(files, history=history), SecretFacts, ctx, record)
-    return sec, record
+    if not with_history:
+        return sec, record
+    hist = _run("history", lambda: collect_history(target, now=now), HistoryFacts, ctx, record)
+    return sec, record, hist
 
 
 def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
@@ -177,12 +184,14 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
 
     side = None
     if ctx.parallel and _commit_count(ctx.target) >= PARALLEL_MIN_COMMITS:
-        p("collect: secrets in a second process (large history)")
-        side = worker.start({"target": ctx.target, "history": ctx.history, "files": files})
+        p("collect: history and secrets in a second process (large history)")
+        side = worker.start({"target": ctx.target, "history": ctx.history, "files": files, "now": ctx.now,
+                             "with_history": True})
     try:
         inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
-        history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts,
-                       ctx, record)
+        if side is None:
+            history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts,
+                           ctx, record)
         if side is None:
             secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts,
                            ctx, record)
@@ -199,10 +208,13 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
                                                                    parsed=parsed), ComplexityFacts, ctx, record)
         if side is not None:
             try:
-                secrets, side_record = side.result()
+                secrets, side_record, history = side.result()
                 record.update(side_record)
+                p("collect: history and secrets read in the second process")
             except Exception as exc:  # the second process died: fall back to this one
-                p(f"collect: second process failed ({exc}); scanning secrets here")
+                p(f"collect: second process failed ({exc}); reading history and secrets here")
+                history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p),
+                               HistoryFacts, ctx, record)
                 secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p),
                                SecretFacts, ctx, record)
     finally:

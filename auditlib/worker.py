@@ -1,4 +1,4 @@
-"""A second process for the secrets scan of large histories: ``python -m auditlib.worker``.
+"""A second process for the git side of large audits (secrets, then history): ``python -m auditlib.worker``.
 
 It reads a pickled job from the file named on its command line and writes the pickled result to
 standard output. It runs as its own module (not through multiprocessing's spawn), so it never
@@ -86,7 +86,7 @@ def main() -> None:
 
     with open(sys.argv[1], "rb") as fh:
         job = pickle.load(fh)
-    result = _secrets_side(job["target"], job["history"], job["files"])
+    result = _secrets_side(job["target"], job["history"], job["files"], job.get("now"), job.get("with_history", False))
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.buffer.flush()
 

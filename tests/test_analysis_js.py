@@ -728,6 +728,52 @@ def test_llm_uses(tmp_path: Path) -> None:
     assert all(u.function in {"POST /ask", "GET /config"} for u in facts.llm_uses)
 
 
+NAMED_BY_HOLDER = {
+    "pages/api/generate.js": """
+import OpenAI from "openai";
+const openai = new OpenAI();
+export default async function (req, res) {
+  const completion = await openai.chat.completions.create({ model: "gpt-4o", messages: [] });
+  console.log(completion.choices[0].message.content);
+}
+""",
+    "server.js": """
+import express from "express";
+import OpenAI from "openai";
+import pRetry from "p-retry";
+const app = express();
+const openai = new OpenAI();
+app.route("/ask").get((req, res) => res.send("ok")).post(async (req, res) => {
+  const completion = await openai.chat.completions.create({ model: "gpt-4o", messages: [] });
+  console.log(completion.choices[0].message.content);
+});
+const handlers = {};
+handlers.summarise = async (text) => {
+  const completion = await openai.chat.completions.create({ model: "gpt-4o", messages: [] });
+  console.log(completion.choices[0].message.content);
+};
+export async function answer(q) {
+  const result = await pRetry(async () => {
+    const completion = await openai.chat.completions.create({ model: "gpt-4o", messages: [] });
+    console.log(completion.choices[0].message.content);
+    return completion;
+  });
+  return result;
+}
+""",
+}
+
+
+def test_call_and_use_sites_name_anonymous_functions_alike(tmp_path: Path) -> None:
+    """An anonymous function is named by what holds it (a default export, a chained route, the slot it
+    is stored in), a callback by its enclosing function: the same name for the call and its uses."""
+    facts = _collect(tmp_path, NAMED_BY_HOLDER)
+    calls = [(c.path, c.function) for c in facts.llm_calls]
+    assert calls == [("pages/api/generate.js", "default"), ("server.js", "POST /ask"), ("server.js", "summarise"),
+                     ("server.js", "answer")], calls
+    assert [(u.path, u.function) for u in facts.llm_uses] == calls
+
+
 def test_no_uses_without_model_output(tmp_path: Path) -> None:
     facts = _collect(tmp_path, {"server.js": """
         import { Pool } from "pg";

@@ -34,7 +34,7 @@ def test_worker_never_imports_the_targets_own_auditlib_package(tmp_path, monkeyp
     out = tmp_path / "out" / "results.json"
     assert main(["scan", ".", "--json", str(out), "--offline"]) == 0
     err = capsys.readouterr().err
-    assert "secrets in a second process" in err
+    assert "history and secrets in a second process" in err
     assert "second process failed" not in err  # the worker ran auditlib's code, not the target's
     assert not marker.exists()
 

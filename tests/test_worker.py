@@ -1,4 +1,4 @@
-"""The second process for the secrets scan of large histories (auditlib.worker)."""
+"""The second process for the git side of large audits: secrets and history (auditlib.worker)."""
 
 from datetime import datetime, timezone
 
@@ -22,9 +22,10 @@ def test_worker_gives_the_same_result_as_one_process(demo_target, monkeypatch):
     messages: list[str] = []
     serial = run(demo_target, False, [])
     parallel = run(demo_target, True, messages)
-    assert "collect: secrets in a second process (large history)" in messages
+    assert "collect: history and secrets in a second process (large history)" in messages
     assert not any("second process failed" in m for m in messages)
     assert parallel.facts.secrets == serial.facts.secrets
+    assert parallel.facts.history == serial.facts.history
     assert [f.id for f in parallel.findings] == [f.id for f in serial.findings]
     assert list(parallel.run.collectors) == ["inventory", "history", "secrets", "dependencies", "code",
                                              "practices", "complexity"]
@@ -39,3 +40,4 @@ def test_a_failed_worker_falls_back_to_this_process(demo_target, monkeypatch):
     result = run(demo_target, True, messages)
     assert any("second process failed" in m for m in messages)
     assert any(f.rule == "secret.in_history" for f in result.findings)
+    assert result.facts.history.available and result.facts.history.commits > 0

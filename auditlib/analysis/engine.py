@@ -15,6 +15,7 @@ Nothing of the target is run.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 
 from ..collect.files import FileSet
@@ -46,7 +47,23 @@ def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge |
     """Parse the target's Python and JS/TS files (never running them) and report what they show.
 
     ``on_parsed(path, text, module)`` sees each parsed file with its parse tree in ``module.syntax``
-    (the complexity collector's hook: one parse per file for both)."""
+    (the complexity collector's hook: one parse per file for both).
+
+    Python's cyclic garbage collector is paused while the IR exists: the IR is millions of small
+    objects linked both ways (scopes and their module), all alive until the end, so every full
+    collection would walk all of them for nothing (measured: a fifth of the engine's time on 3,000
+    files). The IR is released, and collected once, when the analysis returns."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _analyse(files, progress=progress, knowledge=knowledge, on_parsed=on_parsed)
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.collect()
+
+
+def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None, on_parsed: OnParsed) -> CodeFacts:
     sources = [f for f in files.files if f.suffix == ".py" or (f.suffix in JS_SUFFIXES and not f.path.endswith(".d.ts"))]
     if not sources:
         return CodeFacts(available=False, reason="no Python or JavaScript/TypeScript files")

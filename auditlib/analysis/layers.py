@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from ..models import Endpoint, LLMCallSite, MixedFile, SQLSite
 from .ir import Attr, Call, Module, Name
+from .irtools import last_name
 from .query import Query
-from .tables import last_name, tables
+from .tables import tables
 
 
 @dataclass
@@ -32,23 +33,20 @@ def summarise(q: Query, *, calls: list[LLMCallSite], endpoints: list[Endpoint],
     out = Summary()
     imports: set[str] = set()
     sdks: set[str] = set()
-    for path in sorted(q.repo.modules):
-        mod = q.repo.modules[path]
-        if mod.error:
-            continue
+    for mod in q.parsed_modules():
         tops = _imports(mod)
         imports |= tops
-        sdks |= {s for s in map(sdk_of if mod.lang == "python" else sdk_of_module, mod.imports) if s}
+        sdks |= {s for s in (sdk_label(mod.lang, i) for i in mod.imports) if s}
         prints, logs = _counts(mod)
         out.prints += prints
         out.logs += logs
-        found = {layer for layer, paths in placed.items() if path in paths}
+        found = {layer for layer, paths in placed.items() if mod.path in paths}
         if _web_by_imports(mod, tops):
             found.add("web")
         if "db" not in found and (_db_by_imports(mod, tops) or any(db_call(q, c) for c in mod.calls)):
             found.add("db")
         if len(found) >= 2:  # the one-layer prototype: handlers, model calls and data access together
-            out.mixed_files.append(MixedFile(path=path, layers=sorted(found)))
+            out.mixed_files.append(MixedFile(path=mod.path, layers=sorted(found)))
     out.imports = sorted(imports)
     out.sdks = sorted(sdks)
     return out
@@ -132,6 +130,14 @@ def sdk_of_module(module: str) -> str | None:
         elif module == prefix or module.startswith(prefix + "/"):
             return sdk
     return None
+
+
+def sdk_label(lang: str, name: str) -> str | None:
+    """The model SDK label of a Python module path or external name (``sdk_of``), or of a JS/TS
+    specifier or external name (``openai:default.chat``: ``sdk_of_module`` of its specifier)."""
+    if lang == "python":
+        return sdk_of(name)
+    return sdk_of_module(name.split(":", 1)[0])
 
 
 def package_of(spec: str) -> str | None:

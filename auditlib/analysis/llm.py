@@ -28,16 +28,15 @@ import yaml
 
 from ..models import LLMCallSite
 from .ir import Attr, Call, Expr, Fn, Guard, Name, Obj, Param, Scope
-from .llm_flow import (
-    ANONYMOUS,
-    Ctx,
-    dotted,
+from .irtools import (
     function_scope,
     last_name,
-    route_of,
-    text_of,
+    scopes_in,
+    strict_dotted,
+    string_value,
     walk,
 )
+from .llm_flow import ANONYMOUS, Ctx
 from .llm_prompt import Prompt
 from .query import Query
 from .resolve import KNOWLEDGE_FILE
@@ -85,9 +84,9 @@ class _Site:
         return LLMCallSite(
             path=self.scope.module.path,
             line=self.call.line,
-            function=function_name(self.ctx, self.scope),
+            function=self.ctx.q.function_name(self.scope),
             provider=self.provider,
-            api=(dotted(self.call.callee) or self.call.text)[:120],
+            api=(strict_dotted(self.call.callee) or self.call.text)[:120],
             kind=self.site[0],
             has_timeout=self.has_timeout,
             has_retry=self.has_retry,
@@ -187,7 +186,7 @@ class _Site:
         if any(_is_timeout_signal(self.ctx, *signals[k]) for k in self.t.opt("signal") if k in signals):
             return True
         for h in self.enclosing_calls:
-            if dotted(h.callee) == "Promise.race" and _calls_named(h, "setTimeout"):
+            if strict_dotted(h.callee) == "Promise.race" and _calls_named(h, "setTimeout"):
                 return True
             if self.t.timeout_wrappers.search(self.ctx.qual(h) or ""):
                 return True  # asyncio.wait_for(client.chat(...), timeout=30)
@@ -221,7 +220,7 @@ class _Site:
             return True
         if any(g.kind == "loop" and (g.retry or "Retrying" in (_callee_text(g.test) or "")) for g, _s in self.guards):
             return True
-        if any(_says_retry(dotted(h.callee)) for h in self.enclosing_calls):
+        if any(_says_retry(strict_dotted(h.callee)) for h in self.enclosing_calls):
             return True  # pRetry(() => ...), backoff(fn)
         fs = function_scope(self.scope)
         while fs is not None:
@@ -252,11 +251,11 @@ class _Site:
             return True
         both = {**self.chain_opts, **self.opts}
         for k in self.t.opt("json_mime"):
-            if k in both and "json" in (text_of(both[k][0]) or "").lower():
+            if k in both and "json" in (string_value(both[k][0]) or "").lower():
                 return True
         for k in self.t.opt("format"):
             value = both.get(k, (None,))[0]
-            if isinstance(value, Obj) or "json" in (text_of(value) or "").lower():
+            if isinstance(value, Obj) or "json" in (string_value(value) or "").lower():
                 return True
         if self.method_names & self.t.methods.get("structured", frozenset()):
             return True
@@ -463,27 +462,6 @@ def _wrapper_provider(ctx: Ctx, call: Call) -> str | None:
     return None
 
 
-def function_name(ctx: Ctx, scope: Scope) -> str | None:
-    """The enclosing function's name (None at module level). An anonymous function is named by what it
-    is: a route handler (``POST /chat``), the name its wrapper is bound to (``export const POST =
-    withAuth(async (req) => ...)``), else its enclosing function's name."""
-    s: Scope | None = scope
-    while s is not None and s.kind != "module":
-        if s.kind == "function":
-            if s.name not in ANONYMOUS:
-                return s.name
-            idx = ctx.index(s.module)
-            holder = idx.holder.get(id(s))
-            if holder is not None:
-                route = route_of(holder)
-                if route is not None:
-                    return f"{route[0].upper()} {route[1]}"
-                if id(holder) in idx.bound:
-                    return idx.bound[id(holder)]
-        s = s.parent
-    return None
-
-
 def guards_of(ctx: Ctx, call: Call) -> list[tuple[Guard, Scope]]:
     """The control context of a call in its function, and of the calls its callback is handed to
     (``items.map(async x => ...)``, ``pRetry(() => ...)``), innermost first."""
@@ -504,14 +482,14 @@ def guards_of(ctx: Ctx, call: Call) -> list[tuple[Guard, Scope]]:
 def model_text(ctx: Ctx, e: Expr, scope: Scope) -> str | None:
     """A model name written in the code: a literal, a name bound to one, a provider's model factory
     called with one (``openai("gpt-4o")``)."""
-    text = text_of(e)
+    text = string_value(e)
     if text is None and isinstance(e, Name):
         binds = ctx.binding(e.id, scope)
-        text = text_of(binds[-1][0]) if binds else None
+        text = string_value(binds[-1][0]) if binds else None
     if text is None and isinstance(e, Call) and e.args:
         qual = ctx.qual(e) or ""
         if ctx.t.model_arg0.search(qual) and ctx.t.provider_of_qual(qual):
-            text = text_of(e.args[0])
+            text = string_value(e.args[0])
     return text or None
 
 
@@ -566,12 +544,12 @@ def _derived(ctx: Ctx, scope: Scope, seeds: set[str]) -> set[str]:
 
 
 def _calls_within(scope: Scope, limit: int = 2_000) -> list[Call]:
+    """The calls of ``scope`` and of the scopes nested in it (whole scopes, until ``limit`` is reached)."""
     out: list[Call] = []
-    stack = [scope]
-    while stack and len(out) < limit:
-        s = stack.pop()
+    for s in scopes_in(scope):
+        if len(out) >= limit:
+            break
         out += s.calls
-        stack += s.children
     return out
 
 
@@ -580,7 +558,7 @@ def _is_validator(ctx: Ctx, c: Call, envelope: bool = False) -> bool:
     if qual and ctx.t.validator_functions.search(qual):
         return not envelope  # json.loads / JSON.parse
     if isinstance(c.callee, Attr) and c.callee.name in ctx.t.validator_methods:
-        recv = dotted(c.callee.obj) or ""
+        recv = strict_dotted(c.callee.obj) or ""
         return recv not in ctx.t.not_receivers and last_name(c.callee.obj) not in ctx.t.not_receivers
     return False
 
@@ -590,28 +568,29 @@ def _is_timeout_signal(ctx: Ctx, e: Expr, scope: Scope) -> bool:
     function aborts from a ``setTimeout``."""
     values = [e] + [b for b, _s in ctx.binding(e.id, scope)] if isinstance(e, Name) else [e]
     for v in values:
-        if any(isinstance(n, Call) and (dotted(n.callee) or "") in {"AbortSignal.timeout", "AbortSignal.any"}
+        if any(isinstance(n, Call) and (strict_dotted(n.callee) or "") in {"AbortSignal.timeout", "AbortSignal.any"}
                for n in walk(v, 100)):
             return True
     fs = function_scope(scope) or scope.module.scope
     calls = _calls_within(fs, 500)
-    return any(dotted(c.callee) == "setTimeout" for c in calls) and any(last_name(c.callee) == "abort" for c in calls)
+    return any(strict_dotted(c.callee) == "setTimeout" for c in calls) and any(
+        last_name(c.callee) == "abort" for c in calls)
 
 
 def _calls_named(call: Call, name: str) -> bool:
     """A call of ``name`` among the arguments of ``call`` (callbacks included)."""
     for a in call.args:
         for n in walk(a, 300):
-            if isinstance(n, Call) and dotted(n.callee) == name:
+            if isinstance(n, Call) and strict_dotted(n.callee) == name:
                 return True
-            if isinstance(n, Fn) and any(dotted(c.callee) == name for c in _calls_within(n.scope, 200)):
+            if isinstance(n, Fn) and any(strict_dotted(c.callee) == name for c in _calls_within(n.scope, 200)):
                 return True
     return False
 
 
 def _callee_text(e: Expr | None) -> str | None:
     if isinstance(e, Call):
-        return dotted(e.callee)
+        return strict_dotted(e.callee)
     return None
 
 
@@ -623,7 +602,7 @@ def _says_retry(text: str | None) -> bool:
 def _retry_decorator(ctx: Ctx, d: Expr, fs: Scope) -> bool:
     """``@retry(...)`` (tenacity, retrying), ``@backoff.on_exception(...)``, ``@with_retries``."""
     target = d.callee if isinstance(d, Call) else d
-    text = dotted(target) or ""
+    text = strict_dotted(target) or ""
     qual = next((v[2] for v in ctx.repo.values(target, fs.parent or fs) if v[0] == "ext"), "")
     both = f"{text} {qual}".lower()
     return "retry" in both or ("backoff" in both and text.rsplit(".", 1)[-1] in {"on_exception", "on_predicate"})
@@ -653,7 +632,7 @@ def _fields_set_in(fs: Scope):
 def _is_log_call(e: Expr) -> bool:
     if not isinstance(e, Call):
         return False
-    text = dotted(e.callee) or ""
+    text = strict_dotted(e.callee) or ""
     parts = text.split(".")
     if len(parts) < 2:
         return text == "print"
@@ -661,4 +640,4 @@ def _is_log_call(e: Expr) -> bool:
     return parts[0] == "console" or (parts[-1] in LOG_METHODS and (recv in LOG_RECEIVERS or recv.endswith("logger")))
 
 
-__all__ = ["call_sites", "function_name", "options"]
+__all__ = ["call_sites", "options"]

@@ -1,4 +1,4 @@
-"""IR helpers for the model-call facts (llm.py, llm_prompt.py): walking expressions, one-step
+"""What the model-call facts (llm.py, llm_prompt.py) ask of the IR beyond irtools.py: one-step
 definitions (names, imports, fields, parameters, returns), the calls that built a client, request
 taint, and per-module indices. Everything is memoised per expression, scope or module.
 
@@ -9,7 +9,6 @@ the audited code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .ir import (
@@ -17,7 +16,6 @@ from .ir import (
     Attr,
     Bin,
     Call,
-    Cmp,
     Elem,
     Expr,
     Fn,
@@ -25,14 +23,14 @@ from .ir import (
     Lit,
     Module,
     Name,
-    Not,
     Obj,
     Param,
     Scope,
-    Tmpl,
     Union,
 )
-from .query import Query
+from .irtools import binding_scope, children, last_name, string_value, walk
+from .query import REQUEST_PARAMS, Query
+from .tables import js_route
 
 MAX_DEPTH = 12
 """How far a value is followed through definitions before giving up (cycles, hostile input)."""
@@ -40,111 +38,22 @@ MAX_CALLERS = 24
 """Callers of a function looked at for a parameter's arguments."""
 
 ANONYMOUS = {"<lambda>", "<anonymous>"}
-REQUEST_PARAMS = {"req", "request", "event", "ctx"}
-"""Parameters that hold the request itself (as in ``Query.origins``)."""
 REQUEST_ATTRS = {"req", "request"}
 """An attribute that is the request hanging off a context object (Hono ``c.req``, ``ctx.request``)."""
 REQUEST_NAMES = {"searchParams"}
 """A bare name that is request data (Next.js ``const { searchParams } = ...``)."""
 ROUTE_ATTRS = {"route", "get", "post", "put", "delete", "patch", "head", "options", "websocket", "api_route",
                "all"}
-"""Decorator (Python) or registration method (JS) names that declare a web route."""
+"""Python decorator names that declare a web route (``@app.post("/x")``)."""
 MUTATORS = {"append", "extend", "insert", "appendleft", "push", "unshift", "splice"}
 """``messages.append({...})`` adds to what ``messages`` holds: prompts are built this way."""
 
 
-# ------------------------------------------------------------------------------------ expressions
-def children(e: Expr) -> Iterator[Expr]:
-    """Direct sub-expressions of ``e`` (function bodies are other scopes: not entered)."""
-    if isinstance(e, Attr):
-        yield e.obj
-    elif isinstance(e, Call):
-        yield e.callee
-        yield from e.args
-        yield from e.kwargs.values()
-    elif isinstance(e, Tmpl):
-        yield from (p for p in e.parts if isinstance(p, Expr))
-    elif isinstance(e, (Bin, Cmp)):
-        yield e.left
-        yield e.right
-    elif isinstance(e, (Union, Arr)):
-        yield from e.items
-    elif isinstance(e, Obj):
-        yield from (v for _k, v in e.items)
-    elif isinstance(e, (Elem,)):
-        yield e.obj
-    elif isinstance(e, Not):
-        yield e.operand
-
-
-def walk(e: Expr, limit: int = 2_000) -> Iterator[Expr]:
-    """``e`` and every expression inside it (not into functions), at most ``limit`` nodes."""
-    stack = [e]
-    n = 0
-    while stack and n < limit:
-        cur = stack.pop()
-        n += 1
-        yield cur
-        stack.extend(children(cur))
-
-
-def dotted(e: Expr, depth: int = 0) -> str | None:
-    """A call target as written, with ``()`` for intermediate calls: ``OpenAI().chat.completions.create``."""
-    if depth > 20:
-        return None
-    if isinstance(e, Name):
-        return e.id
-    if isinstance(e, Attr):
-        inner = dotted(e.obj, depth + 1)
-        return None if inner is None else f"{inner}.{e.name}"
-    if isinstance(e, Call):
-        inner = dotted(e.callee, depth + 1)
-        return None if inner is None else f"{inner}()"
-    if isinstance(e, Elem):
-        inner = dotted(e.obj, depth + 1)
-        return None if inner is None else f"{inner}[]"
-    if isinstance(e, Param):
-        return e.name
-    return None
-
-
-def last_name(e: Expr) -> str:
-    if isinstance(e, Attr):
-        return e.name
-    if isinstance(e, Name):
-        return e.id
-    return ""
-
-
-def text_of(e: Expr | None) -> str | None:
-    """The text of a string literal (or a template without substitutions), else None."""
-    if isinstance(e, Lit) and isinstance(e.value, str):
-        return e.value
-    if isinstance(e, Tmpl) and all(isinstance(p, str) for p in e.parts):
-        return "".join(e.parts)
-    return None
-
-
-def literal_text(e: Expr) -> str:
-    """The literal parts of a string, f-string or template literal ('' for anything else)."""
-    if isinstance(e, Lit) and isinstance(e.value, str):
-        return e.value
-    if isinstance(e, Tmpl):
-        return "".join(p for p in e.parts if isinstance(p, str))
-    return ""
-
-
+# ------------------------------------------------------------------------------------------ names
 def words(name: str) -> list[str]:
     """``aiEnabled`` / ``AI_ENABLED`` / ``ai-enabled`` -> ["ai", "enabled"]."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
     return [w for w in re.split(r"[^A-Za-z0-9]+|_", snake.lower()) if w]
-
-
-def function_scope(scope: Scope) -> Scope | None:
-    s: Scope | None = scope
-    while s is not None and s.kind != "function":
-        s = s.parent
-    return s
 
 
 # ------------------------------------------------------------------------------- per-module index
@@ -177,7 +86,7 @@ def build_index(mod: Module) -> ModIndex:
         if isinstance(recv, Call):
             idx.parent.setdefault(id(recv), (c, True))
         if isinstance(c.callee, Attr) and c.callee.name in MUTATORS and isinstance(c.callee.obj, Name):
-            home = _binding_scope(c.callee.obj.id, c.scope) or c.scope
+            home = binding_scope(c.callee.obj.id, c.scope) or c.scope
             idx.mutations.setdefault((id(home), c.callee.obj.id), []).extend(c.args)
     for s in mod.scopes:
         for name, exprs in s.bindings.items():
@@ -185,17 +94,6 @@ def build_index(mod: Module) -> ModIndex:
                 if isinstance(e, Call):
                     idx.bound.setdefault(id(e), name)
     return idx
-
-
-def _binding_scope(name: str, scope: Scope) -> Scope | None:
-    s: Scope | None = scope
-    first = True
-    while s is not None:
-        if (s.kind != "class" or first) and name in s.bindings:
-            return s
-        first = False
-        s = s.parent
-    return None
 
 
 # ------------------------------------------------------------------------------------ the context
@@ -226,7 +124,7 @@ class Ctx:
     def binding(self, name: str, scope: Scope, mutations: bool = False) -> list[tuple[Expr, Scope]]:
         """What ``name`` is bound to in the nearest scope that binds it (and, with ``mutations``,
         what ``name.append(...)`` added to it)."""
-        s = _binding_scope(name, scope)
+        s = binding_scope(name, scope)
         if s is None:
             return []
         out = [(e, s) for e in s.bindings[name]]
@@ -279,10 +177,8 @@ class Ctx:
         out: list[tuple[Expr, Scope]] = []
         if p.default is not None:
             out.append((p.default, fs.parent or fs))
-        if fs.name in ANONYMOUS or fs.name.startswith("<"):
-            return out
         offset = 1 if fs.self_name else 0
-        for c in self.repo.callers(fs.name, ("fn", fs))[:MAX_CALLERS]:
+        for c in self.callers(fs):
             if p.name in c.kwargs:
                 out.append((c.kwargs[p.name], c.scope))
             elif not p.kw_only and 0 <= p.index - offset < len(c.args):
@@ -290,6 +186,7 @@ class Ctx:
         return out
 
     def callers(self, fs: Scope) -> list[Call]:
+        """The repository's calls of the function ``fs`` (none for an anonymous one), at most MAX_CALLERS."""
         if fs.name in ANONYMOUS or fs.name.startswith("<"):
             return []
         return self.repo.callers(fs.name, ("fn", fs))[:MAX_CALLERS]
@@ -404,7 +301,7 @@ class Ctx:
         if fs.module.lang == "python":
             return any(is_route_decorator(d) for d in fs.decorator_exprs)
         holder = self.index(fs.module).holder.get(id(fs))
-        return bool(self.handler_params(fs)) or (holder is not None and route_of(holder) is not None)
+        return bool(self.handler_params(fs)) or (holder is not None and js_route(holder) is not None)
 
     def tainted(self, e: Expr | None, scope: Scope, depth: int = 0) -> bool:
         """``e`` carries request data: the request, a handler's parameter, a UI input, or a value
@@ -492,25 +389,8 @@ def is_route_decorator(d: Expr) -> bool:
         return True
     if not isinstance(d.callee, Attr) or d.callee.name not in ROUTE_ATTRS:
         return False
-    route = text_of(d.args[0]) if d.args else text_of(d.kwargs.get("path") or d.kwargs.get("rule"))
+    route = string_value(d.args[0]) if d.args else string_value(d.kwargs.get("path") or d.kwargs.get("rule"))
     return route is not None and route.startswith("/")
-
-
-def route_of(call: Call) -> tuple[str, str] | None:
-    """(method, route) when a JS call registers a route handler: ``app.post("/x", handler)``,
-    ``app.route("/x").get(handler)``."""
-    if not isinstance(call.callee, Attr) or call.callee.name not in ROUTE_ATTRS - {"route"}:
-        return None
-    recv = call.callee.obj
-    if isinstance(recv, Call) and last_name(recv.callee) == "route" and recv.args:
-        route = text_of(recv.args[0])
-        return (call.callee.name, route) if route and call.args else None
-    if len(call.args) < 2:
-        return None
-    route = text_of(call.args[0])
-    if route is None or not route.startswith(("/", "*")):
-        return None
-    return call.callee.name, route
 
 
 def _is_dependency(p: Param) -> bool:

@@ -35,16 +35,15 @@ from .ir import (
     Tmpl,
     Union,
 )
-from .llm_flow import (
-    MAX_DEPTH,
-    Ctx,
-    dotted,
+from .irtools import (
     last_name,
     literal_text,
-    text_of,
+    plus_leaves,
+    strict_dotted,
+    string_value,
     walk,
-    words,
 )
+from .llm_flow import MAX_DEPTH, Ctx, words
 
 ROLE_WORDS = {"system", "user", "assistant", "human", "ai", "tool", "function", "developer", "model"}
 NOT_TEXT = ROLE_WORDS | {"true", "false", "null", "undefined", "none"}
@@ -133,18 +132,20 @@ class Prompt:
         return [v for k, v in e.items if k not in self.not_prompt]
 
     # ------------------------------------------------------------------------- inline text
-    def has_literal(self, e: Expr, scope: Scope, depth: int = 0, seen: set | None = None) -> bool:
+    def has_literal(self, e: Expr, scope: Scope) -> bool:
         """``e`` holds prompt text written in the code (not a role name, not a blank)."""
-        seen = set() if seen is None else seen
-        if depth > MAX_DEPTH or (id(e), id(scope)) in seen:
-            return False
-        seen.add((id(e), id(scope)))
+        return _search(self._literal_step, e, scope)
 
-        def again(x: Expr, s: Scope = scope) -> bool:
-            return self.has_literal(x, s, depth + 1, seen)
-
+    def _literal_step(self, e: Expr, scope: Scope, again) -> bool:
         if isinstance(e, (Lit, Tmpl)):
             return is_prompt_text(literal_text(e))
+        if isinstance(e, Call):
+            return self._call_has_literal(e, again)
+        return self._any_part(e, scope, again)
+
+    def _any_part(self, e: Expr, scope: Scope, again) -> bool:
+        """What ``has_literal`` and ``from_file`` both look into: a list's or union's items, an object's
+        values (not under a key that holds no prompt), both sides of an operator, a name's bindings."""
         if isinstance(e, (Arr, Union)):
             return any(again(x) for x in e.items)
         if isinstance(e, Obj):
@@ -153,8 +154,6 @@ class Prompt:
             return again(e.left) or again(e.right)
         if isinstance(e, Name):
             return any(again(b, s) for b, s in self._bindings(e, scope))
-        if isinstance(e, Call):
-            return self._call_has_literal(e, again)
         return False
 
     def _call_has_literal(self, e: Call, again) -> bool:
@@ -174,34 +173,21 @@ class Prompt:
         return out
 
     # --------------------------------------------------------------------------- from a file
-    def from_file(self, e: Expr, scope: Scope, depth: int = 0, seen: set | None = None) -> bool:
+    def from_file(self, e: Expr, scope: Scope) -> bool:
         """The prompt template (not the data put into it) is read from a file or a prompt store."""
-        seen = set() if seen is None else seen
-        if depth > MAX_DEPTH or (id(e), id(scope)) in seen:
-            return False
-        seen.add((id(e), id(scope)))
+        return _search(self._file_step, e, scope)
 
-        def again(x: Expr, s: Scope = scope) -> bool:
-            return self.from_file(x, s, depth + 1, seen)
-
-        if isinstance(e, (Arr, Union)):
-            return any(again(x) for x in e.items)
-        if isinstance(e, Obj):
-            return any(again(v) for v in self._obj_values(e))
-        if isinstance(e, Bin):
-            return again(e.left) or again(e.right)
+    def _file_step(self, e: Expr, scope: Scope, again) -> bool:
         if isinstance(e, Tmpl):
             return any(again(p) for p in e.parts if isinstance(p, Expr))
         if isinstance(e, (Elem, Attr)):
             binds = self.ctx.member_defs(e, scope) if isinstance(e, Attr) else []
             return any(again(b, s) for b, s in binds) or again(e.obj)
-        if isinstance(e, Name):
-            return any(again(b, s) for b, s in self._bindings(e, scope))
         if isinstance(e, Imp):
             return self._prompt_module(e, scope)
         if isinstance(e, Call):
             return self._call_from_file(e, scope, again)
-        return False
+        return self._any_part(e, scope, again)
 
     def _prompt_module(self, imp: Imp, scope: Scope) -> bool:
         """``import { SYSTEM } from "@/lib/prompts"`` / ``from .prompts import SYSTEM``: a module of the
@@ -213,7 +199,7 @@ class Prompt:
 
     def _call_from_file(self, e: Call, scope: Scope, again) -> bool:
         name = last_name(e.callee)
-        text = dotted(e.callee) or ""
+        text = strict_dotted(e.callee) or ""
         if name in FILE_CALLS or (name == "pull" and "hub" in text):
             if name not in PATH_READS:
                 return True
@@ -228,7 +214,7 @@ class Prompt:
                 again(v) for k, v in e.kwargs.items() if k not in self.not_prompt)
         if any(again(v) for v in self._prompt_options(e)):
             return True  # LLMChain(llm=llm, prompt=load_prompt("prompts/qa.yaml"))
-        return any(PROMPT_PATH.search(t) and PATH_LIKE.search(t) for a in e.args if (t := text_of(a)))
+        return any(PROMPT_PATH.search(t) and PATH_LIKE.search(t) for a in e.args if (t := string_value(a)))
 
     def names_prompt_path(self, e: Expr, scope: Scope) -> bool:
         """The path read names a prompt file (``prompts/system.txt``, ``PROMPT_DIR / name``), not a
@@ -247,19 +233,16 @@ class Prompt:
         return False
 
     # ------------------------------------------------------------------------ request data
-    def spliced(self, e: Expr, scope: Scope, depth: int = 0, seen: set | None = None) -> bool:
+    def spliced(self, e: Expr, scope: Scope) -> bool:
         """Request data is pasted into prompt text somewhere in ``e``, or in a variable it uses."""
-        seen = set() if seen is None else seen
-        if depth > MAX_DEPTH or (id(e), id(scope)) in seen:
-            return False
-        seen.add((id(e), id(scope)))
+        return _search(self._splice_step, e, scope)
+
+    def _splice_step(self, e: Expr, scope: Scope, again) -> bool:
         for node in walk(e, 500):
             if self._splices(node, scope):
                 return True
-            if isinstance(node, Name):
-                for b, s in self._bindings(node, scope):
-                    if self.spliced(b, s, depth + 1, seen):
-                        return True
+            if isinstance(node, Name) and any(again(b, s) for b, s in self._bindings(node, scope)):
+                return True
         return False
 
     def _splices(self, node: Expr, scope: Scope) -> bool:
@@ -269,7 +252,7 @@ class Prompt:
             return is_prompt_text(literal_text(node)) and any(
                 taint(p, scope) for p in node.parts if isinstance(p, Expr))
         if isinstance(node, Bin) and node.op == "+":
-            leaves = _plus_leaves(node)
+            leaves = plus_leaves(node, 500)
             return any(_has_text(x) for x in leaves) and any(taint(x, scope) for x in leaves)
         if isinstance(node, Bin) and node.op == "%":
             return _has_text(node.left) and taint(node.right, scope)
@@ -314,7 +297,7 @@ class Prompt:
     def _call_messages(self, e: Call, scope: Scope, again) -> bool:
         name = last_name(e.callee)
         if name == "get" and isinstance(e.callee, Attr) and e.args:
-            return text_of(e.args[0]) in self.msg_names and self.ctx.tainted(e.callee.obj, scope)
+            return string_value(e.args[0]) in self.msg_names and self.ctx.tainted(e.callee.obj, scope)
         if name in AS_IS_CALLS:
             return (bool(e.args) and again(e.args[0])) or (
                 isinstance(e.callee, Attr) and name != "from" and again(e.callee.obj))
@@ -370,8 +353,8 @@ class Prompt:
 
     def _call_sign(self, test: Call, again) -> int:
         name = last_name(test.callee)
-        receiver = (dotted(test.callee.obj) or "").lower() if isinstance(test.callee, Attr) else ""
-        key = text_of(test.args[0]) if test.args else None
+        receiver = (strict_dotted(test.callee.obj) or "").lower() if isinstance(test.callee, Attr) else ""
+        key = string_value(test.args[0]) if test.args else None
         if name in FLAG_GETTERS and key is not None:
             if name == "get" and ("feature" in receiver or "flag" in receiver):
                 return -1 if name_sign(key) < 0 else 1  # flags.get("ai-chat")
@@ -397,6 +380,21 @@ class Prompt:
         return False
 
 
+def _search(step, e: Expr, scope: Scope) -> bool:
+    """``step(e, scope, again)``, where ``again(x, s=scope)`` applies ``step`` to a part ``x`` of ``e``
+    (or to what it is bound to, in ``s``): each (expression, scope) pair is looked at once, at most
+    ``MAX_DEPTH`` steps deep, so a walk through cyclic bindings ends."""
+    seen: set[tuple[int, int]] = set()
+
+    def visit(x: Expr, s: Scope, depth: int) -> bool:
+        if depth > MAX_DEPTH or (id(x), id(s)) in seen:
+            return False
+        seen.add((id(x), id(s)))
+        return step(x, s, lambda y, t=s: visit(y, t, depth + 1))
+
+    return visit(e, scope, 0)
+
+
 def _compare_sign(test: Cmp, sign: int) -> int:
     right = test.right
     value = right.value if isinstance(right, Lit) else None
@@ -412,17 +410,6 @@ def _compare_sign(test: Cmp, sign: int) -> int:
 
 def _has_text(e: Expr) -> bool:
     return isinstance(e, (Lit, Tmpl)) and is_prompt_text(literal_text(e))
-
-
-def _plus_leaves(e: Expr) -> list[Expr]:
-    out, stack = [], [e]
-    while stack and len(out) < 500:
-        cur = stack.pop()
-        if isinstance(cur, Bin) and cur.op == "+":
-            stack += [cur.right, cur.left]
-        else:
-            out.append(cur)
-    return out
 
 
 __all__ = ["Prompt", "flag_word_sign", "is_prompt_text"]

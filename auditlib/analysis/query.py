@@ -6,10 +6,12 @@
   ``literal | request | env | file | model_output | param:<name> | unknown``, following names,
   fields, imports, returns and the repository's own calls;
 - ``callee_qual(call)``: the external name a call resolves to (``requests.post``, ``:fetch``,
-  ``axios:default.get``), or None;
+  ``axios:default.get``), or None; ``quals(expr, scope)``: every external name an expression may be;
 - ``site(call)``: ``(what, how)`` when the call sends a model request (chat, completion, embedding,
   image, audio, http...), else None;
-- ``bindings_of(expr, scope)``: the expressions assigned to a local name.
+- ``bindings_of(expr, scope)``: the expressions assigned to a local name;
+- ``function_name(scope)``: the name every fact gives the function a call or a use sits in;
+- ``parsed_modules()``: the modules the facts are read from.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from .ir import (
     Tmpl,
     Union,
 )
+from .irtools import binding_scope, function_scope
 from .resolve import Repo
+from .tables import js_route, tables
 
 if TYPE_CHECKING:
     from ..collect.files import FileSet
@@ -46,7 +50,8 @@ _REQUEST = re.compile(r"^(flask|quart|fastapi|starlette)\.request\b|^streamlit\.
 _ENV = re.compile(r"^os\.(environ|getenv)|^:process\.env|^(dotenv|decouple)\.|^streamlit\.secrets")
 _FILE = re.compile(r"^builtins\.open\(\)|\.(read_text|read_bytes)\(\)$|^(node:)?fs(/promises)?:(default\.)?"
                    r"(readFileSync|readFile)")
-_REQUEST_PARAMS = {"req", "request", "event", "ctx"}
+REQUEST_PARAMS = {"req", "request", "event", "ctx"}
+"""Parameters that hold the request itself."""
 
 
 class Query:
@@ -57,6 +62,10 @@ class Query:
         """The target's files (deploy files, settings): set by ``engine.run_checks`` when it is given them."""
         self._anon_names: dict[str, dict[int, str]] = {}
 
+    def parsed_modules(self) -> list[Module]:
+        """The repository's modules that parsed, in path order."""
+        return [mod for _path, mod in sorted(self.repo.modules.items()) if not mod.error]
+
     def site(self, call: Call) -> tuple[str, str] | None:
         """``(what, how)`` when ``call`` sends a model request, else None."""
         return self.repo.site(call)
@@ -64,6 +73,10 @@ class Query:
     def bindings_of(self, e: Expr, scope: Scope) -> Iterator[Expr]:
         """The expressions bound to the local name ``e`` (nearest enclosing scope that binds it)."""
         return _bindings_of(e, scope)
+
+    def quals(self, e: Expr, scope: Scope) -> list[str]:
+        """Every external name ``e`` may be ("openai.OpenAI", ":fetch"), sorted."""
+        return sorted(v[2] for v in self.repo.values(e, scope) if v[0] == "ext")
 
     def callee_qual(self, call: Call) -> str | None:
         """The external name a call resolves to ("requests.post", ":fetch"), if any."""
@@ -77,9 +90,7 @@ class Query:
         analysers did: a Python lambda is its enclosing function; a JS anonymous function is named
         by what holds it ("POST /ask" for a route handler, the variable of ``export const POST =
         withAuth(async () => ...)``, the key or field it is stored under), else by its parent."""
-        s: Scope | None = scope
-        while s is not None and s.kind != "function":
-            s = s.parent
+        s = function_scope(scope)
         if s is None:
             return None
         if s.name == "<lambda>":
@@ -105,19 +116,17 @@ class Query:
                 out |= {"literal"} if isinstance(p, str) else self.origins(p, scope, depth + 1)
             return out or {"literal"}
         if isinstance(e, Param):
-            if e.name in _REQUEST_PARAMS:
+            if e.name in REQUEST_PARAMS:
                 return {"request"}
             got = self.repo.values(e, e.scope)
             return self.classify(got) if got else {f"param:{e.name}"}
         if isinstance(e, Name):
-            s: Scope | None = scope
-            while s is not None:
-                if e.id in s.bindings:
-                    out = set()
-                    for b in s.bindings[e.id]:
-                        out |= self.origins(b, s, depth + 1)
-                    return out
-                s = s.parent
+            home = binding_scope(e.id, scope, class_bodies=True)
+            if home is not None:
+                out = set()
+                for b in home.bindings[e.id]:
+                    out |= self.origins(b, home, depth + 1)
+                return out
             return self.classify(self.repo.values(e, scope))
         if isinstance(e, (Attr, Elem)):
             inner = self.origins(e.obj, scope, depth + 1)
@@ -147,33 +156,13 @@ class Query:
         return out or {"unknown"}
 
 
-
-_ROUTE_METHODS = {"get", "post", "put", "delete", "patch", "all", "options", "head"}
-_NEXT_METHODS = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}
-
-
-def _route_of(call: Call) -> str | None:
-    """``"POST /x"`` when ``call`` registers a route handler: ``app.post("/x", ...)``,
-    ``app.route("/x").get(...)``."""
-    callee = call.callee
-    if not isinstance(callee, Attr) or callee.name not in _ROUTE_METHODS:
-        return None
-    args = call.args
-    recv = callee.obj
-    if isinstance(recv, Call) and isinstance(recv.callee, Attr) and recv.callee.name == "route":
-        args = recv.args[:1] + args
-    if len(args) < 2 or not isinstance(args[0], Lit) or not isinstance(args[0].value, str):
-        return None
-    route = args[0].value
-    return f"{callee.name.upper()} {route}" if route.startswith(("/", "*")) else None
-
-
 def _anonymous_names(mod: Module) -> dict[int, str]:
     """id(function scope) -> name, for the anonymous functions of a JS module that something names."""
     out: dict[int, str] = {}
+    next_methods = tables().js.next_methods
     held: dict[int, str] = {}  # id(call) -> the exported / Next.js-method variable bound to its result
     for name, values in mod.scope.bindings.items():
-        if name in mod.exports or name in _NEXT_METHODS:
+        if name in mod.exports or name in next_methods:
             for v in values:
                 if isinstance(v, Call):
                     held[id(v)] = name
@@ -181,7 +170,8 @@ def _anonymous_names(mod: Module) -> dict[int, str]:
         fns = [a for a in call.args if isinstance(a, Fn)]
         if not fns:
             continue
-        name = _route_of(call) or held.get(id(call))
+        route = js_route(call)
+        name = f"{route[0].upper()} {route[1]}" if route is not None else held.get(id(call))
         if name is not None:
             for f in fns:
                 out.setdefault(id(f.scope), name)
@@ -201,9 +191,6 @@ def _anonymous_names(mod: Module) -> dict[int, str]:
 
 def _bindings_of(e: Expr, scope: Scope) -> Iterator[Expr]:
     if isinstance(e, Name):
-        s: Scope | None = scope
-        while s is not None:
-            if e.id in s.bindings:
-                yield from s.bindings[e.id]
-                return
-            s = s.parent
+        home = binding_scope(e.id, scope, class_bodies=True)
+        if home is not None:
+            yield from home.bindings[e.id]

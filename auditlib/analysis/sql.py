@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from ..models import SQLSite
 from .ir import Attr, Bin, Call, Expr, Lit, Name, Scope, Tmpl
+from .irtools import binding_scope, last_name, plus_leaves
 from .query import Query
-from .tables import bindings, last_name, tables
+from .tables import tables
 
 MAX_DEPTH = 12
 
@@ -24,14 +25,11 @@ def sql_sites(q: Query) -> list[SQLSite]:
     memo = q.__dict__.setdefault("_facts_memo", {})
     if "sql" not in memo:
         out: list[SQLSite] = []
-        for path in sorted(q.repo.modules):
-            mod = q.repo.modules[path]
-            if mod.error:
-                continue
+        for mod in q.parsed_modules():
             for call in mod.calls:
                 how = _site(q, call)
                 if how is not None:
-                    out.append(SQLSite(path=path, line=call.line, function=q.function_name(call.scope),
+                    out.append(SQLSite(path=mod.path, line=call.line, function=q.function_name(call.scope),
                                        how=how))
         memo["sql"] = out
     return list(memo["sql"])
@@ -91,7 +89,7 @@ def _kind(e: Expr, scope: Scope, lang: str, depth: int) -> tuple[str, str] | Non
         text = _text(e.left, scope, lang)
         return ("%-formatting", text) if text is not None else None
     if isinstance(e, Bin) and e.op == "+":
-        leaves = _plus_leaves(e)
+        leaves = plus_leaves(e)
         texts = [_text(leaf, scope, lang) for leaf in leaves]
         variable = any(t is None or _substitutes(leaf) for leaf, t in zip(leaves, texts))
         if variable and any(t is not None for t in texts):
@@ -101,10 +99,10 @@ def _kind(e: Expr, scope: Scope, lang: str, depth: int) -> tuple[str, str] | Non
         text = _text(e.callee.obj, scope, lang)  # type: ignore[union-attr]
         return (".format()", text) if text is not None else None
     if isinstance(e, Name):
-        found = bindings(e.id, scope)
-        if found is None:
+        home = binding_scope(e.id, scope)
+        if home is None:
             return None
-        return _kind_of_name(e.id, found[0], list(found[1]), lang, depth + 1)
+        return _kind_of_name(e.id, home, list(home.bindings[e.id]), lang, depth + 1)
     return None
 
 
@@ -151,9 +149,9 @@ def _text(e: Expr | None, scope: Scope, lang: str, depth: int = 0) -> str | None
     if _is_format(e, lang):
         return _text(e.callee.obj, scope, lang, depth + 1)  # type: ignore[union-attr]
     if isinstance(e, Name):
-        found = bindings(e.id, scope)
-        if found is not None:
-            return _text_of_binds(e.id, found[0], list(found[1]), lang, depth + 1)
+        home = binding_scope(e.id, scope)
+        if home is not None:
+            return _text_of_binds(e.id, home, list(home.bindings[e.id]), lang, depth + 1)
     return None
 
 
@@ -176,15 +174,3 @@ def _is_format(e: Expr, lang: str) -> bool:
 def _substitutes(e: Expr) -> bool:
     return isinstance(e, Tmpl) and any(not isinstance(p, str) for p in e.parts)
 
-
-def _plus_leaves(e: Expr) -> list[Expr]:
-    """Operands of a chain of ``+`` in source order (iterative: generated code chains thousands)."""
-    out: list[Expr] = []
-    stack = [e]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, Bin) and cur.op == "+":
-            stack += [cur.right, cur.left]
-        else:
-            out.append(cur)
-    return out

@@ -1,6 +1,6 @@
-"""The web, database, logging and SDK tables of checklists/web.yaml, and the small IR helpers the fact
-builders share (``web``, ``sql``, ``layers``): an expression's dotted text, a string literal, the name
-bindings of a scope."""
+"""The web, database, logging and SDK tables of checklists/web.yaml, and two questions answered from
+them: is a name about authentication (``is_auth_text``), does a JS call register a route handler
+(``js_route``: the web endpoints, the names of anonymous handlers, request taint)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from types import SimpleNamespace
 
 import yaml
 
-from .ir import Arr, Attr, Call, Expr, Lit, Name, Obj, Scope, Tmpl, Union
 from ..rubric import DEFAULT_RUBRIC_DIR
+from .ir import Attr, Call, Expr
+from .irtools import string_value
 
 WEB_FILE = DEFAULT_RUBRIC_DIR / "web.yaml"
 """The web/database/SDK knowledge table shipped with the rubric."""
@@ -63,61 +64,22 @@ def is_auth_text(text: str) -> bool:
     return any(w in t.auth_words for w in words) or any(p in t.auth_pairs for p in itertools.pairwise(words))
 
 
-def dotted(e: Expr | None, depth: int = 0) -> str:
-    """A callee as written, ``()`` for intermediate calls: ``OpenAI().chat.create``."""
-    if e is None or depth > 20:
-        return "?"
-    if isinstance(e, Name):
-        return e.id
-    if isinstance(e, Attr):
-        return f"{dotted(e.obj, depth + 1)}.{e.name}"
-    if isinstance(e, Call):
-        return f"{dotted(e.callee, depth + 1)}()"
-    return "(...)"
-
-
-def render(e: Expr | None, depth: int = 0) -> str:
-    """An argument as text, deep enough to read the names in it (``passport.authenticate("jwt")``,
-    ``{ preHandler: [fastify.authenticate] }``)."""
-    if e is None or depth > 4:
-        return ""
-    if isinstance(e, (Name, Attr)) or (isinstance(e, Call) and depth > 3):
-        return dotted(e)
-    if isinstance(e, Call):
-        return f"{render(e.callee, depth + 1)}({', '.join(render(a, depth + 1) for a in e.args[:6])})"
-    if isinstance(e, Lit):
-        return e.value if isinstance(e.value, str) else ""
-    if isinstance(e, (Arr, Union)):
-        return "[" + ", ".join(render(x, depth + 1) for x in e.items[:8]) + "]"
-    if isinstance(e, Obj):
-        return "{" + ", ".join(f"{k or '...'}: {render(v, depth + 1)}" for k, v in e.items[:8]) + "}"
-    return ""
-
-
-def last_name(e: Expr | None) -> str:
-    if isinstance(e, Attr):
-        return e.name
-    if isinstance(e, Name):
-        return e.id
-    return ""
-
-
-def literal(e: Expr | None) -> str | None:
-    """The text of a string literal (or a template without substitutions), else None."""
-    if isinstance(e, Lit) and isinstance(e.value, str):
-        return e.value
-    if isinstance(e, Tmpl) and all(isinstance(p, str) for p in e.parts):
-        return "".join(e.parts)
-    return None
-
-
-def bindings(name: str, scope: Scope) -> tuple[Scope, list[Expr]] | None:
-    """The nearest scope binding ``name`` (class bodies only for their own code) and its expressions."""
-    s: Scope | None = scope
-    first = True
-    while s is not None:
-        if (s.kind != "class" or first) and name in s.bindings:
-            return s, s.bindings[name]
-        first = False
-        s = s.parent
-    return None
+def js_route(call: Call) -> tuple[str, str, Expr, list[Expr]] | None:
+    """(method, route, receiver, handlers) when a JS call registers a route handler:
+    ``app.post("/x", ...handlers)``, ``app.route("/x").get(handler)``, ``app.route("/x").get(a).post(b)``."""
+    t = tables().js
+    callee = call.callee
+    if not isinstance(callee, Attr) or callee.name not in t.route_methods or not call.args:
+        return None
+    recv = chain = callee.obj
+    while isinstance(chain, Call) and isinstance(chain.callee, Attr) and chain.callee.name in t.route_methods:
+        chain = chain.callee.obj  # app.route("/x").get(a).post(b)
+    if isinstance(chain, Call) and isinstance(chain.callee, Attr) and chain.callee.name == t.route_chain:
+        path = string_value(chain.args[0]) if chain.args else None
+        return (callee.name, path, chain.callee.obj, list(call.args)) if path else None
+    if len(call.args) < 2:
+        return None
+    path = string_value(call.args[0])
+    if path is None or not path.startswith(("/", "*")):
+        return None
+    return callee.name, path, recv, list(call.args[1:])

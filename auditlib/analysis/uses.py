@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from ..models import LLMCallSite, LLMUseSite
+from ..rubric import DEFAULT_RUBRIC_DIR
 from .ir import (
     Arr,
     Attr,
@@ -48,10 +49,10 @@ from .ir import (
     Tmpl,
     Union,
 )
-from .layers import sdk_of, sdk_of_module
+from .irtools import binding_scope, children, dotted, last_name, string_value
+from .layers import package_of, sdk_label
 from .query import Query
 from .tables import Tables, tables
-from ..rubric import DEFAULT_RUBRIC_DIR
 
 KNOWLEDGE_FILE = DEFAULT_RUBRIC_DIR / "uses.yaml"
 MAX_SOURCES = 8
@@ -154,42 +155,6 @@ def llm_uses(q: Query, calls: list[LLMCallSite] | None = None) -> list[LLMUseSit
 
 
 # ------------------------------------------------------------------------------------------ IR helpers
-def _raw(e: Expr | None, depth: int = 0) -> str:
-    """An expression as written, roughly: ``r.usage.total_tokens``, ``sqlite3.connect().cursor``."""
-    if e is None or depth > 12:
-        return "?"
-    if isinstance(e, Name):
-        return e.id
-    if isinstance(e, Attr):
-        return f"{_raw(e.obj, depth + 1)}.{e.name}"
-    if isinstance(e, Call):
-        return f"{_raw(e.callee, depth + 1)}()"
-    if isinstance(e, Elem):
-        return f"{_raw(e.obj, depth + 1)}[]"
-    return "(...)"
-
-
-def _last_name(e: Expr | None) -> str:
-    if isinstance(e, Name):
-        return e.id
-    if isinstance(e, Attr):
-        return e.name
-    if isinstance(e, Call):
-        return _last_name(e.callee)
-    return ""
-
-
-def _binding_scope(name: str, scope: Scope | None) -> Scope | None:
-    """The scope whose binding of ``name`` a read in ``scope`` sees (class bodies only from inside)."""
-    s, first = scope, True
-    while s is not None:
-        if (s.kind != "class" or first) and name in s.bindings:
-            return s
-        first = False
-        s = s.parent
-    return None
-
-
 def _within(inner: Scope | None, outer: Scope) -> bool:
     while inner is not None:
         if inner is outer:
@@ -200,45 +165,6 @@ def _within(inner: Scope | None, outer: Scope) -> bool:
 
 def _is_true(e: Expr | None) -> bool:
     return isinstance(e, Lit) and (e.value is True or e.value == "true")
-
-
-def _lit_str(e: Expr | None) -> str | None:
-    return e.value if isinstance(e, Lit) and isinstance(e.value, str) else None
-
-
-def _children(e: Expr) -> list[Expr]:
-    """Sub-expressions carrying text (not a function's body, not a call: calls are visited on their own)."""
-    if isinstance(e, (Attr, Elem)):
-        return [e.obj]
-    if isinstance(e, Tmpl):
-        return [p for p in e.parts if isinstance(p, Expr)]
-    if isinstance(e, Bin):
-        return [e.left, e.right]
-    if isinstance(e, (Union, Arr)):
-        return list(e.items)
-    if isinstance(e, Obj):
-        return [v for _k, v in e.items]
-    if isinstance(e, Not):
-        return [e.operand]
-    if isinstance(e, Cmp):
-        return [e.left, e.right]
-    return []
-
-
-def _package(spec: str) -> str | None:
-    """A JS specifier's package (``@org/pkg``, ``pkg``); None for the project's own modules."""
-    if not spec or spec.startswith((".", "/", "@/", "~/", "#")):
-        return None
-    spec = spec.removeprefix("node:")
-    parts = spec.split("/")
-    return "/".join(parts[:2]) if spec.startswith("@") else parts[0]
-
-
-def _sdk_label(lang: str, qual: str) -> str | None:
-    """The model SDK an external name belongs to ("openai", "langchain"), or None."""
-    if lang == "python":
-        return sdk_of(qual)
-    return sdk_of_module(qual.split(":", 1)[0])
 
 
 # ------------------------------------------------------------------------------------------ value flow
@@ -265,13 +191,13 @@ class _Flow:
                 for c in mod.calls:
                     f = c.callee
                     if isinstance(f, Attr) and f.name in self.k.mutators and isinstance(f.obj, Name):
-                        home = _binding_scope(f.obj.id, c.scope)
+                        home = binding_scope(f.obj.id, c.scope)
                         if home is not None:
                             items = [(a, c.scope) for a in [*c.args, *c.kwargs.values()]]
                             self._mutations.setdefault((id(home), f.obj.id), []).extend(items)
                 for st in mod.stores:
                     if isinstance(st.target, Name):
-                        home = _binding_scope(st.target.id, st.scope)
+                        home = binding_scope(st.target.id, st.scope)
                         if home is not None:
                             self._mutations.setdefault((id(home), st.target.id), []).append((st.value, st.scope))
         return self._mutations.get((id(scope), name), [])
@@ -328,7 +254,7 @@ class _Flow:
 
     def _raw(self, e: Expr, scope: Scope) -> set | frozenset:
         if isinstance(e, Name):
-            home = _binding_scope(e.id, scope)
+            home = binding_scope(e.id, scope)
             return {("local", home, e.id)} if home is not None else _EMPTY
         if isinstance(e, Param):
             return {e}
@@ -340,7 +266,7 @@ class _Flow:
             return self.call(e, scope)
         if isinstance(e, (Not, Cmp)):
             return _EMPTY  # a boolean says nothing of the text
-        return self.union(_children(e), scope)
+        return self.union(children(e), scope)
 
     def name_value(self, home: Scope, name: str) -> frozenset:
         """What the local name holds: every assignment to it and everything added to it."""
@@ -414,7 +340,7 @@ class _Flow:
         if self.q.site(c) is not None:
             return {c}  # model output
         f = c.callee
-        if isinstance(f, Name) and f.id in self.k.opaque and _binding_scope(f.id, scope) is None:
+        if isinstance(f, Name) and f.id in self.k.opaque and binding_scope(f.id, scope) is None:
             return _EMPTY
         fns = [v[1] for v in self.repo.values(f, scope) if v[0] == "fn"]
         if fns:
@@ -498,7 +424,7 @@ class _Uses:
         self._sites: dict[str, list[Call]] = {}
 
     def run(self) -> list[LLMUseSite]:
-        paths = sorted(p for p, m in self.repo.modules.items() if not m.error)
+        paths = [mod.path for mod in self.q.parsed_modules()]
         for path in paths:
             self._sites[path] = [c for c in self.repo.modules[path].calls if self.q.site(c) is not None]
         pending: list[tuple[Param, _Sink, int]] = []
@@ -544,14 +470,14 @@ class _Uses:
                     self._is_route(s) for s in mod.scopes)
                 db = bool(tops & self.k.db_modules["python"])
             else:
-                pkgs = {_package(i) for i in imports}
+                pkgs = {package_of(i) for i in imports}
                 server = "use client" not in mod.directives and (
                     "use server" in mod.directives or bool((pkgs | set(imports)) & self.k.js_server_packages)
                     or any(rx.search(mod.path) for rx in self.k.js_server_paths))
                 db = bool(pkgs & self.k.db_modules["js"]) or any(
-                    _package(i) is None and i.rstrip("/").rsplit("/", 1)[-1].lower() in self.k.local_db_names
+                    package_of(i) is None and i.rstrip("/").rsplit("/", 1)[-1].lower() in self.k.local_db_names
                     for i in imports)
-            sdk = any(_sdk_label(mod.lang, i if mod.lang == "python" else i + ":") for i in imports)
+            sdk = any(sdk_label(mod.lang, i) for i in imports)
             got = self._facts[mod.path] = {"server": server, "db": db, "sdk": sdk}
         return got
 
@@ -579,15 +505,11 @@ class _Uses:
                 out |= {t for sp in specs if (t := self.repo._py_module(sp, v.level, mod.path))}
         return {t for t in out if t in self.repo.modules}
 
-    def quals(self, e: Expr, scope: Scope) -> list[str]:
-        """Every external name ``e`` may be (sorted)."""
-        return sorted(v[2] for v in self.repo.values(e, scope) if v[0] == "ext")
-
     # ---------------------------------------------------------------------------- sinks
     def sinks(self, call: Call) -> list[_Sink]:
         """The log / exec / shell / SQL sinks of a call, with the arguments that matter."""
         lang = call.scope.module.lang
-        name = _last_name(call.callee)
+        name = last_name(call.callee)
         if not name or isinstance(call.callee, Call):
             return []
         for kind, test in (("log", self._log), ("exec", self._exec), ("shell", self._shell), ("sql", self._sql)):
@@ -598,12 +520,12 @@ class _Uses:
 
     def _builtin(self, call: Call, names: frozenset) -> bool:
         f = call.callee
-        return isinstance(f, Name) and f.id in names and _binding_scope(f.id, call.scope) is None
+        return isinstance(f, Name) and f.id in names and binding_scope(f.id, call.scope) is None
 
     def _is_logger(self, recv: Expr) -> bool:
         if isinstance(recv, Call):
-            return _last_name(recv.callee) in self.k.logger_factories
-        last = _last_name(recv).lower()
+            return last_name(recv.callee, through_calls=True) in self.k.logger_factories
+        last = last_name(recv).lower()
         return last in self.k.loggers or last.endswith("logger")
 
     def _log(self, call: Call, lang: str, name: str) -> list[Expr]:
@@ -626,7 +548,7 @@ class _Uses:
                 return call.args[-1:]  # new Function("a", "b", body): the body
             return call.args[:1] or [call.kwargs[k] for k in self.k.source_kwargs if k in call.kwargs]
         if lang == "js" and isinstance(call.callee, Attr) and name in self.k.exec_words and any(
-                self.k.exec_qual.search(x) for x in self.quals(call.callee, call.scope)):
+                self.k.exec_qual.search(x) for x in self.q.quals(call.callee, call.scope)):
             return call.args[:1]
         return []
 
@@ -638,7 +560,7 @@ class _Uses:
     def _shell(self, call: Call, lang: str, name: str) -> list[Expr]:
         if name not in self.k.shell_words:
             return []
-        quals = self.quals(call.callee, call.scope)
+        quals = self.q.quals(call.callee, call.scope)
         always = any(self.k.shell_always.search(x) for x in quals)
         program = not always and any(self.k.shell_program.search(x) for x in quals)
         if not (always or program):
@@ -661,19 +583,19 @@ class _Uses:
             if not first.items:
                 return []
             out = [first.items[0]]
-            if _lit_str(first.items[0]) in self.k.shells and len(first.items) > 2:
+            if string_value(first.items[0]) in self.k.shells and len(first.items) > 2:
                 out.append(first.items[2])
             return out
-        if _lit_str(first) in self.k.shells and isinstance(rest, Arr) and len(rest.items) > 1:
+        if string_value(first) in self.k.shells and isinstance(rest, Arr) and len(rest.items) > 1:
             return [rest.items[1]]  # spawn("bash", ["-c", script])
         if isinstance(first, Name):
-            home = _binding_scope(first.id, scope)
+            home = binding_scope(first.id, scope)
             last = home.bindings[first.id][-1] if home is not None else None
             if isinstance(last, (Arr, Call)):
                 return self._program(last, rest, home, depth + 1)  # type: ignore[arg-type]
             return [first]
         if isinstance(first, Call):
-            return [first] if _last_name(first.callee) == "split" else []
+            return [first] if last_name(first.callee, through_calls=True) == "split" else []
         if isinstance(first, (Tmpl, Bin, Param)):
             return [first]
         return []
@@ -683,14 +605,16 @@ class _Uses:
         first = self._first(call, self.k.query_kwargs)
         if first is None or not isinstance(f, Attr):
             return []
-        if name in self.k.runner_methods and any(self.k.runner_built_by.search(x) for c in self._chain(call, call.scope, 0)
-                                                 for x in self.quals(c.callee, c.scope)):
+        if name in self.k.runner_methods and any(self.k.runner_built_by.search(x)
+                                                 for c in self._chain(call, call.scope, 0)
+                                                 for x in self.q.quals(c.callee, c.scope)):
             return [first]
-        if name not in self.k.sql_methods[lang] or _last_name(f.obj) in self.k.not_receivers[lang]:
+        receiver = last_name(f.obj, through_calls=True)
+        if name not in self.k.sql_methods[lang] or receiver in self.k.not_receivers[lang]:
             return []
         db = self.facts(call.scope.module)["db"]
         if lang == "python":
-            db = db or bool(self.k.driver_hint.search(_raw(f.obj)))
+            db = db or bool(self.k.driver_hint.search(dotted(f.obj)))
         else:
             db = db or name in self.k.sql_only
         if not db or not self._is_sql_text(first, call.scope) or self.q.site(call) is not None:
@@ -705,10 +629,10 @@ class _Uses:
         if isinstance(e, (Lit, Tmpl, Bin, Attr, Elem, Param)):
             return True
         if isinstance(e, Call):
-            return _last_name(e.callee) in self.k.string_calls or any(
+            return last_name(e.callee, through_calls=True) in self.k.string_calls or any(
                 isinstance(s, Call) for s in self.flow.sources(e, scope))
         if isinstance(e, Name):
-            home = _binding_scope(e.id, scope)
+            home = binding_scope(e.id, scope)
             return home is None or self._is_sql_text(home.bindings[e.id][-1], home, depth + 1)
         return False
 
@@ -787,7 +711,7 @@ class _Uses:
             if isinstance(e, Attr) and e.name in self.k.metadata:
                 continue
             if isinstance(e, Name):
-                home = _binding_scope(e.id, scope)
+                home = binding_scope(e.id, scope)
                 if home is not None and e.id not in self.k.not_prompt_names and not all(
                         isinstance(b, (Imp, Fn, ClsRef)) for b in home.bindings[e.id]):
                     out.append((home, e.id))
@@ -798,7 +722,7 @@ class _Uses:
                     continue
                 kids = [*e.args, *e.kwargs.values()] + ([f.obj] if isinstance(f, Attr) else [])
             else:
-                kids = _children(e)
+                kids = list(children(e))
             stack.extend(reversed(kids))
         return out
 
@@ -814,12 +738,12 @@ class _Uses:
         if isinstance(e, Lit):
             return True
         if isinstance(e, Name):
-            home = _binding_scope(e.id, scope)
+            home = binding_scope(e.id, scope)
             return home is not None and self._constant_name(home, e.id, depth)
         if isinstance(e, Obj) and any(k is None for k, _v in e.items):
             return False
         if isinstance(e, (Tmpl, Arr, Obj, Union, Bin)):
-            return all(self._constant(x, scope, depth + 1) for x in _children(e))
+            return all(self._constant(x, scope, depth + 1) for x in children(e))
         return False
 
     def _prompt_logged(self, sink: _Sink, prompts: dict) -> None:
@@ -854,9 +778,11 @@ class _Uses:
                     continue
                 seen.add(id(e))
                 if isinstance(e, Attr) and e.name in self.k.usage_fields and e.line:
-                    found.append((e.line, _raw(e), scope))
-                kids = [e.callee.obj] if isinstance(e, Call) and isinstance(e.callee, Attr) else _children(e)
-                stack.extend(kids)
+                    found.append((e.line, dotted(e), scope))
+                if isinstance(e, Call):  # a root call: its receiver, not its arguments
+                    stack += [e.callee.obj] if isinstance(e.callee, Attr) else []
+                else:
+                    stack.extend(children(e))
         for line, text, scope in sorted(found, key=lambda x: (x[0], -len(x[1]))):
             text = " ".join(text.split())[:80]
             self.add("usage_read", scope, line, text, f"reads token usage: {text}")
@@ -866,9 +792,9 @@ class _Uses:
         """A Python function declared as a web route (``@app.post("/x")``, ``@router.get(...)``)."""
         for d in fs.decorator_exprs:
             if isinstance(d, Call) and isinstance(d.callee, Attr) and d.callee.name in self.k.route_decorators:
-                route = _lit_str(d.args[0]) if d.args else _lit_str(d.kwargs.get("path") or d.kwargs.get("rule"))
-                if (route or "").startswith("/") or any(
-                        x.split(".", 1)[0] in self.k.server_modules for x in self.quals(d.callee.obj, fs.parent or fs)):
+                route = string_value(d.args[0] if d.args else d.kwargs.get("path") or d.kwargs.get("rule"))
+                if (route or "").startswith("/") or any(x.split(".", 1)[0] in self.k.server_modules
+                                                        for x in self.q.quals(d.callee.obj, fs.parent or fs)):
                     return True
         return False
 
@@ -876,7 +802,8 @@ class _Uses:
         """A route handler's parameter: request data (not a dependency: ``Depends(get_db)``)."""
         if p.name == p.scope.self_name or not self._is_route(p.scope):
             return False
-        return not (isinstance(p.default, Call) and _last_name(p.default.callee) in self.k.not_request)
+        default = p.default
+        return not (isinstance(default, Call) and last_name(default.callee, through_calls=True) in self.k.not_request)
 
     def _from_user(self, e: Expr, scope: Scope) -> bool:
         """A value from the request or a UI input."""
@@ -889,16 +816,16 @@ class _Uses:
         an SDK module's global, or given to a client."""
         env = "the process environment, shared by every user of the server"
         for st in mod.stores:
-            quals = self.quals(st.target, st.scope)
+            quals = self.q.quals(st.target, st.scope)
             if any(self.k.environment.search(x) for x in quals):
                 if self.k.key_name.search(st.name) and self._from_user(st.value, st.scope):
                     api = f"os.environ[{st.name!r}] =" if mod.lang == "python" else f"process.env.{st.name} ="
                     self.add("api_key_from_user", st.scope, st.line, api,
                              f"a key from the request or a UI input is written to {env}")
             elif st.name in self.k.key_options:
-                sdk = next((s for x in quals if (s := _sdk_label(mod.lang, x))), None)
+                sdk = next((s for x in quals if (s := sdk_label(mod.lang, x))), None)
                 if sdk and self._from_user(st.value, st.scope):
-                    self.add("api_key_from_user", st.scope, st.line, f"{_raw(st.target)}.{st.name} =",
+                    self.add("api_key_from_user", st.scope, st.line, f"{dotted(st.target)}.{st.name} =",
                              f"a key from the request or a UI input is written to the {sdk} module's global key")
         for c in mod.calls:
             self._key_call(c)
@@ -907,8 +834,8 @@ class _Uses:
         opts = c.options()
         keys = [v for key, v in opts.items() if key in self.k.key_options]
         f = c.callee
-        quals = self.quals(f, c.scope) if keys or (isinstance(f, Attr) and f.name in {"update", "setdefault", "putenv"}) \
-            else []
+        env_method = isinstance(f, Attr) and f.name in {"update", "setdefault", "putenv"}
+        quals = self.q.quals(f, c.scope) if keys or env_method else []
         if any(self.k.environment_calls.search(x) for x in quals):
             self._env_call(c)
             return
@@ -923,16 +850,16 @@ class _Uses:
     def _client_sdk(self, c: Call, quals: list[str]) -> str | None:
         """The SDK of a client constructor (or ``genai.configure``), or None."""
         lang = c.scope.module.lang
-        name = _last_name(c.callee)
+        name = last_name(c.callee, through_calls=True)
         if not (name[:1].isupper() or name in self.k.configure or c.new):
             return None
-        return next((s for x in quals if (s := _sdk_label(lang, x))), None)
+        return next((s for x in quals if (s := sdk_label(lang, x))), None)
 
     def _env_call(self, c: Call) -> None:
         """``os.environ.update({...})``, ``os.environ.setdefault(k, v)``, ``os.putenv(k, v)``."""
         pairs: list[tuple[str | None, Expr]] = []
-        if _last_name(c.callee) in {"setdefault", "putenv"} and len(c.args) >= 2:
-            pairs.append((_lit_str(c.args[0]), c.args[1]))
+        if last_name(c.callee, through_calls=True) in {"setdefault", "putenv"} and len(c.args) >= 2:
+            pairs.append((string_value(c.args[0]), c.args[1]))
         else:
             pairs += [(k, v) for a in c.args if isinstance(a, Obj) for k, v in a.items]
             pairs += list(c.kwargs.items())
@@ -950,7 +877,7 @@ class _Uses:
             opts = c.options()
             flags = {k for k in self.k.flags if _is_true(opts.get(k))}
             recorded = False
-            rule = self._agent_rule(c) if _last_name(c.callee) in self.k.agent_words else None
+            rule = self._agent_rule(c) if last_name(c.callee, through_calls=True) in self.k.agent_words else None
             if rule is not None:
                 kind, detail = rule
                 if "allow_dangerous_code" in flags:
@@ -963,7 +890,7 @@ class _Uses:
                     self.add(spec["kind"], c.scope, c.line, c.text, spec["detail"])
 
     def _agent_rule(self, c: Call) -> tuple[str, str] | None:
-        quals = self.quals(c.callee, c.scope)
+        quals = self.q.quals(c.callee, c.scope)
         for rule in self.k.agents:
             qual = next((x for x in quals if rule["match"].search(x)), None)
             if qual is None:
@@ -971,7 +898,7 @@ class _Uses:
             name = re.split(r"[.:]", qual)[-1]
             detail = rule["detail"].replace("{name}", name)
             if "tools" in rule:
-                listed = {_lit_str(e) for a in c.args if isinstance(a, Arr) for e in a.items}
+                listed = {string_value(e) for a in c.args if isinstance(a, Arr) for e in a.items}
                 bad = sorted(t for t in rule["tools"] if t in listed)
                 if not bad:
                     return None
@@ -986,7 +913,7 @@ class _Uses:
         for call in self._chain(c, c.scope, 0):
             if option in call.options():
                 v = call.options()[option]
-                if safe_values is None or _lit_str(v) in safe_values:
+                if safe_values is None or string_value(v) in safe_values:
                     return True
         return False
 
@@ -997,7 +924,7 @@ class _Uses:
             return
         recv: Expr = c.callee.obj
         if isinstance(recv, Name):
-            home = _binding_scope(recv.id, scope)
+            home = binding_scope(recv.id, scope)
             for b in home.bindings[recv.id] if home is not None else []:
                 if isinstance(b, Call):
                     yield from self._chain(b, home, depth + 1)  # type: ignore[arg-type]

@@ -28,32 +28,23 @@ tables (route methods, auth words, frameworks) are checklists/web.yaml.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..models import Endpoint
-from .ir import (
-    AnnotatedElem,
-    Arr,
-    Attr,
-    Bin,
-    Call,
-    Cmp,
-    Elem,
-    Expr,
-    Fn,
-    Imp,
-    Module,
-    Name,
-    Not,
-    Obj,
-    Scope,
-    Tmpl,
-    Union,
+from .ir import AnnotatedElem, Attr, Call, Expr, Fn, Imp, Module, Name, Obj, Scope
+from .irtools import (
+    binding_scope,
+    dotted,
+    last_name,
+    render,
+    scopes_in,
+    string_value,
+    walk,
 )
 from .layers import package_of
 from .query import Query
-from .tables import bindings, dotted, is_auth_text, last_name, literal, render, tables
+from .tables import is_auth_text, js_route, tables
 
 MAX_HOPS = 8
 """Imports and exports followed to find where a receiver is bound."""
@@ -94,7 +85,7 @@ class _Web:
         self._stores: dict[int, list] | None = None
 
     def build(self) -> _Index:
-        mods = [m for _, m in sorted(self.q.repo.modules.items()) if not m.error]
+        mods = self.q.parsed_modules()
         for mod in mods:
             self._gather(mod)
         self._inherit()
@@ -125,10 +116,10 @@ class _Web:
         return None, []
 
     def _name_site(self, name: str, scope: Scope, hops: int) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
-        found = bindings(name, scope)
-        if found is None:
+        s = binding_scope(name, scope)
+        if s is None:
             return (scope.module.path, "global", name), []
-        s, binds = found
+        binds = s.bindings[name]
         for b in binds:
             if isinstance(b, Imp) and hops < MAX_HOPS:
                 target = self._import_target(b, s.module)
@@ -188,9 +179,9 @@ class _Web:
         if name not in t.mount:
             return
         with_auth = any(self._is_auth_middleware(a, scope) for a in args
-                        if literal(a) is None and not self._is_router(a, scope))
+                        if string_value(a) is None and not self._is_router(a, scope))
         recv_key = self.key(recv, scope)
-        if with_auth and not (args and literal(args[0]) is not None):
+        if with_auth and not (args and string_value(args[0]) is not None):
             self._auth(recv_key, scope.module.path, call.line, ordered)
         for a in args:
             if isinstance(a, (Name, Attr)):
@@ -260,9 +251,9 @@ class _Web:
             return t.endpoint_decorators[last_name(target)], None, None
         if not (isinstance(dec, Call) and isinstance(target, Attr) and target.name in t.route_methods):
             return None
-        route = literal(dec.args[0]) if dec.args else None
+        route = string_value(dec.args[0]) if dec.args else None
         if route is None:
-            route = next((literal(dec.kwargs[k]) for k in sorted(t.route_keywords) if k in dec.kwargs), None)
+            route = next((string_value(dec.kwargs[k]) for k in sorted(t.route_keywords) if k in dec.kwargs), None)
         roots = {v[2].split(".", 1)[0] for v in self.q.repo.values(target.obj, scope) if v[0] == "ext"}
         known = sorted(roots & set(t.frameworks))
         if known:
@@ -300,7 +291,7 @@ class _Web:
         ``CurrentUser = Annotated[User, Depends(get_current_user)]``, ``def f(user: CurrentUser)``."""
         if annotation is None:
             return False
-        for e in _walk(annotation, limit=50):
+        for e in walk(annotation, 50, once=True):
             if isinstance(e, (Name, Attr)):
                 for d, _ in self.site(e, scope)[1]:
                     if isinstance(d, AnnotatedElem) and any(self._auth_depends(m) for m in d.meta):
@@ -316,7 +307,7 @@ class _Web:
         if e is None:
             return False
         t = self.t.py
-        for c in _walk(e):
+        for c in walk(e, MAX_WALK, once=True):
             if isinstance(c, Call) and last_name(c.callee) in t.dependency_calls:
                 dep = c.args[0] if c.args else c.kwargs.get("dependency")
                 if dep is not None and any(w in dotted(dep).lower() for w in t.auth_dependency_words):
@@ -327,7 +318,7 @@ class _Web:
     def _js_endpoints(self, mod: Module) -> list[Endpoint]:
         found: list[Endpoint] = []
         for call in mod.calls:
-            route = _js_route(call, self.t.js)
+            route = js_route(call)
             if route is not None:
                 ep = self._js_route_endpoint(call, *route)
                 if ep is not None:
@@ -382,10 +373,10 @@ class _Web:
         if not call.args or not isinstance(call.args[0], Obj):
             return []
         opts = {k: v for k, v in call.args[0].items if k}
-        url = literal(opts.get("url"))
+        url = string_value(opts.get("url"))
         if not url:
             return []
-        method = literal(opts.get("method")) or "route"
+        method = string_value(opts.get("method")) or "route"
         label = f"{method.upper()} {url}"
         handler = opts.get("handler")
         has_auth = any(self._is_auth_middleware(opts[k], call.scope) for k in self.t.js.fastify_hooks if k in opts) \
@@ -459,7 +450,7 @@ class _Web:
         key = id(fs)
         if key not in self._auth_memo:
             self._auth_memo[key] = False  # recursion guard
-            self._auth_memo[key] = any(self._reads_auth(s) for s in _scopes_in(fs))
+            self._auth_memo[key] = any(self._reads_auth(s) for s in scopes_in(fs))
         return self._auth_memo[key]
 
     def _reads_auth(self, s: Scope) -> bool:
@@ -468,9 +459,9 @@ class _Web:
             name = dotted(call.callee)
             if name.split(".", 1)[0] not in a.not_auth_callees and is_auth_text(name):
                 return True
-            if any((literal(x) or "").lower() in a.credential_headers for x in call.args):
+            if any((string_value(x) or "").lower() in a.credential_headers for x in call.args):
                 return True
-        for e in _walk(_scope_exprs(s), limit=MAX_WALK):
+        for e in walk(_scope_exprs(s), MAX_WALK, once=True):
             if isinstance(e, Attr) and (e.name in a.header_props or (
                     e.name in a.request_props and last_name(e.obj) in a.request_objects)):
                 return True
@@ -487,36 +478,8 @@ class _Web:
 
 
 # ----------------------------------------------------------------------------------------- helpers
-def _js_route(call: Call, t) -> tuple[str, str, Expr, list[Expr]] | None:
-    """(method, route, receiver, handlers) when ``call`` registers a route: ``app.post("/x", ...)``,
-    ``app.route("/x").get(handler)``."""
-    callee = call.callee
-    if not isinstance(callee, Attr) or callee.name not in t.route_methods or not call.args:
-        return None
-    recv = chain = callee.obj
-    while isinstance(chain, Call) and isinstance(chain.callee, Attr) and chain.callee.name in t.route_methods:
-        chain = chain.callee.obj  # app.route("/x").get(a).post(b)
-    if isinstance(chain, Call) and isinstance(chain.callee, Attr) and chain.callee.name == t.route_chain:
-        path = literal(chain.args[0]) if chain.args else None
-        return (callee.name, path, chain.callee.obj, list(call.args)) if path else None
-    if len(call.args) < 2:
-        return None
-    path = literal(call.args[0])
-    if path is None or not path.startswith(("/", "*")):
-        return None
-    return callee.name, path, recv, list(call.args[1:])
-
-
 def _strip_index(route: str) -> str:
     return re.sub(r"(^|/)index$", "", route)
-
-
-def _scopes_in(fs: Scope) -> Iterator[Scope]:
-    stack = [fs]
-    while stack:
-        s = stack.pop()
-        yield s
-        stack.extend(s.children)
 
 
 def _scope_exprs(s: Scope) -> list[Expr]:
@@ -528,29 +491,3 @@ def _scope_exprs(s: Scope) -> list[Expr]:
         out.append(c)
         out += [g.test for g in c.guards if g.test is not None]
     return out
-
-
-def _walk(roots: Expr | Iterable[Expr], *, limit: int = MAX_WALK) -> Iterator[Expr]:
-    """The expressions under ``roots`` (not into function bodies), each once, at most ``limit``."""
-    stack: list = [roots] if isinstance(roots, Expr) else list(roots)
-    seen: set[int] = set()
-    while stack and len(seen) < limit:
-        e = stack.pop()
-        if e is None or id(e) in seen or isinstance(e, str):
-            continue
-        seen.add(id(e))
-        yield e
-        if isinstance(e, Call):
-            stack += [e.callee, *e.args, *e.kwargs.values()]
-        elif isinstance(e, (Attr, Elem)):
-            stack.append(e.obj)
-        elif isinstance(e, (Bin, Cmp)):
-            stack += [e.left, e.right]
-        elif isinstance(e, (Arr, Union)):
-            stack += e.items
-        elif isinstance(e, Obj):
-            stack += [v for _, v in e.items]
-        elif isinstance(e, Not):
-            stack.append(e.operand)
-        elif isinstance(e, Tmpl):
-            stack += [p for p in e.parts if not isinstance(p, str)]

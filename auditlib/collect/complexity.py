@@ -141,31 +141,24 @@ def analyze(source: str) -> Module:
     return Module(loc, c["lloc"], c["sloc"], c["comments"], c["multi"], c["blank"], c["single"])
 
 
-MIInputs = tuple[float, int]
-"""What the maintainability index needs from the parse: Halstead volume and total complexity."""
-
-
-def python_parts(text: str, tree: ast.Module | None = None) -> tuple[list[tuple[str, int, int]], MIInputs | None, str | None]:
-    """Functions of a Python source text with their complexity, and what its maintainability index
-    needs from the parse (or why it cannot have one). Raises on a parse error. ``tree``: the file's
+def python_parts(text: str, tree: ast.Module | None = None) -> tuple[list[tuple[str, int, int]], int]:
+    """Functions of a Python source text with their complexity, and the file's total complexity (what
+    its maintainability index needs from this pass). Raises on a parse error. ``tree``: the file's
     parse tree when the caller has one (the analysis engine's), so the file is not parsed again."""
     node = tree if tree is not None else ast.parse(text)
     visitor = ComplexityVisitor.from_ast(node)
-    functions = _radon_top(visitor.blocks)
-    try:
-        volume = h_visit_ast(node).total.volume
-    except Exception as exc:  # noqa: BLE001 - keep the complexity
-        return functions, None, type(exc).__name__
-    return functions, (volume, visitor.total_complexity), None
+    return _radon_top(visitor.blocks), visitor.total_complexity
 
 
-def maintainability(text: str, inputs: MIInputs) -> tuple[float | None, str | None]:
-    """radon's maintainability index (``mi_visit(text, multi=True)``) from the parse's inputs and the
-    raw line counts of ``text`` (a tokenizer pass: the costly part, so it runs only for the files kept)."""
+def maintainability(text: str, total_complexity: int) -> tuple[float | None, str | None]:
+    """radon's maintainability index (``mi_visit(text, multi=True)``): Halstead volume and raw line
+    counts of ``text`` with its total complexity. The costly part (a parse and a tokenizer pass), so it
+    runs only for the files kept in ``ComplexityFacts.files``."""
     try:
+        volume = h_visit_ast(ast.parse(text)).total.volume
         raw = analyze(text)
         comments = (raw.comments + raw.multi) / float(raw.sloc) * 100 if raw.sloc else 0
-        mi = mi_compute(inputs[0], inputs[1], raw.lloc, comments)
+        mi = mi_compute(volume, total_complexity, raw.lloc, comments)
     except Exception as exc:  # noqa: BLE001 - radon's tokenizer on hostile input; keep the complexity
         return None, type(exc).__name__
     return round(float(mi), 2), None
@@ -177,10 +170,10 @@ def python_metrics(text: str, *, with_mi: bool, tree: ast.Module | None = None
     the index is missing: the same numbers as radon's ``cc_visit`` and ``mi_visit(text, multi=True)``,
     from one parse. The MI is None when ``with_mi`` is False or radon's MI pass fails (the third
     value names the error; the complexity still stands). Raises on a parse error."""
-    functions, inputs, error = python_parts(text, tree)
-    if not with_mi or inputs is None:
-        return functions, None, error if with_mi else None
-    mi, error = maintainability(text, inputs)
+    functions, total = python_parts(text, tree)
+    if not with_mi:
+        return functions, None, None
+    mi, error = maintainability(text, total)
     return functions, mi, error
 
 
@@ -239,18 +232,18 @@ def tree_sitter_functions(tree) -> list[tuple[str, int, int]]:
     return out
 
 
-FileMetrics = tuple[str, list[tuple[str, int, int]], MIInputs | None, str | None]
-"""(tool, functions, what its maintainability index needs, why it cannot have one) of one file."""
+FileMetrics = tuple[str, list[tuple[str, int, int]], int | None]
+"""(tool, functions, total complexity for the maintainability index: None when it has none) of one file."""
 
 
 def parsed_metrics(path: str, text: str, syntax: object) -> FileMetrics | None:
     """Complexity of a file from a parse tree the analysis engine already built (``ast.Module`` for
     Python, a tree-sitter tree for JS/TS): the same numbers, without parsing the file again."""
     if isinstance(syntax, ast.Module):
-        functions, inputs, error = python_parts(text, syntax)
-        return "radon", functions, inputs, error
+        functions, total = python_parts(text, syntax)
+        return "radon", functions, total
     if syntax is not None and hasattr(syntax, "root_node"):
-        return "tree-sitter", tree_sitter_functions(syntax), None, None
+        return "tree-sitter", tree_sitter_functions(syntax), None
     return None
 
 
@@ -294,16 +287,16 @@ def _record(f: RepoFile, tool: str, functions: list[tuple[str, int, int]], used:
         counts[bucket(cc)] += 1
 
 
-def _with_mi(files: FileSet, path: str, record: FileComplexity, inputs: MIInputs | None,
+def _with_mi(files: FileSet, path: str, record: FileComplexity, total: int | None,
              mi_skipped: list[str]) -> FileComplexity:
     """The file's record with its maintainability index (computed only for the files kept)."""
-    if inputs is None:
+    if total is None:
         return record
     text = files.read_text(path)
     if text is None:
         mi_skipped.append(f"{path} (binary or unreadable)")
         return record
-    mi, error = maintainability(text, inputs)
+    mi, error = maintainability(text, total)
     if error:
         mi_skipped.append(f"{path} ({error})")
     return record.model_copy(update={"mi": mi})
@@ -343,7 +336,7 @@ def collect_complexity(
     used: set[str] = set()
     skipped: list[str] = []
     mi_skipped: list[str] = []
-    mi_pending: dict[str, MIInputs] = {}
+    mi_pending: dict[str, int] = {}
     for n, (f, tool) in enumerate(candidates, 1):
         if progress and n % 1000 == 0:
             progress(f"complexity: {n} of {len(candidates)} files")
@@ -351,16 +344,16 @@ def collect_complexity(
             skipped.append(f"{f.path} (over {max_file_bytes} bytes)")
             continue
         if f.path in parsed:
-            tool, functions, inputs, error = parsed[f.path]
+            tool, functions, total = parsed[f.path]
         else:
             text = files.read_text(f)
             if text is None:
                 skipped.append(f"{f.path} (binary or unreadable)")
                 continue
-            inputs, error = None, None
+            total = None
             try:
                 if tool == "radon":
-                    functions, inputs, error = python_parts(text)
+                    functions, total = python_parts(text)
                 else:
                     functions = lizard_functions(f.path, text)
             except Exception as exc:  # noqa: BLE001 - any parser failure on hostile input skips one file
@@ -370,10 +363,8 @@ def collect_complexity(
         if tool == "radon":
             if f.size > mi_max_bytes:
                 mi_skipped.append(f"{f.path} (over {mi_max_bytes} bytes)")
-            elif inputs is None:
-                mi_skipped.append(f"{f.path} ({error or 'no parse'})")
-            else:
-                mi_pending[f.path] = inputs
+            elif total is not None:
+                mi_pending[f.path] = total
 
     over = sorted((fn for fn in found if fn.complexity > threshold),
                   key=lambda fn: (-fn.complexity, fn.path, fn.line))

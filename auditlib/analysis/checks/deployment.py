@@ -118,7 +118,7 @@ def debug_in_code(mod: Module, q: Query) -> Iterator[RuleHit]:
     for call in mod.calls:
         if isinstance(call.callee, Attr) and call.callee.name not in _METHODS:
             continue  # saves resolving every log.info(...)
-        quals = _quals(call.callee, call.scope, q)
+        quals = q.quals(call.callee, call.scope)
         for rx, option, meaning, launcher in _CALLS:
             if not any(rx.search(x) for x in quals):
                 continue
@@ -132,7 +132,7 @@ def debug_in_code(mod: Module, q: Query) -> Iterator[RuleHit]:
             yield _hit(mod.path, call.line, f"{call.text}({option}=True) {meaning}{note}")
             break
     for st in mod.stores:
-        quals = _quals(st.target, st.scope, q)
+        quals = q.quals(st.target, st.scope)
         for rx, name, meaning in _STORES:
             if st.name != name or not any(rx.search(x) for x in quals) or not _truthy(st.value, st.scope, q):
                 continue
@@ -142,10 +142,6 @@ def debug_in_code(mod: Module, q: Query) -> Iterator[RuleHit]:
             target = f"{_text(st.target)}.debug" if name == "debug" else f'{_text(st.target)}["DEBUG"]'
             yield _hit(mod.path, st.line, f"{target} = True {meaning}{note}")
             break
-
-
-def _quals(e, scope: Scope, q: Query) -> list[str]:
-    return sorted(v[2] for v in q.repo.values(e, scope) if v[0] == "ext")
 
 
 def _text(e: Expr) -> str:

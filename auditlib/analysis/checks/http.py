@@ -111,7 +111,7 @@ def http_call_without_timeout(call: Call, q: Query) -> RuleHit | None:
     if state == "absent" and (client.default_bounded or _bounded_elsewhere(q, client)):
         return None
     name = _display(qual)
-    name = name[:-2] if name.endswith("()") else name  # api({...}) on an axios instance: axios.create()()
+    name = name.removesuffix("()")  # api({...}) on an axios instance: axios.create()()
     options = " or ".join(client.bound)
     if state == "unbounded":  # timeout=None, timeout: 0, timeout: false
         evidence = (f"{name}() on a client built with its {client.bound[0]} switched off" if how == "client"
@@ -124,17 +124,13 @@ def http_call_without_timeout(call: Call, q: Query) -> RuleHit | None:
 
 
 # -------------------------------------------------------------------------------------- matching
-def _quals(e: Expr, scope: Scope, q: Query) -> list[str]:
-    return sorted(v[2] for v in q.repo.values(e, scope) if v[0] == "ext")
-
-
 def _match(call: Call, q: Query) -> tuple[Client, str] | None:
     table = clients(q.k)
     if not table:
         return None
     if isinstance(call.callee, Attr) and call.callee.name not in _words_of(q.k):
         return None  # item.get(...), log.info(...): a method name no client has (saves resolving it)
-    for qual in _quals(call.callee, call.scope, q):
+    for qual in q.quals(call.callee, call.scope):
         for client in table:
             if client.calls.search(qual):
                 return client, qual
@@ -321,7 +317,7 @@ def _client_state(obj: Expr, scope: Scope, q: Query, client: Client) -> str:
         return "unknown"
     states = []
     for ctor, cscope in built:
-        if client.client is None or not any(client.client.search(x) for x in _quals(ctor.callee, cscope, q)):
+        if client.client is None or not any(client.client.search(x) for x in q.quals(ctor.callee, cscope)):
             return "unknown"
         states.append(_call_state(ctor, q, client, options=0))
     return _combine(states)
@@ -344,7 +340,7 @@ def _holds(rule: dict, q: Query, client: Client) -> bool:
         option = rule.get("with")
         for mod in q.repo.modules.values():
             for c in mod.calls:
-                if not any(rx.search(x) for x in _quals(c.callee, c.scope, q)):
+                if not any(rx.search(x) for x in q.quals(c.callee, c.scope)):
                     continue
                 if option is None or any(option in inner.options() for a in list(c.args) + list(c.kwargs.values())
                                          for inner in _as_calls(a, c.scope, q)):
@@ -353,7 +349,7 @@ def _holds(rule: dict, q: Query, client: Client) -> bool:
         rx = re.compile(rule["store"])
         for mod in q.repo.modules.values():
             for st in mod.stores:
-                if st.name in client.bound and any(rx.search(x) for x in _quals(st.target, st.scope, q)):
+                if st.name in client.bound and any(rx.search(x) for x in q.quals(st.target, st.scope)):
                     return True
     return False
 
