@@ -769,7 +769,7 @@ def test_call_and_use_sites_name_anonymous_functions_alike(tmp_path: Path) -> No
     is stored in), a callback by its enclosing function: the same name for the call and its uses."""
     facts = _collect(tmp_path, NAMED_BY_HOLDER)
     calls = [(c.path, c.function) for c in facts.llm_calls]
-    assert calls == [("pages/api/generate.js", "default"), ("server.js", "POST /ask"), ("server.js", "summarise"),
+    assert calls == [("pages/api/generate.js", "default export"), ("server.js", "POST /ask"), ("server.js", "summarise"),
                      ("server.js", "answer")], calls
     assert [(u.path, u.function) for u in facts.llm_uses] == calls
 

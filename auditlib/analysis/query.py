@@ -184,8 +184,8 @@ def _anonymous_names(mod: Module) -> dict[int, str]:
                 if isinstance(v, Fn):
                     out.setdefault(id(v.scope), fname)
     for name, v in mod.exports.items():
-        if isinstance(v, Fn):
-            out.setdefault(id(v.scope), name)
+        if isinstance(v, Fn):  # `export default async function (req, res)` reads as "default export"
+            out.setdefault(id(v.scope), "default export" if name == "default" else name)
     return out
 
 
