@@ -23,6 +23,16 @@ DEFAULT_RUBRIC_DIR = Path(__file__).resolve().parent.parent / "checklists"
 """The rubric shipped with auditlib (the repository's checklists/ folder)."""
 
 
+def knowledge_file(name: str) -> Path:
+    """A knowledge file of the analysis engine (``models.yaml``, ``web.yaml``, ``uses.yaml``): from the
+    ``AUDITLIB_RUBRIC`` folder when it holds one (a consultancy's own SDK entries), else the shipped
+    one."""
+    custom = os.environ.get("AUDITLIB_RUBRIC")
+    if custom and (Path(custom) / name).is_file():
+        return Path(custom) / name
+    return DEFAULT_RUBRIC_DIR / name
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

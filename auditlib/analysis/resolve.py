@@ -51,10 +51,8 @@ from .ir import (
     Tmpl,
     Union,
 )
-from ..rubric import DEFAULT_RUBRIC_DIR
+from ..rubric import knowledge_file
 
-KNOWLEDGE_FILE = DEFAULT_RUBRIC_DIR / "models.yaml"
-"""The model knowledge table shipped with the rubric (checklists/models.yaml)."""
 EMPTY: frozenset = frozenset()
 MAX_VALUES = 24
 MAX_DEPTH = 40
@@ -111,7 +109,7 @@ class Knowledge:
     @classmethod
     def load(cls, path: Path | None = None) -> Knowledge:
         """The table of ``path`` (default: checklists/models.yaml), read once per process."""
-        return _knowledge(cls, path or KNOWLEDGE_FILE)
+        return _knowledge(cls, path or knowledge_file("models.yaml"))
 
     @functools.cache  # noqa: B019 - one table per run
     def constructor(self, qual: str) -> tuple:

@@ -12,12 +12,9 @@ from types import SimpleNamespace
 
 import yaml
 
-from ..rubric import DEFAULT_RUBRIC_DIR
+from ..rubric import knowledge_file
 from .ir import Attr, Call, Expr
 from .irtools import string_value
-
-WEB_FILE = DEFAULT_RUBRIC_DIR / "web.yaml"
-"""The web/database/SDK knowledge table shipped with the rubric."""
 
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
@@ -51,9 +48,14 @@ def _namespace(section: dict) -> SimpleNamespace:
     return SimpleNamespace(**out)
 
 
-@functools.cache
 def tables(path: Path | None = None) -> Tables:
-    return Tables(yaml.safe_load((path or WEB_FILE).read_text(encoding="utf-8")))
+    """checklists/web.yaml (or the AUDITLIB_RUBRIC folder's), read once per file."""
+    return _tables(path or knowledge_file("web.yaml"))
+
+
+@functools.cache
+def _tables(path: Path) -> Tables:
+    return Tables(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 # ------------------------------------------------------------------------------------------- helpers

@@ -27,7 +27,7 @@ from pathlib import Path
 import yaml
 
 from ..models import LLMCallSite, LLMUseSite
-from ..rubric import DEFAULT_RUBRIC_DIR
+from ..rubric import knowledge_file
 from .ir import (
     Arr,
     Attr,
@@ -54,7 +54,6 @@ from .layers import package_of, sdk_label
 from .query import Query
 from .tables import Tables, tables
 
-KNOWLEDGE_FILE = DEFAULT_RUBRIC_DIR / "uses.yaml"
 MAX_SOURCES = 8
 MAX_DEPTH = 60
 VIA_LEVELS = 2
@@ -135,16 +134,21 @@ class Knowledge:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Knowledge:
-        return cls(yaml.safe_load((path or KNOWLEDGE_FILE).read_text(encoding="utf-8")))
+        return cls(yaml.safe_load((path or knowledge_file("uses.yaml")).read_text(encoding="utf-8")))
 
 
 def _words(*patterns: str) -> frozenset[str]:
     return frozenset(w for p in patterns for w in re.findall(r"[A-Za-z_]\w*", p))
 
 
-@functools.cache
 def knowledge() -> Knowledge:
-    return Knowledge.load()
+    """checklists/uses.yaml (or the AUDITLIB_RUBRIC folder's), compiled once per file."""
+    return _knowledge(knowledge_file("uses.yaml"))
+
+
+@functools.cache
+def _knowledge(path: Path) -> Knowledge:
+    return Knowledge.load(path)
 
 
 # ------------------------------------------------------------------------------------------ entry point
