@@ -149,3 +149,32 @@ def test_stored_in_a_database_row_is_not_the_model_output(tmp_path: Path) -> Non
             log.info("saved %s", db.query(item).first().title)
     """
     assert _uses(tmp_path, {"app.py": source}) == set()
+
+
+def test_super_reaches_the_base_class_method(tmp_path: Path) -> None:
+    """A subclass hands ``super().handle(...)``'s result (a model response) to a shell: the resolver
+    follows super() to the base class's method (a shell_gpt-style handler)."""
+    uses = _uses(tmp_path, {"handlers.py": """
+        import os
+        from openai import OpenAI
+
+        class Handler:
+            def __init__(self):
+                self.client = OpenAI()
+
+            def handle(self, prompt):
+                return self.client.chat.completions.create(model="m", messages=[prompt]).choices[0].message.content
+
+        class ShellHandler(Handler):
+            def handle(self, prompt):
+                command = super().handle(prompt)
+                os.system(command)
+                return command
+    """, "web/store.js": """
+        const { exec } = require("child_process");
+        import OpenAI from "openai";
+        class Base { async ask(q) { const r = await new OpenAI().chat.completions.create({ model: "m", messages: [q] }); return r.choices[0].message.content; } }
+        export class Runner extends Base { async ask(q) { const cmd = await super.ask(q); exec(cmd); return cmd; } }
+    """})
+    shell = {(path, line) for path, line, kind in uses if kind == "model_output_to_shell"}
+    assert shell == {("handlers.py", 15), ("web/store.js", 5)}, uses

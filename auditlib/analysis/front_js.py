@@ -636,6 +636,8 @@ class JsFront:
             return Name(_t(node))
         if t == "this":
             return Name("this")
+        if t == "super":
+            return Name("super")
         if t == "member_expression":
             return Attr(self.ex(node.child_by_field_name("object"), scope),
                         _t(node.child_by_field_name("property")), _line(node))

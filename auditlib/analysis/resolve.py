@@ -157,6 +157,7 @@ STEPS = {
     "composition": "LangChain/LlamaIndex object built from a model (LCEL |, .pipe, from_llm, agents)",
     "wrapper": "object literal whose call/invoke/... forwards to a model is used like one",
     "shape": "distinctive call path (chat.completions.create) on a receiver that resolves to nothing",
+    "super": "super() / super in a method: the base classes' members",
 }
 """Resolution steps beyond plain local names and SDK constructors; each can be switched off (ablation)."""
 
@@ -579,6 +580,15 @@ class Repo:
         return {"{" + hint + "}"}
 
     # --------------------------------------------------------------------------------- names
+    @staticmethod
+    def _bound(name: str, scope: Scope) -> bool:
+        s: Scope | None = scope
+        while s is not None:
+            if name in s.bindings:
+                return True
+            s = s.parent
+        return False
+
     def lookup(self, name: str, scope: Scope) -> set:
         s: Scope | None = scope
         first = True
@@ -590,6 +600,11 @@ class Repo:
                 return out
             first = False
             s = s.parent
+        if name == "super" and self.on("super", count=False):
+            got = self.super_values(scope)
+            if got:
+                self.on("super")
+            return got
         if scope.module.lang == "python":
             if name in self.k.implicit_modules and self.on("implicit.import"):
                 return {("ext", "python", name)}
@@ -601,6 +616,20 @@ class Repo:
                 return {("ext", "js", ":" + name)}
             return {("ext", "js", ":" + name)}
         return set()
+
+    def super_values(self, scope: Scope) -> set:
+        """``super()`` (Python) / ``super`` (JS) in a method: an instance of each base class of the
+        enclosing class, so ``super().ask(q)`` reaches the base's ``ask`` (its ``self`` is then read as
+        the base's instance: fields the subclass adds are not seen there)."""
+        out: set = set()
+        for v in self.this_values(scope):
+            if v[0] in {"inst", "cls"}:
+                cls = v[1]
+                for b in cls.bases:
+                    for bv in self.values(b, cls.scope.parent or cls.scope):
+                        if bv[0] == "cls":
+                            out.add((v[0], bv[1]))
+        return out
 
     def this_values(self, scope: Scope) -> set:
         s: Scope | None = scope
@@ -897,6 +926,9 @@ class Repo:
             if call.callee.id in {"enumerate", "zip"}:
                 return {("iter", frozenset({("iter", elems)}))}
             return {("iter", elems)}
+        if isinstance(call.callee, Name) and call.callee.id == "super" and not call.args \
+                and not self._bound("super", scope):
+            return self.lookup("super", scope)  # super(): the base classes' instance
         callee = self.values(call.callee, scope)
         for v in callee:
             tag = v[0]
