@@ -7,6 +7,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from auditlib.analysis import analyse
 from auditlib.collect.files import list_files
 from auditlib.models import CodeFacts
@@ -165,3 +167,28 @@ def test_tagged_template_is_parameterised_whatever_its_tag(tmp_path: Path) -> No
         export const g = (id) => pool.query(`SELECT * FROM users WHERE id = ${id}`);
     """})
     assert [(s.function, s.how) for s in facts.sql_sites] == [("g", "template literal")]
+
+
+ROUTE = """
+export async function POST(req: Request) {
+  return Response.json({ ok: true });
+}
+"""
+
+
+@pytest.mark.parametrize("matcher, covered", [
+    (None, {"/api/chat": True, "/dashboard/stats": True}),                      # no matcher: every route
+    ('["/dashboard/:path*"]', {"/api/chat": False, "/dashboard/stats": True}),
+    ('"/api/:path*"', {"/api/chat": True, "/dashboard/stats": False}),
+    ('["/((?!api|_next/static|_next/image|favicon.ico).*)"]', {"/api/chat": False, "/dashboard/stats": True}),
+    ('[{ source: "/api/:path*", missing: [] }]', {"/api/chat": True, "/dashboard/stats": False}),
+])
+def test_next_middleware_matcher_decides_which_routes_it_covers(tmp_path: Path, matcher, covered) -> None:
+    config = f"\nexport const config = {{ matcher: {matcher} }};\n" if matcher else ""
+    facts = _collect(tmp_path, {
+        "middleware.ts": 'import { clerkMiddleware } from "@clerk/nextjs/server";\n'
+                         "export default clerkMiddleware();\n" + config,
+        "app/api/chat/route.ts": ROUTE,
+        "app/dashboard/stats/route.ts": ROUTE,
+    })
+    assert {e.route: e.has_auth for e in facts.endpoints} == covered

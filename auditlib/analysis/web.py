@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..models import Endpoint
-from .ir import AnnotatedElem, Attr, Call, Expr, Fn, Imp, Module, Name, Obj, Scope
+from .ir import AnnotatedElem, Arr, Attr, Call, Expr, Fn, Imp, Module, Name, Obj, Scope
 from .irtools import (
     binding_scope,
     dotted,
@@ -80,6 +80,8 @@ class _Web:
         self.mounted: dict[tuple, list[tuple[str, int, bool]]] = {}
         """Receiver key -> (path, line, ordered) of the auth it sits behind (ordered: only routes after it)."""
         self.next_auth = False
+        self.next_matchers: list[re.Pattern] | None = None
+        """The routes a Next.js middleware that authenticates runs on (its ``config.matcher``); None: all."""
         self.includes: list[tuple[tuple, tuple, str, int]] = []
         """(parent receiver, mounted router, path, line): the router inherits the parent's auth."""
         self._stores: dict[int, list] | None = None
@@ -95,7 +97,8 @@ class _Web:
             else:
                 self.out.endpoints += self._js_endpoints(mod)
         if self.next_auth:
-            self.out.endpoints = [e.model_copy(update={"has_auth": True}) if e.framework == "nextjs" and not e.has_auth
+            self.out.endpoints = [e.model_copy(update={"has_auth": True})
+                                  if e.framework == "nextjs" and not e.has_auth and self._next_covers(e.route)
                                   else e for e in self.out.endpoints]
         return self.out
 
@@ -155,6 +158,7 @@ class _Web:
         include_router(dependencies=auth), before_request hooks; a Next.js middleware that authenticates."""
         if mod.lang == "js" and self.t.js.next_middleware.search(mod.path) and self._middleware_authenticates(mod):
             self.next_auth = True
+            self.next_matchers = _next_matchers(mod)
         for call in mod.calls:
             if isinstance(call.callee, Attr):
                 (self._py_mount if mod.lang == "python" else self._js_mount)(call)
@@ -224,6 +228,12 @@ class _Web:
         """Whether the receiver ``key`` is behind auth for a route declared at ``path``:``line``."""
         return key is not None and any(not ordered or p != path or ln < line
                                        for p, ln, ordered in self.mounted.get(key, ()))
+
+    def _next_covers(self, route: str | None) -> bool:
+        """Whether the authenticating Next.js middleware runs on ``route`` (every route without a matcher)."""
+        if self.next_matchers is None or route is None:
+            return True
+        return any(m.fullmatch(route) for m in self.next_matchers)
 
     def _middleware_authenticates(self, mod: Module) -> bool:
         words = self.t.js.next_middleware_auth_specifiers
@@ -491,3 +501,42 @@ def _scope_exprs(s: Scope) -> list[Expr]:
         out.append(c)
         out += [g.test for g in c.guards if g.test is not None]
     return out
+
+
+# --------------------------------------------------------------------------- Next.js matchers
+_PARAM = re.compile(r"/:(\w+)([*+?]?)")
+
+
+def _matcher_regex(pattern: str) -> re.Pattern | None:
+    """A Next.js ``matcher`` entry (path-to-regexp: ``/dashboard/:path*``, ``/api/:id``, or a regular
+    expression group such as ``/((?!api|_next).*)``) as a regular expression over a route."""
+    def param(m: re.Match) -> str:
+        return {"*": "(?:/.*)?", "+": "/.+", "?": "(?:/[^/]+)?"}.get(m.group(2), "/[^/]+")
+
+    try:
+        return re.compile(_PARAM.sub(param, pattern))
+    except re.error:
+        return None
+
+
+def _next_matchers(mod: Module) -> list[re.Pattern] | None:
+    """The route patterns of ``export const config = { matcher: ... }`` in a Next.js middleware, or None
+    (no matcher, or one that cannot be read: the middleware is taken to run everywhere)."""
+    config = mod.exports.get("config")
+    if isinstance(config, Name):
+        bound = mod.scope.bindings.get(config.id) or []
+        config = bound[0] if bound else None
+    if not isinstance(config, Obj):
+        return None
+    matcher = next((v for k, v in config.items if k == "matcher"), None)
+    items = matcher.items if isinstance(matcher, Arr) else [matcher] if matcher is not None else []
+    patterns: list[re.Pattern] = []
+    for item in items:
+        if isinstance(item, Obj):  # { source: "/api/:path*", has: [...] }
+            item = next((v for k, v in item.items if k == "source"), None)
+        text = string_value(item) if item is not None else None
+        rx = _matcher_regex(text) if text else None
+        if rx is None:
+            return None
+        patterns.append(rx)
+    return patterns or None
