@@ -138,11 +138,11 @@ def _commit_count(root: Path) -> int:
         return 0
 
 
-def _secrets_side(target: Path, history: bool, files, now: datetime | None = None,
-                  with_history: bool = False) -> tuple[SecretFacts, dict] | tuple[SecretFacts, dict, HistoryFacts]:
-    """The git side of a large audit, run in a second process: the secrets collector (its history
-    pass is the longest git stream) and, ``with_history``, the history collector after it, while the
-    first process parses the tree. Results are picklable."""
+def _git_side(target: Path, history: bool, files, now: datetime | None = None
+              ) -> tuple[SecretFacts, dict, HistoryFacts]:
+    """The git side of a large audit, run in a second process (auditlib.worker): the secrets collector
+    (its history pass is the longest git stream), then the history collector, while the first process
+    parses the tree. Results are picklable."""
     from .collect.history import collect_history
     from .collect.secrets import collect_secrets
     from .context import AuditContext
@@ -150,8 +150,6 @@ def _secrets_side(target: Path, history: bool, files, now: datetime | None = Non
     ctx = AuditContext(target=target, source=str(target), history=history, progress=lambda _m: None)
     record: dict[str, dict[str, Any]] = {}
     sec = _run("secrets", lambda: collect_secrets(files, history=history), SecretFacts, ctx, record)
-    if not with_history:
-        return sec, record
     hist = _run("history", lambda: collect_history(target, now=now), HistoryFacts, ctx, record)
     return sec, record, hist
 
@@ -185,8 +183,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     side = None
     if ctx.parallel and _commit_count(ctx.target) >= PARALLEL_MIN_COMMITS:
         p("collect: history and secrets in a second process (large history)")
-        side = worker.start({"target": ctx.target, "history": ctx.history, "files": files, "now": ctx.now,
-                             "with_history": True})
+        side = worker.start({"target": ctx.target, "history": ctx.history, "files": files, "now": ctx.now})
     try:
         inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
         if side is None:

@@ -426,7 +426,8 @@ class RuleHit(Frozen):
 
 
 class CodeFacts(Availability):
-    """What the Python source shows: model calls, SQL building, endpoints, layering."""
+    """What the Python and JS/TS source shows (auditlib.analysis): model calls, what is done with their
+    prompts, output and keys, SQL building, endpoints, layering, and the registered checks' hits."""
 
     files_parsed: int = 0
     parse_errors: list[str] = Field(default_factory=list)

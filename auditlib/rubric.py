@@ -8,6 +8,7 @@ and questions named by conditions) are checked after loading.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from functools import cached_property
 from pathlib import Path
@@ -26,8 +27,12 @@ DEFAULT_RUBRIC_DIR = Path(__file__).resolve().parent.parent / "checklists"
 def knowledge_file(name: str) -> Path:
     """A knowledge file of the analysis engine (``models.yaml``, ``web.yaml``, ``uses.yaml``): from the
     ``AUDITLIB_RUBRIC`` folder when it holds one (a consultancy's own SDK entries), else the shipped
-    one."""
-    custom = os.environ.get("AUDITLIB_RUBRIC")
+    one. Asked on hot paths (once per call site): the file system is looked at once per folder."""
+    return _knowledge_file(os.environ.get("AUDITLIB_RUBRIC") or "", name)
+
+
+@functools.lru_cache(maxsize=64)
+def _knowledge_file(custom: str, name: str) -> Path:
     if custom and (Path(custom) / name).is_file():
         return Path(custom) / name
     return DEFAULT_RUBRIC_DIR / name

@@ -76,17 +76,17 @@ def worker_env() -> dict[str, str]:
 
 
 def start(payload: dict[str, Any]) -> Job:
-    """Start the worker on ``payload`` (``target``, ``history``, ``files``); collect with Job.result()."""
+    """Start the worker on ``payload`` (``target``, ``history``, ``files``, ``now``); collect with Job.result()."""
     return Job(payload)
 
 
 def main() -> None:
     """Run one job from standard input and write its result to standard output."""
-    from .audit import _secrets_side
+    from .audit import _git_side
 
     with open(sys.argv[1], "rb") as fh:
         job = pickle.load(fh)
-    result = _secrets_side(job["target"], job["history"], job["files"], job.get("now"), job.get("with_history", False))
+    result = _git_side(job["target"], job["history"], job["files"], job["now"])
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.buffer.flush()
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from auditlib.analysis.checks import load_all
-from auditlib.analysis.engine import JS_SUFFIXES, load, run_checks
+from auditlib.analysis.engine import load, run_checks
+from auditlib.analysis.front_js import JS_SUFFIXES
 from auditlib.analysis.query import Query
 from auditlib.collect.files import list_files
 

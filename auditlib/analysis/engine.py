@@ -24,7 +24,7 @@ from ..models import CodeFacts, RuleHit
 from . import layers, llm, sql, uses, web
 from .checks import Check, load_all
 from .query import Query
-from .resolve import Knowledge, Repo
+from .resolve import Knowledge, Repo, is_source
 
 Progress = Callable[[str], None] | None
 MAX_RULE_HITS = 2_000
@@ -64,7 +64,7 @@ def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge |
 
 
 def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None, on_parsed: OnParsed) -> CodeFacts:
-    sources = [f for f in files.files if f.suffix == ".py" or (f.suffix in JS_SUFFIXES and not f.path.endswith(".d.ts"))]
+    sources = [f for f in files.files if is_source(f.path)]
     if not sources:
         return CodeFacts(available=False, reason="no Python or JavaScript/TypeScript files")
     if progress:
@@ -111,7 +111,6 @@ def _kind_of_files(sources) -> str:
         else "source files"
 
 
-JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
 def run_checks(q: Query, files: FileSet | None = None, rules: Iterable[str] | None = None) -> list[RuleHit]:

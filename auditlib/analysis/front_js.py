@@ -32,8 +32,10 @@ from .ir import (
     Tmpl,
     Union,
 )
+from .irtools import binding_scope
 
-JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+"""The JS/TS suffixes, TypeScript first (an import of ``./x`` resolves to ``x.ts`` before ``x.js``)."""
 
 
 @functools.cache
@@ -409,12 +411,8 @@ class JsFront:
 
     # ---------------------------------------------------------------------------- binding forms
     def _home(self, name: str, scope: Scope) -> Scope:
-        s: Scope | None = scope
-        while s is not None:
-            if name in s.bindings:
-                return s
-            s = s.parent
-        return scope
+        """The scope that binds ``name`` as seen from ``scope`` (an assignment updates it), else ``scope``."""
+        return binding_scope(name, scope, class_bodies=True) or scope
 
     def pattern(self, node, value: Expr, scope: Scope, declare: bool) -> None:
         if node is None:

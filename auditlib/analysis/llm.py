@@ -21,11 +21,8 @@ Which option names mean timeout, retries, an output cap, structured output or th
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
 from functools import cached_property
 
-import yaml
 
 from ..models import LLMCallSite
 from .ir import Attr, Call, Expr, Fn, Guard, Name, Obj, Param, Scope
@@ -40,7 +37,7 @@ from .irtools import (
 from .llm_flow import ANONYMOUS, Ctx
 from .llm_prompt import Prompt
 from .query import Query
-from ..rubric import knowledge_file
+from .resolve import Knowledge
 
 Opts = dict[str, tuple[Expr, Scope]]
 LOG_RECEIVERS = {"console", "logger", "log", "logging", "_logger", "_log", "structlog"}
@@ -51,13 +48,7 @@ LOG_METHODS = {"debug", "info", "warn", "warning", "error", "exception", "critic
 def text_kinds() -> frozenset[str]:
     """The call kinds whose prompt, output cap and output schema are questions (``call_sites.text_kinds``
     of checklists/models.yaml): the probes of those questions skip embeddings, images and the like."""
-    return _text_kinds(knowledge_file("models.yaml"))
-
-
-@functools.cache
-def _text_kinds(path: Path) -> frozenset[str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return frozenset((data.get("call_sites") or {}).get("text_kinds") or ())
+    return frozenset(Knowledge.load().call_sites.get("text_kinds") or ())
 
 
 def call_sites(q: Query) -> list[LLMCallSite]:

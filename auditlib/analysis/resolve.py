@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import gc
 import json
-import os
 import posixpath
 import re
 from collections.abc import Iterable
@@ -30,7 +29,6 @@ from pathlib import Path
 
 import yaml
 
-from ..collect.files import SKIP_DIRS as _AUDITLIB_SKIP
 from .ir import (
     Arr,
     Attr,
@@ -52,6 +50,8 @@ from .ir import (
     Union,
 )
 from ..rubric import knowledge_file
+from .front_js import JS_SUFFIXES
+from .irtools import binding_scope
 
 EMPTY: frozenset = frozenset()
 MAX_VALUES = 24
@@ -163,12 +163,14 @@ STEPS = {
 
 
 # --------------------------------------------------------------------------------------- file system
-SKIP_DIRS = set(_AUDITLIB_SKIP)
-
-JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 MAX_BYTES = 1_000_000
 MAX_LINE = 5_000
 """A JS/TS file with a line longer than this is minified or generated: not parsed."""
+
+
+def is_source(path: str) -> bool:
+    """A file the engine parses: Python, or JS/TS that is not a type declaration (``.d.ts``)."""
+    return path.endswith(".py") or (path.endswith(JS_SUFFIXES) and not path.endswith(".d.ts"))
 
 
 def _json_loose(text: str) -> dict:
@@ -182,27 +184,6 @@ def _json_loose(text: str) -> dict:
 
 
 _ITERATING = {"list", "tuple", "sorted", "reversed", "iter", "set", "enumerate", "zip", "frozenset"}
-
-
-def _lower_many(jobs: list[tuple[str, str]]) -> list[Module]:
-    from .front_js import lower_js
-    from .front_py import lower_python
-
-    out = []
-    for rel, full in jobs:
-        try:
-            if os.path.getsize(full) > MAX_BYTES:
-                continue
-            data = Path(full).read_bytes()
-        except OSError:
-            continue
-        if rel.endswith(".py"):
-            out.append(lower_python(rel, data.decode("utf-8", "replace")))
-        else:
-            if max((len(x) for x in data[:200_000].split(b"\n")), default=0) > 5000:
-                continue  # minified bundle
-            out.append(lower_js(rel, data))
-    return out
 
 
 class _Const(Expr):
@@ -241,40 +222,6 @@ class Repo:
         self.steps_used: dict[str, int] = {}
 
     # ---------------------------------------------------------------------------------- loading
-    def load(self, workers: int = 1) -> Repo:
-        """Walk the tree, lower every Python and JS/TS file. ``workers`` > 1 lowers in that many
-        processes and pickles the IR back: measured 4x slower than one process (the object graph is
-        expensive to pickle), kept only to record the experiment."""
-        jobs: list[tuple[str, str]] = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                           and not os.path.islink(os.path.join(dirpath, d))]
-            rel_dir = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
-            rel_dir = "" if rel_dir == "." else rel_dir
-            self.dirs.add(rel_dir)
-            for fn in filenames:
-                rel = f"{rel_dir}/{fn}" if rel_dir else fn
-                full = os.path.join(dirpath, fn)
-                if os.path.islink(full):
-                    continue
-                if fn in {"tsconfig.json", "jsconfig.json"}:
-                    try:
-                        self.tsconfigs[rel_dir] = _json_loose(Path(full).read_text(encoding="utf-8", errors="replace"))
-                    except OSError:
-                        pass
-                    continue
-                if fn.endswith(".py") or (fn.endswith(JS_SUFFIXES) and not fn.endswith(".d.ts")):
-                    jobs.append((rel, full))
-        gc_was = gc.isenabled()
-        gc.disable()  # the IR is millions of small objects kept to the end: collection passes only cost
-        try:
-            self._lower_all(jobs, workers)
-        finally:
-            if gc_was:
-                gc.enable()
-        gc.freeze()
-        return self
-
     def load_files(self, files, progress=None, on_parsed=None) -> list[str]:  # files: collect.files.FileSet
         """Lower every Python and JS/TS file of a FileSet (the audit's way in: committed files, read
         through git's object store when missing from the tree). Returns one line per file not parsed.
@@ -295,8 +242,7 @@ class Repo:
                 text = files.read_text(f)
                 if text is not None:
                     self.tsconfigs[posixpath.dirname(f.path)] = _json_loose(text)
-        sources = [f for f in files.files
-                   if f.suffix == ".py" or (f.suffix in JS_SUFFIXES and not f.path.endswith(".d.ts"))]
+        sources = [f for f in files.files if is_source(f.path)]
         gc_was = gc.isenabled()
         gc.disable()  # the IR is many small objects kept to the end: collection passes only cost
         try:
@@ -337,19 +283,6 @@ class Repo:
             if gc_was:
                 gc.enable()
         return errors
-
-    def _lower_all(self, jobs: list[tuple[str, str]], workers: int) -> None:
-        if workers > 1 and len(jobs) > 200:  # measured slower: pickling the IR back costs more than it saves
-            import multiprocessing as mp
-
-            chunks = [jobs[i::workers] for i in range(workers)]
-            with mp.get_context("fork").Pool(workers) as pool:
-                for mods in pool.map(_lower_many, chunks):
-                    for mod in mods:
-                        self._add(mod)
-        else:
-            for mod in _lower_many(jobs):
-                self._add(mod)
 
     def _add(self, mod: Module) -> None:
         if mod.error:
@@ -580,26 +513,13 @@ class Repo:
         return {"{" + hint + "}"}
 
     # --------------------------------------------------------------------------------- names
-    @staticmethod
-    def _bound(name: str, scope: Scope) -> bool:
-        s: Scope | None = scope
-        while s is not None:
-            if name in s.bindings:
-                return True
-            s = s.parent
-        return False
-
     def lookup(self, name: str, scope: Scope) -> set:
-        s: Scope | None = scope
-        first = True
-        while s is not None:
-            if (s.kind != "class" or first) and name in s.bindings:
-                out = set()
-                for e in s.bindings[name]:
-                    out |= self.values(e, s)
-                return out
-            first = False
-            s = s.parent
+        home = binding_scope(name, scope)
+        if home is not None:
+            out: set = set()
+            for e in home.bindings[name]:
+                out |= self.values(e, home)
+            return out
         if name == "super" and self.on("super", count=False):
             got = self.super_values(scope)
             if got:
@@ -927,7 +847,7 @@ class Repo:
                 return {("iter", frozenset({("iter", elems)}))}
             return {("iter", elems)}
         if isinstance(call.callee, Name) and call.callee.id == "super" and not call.args \
-                and not self._bound("super", scope):
+                and binding_scope("super", scope) is None:
             return self.lookup("super", scope)  # super(): the base classes' instance
         callee = self.values(call.callee, scope)
         for v in callee:
@@ -1172,9 +1092,3 @@ class Repo:
                 if s is not None:
                     out.append({"path": path, "line": c.line, "what": s[0], "how": s[1], "text": c.text})
         return out
-
-
-def model_calls(root: Path | str, knowledge: Knowledge | None = None) -> list[tuple[str, int, str]]:
-    """The query of the trial: every model call site of a repository as (path, line, what)."""
-    repo = Repo(Path(root), knowledge).load()
-    return [(c["path"], c["line"], c["what"]) for c in repo.model_calls()]

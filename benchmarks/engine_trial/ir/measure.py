@@ -48,9 +48,18 @@ from benchmarks.realworld.evaluate import (
 )
 
 
+def load_repo(path: Path, knowledge: Knowledge | None = None, disabled: frozenset = frozenset()) -> Repo:
+    """The engine's resolver over a folder, loaded the way the audit loads it (auditlib's file list)."""
+    from auditlib.collect.files import list_files
+
+    repo = Repo(path, knowledge, disabled)
+    repo.load_files(list_files(path))
+    return repo
+
+
 def run_repo(path: Path, knowledge: Knowledge, disabled: frozenset = frozenset()) -> tuple[list[dict], Repo, float]:
     t = time.perf_counter()
-    repo = Repo(path, knowledge, disabled).load()
+    repo = load_repo(path, knowledge, disabled)
     calls = repo.model_calls()
     return calls, repo, time.perf_counter() - t
 
@@ -342,7 +351,7 @@ def baseline_child(path: str) -> None:
 def synthetic_child(path: str) -> None:
     repo_path = Path(path)
     t0 = time.perf_counter()
-    repo = Repo(repo_path).load()
+    repo = load_repo(repo_path)
     t1 = time.perf_counter()
     sites = repo.model_calls()
     t2 = time.perf_counter()
