@@ -152,6 +152,18 @@ def _knowledge(path: Path) -> Knowledge:
 
 
 # ------------------------------------------------------------------------------------------ entry point
+def is_server_code(q: Query, mod: Module) -> bool:
+    """Whether ``mod`` runs on a server: it imports a web framework or declares routes, or such a file
+    imports it (``server_import_levels`` deep); a "use client" file never. Browser code's console.log
+    is no log and its fetch holds no server resource. Computed once per repository."""
+    servers = getattr(q, "_server_modules", None)
+    if servers is None:
+        uses = _Uses(q, knowledge())
+        servers = frozenset(p for p, m in q.repo.modules.items() if not m.error and uses.is_server(m))
+        q._server_modules = servers  # type: ignore[attr-defined]
+    return mod.path in servers
+
+
 def llm_uses(q: Query, calls: list[LLMCallSite] | None = None) -> list[LLMUseSite]:
     """Every model-related use site of the repository (see :class:`auditlib.models.LLMUseSite`).
     ``calls`` (the call-site facts) is not needed: model calls are ``q.site`` over the IR."""

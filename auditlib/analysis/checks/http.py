@@ -29,6 +29,7 @@ from ...models import RuleHit
 from ..ir import Attr, Call, Expr, Imp, Lit, Name, Obj, Scope, Union
 from ..query import Query
 from ..resolve import Knowledge
+from ..uses import is_server_code
 from . import check
 
 RULE = "http.call_without_timeout"
@@ -92,8 +93,9 @@ def http_call_without_timeout(call: Call, q: Query) -> RuleHit | None:
     client, qual = matched
     if q.site(call) is not None:  # a model call: llm.call_without_timeout reports it
         return None
-    if client.browser and _same_origin(call, q):
-        return None
+    if client.browser and (_same_origin(call, q) or (call.scope.module.lang == "js"
+                                                     and not is_server_code(q, call.scope.module))):
+        return None  # a browser's request: it holds no server resource (React components, client scripts)
     state = _call_state(call, q, client)
     if state in {"bounded", "unknown"}:
         return None
