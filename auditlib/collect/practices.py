@@ -144,9 +144,10 @@ def is_ci_file(f: RepoFile) -> bool:
     return parent == "." and path in _ROOT_CI_FILES
 
 
-def is_dockerfile(f: RepoFile) -> bool:
-    """``Dockerfile``, ``Dockerfile.prod``, ``api.Dockerfile`` (and the Podman ``Containerfile``)."""
-    name = f.name.lower()
+def is_dockerfile(f: RepoFile | str) -> bool:
+    """``Dockerfile``, ``Dockerfile.prod``, ``api.Dockerfile`` (and the Podman ``Containerfile``); a
+    RepoFile or a path."""
+    name = (f.name if isinstance(f, RepoFile) else f.rsplit("/", 1)[-1]).lower()
     return (name in {"dockerfile", "containerfile"} or name.startswith(("dockerfile.", "containerfile."))
             or name.endswith(".dockerfile"))
 
@@ -197,7 +198,7 @@ def is_eval_file(f: RepoFile) -> bool:
 
 
 # ---------------------------------------------------------------------------------------- dockerfile
-def _instructions(text: str) -> list[tuple[int, str, str]]:
+def dockerfile_lines(text: str) -> list[tuple[int, str, str]]:
     """``(line, INSTRUCTION, arguments)`` with comments dropped and continuation lines joined."""
     instructions: list[tuple[int, str, str]] = []
     pending = ""
@@ -226,7 +227,7 @@ def _instructions(text: str) -> list[tuple[int, str, str]]:
 
 def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
     """``(INSTRUCTION, arguments)`` pairs, with comments dropped and continuation lines joined."""
-    return [(keyword, args) for _line, keyword, args in _instructions(text)]
+    return [(keyword, args) for _line, keyword, args in dockerfile_lines(text)]
 
 
 _ARG_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -259,7 +260,7 @@ def dockerfile_bases(text: str) -> list[tuple[int, str, bool]]:
     stages: set[str] = set()
     bases: list[tuple[int, str, bool]] = []
     seen_from = False
-    for line, keyword, rest in _instructions(text):
+    for line, keyword, rest in dockerfile_lines(text):
         if keyword == "ARG" and not seen_from:
             for decl in rest.split():
                 name, eq, value = decl.partition("=")

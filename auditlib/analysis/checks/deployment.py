@@ -40,6 +40,7 @@ from weakref import WeakKeyDictionary
 
 import yaml
 
+from ...collect.practices import dockerfile_lines, is_dockerfile
 from ...models import RuleHit
 from ..ir import Attr, Call, Cmp, Expr, Guard, Imp, Lit, Module, Name, Obj, Scope
 from ..query import Query
@@ -78,6 +79,7 @@ _TRUE = {"True", "true", "1", "yes", "on"}
 _DEV_NAME = re.compile(r"(^|[._/-])(dev|develop|development|local|test|tests|testing|ci|example|examples|sample|"
                        r"samples|template|override|debug)([._/-]|$)", re.IGNORECASE)
 _DOCKERFILE = re.compile(r"(^|/)((docker|container)file(\.[\w.-]+)?|[\w.-]+\.dockerfile)$", re.IGNORECASE)
+"""Which files the check asks for (the registry matches paths); is_dockerfile decides how one is read."""
 _PROCFILE = re.compile(r"(^|/)procfile$", re.IGNORECASE)
 _ENV_FILE = re.compile(r"(^|/)\.env(\.[\w.-]+)?$", re.IGNORECASE)
 _YAML = re.compile(r"(^|/)((docker-)?compose[\w.-]*|render|app)\.ya?ml$", re.IGNORECASE)
@@ -407,7 +409,7 @@ _ENV_READERS = {"getenv", "get", "config", "env", "bool", "str", "int", "getbool
 # ------------------------------------------------------------------------------- deploy file facts
 def deploy_facts(path: str, text: str) -> list[Fact]:
     """The environment variables and commands a deploy file sets, with their lines."""
-    if _DOCKERFILE.search(path):
+    if is_dockerfile(path):
         return list(_dockerfile(text))
     if _PROCFILE.search(path):
         return list(_procfile(text))
@@ -447,37 +449,23 @@ def _tokens(value: str) -> tuple[str, ...]:
 
 
 def _dockerfile(text: str) -> Iterator[Fact]:
-    lines = text.splitlines()
-    i = 0
     dev_stage = False
-    while i < len(lines):
-        start = i
-        line = lines[i]
-        while line.rstrip().endswith("\\") and i + 1 < len(lines):
-            i += 1
-            line = line.rstrip()[:-1] + " " + lines[i]
-        i += 1
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        word, _, rest = stripped.partition(" ")
-        word = word.upper()
+    for line, word, rest in dockerfile_lines(text):  # continuation lines joined, comments dropped
         if word == "FROM":
             m = re.search(r"\s+AS\s+(\S+)", rest, re.IGNORECASE)
             dev_stage = bool(m and _DEV_STAGE.match(m.group(1)))
         elif dev_stage:
             continue
         elif word in {"CMD", "ENTRYPOINT"}:
-            yield Fact(start + 1, "cmd", word, tokens=_tokens(rest))
+            yield Fact(line, "cmd", word, tokens=_tokens(rest))
         elif word == "ENV":
-            rest = rest.strip()
             if "=" in rest.split(" ", 1)[0]:
                 for tok in _split(rest):
                     name, _, value = tok.partition("=")
-                    yield Fact(start + 1, "env", name, value)
+                    yield Fact(line, "env", name, value)
             else:  # ENV NAME value (the legacy form)
                 name, _, value = rest.partition(" ")
-                yield Fact(start + 1, "env", name, " ".join(_split(value)))
+                yield Fact(line, "env", name, " ".join(_split(value)))
 
 
 def _procfile(text: str) -> Iterator[Fact]:
