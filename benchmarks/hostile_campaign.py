@@ -62,13 +62,15 @@ import string
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.gitrepo import basic_auth_git_server  # noqa: E402 - the tests' loopback git server, shared
+
 VENV_BIN = ROOT / ".venv" / "bin"
 AUDITLIB = VENV_BIN / "auditlib"
 PYTHON = VENV_BIN / "python"
@@ -246,26 +248,7 @@ class Lab:
 
     def http_server(self, folder: Path, user: str, password: str) -> int:
         """A dumb-HTTP git server on loopback that asks for basic auth ``user:password``; its port."""
-        expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-        class Handler(http.server.SimpleHTTPRequestHandler):
-            def __init__(self, *a, **kw):
-                super().__init__(*a, directory=str(folder), **kw)
-
-            def do_GET(self):
-                if self.headers.get("Authorization") != expected:
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="campaign"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                super().do_GET()
-
-            def log_message(self, *args):
-                pass
-
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = basic_auth_git_server(folder, user, password)
         self._servers.append(server)
         return server.server_address[1]
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import http.server
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 
@@ -27,3 +31,26 @@ def make_repo(path: Path, files: dict[str, str | bytes]) -> Path:
     git(path, "add", "-A")
     git(path, "commit", "-q", "--allow-empty", "-m", "init")
     return path
+
+
+def basic_auth_git_server(folder: Path, user: str, password: str) -> http.server.ThreadingHTTPServer:
+    """A dumb-HTTP git server on loopback serving ``folder`` that asks for Basic auth ``user:password``
+    (started in a thread; the caller shuts it down). Its port is ``server.server_address[1]``."""
+    expected = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            if self.headers.get("Authorization") != expected:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="git"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

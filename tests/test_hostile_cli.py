@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from auditlib.cli import main
-from tests.gitrepo import git, make_repo
+from tests.gitrepo import basic_auth_git_server, git, make_repo
 
 audit_mod = importlib.import_module("auditlib.audit")
 
@@ -174,33 +174,13 @@ TOKEN = "tok" + "en" + "Zq7VbN3xK9wLp2Rt"  # built at run time: not a secret, ne
 @pytest.fixture
 def auth_server(tmp_path):
     """A dumb-HTTP git server on loopback that wants Basic auth user:TOKEN; yields its base URL."""
-    import base64
-    import functools
-    import http.server
-    import threading
 
     src = make_repo(tmp_path / "src", {"app.py": "print('hi')\n", "README.md": "hello\n"})
     served = tmp_path / "served"
     served.mkdir()
     subprocess.run(["git", "clone", "-q", "--bare", str(src), str(served / "repo.git")], check=True)
     git(served / "repo.git", "update-server-info")
-    want = "Basic " + base64.b64encode(f"user:{TOKEN}".encode()).decode()
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):
-            if self.headers.get("Authorization") != want:
-                self.send_response(401)
-                self.send_header("WWW-Authenticate", 'Basic realm="git"')
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            super().do_GET()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(served)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = basic_auth_git_server(served, "user", TOKEN)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
