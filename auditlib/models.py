@@ -14,6 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
 Effort = Literal["S", "M", "L"]
+Confidence = Literal["high", "medium", "low"]
+CONFIDENCES: tuple[str, ...] = ("high", "medium", "low")
+"""How sure a finding is, from how it was established: ``high`` when the evidence proves it (a
+provider-format key, a value followed from the request into SQL text), ``medium`` for a pattern that
+is usually right, ``low`` for a heuristic. Only high-confidence findings may cap a category."""
 
 
 class Frozen(BaseModel):
@@ -423,6 +428,10 @@ class RuleHit(Frozen):
     evidence: str
     path: str | None = None
     line: int | None = None
+    severity: Severity | None = None
+    """Set when this occurrence is graded away from the rule's severity (what the value reaches)."""
+    confidence: Confidence | None = None
+    """Set when this occurrence is more or less certain than the rule's default confidence."""
 
 
 class CodeFacts(Availability):
@@ -547,7 +556,8 @@ class Facts(Frozen):
 
 # ---------------------------------------------------------------------------------------- findings
 class Hit(Frozen):
-    """What a probe reports: one occurrence of its rule. The rubric adds severity, category, phase."""
+    """What a probe reports: one occurrence of its rule. The rubric adds severity, category, phase.
+    ``severity`` and ``confidence``, when set, grade this occurrence away from the rule's defaults."""
 
     rule: str
     title: str
@@ -555,6 +565,8 @@ class Hit(Frozen):
     path: str | None = None
     line: int | None = None
     commit: str | None = None
+    severity: Severity | None = None
+    confidence: Confidence | None = None
 
 
 class Finding(Frozen):
@@ -574,6 +586,8 @@ class Finding(Frozen):
     structural: bool = False
     """The flaw is structural (an argument for rebuild), per the rubric."""
     remediation: str = ""
+    confidence: Confidence = "medium"
+    """How sure the finding is (see CONFIDENCES); results written before it existed read as medium."""
 
     @property
     def location(self) -> str:

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import RubricError
-from .models import Effort, Severity
+from .models import Confidence, Effort, Severity
 
 DEFAULT_RUBRIC_DIR = Path(__file__).resolve().parent.parent / "checklists"
 """The rubric shipped with auditlib (the repository's checklists/ folder)."""
@@ -238,6 +238,8 @@ class Rule(_Strict):
     remediation: str
     owasp: str | None = None
     structural: bool = False
+    confidence: Confidence = "medium"
+    """The default confidence of the rule's findings; a probe may grade one hit up or down."""
     params: dict[str, float] = Field(default_factory=dict)
 
 

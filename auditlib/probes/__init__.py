@@ -36,7 +36,8 @@ def engine_probe(rule: str) -> ProbeFn:
     def fn(facts: Facts, params: dict[str, float]) -> Iterable[Hit]:
         for h in facts.code.rule_hits:
             if h.rule == rule:
-                yield Hit(rule=rule, title=h.title, evidence=h.evidence, path=h.path, line=h.line)
+                yield Hit(rule=rule, title=h.title, evidence=h.evidence, path=h.path, line=h.line,
+                          severity=h.severity, confidence=h.confidence)
 
     fn.__name__ = rule.replace(".", "_")
     fn.__doc__ = f"Hits of the engine check {rule} (CodeFacts.rule_hits)."
@@ -77,10 +78,11 @@ def run_probes(facts: Facts, rubric) -> list[Finding]:  # rubric: auditlib.rubri
                 fid = f"{fid}-{seen[fid]}"
             findings.append(
                 Finding(
-                    id=fid, rule=rule_id, category=rule.category, severity=rule.severity,
+                    id=fid, rule=rule_id, category=rule.category, severity=hit.severity or rule.severity,
                     title=hit.title, path=hit.path, line=hit.line, commit=hit.commit,
                     evidence=hit.evidence, phase=rule.phase, effort=rule.effort, owasp=rule.owasp,
                     structural=rule.structural, remediation=rule.remediation,
+                    confidence=hit.confidence or rule.confidence,
                 )
             )
     findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.phase, f.path or "", f.line or 0))
