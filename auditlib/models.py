@@ -519,8 +519,9 @@ class FileComplexity(Frozen):
     total: int = 0
     """Sum of the complexity of the file's functions."""
     mi: float | None = None
-    """radon's maintainability index (0-100, higher is easier to maintain) for a Python file; None
-    for other languages and for files over the MI size cap (issue 3)."""
+    """radon's maintainability index (0-100, higher is easier to maintain) for a Python file among the
+    100 with the highest total complexity; None for other languages, for the other files and for files
+    over the MI size cap (issue 3)."""
 
 
 class ComplexityFacts(Availability):

@@ -115,6 +115,56 @@ def test_radon_names_methods_closures_and_inner_classes_once():
     assert names == ["A.B.n", "A.m", "outer", "outer.inner"]
 
 
+TRICKY_PY = [
+    "def f(x):\n    assert x and (y or z), 'msg'\n    return [a for a in x if a if a > 1 for b in a]\n",
+    "def f(x):\n    try:\n        pass\n    except A:\n        pass\n    except B:\n        pass\n    else:\n        pass\n",
+    "def f(x):\n    try:\n        pass\n    except* A:\n        pass\n",
+    "def f(x):\n    match x:\n        case 1:\n            pass\n        case [a, b] if a:\n            pass\n"
+    "        case _:\n            pass\n",
+    "def f(x):\n    match x:\n        case y:\n            pass\n",
+    "def f(x):\n    for a in x:\n        pass\n    else:\n        pass\n    while x:\n        break\n",
+    "async def f(x):\n    async for a in x:\n        pass\n    async with x:\n        pass\n",
+    "@deco(1 if a else 2)\ndef f(x=1 if a else 2):\n    g = lambda y: y if y else 0\n    return g\n",
+    "def f():\n    class Inner:\n        def m(self):\n            if a:\n                pass\n    if b:\n"
+    "        def g():\n            if c:\n                pass\n    return Inner\n",
+    "class A(B if x else C):\n    if flag:\n        def m(self):\n            return 1 or 2\n"
+    "    x = [i for i in range(3)]\n    class B:\n        def n(self):\n            while 1:\n"
+    "                pass\n",
+    "if x:\n    def top():\n        pass\nelse:\n    y = {k: v for k, v in z if k}\n",
+    "x = 1 if a and b and c else 2\n",
+]
+
+
+@pytest.mark.parametrize("src", TRICKY_PY)
+def test_complexity_counts_as_radon_does_on_odd_shapes(src: str):
+    """The collector's own walk (collect.complexity.python_parts) gives radon's numbers: every
+    function's complexity and the file total its maintainability index needs."""
+    from radon.visitors import ComplexityVisitor
+
+    from auditlib.collect.complexity import python_parts
+
+    reference = ComplexityVisitor.from_code(src)
+    functions, total = python_parts(src)
+    assert sorted(functions) == sorted(radon_functions(src))
+    assert total == reference.total_complexity
+
+
+def test_complexity_counts_as_radon_does_on_this_project():
+    import ast
+
+    from radon.visitors import ComplexityVisitor
+
+    from auditlib.collect.complexity import python_parts
+
+    sources = sorted(Path(__file__).resolve().parents[1].joinpath("auditlib").rglob("*.py"))
+    assert len(sources) > 30
+    for path in sources:
+        src = path.read_text(encoding="utf-8")
+        functions, total = python_parts(src, ast.parse(src))
+        assert (sorted(functions), total) == (sorted(radon_functions(src)),
+                                              ComplexityVisitor.from_code(src).total_complexity), path
+
+
 # ------------------------------------------------------------------- issue 3: MI, per file, distribution
 def test_per_file_complexity_maintainability_and_distribution(tmp_path: Path):
     from radon.metrics import mi_visit
@@ -179,6 +229,17 @@ def test_per_file_list_is_capped_at_the_most_complex(tmp_path: Path, monkeypatch
     facts = collect_complexity(list_files(tmp_path), threshold=10)
     assert list(facts.files) == ["m5.py", "m4.py", "m3.py"]
     assert facts.functions == 5  # the cap trims the per-file table, not the counts
+
+
+def test_maintainability_index_only_for_the_most_complex_files(tmp_path: Path, monkeypatch):
+    import auditlib.collect.complexity as complexity
+
+    monkeypatch.setattr(complexity, "MAX_MI_FILES", 2)
+    for i in range(1, 5):
+        (tmp_path / f"m{i}.py").write_text("def f(a):\n" + "    if a:\n        return 1\n" * i + "    return 0\n")
+    facts = collect_complexity(list_files(tmp_path), threshold=10)
+    assert [facts.files[p].mi is not None for p in facts.files] == [True, True, False, False]
+    assert facts.mi_skipped == []  # left out by rank, not skipped for a failure
 
 
 def test_threshold_comes_from_the_caller(tmp_path: Path):
@@ -260,6 +321,29 @@ def test_tree_sitter_complexity_counts_each_decision_once_per_function() -> None
     assert got[("inner", 10)] == 1          # the nested function's `if` counts for the nested one only
     assert got[("f", 10)] == 2
     assert got[("Store::add", 11)] == 3     # if + ||
+
+
+TS_SHAPES = JS_DECISIONS + '''
+function outer(a: number): () => number {
+  const g = (b: number) => (b > 0 ? (a && b) : a ?? b);
+  if (a) { return () => { while (a--) {} return a; }; }
+  return g.bind(null, 1);
+}
+const obj = { m(x: string) { switch (x) { case "a": case "b": return 1; } return x ? 2 : 3; } };
+'''
+
+
+@pytest.mark.parametrize("kind", ["js", "ts", "tsx"])
+def test_tree_sitter_query_counts_as_the_node_walk(kind: str) -> None:
+    """The query-based count (the fast path) equals the node-by-node walk it replaced."""
+    from auditlib.analysis.front_js import parser
+    from auditlib.collect.complexity import _walk_ts_functions, tree_sitter_functions
+
+    source = JS_DECISIONS if kind == "js" else TS_SHAPES
+    tree = parser(kind).parse(source.encode())
+    fast = tree_sitter_functions(tree)
+    assert len(fast) >= 4
+    assert sorted(fast) == sorted(_walk_ts_functions(tree))
 
 
 def test_engine_parse_gives_the_same_python_numbers_and_is_used(tmp_path: Path, monkeypatch) -> None:

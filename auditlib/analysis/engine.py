@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from ..collect.files import FileSet
 from ..collect.roles import file_role
 from ..models import CodeFacts, RuleHit
-from . import layers, llm, sql, uses, web
+from . import layers, llm, sql, tables, uses, web
 from .checks import Check, load_all
 from .query import Query
 from .resolve import Knowledge, Repo, is_source
@@ -52,7 +52,8 @@ def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge |
     Python's cyclic garbage collector is paused while the IR exists: the IR is millions of small
     objects linked both ways (scopes and their module), all alive until the end, so every full
     collection would walk all of them for nothing (measured: a fifth of the engine's time on 3,000
-    files). The IR is released, and collected once, when the analysis returns."""
+    files). When the analysis returns, the IR's cycles are broken (``Repo.release``) so that reference
+    counting frees it, and one collection picks up what is left."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -64,6 +65,7 @@ def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge |
 
 
 def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None, on_parsed: OnParsed) -> CodeFacts:
+    tables.refresh()
     sources = [f for f in files.files if is_source(f.path)]
     if not sources:
         return CodeFacts(available=False, reason="no Python or JavaScript/TypeScript files")
@@ -77,6 +79,14 @@ def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None,
     if not parsed:
         return CodeFacts(available=False, reason=f"no source file could be parsed ({len(errors)} tried)",
                          parse_errors=errors)
+    try:
+        return _facts(repo, files, sources, errors, progress)
+    finally:
+        repo.release()
+
+
+def _facts(repo: Repo, files: FileSet, sources: list, errors: list[str], progress: Progress) -> CodeFacts:
+    parsed = [m for m in repo.modules.values() if not m.error]
     q = Query(repo)
     calls = llm.call_sites(q)
     endpoints = web.endpoints(q)

@@ -222,6 +222,23 @@ class Repo:
         self.steps_used: dict[str, int] = {}
 
     # ---------------------------------------------------------------------------------- loading
+    def release(self) -> None:
+        """Break the IR's reference cycles (scope <-> call, scope <-> module, class <-> scope), so that
+        reference counting frees it at once. Letting the cyclic collector find it instead walks every
+        object of the IR first (measured: 1.4 s for 3,000 files, against 0.3 s this way). The Repo is
+        unusable afterwards."""
+        for m in self.modules.values():
+            for s in m.scopes:
+                s.__dict__.clear()
+            for c in m.classes:
+                c.__dict__.clear()
+            for st in m.stores:
+                st.__dict__.clear()
+            if m.scope is not None:
+                m.scope.__dict__.clear()
+            m.__dict__.clear()
+        self.__dict__.clear()
+
     def load_files(self, files, progress=None, on_parsed=None) -> list[str]:  # files: collect.files.FileSet
         """Lower every Python and JS/TS file of a FileSet (the audit's way in: committed files, read
         through git's object store when missing from the tree). Returns one line per file not parsed.

@@ -48,9 +48,25 @@ def _namespace(section: dict) -> SimpleNamespace:
     return SimpleNamespace(**out)
 
 
+_current: Tables | None = None
+
+
 def tables(path: Path | None = None) -> Tables:
-    """checklists/web.yaml (or the AUDITLIB_RUBRIC folder's), read once per file."""
-    return _tables(path or knowledge_file("web.yaml"))
+    """checklists/web.yaml (or the AUDITLIB_RUBRIC folder's), read once per file. Without ``path``:
+    the table chosen when the analysis started (``refresh``); asked once per call site, so it does
+    not look at the environment each time (that was a tenth of the engine's time)."""
+    global _current
+    if path is not None:
+        return _tables(path)
+    if _current is None:
+        _current = _tables(knowledge_file("web.yaml"))
+    return _current
+
+
+def refresh() -> None:
+    """Choose the table again (AUDITLIB_RUBRIC may have changed): at the start of each analysis."""
+    global _current
+    _current = None
 
 
 @functools.cache

