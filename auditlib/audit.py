@@ -143,15 +143,35 @@ def _git_side(target: Path, history: bool, files, now: datetime | None = None
     """The git side of a large audit, run in a second process (auditlib.worker): the secrets collector
     (its history pass is the longest git stream), then the history collector, while the first process
     parses the tree. Results are picklable."""
-    from .collect.history import collect_history
-    from .collect.secrets import collect_secrets
     from .context import AuditContext
 
     ctx = AuditContext(target=target, source=str(target), history=history, progress=lambda _m: None)
     record: dict[str, dict[str, Any]] = {}
-    sec = _run("secrets", lambda: collect_secrets(files, history=history), SecretFacts, ctx, record)
-    hist = _run("history", lambda: collect_history(target, now=now), HistoryFacts, ctx, record)
+    sec, hist = _secrets_and_history(ctx, files, record, now)
     return sec, record, hist
+
+
+def _secrets_and_history(ctx: AuditContext, files, record: dict[str, dict[str, Any]], now: datetime | None
+                         ) -> tuple[SecretFacts, HistoryFacts]:
+    """The secrets collector, then the history collector, over one ``git log -p`` pass when both read
+    the history: the history's line counts come from the secrets scan's stream (history.PatchTap);
+    when that pass was not read whole, the history collector reads git's log itself."""
+    from .collect.history import collect_history, patch_tap
+    from .collect.secrets import collect_secrets
+
+    p = ctx.progress
+    now = now or ctx.now
+    tap = None
+    if ctx.history:
+        try:
+            tap = patch_tap(ctx.target, now=now)
+        except Exception:  # noqa: BLE001 - no shared pass: each collector reads git itself
+            tap = None
+    secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p, tap=tap), SecretFacts,
+                   ctx, record)
+    history = _run("history", lambda: collect_history(ctx.target, now=now, progress=p, tap=tap), HistoryFacts,
+                   ctx, record)
+    return secrets, history
 
 
 def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
@@ -159,10 +179,8 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     from .analysis import analyse
     from .collect.complexity import collect_complexity, keep_parsed_metrics
     from .collect.dependencies import collect_dependencies
-    from .collect.history import collect_history
     from .collect.inventory import collect_inventory
     from .collect.practices import collect_practices
-    from .collect.secrets import collect_secrets
 
     record = {} if record is None else record
     from .collect.gitio import drop_git_location_env
@@ -187,11 +205,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     try:
         inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
         if side is None:
-            history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p), HistoryFacts,
-                           ctx, record)
-        if side is None:
-            secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p), SecretFacts,
-                           ctx, record)
+            secrets, history = _secrets_and_history(ctx, files, record, ctx.now)
         deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db,
                                                                  progress=p), DependencyFacts, ctx, record)
         parsed: dict = {}  # one parse per source file: the engine's trees give the complexity too
@@ -210,10 +224,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
                 p("collect: history and secrets read in the second process")
             except Exception as exc:  # the second process died: fall back to this one
                 p(f"collect: second process failed ({exc}); reading history and secrets here")
-                history = _run("history", lambda: collect_history(ctx.target, now=ctx.now, progress=p),
-                               HistoryFacts, ctx, record)
-                secrets = _run("secrets", lambda: collect_secrets(files, history=ctx.history, progress=p),
-                               SecretFacts, ctx, record)
+                secrets, history = _secrets_and_history(ctx, files, record, ctx.now)
     finally:
         if side is not None:
             side.close()

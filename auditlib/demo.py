@@ -23,8 +23,9 @@ DEMO_ANSWERS = DATA / "demo-answers.yaml"
 
 AUTHOR = ("Riley Vibe", "riley@prototype.example")
 # Fake keys of the providers' shapes (never valid credentials).
-FAKE_OPENAI_KEY = "sk-" + "proj-" + "Q7fZ2kLm9XvB4nRt8WcY1pHd6JsE3uGa" + "0TqN5oKi2MbV7xCz"
-FAKE_ANTHROPIC_KEY = "sk-" + "ant-api03-" + "KzW4so5FjGRYdUsKaaDktwcxO7Wc6tE53DfHqE2liR4GmnIo" + "-yeQBpkGLIAA"
+FAKE_OPENAI_KEY = "sk-" + "proj-" + "Q7fZ2kLm9XvB4nRt8WcY1pHd" + "T3Blbk" + "FJ" + "6JsE3uGa0TqN5oKi2MbV7xCz"
+FAKE_ANTHROPIC_KEY = ("sk-" + "ant-api03-" + "KzW4so5FjGRYdUsKaaDktwcxO7Wc6tE53DfHqE2liR4GmnIo"
+                      + "Vb8rT2xQ9mLw4ZcN7pHs1FdJ6kYuE3aGo5X" + "-yeQBpkGLIAA")  # the documented shape: 93 + AA
 
 _APP_V1 = '''import sqlite3
 

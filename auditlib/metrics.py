@@ -222,7 +222,10 @@ def _complex_share(facts: Facts, _: list[Finding]) -> MetricValue:
 
 # -------------------------------------------------------------------------------------- findings
 def _security_findings(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.category == "security_access" and f.severity in ("critical", "high")]
+    """Critical and high security findings that count for the decision: a low-confidence finding (a
+    heuristic) is a lead for the auditor, not evidence of a wide attack surface."""
+    return [f for f in findings if f.category == "security_access" and f.severity in ("critical", "high")
+            and f.confidence != "low"]
 
 
 @metric("severe_security_findings")
@@ -237,4 +240,10 @@ def _structural(facts: Facts, findings: list[Finding]) -> MetricValue:
 
 @metric("no_structural_security_findings")
 def _no_structural(facts: Facts, findings: list[Finding]) -> MetricValue:
-    return not any(f.structural for f in findings)
+    """True without structural findings, False with one of high confidence; unknown (None) when the
+    only structural findings are patterns or heuristics: one of them alone must not decide a rebuild,
+    so the auditor answers ``security_debt_patchable``."""
+    structural = [f for f in findings if f.structural]
+    if any(f.confidence == "high" for f in structural):
+        return False
+    return None if structural else True

@@ -216,6 +216,18 @@ class SecretHit(Frozen):
     """Looks like a documented example or placeholder rather than a live credential."""
     context: str = ""
     """The line with the secret masked, shortened."""
+    confidence: Confidence | None = None
+    """How the value was recognised (issue 9): ``high`` a provider format whose shape, markers or
+    checksum were validated; ``medium`` a secret-like name with a key-shaped value (or a provider prefix
+    whose shape did not validate, see ``shape_checked``); ``low`` the generic high-entropy guess."""
+    shape_checked: bool | None = None
+    """False when a provider prefix matched but its documented length, marker or checksum did not (a
+    truncated, altered or made-up key); None when the detector has no shape to check."""
+    seen_in: list[str] = Field(default_factory=list)
+    """Every place the same secret was seen (``path:line`` in the tree, ``path @ commit`` in history),
+    the first one being ``path``/``line``: one hit per distinct secret (issue 9)."""
+    commits: list[str] = Field(default_factory=list)
+    """Every commit of the history that added the secret (oldest first, full ids)."""
 
 
 class SecretFacts(Availability):
@@ -228,6 +240,9 @@ class SecretFacts(Availability):
     env_files_ignored: list[str] = Field(default_factory=list)
     """Those of ``env_files`` that ``.gitignore`` lists now: committed before the rule, still tracked
     (issue 3)."""
+    env_files_without_values: list[str] = Field(default_factory=list)
+    """Those of ``env_files`` that hold names only: every value empty, a placeholder or commented out
+    (issue 9)."""
     history_missing_blobs: int = 0
     """Blobs of the history absent from the object store (a partial clone, never fetched; or a damaged
     copy), not scanned (issues 3 and 7)."""
@@ -349,11 +364,27 @@ class LLMCallSite(Frozen):
     messages_from_client: bool = False
     """The whole message list comes from the request (``request.json["messages"]``, ``body.messages``,
     ``req.body.messages``) and reaches the model with the client's roles, ``system`` included."""
+    # What the model can do and who pays (issue 9): the grade of llm.user_input_in_prompt and
+    # llm.client_supplied_messages.
+    user_input_where: str | None = None
+    """Where the request data lands when ``user_input_in_prompt``: ``formatted into PromptTemplate.fromTemplate
+    (line 40)``, ``f-string (line 22)``."""
+    tools: list[str] = Field(default_factory=list)
+    """What the model is given to act with: tools or functions on the call or bound to its client
+    (``tools=``, ``bind_tools``), an agent (``AgentExecutor``, ``createReactAgent``, ``initialize_agent``),
+    as written (at most five); empty when it only returns text."""
+    tools_run_code: bool = False
+    """Some of those tools run model-written code, SQL or shell commands (``agents`` of checklists/uses.yaml)."""
+    key_source: Literal["server", "user", "local"] = "server"
+    """Who pays for the request: ``server`` (the operator's key, from the environment or settings),
+    ``user`` (the client is built from a key the visitor types or sends: bring your own key), ``local`` (a
+    model served on the host or a localhost URL: Ollama, no paid tokens)."""
 
 
 LLMUseKind = Literal[
     "prompt_logged", "response_logged", "usage_read", "api_key_from_user", "model_output_executed",
     "code_executing_agent", "unsafe_deserialization", "model_output_to_sql", "model_output_to_shell",
+    "model_output_parsed",
 ]
 """What an :class:`LLMUseSite` records (issue 3):
 
@@ -369,7 +400,9 @@ LLMUseKind = Literal[
   LangChain pandas/python agents, PythonREPLTool, ``allow_dangerous_code=True``);
 - ``unsafe_deserialization``: ``allow_dangerous_deserialization=True`` (pickled vector stores);
 - ``model_output_to_sql`` / ``model_output_to_shell``: a model response reaches a SQL execute call or
-  a shell command (or an agent that runs model-written SQL).
+  a shell command (or an agent that runs model-written SQL);
+- ``model_output_parsed``: a model response is parsed as data (``json.loads``, ``JSON.parse``, YAML, a
+  regular expression) or becomes a file name, a URL or HTML (``output_sinks`` of checklists/uses.yaml).
 """
 
 
@@ -393,6 +426,8 @@ class LLMUseSite(Frozen):
     """One line: what flows where, e.g. ``response of client.chat.completions.create (line 12)``."""
     call_line: int | None = None
     """Line of the model call whose prompt or output is involved, when known (same file)."""
+    call_at: str | None = None
+    """``path:line`` of that model call, in whichever file it is (None when no call is involved)."""
 
 
 class SQLSite(Frozen):
@@ -401,6 +436,37 @@ class SQLSite(Frozen):
     function: str | None = None
     how: str
     """f-string, concatenation, % formatting, .format()."""
+    origin: Literal["request", "model_output", "file", "unknown", "env", "literal"] = "unknown"
+    """Where the values pasted into the query text come from, the worst of them (issue 9): request data
+    (a handler's parameters included), model output (a tool's arguments included), a file, something
+    not followed to its source, the environment or configuration, or constants of the code only."""
+    trace: str | None = None
+    """The value's path to the call: ``request.args['q'] (app.py:10) → f-string → cursor.execute (app.py:14)``."""
+    values: list[str] = Field(default_factory=list)
+    """The pasted expressions as written (``table``, ``cols``), at most five."""
+    bound: bool = False
+    """The call also passes bound parameters (the values themselves are not pasted into the text)."""
+
+
+class Reach(Frozen):
+    """Something an endpoint's handler reaches, directly or through the functions it calls (issue 9)."""
+
+    kind: Literal["model", "write", "read", "local_model", "provider", "file", "network", "data"]
+    """``model``: a model request (spends tokens); ``write``: data written (SQL or ORM writes, files
+    written, messages sent, posts published, keys minted); ``read``: the users' own data read;
+    ``local_model``: a model served on the host (Ollama): compute, no paid tokens; ``provider``: objects
+    kept at a model provider changed with the server's key (files, assistants, threads); ``file``: files
+    read; ``network``: other HTTP requests; ``data``: a database read naming no user data."""
+    what: str
+    """What is called (``openai.chat.completions.create``, ``db.delete (SQL DELETE)``)."""
+    path: str
+    line: int
+    via: str | None = None
+    """The handler's callee through which it is reached (None: in the handler itself)."""
+    certain: bool = True
+    """False when established from a name only (a receiver called ``db`` that resolves to nothing)."""
+    caller_controlled: bool = False
+    """The request's data names the target (the URL fetched): the caller chooses where it goes."""
 
 
 class Endpoint(Frozen):
@@ -410,12 +476,29 @@ class Endpoint(Frozen):
     framework: str
     route: str | None = None
     has_auth: bool = False
+    method: str | None = None
+    """The HTTP method (``GET``, ``POST``...) when the declaration says it."""
+    public: str | None = None
+    """Why the route is public by design (a health probe, the sign-in flow), else None (issue 9)."""
+    reaches: list[Reach] | None = None
+    """What the handler reaches, worst first; None when it was not measured."""
 
 
 class MixedFile(Frozen):
     path: str
     layers: list[str]
     """Which of web / llm / db the file mixes."""
+
+
+class QuotaCheck(Frozen):
+    """A request refused when a count passes a limit: ``if (messageCount > maxMessagesPerDay) return 429``
+    (the shapes are ``quota`` of checklists/platforms.yaml)."""
+
+    path: str
+    line: int
+    function: str | None = None
+    detail: str
+    """What is compared and how the request is refused."""
 
 
 class RuleHit(Frozen):
@@ -455,6 +538,16 @@ class CodeFacts(Availability):
     rule_hits: list[RuleHit] = Field(default_factory=list)
     """What the engine's registered checks found (one rule each; auditlib/analysis/checks/), sorted by
     rule, path and line."""
+    quota_checks: list[QuotaCheck] = Field(default_factory=list)
+    """Hand-written per-user or per-client quotas that refuse a request (issue 9): rate limiting
+    without a library."""
+    file_roles: dict[str, str] = Field(default_factory=dict)
+    """Source files whose role the engine read from their content, where it differs from the role of
+    their path (auditlib.collect.roles): a command-line tool outside ``scripts/`` is ``script``. The
+    probes ask ``auditlib.probes.role_of``, which reads this and falls back to the path's role."""
+    public_binds: list[str] = Field(default_factory=list)
+    """``path:line`` of Python calls that start a server on every interface (``host="0.0.0.0"``);
+    without one, a Python web app with no deploy file runs on 127.0.0.1 only."""
 
 
 # ------------------------------------------------------------------------------------------ practices
@@ -502,6 +595,15 @@ class PracticeFacts(Availability):
     """Evaluation file -> why its cases could not be counted."""
     eval_cases_partial: bool = False
     """Some evaluation file was too large to count in full: ``eval_cases`` is a lower bound."""
+    deploy_files: list[str] = Field(default_factory=list)
+    """Files other than Dockerfiles that deploy the code as a service (Procfile, vercel.json, fly.toml,
+    render.yaml, compose files...; ``deploy_files`` of checklists/platforms.yaml)."""
+    app_frameworks: list[str] = Field(default_factory=list)
+    """Interactive-app frameworks the code uses (streamlit, gradio, next...; ``app_frameworks`` of
+    checklists/platforms.yaml): an app a person opens, as opposed to a script."""
+    platform_monitoring: list[str] = Field(default_factory=list)
+    """Monitoring the hosting platform provides, declared in infrastructure files (an Azure Log Analytics
+    workspace, Application Insights, CloudWatch alarms...), as ``path: what``; checklists/platforms.yaml."""
 
 
 class ComplexityFunction(Frozen):

@@ -13,7 +13,7 @@ from html import escape
 from typing import Callable, Iterable
 
 from .audit import AuditResult
-from .models import SEVERITIES, Finding
+from .models import CONFIDENCES, SEVERITIES, Finding
 
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#4a7bb7", "info": "#868e96"}
 BAND_COLOURS = {"high": "#c92a2a", "moderate": "#e67700", "low": "#2b8a3e"}
@@ -22,6 +22,9 @@ VERDICT_TEXT = {
     "rebuild": "Rebuild: build a production system in parallel and deprecate the prototype.",
     "not_ready": "Not ready for production planning: the prototype needs more iteration first.",
 }
+CONFIDENCE_TEXT = {"high": "proven by the evidence", "medium": "a pattern that is usually right",
+                   "low": "a heuristic to verify"}
+"""What each confidence of a finding means, for the reader of the report."""
 PROVENANCE_TEXT = {"auto": "from evidence", "confirmed": "auditor confirmed", "overridden": "auditor overrode",
                    "attested": "auditor attested", "open": "open"}
 
@@ -112,6 +115,17 @@ def severity_badge(severity: str) -> str:
     return badge(severity, SEVERITY_COLOURS.get(severity, "#868e96"))
 
 
+def confidence_cell(confidence: str) -> str:
+    """A finding's confidence for a table cell: the word, and what it means in muted text."""
+    return f'{escape(confidence)}<br><span class="muted">{escape(CONFIDENCE_TEXT.get(confidence, ""))}</span>'
+
+
+def finding_line(f: Finding) -> str:
+    """One finding on one line (HTML): severity badge, title, confidence, where."""
+    return (f"{severity_badge(f.severity)} {escape(f.title)} "
+            f'<span class="muted">({escape(f.confidence)} confidence)</span> <code>{escape(where(f))}</code>')
+
+
 def table(headers: list[str], rows: Iterable[list[str]], raw: bool = False) -> str:
     """An HTML table; cells are escaped unless ``raw``."""
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
@@ -186,8 +200,13 @@ def executive_summary(result: AuditResult) -> HTML:
     for f in result.findings:
         counts[f.severity] += 1
     count_line = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
-    tops = [[severity_badge(f.severity), escape(f.title), code_loc(where(f)), escape(f.evidence)]
-            for f in top_findings(result)]
+    by_confidence = defaultdict(int)
+    for f in result.findings:
+        by_confidence[f.confidence] += 1
+    if by_confidence:
+        count_line += "; by confidence: " + ", ".join(f"{by_confidence[c]} {c}" for c in CONFIDENCES if by_confidence[c])
+    tops = [[severity_badge(f.severity), confidence_cell(f.confidence), escape(f.title), code_loc(where(f)),
+             escape(f.evidence)] for f in top_findings(result)]
     flip = ""
     if d.flip and d.flip.requires:
         flip = f"<p>{flip_sentence(d.verdict, d.flip)}</p>"
@@ -196,7 +215,7 @@ def executive_summary(result: AuditResult) -> HTML:
         f'<p>{escape(sc.band_advice)}</p>'
         f'<p class="big">{escape(VERDICT_TEXT[d.verdict])}</p>{flip}'
         f'<p>{len(result.findings)} findings: {escape(count_line or "none")}.</p></div>'
-        "<h3>Top findings</h3>" + table(["Severity", "Finding", "Where", "Evidence"], tops, raw=True)
+        "<h3>Top findings</h3>" + table(["Severity", "Confidence", "Finding", "Where", "Evidence"], tops, raw=True)
     )
 
 
@@ -244,11 +263,12 @@ def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
     """Category, score, suggestion, provenance, and how the suggestion was reached.
 
     ``full_basis`` lists every evidence line (for the auditor); otherwise only the lines that earned
-    points or capped the score (for the client).
+    points, capped the score (a finding of high confidence) or say that a less certain finding did not.
     """
     rows = []
     for cid, c in result.scorecard.categories.items():
-        lines = c.basis if full_basis else [b for b in c.basis if b.startswith(("+", "capped")) and not b.startswith("+0")]
+        lines = c.basis if full_basis else [b for b in c.basis if b.startswith(("+", "capped", "not capped"))
+                                            and not b.startswith("+0")]
         basis = "<br>".join(escape(b) for b in lines) or '<span class="muted">no positive evidence found</span>'
 
         note = f"<b>Auditor:</b> {escape(c.note)}<br>" if c.note else ""
@@ -301,12 +321,13 @@ def findings_table(result: AuditResult, findings: list[Finding] | None = None, l
     """Findings sorted by severity, with file:line evidence."""
     items = result.findings if findings is None else findings
     shown = items[:limit] if limit else items
-    rows = [[severity_badge(f.severity), escape(f.title) + (f' <span class="muted">({escape(f.owasp)})</span>' if f.owasp else ""),
+    rows = [[severity_badge(f.severity), confidence_cell(f.confidence),
+             escape(f.title) + (f' <span class="muted">({escape(f.owasp)})</span>' if f.owasp else ""),
              code_loc(where(f)), escape(f.evidence), str(f.phase), f.effort] for f in shown]
     more = f'<p class="muted">… and {len(items) - len(shown)} more.</p>' if len(shown) < len(items) else ""
     if not rows:
         return HTML('<p class="muted">No findings.</p>')
-    return HTML(table(["Severity", "Finding", "Where", "Evidence", "Phase", "Effort"], rows, raw=True) + more)
+    return HTML(table(["Severity", "Confidence", "Finding", "Where", "Evidence", "Phase", "Effort"], rows, raw=True) + more)
 
 
 # ---------------------------------------------------------------------------------------- checklist
@@ -315,8 +336,7 @@ def checklist_evidence(result: AuditResult, rubric, item_id: str) -> str:
     item = next(i for i in rubric.checklist.items if i.id == item_id)
     entry = next(e for e in result.checklist if e.id == item_id)
     found = {f.id: f for f in result.findings}
-    parts = [f"{severity_badge(found[fid].severity)} {escape(found[fid].title)} <code>{escape(where(found[fid]))}</code>"
-             for fid in entry.evidence[:4] if fid in found]
+    parts = [finding_line(found[fid]) for fid in entry.evidence[:4] if fid in found]
     if len(entry.evidence) > 4:
         parts.append(f'<span class="muted">+{len(entry.evidence) - 4} more findings</span>')
     for m in item.evidence.metrics:

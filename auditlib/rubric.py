@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import RubricError
+from .collect.roles import Role
 from .models import Confidence, Effort, Severity
 
 DEFAULT_RUBRIC_DIR = Path(__file__).resolve().parent.parent / "checklists"
@@ -76,6 +77,9 @@ class Category(_Strict):
 class Scorecard(_Strict):
     scale: dict[str, Any]
     severity_caps: dict[Severity, int]
+    cap_confidence: list[Confidence] = Field(default_factory=lambda: ["high"])
+    """The confidences at which a finding caps its category (a rubric written before confidence
+    existed caps with high-confidence findings only, like the shipped one)."""
     bands: list[Band]
     categories: list[Category]
 
@@ -240,6 +244,10 @@ class Rule(_Strict):
     structural: bool = False
     confidence: Confidence = "medium"
     """The default confidence of the rule's findings; a probe may grade one hit up or down."""
+    roles: list[Role] | None = None
+    """The file roles the rule is about (auditlib.collect.roles: app, script, test, evaluation...): a hit
+    in a file of another role is dropped by ``run_probes``. None (the default): every role, as for
+    secrets, which leak from any file, and repository-level rules."""
     params: dict[str, float] = Field(default_factory=dict)
 
 

@@ -14,6 +14,11 @@ fire is still documented), ``results`` holds one result per finding. The mapping
   and the result's properties; the location keeps the path but no line, because the line number
   belongs to the file as it was in that commit, not to the file at the audited revision.
 - ``partialFingerprints`` carries the finding's stable id, so a re-audit matches its alerts.
+- confidence: each result's ``properties.confidence`` is the finding's (high, medium or low: how it
+  was established; a probe may grade one occurrence away from its rule's default), and each rule's
+  ``properties.precision`` is the rule's default confidence (``precision`` is the property GitHub code
+  scanning reads, with the same words). ``rank`` is left unset: it orders by importance, which
+  confidence alone does not say.
 
 Nothing here reads the target: every string comes from the AuditResult, whose evidence is masked
 by the collectors. The only value built from outside the findings, the target's source for
@@ -160,13 +165,13 @@ def _location(finding: Finding) -> tuple[dict[str, Any], bool]:
 
 def _rule_descriptor(rule_id: str, *, category: str, severity: str, phase: int, effort: str,
                      remediation: str, owasp: str | None, structural: bool, roadmap: str | None,
-                     title: str) -> dict[str, Any]:
+                     title: str, confidence: str) -> dict[str, Any]:
     tags = [category]
     if category in SECURITY_CATEGORIES or owasp:
         tags.insert(0, "security")
     properties: dict[str, Any] = {
         "category": category, "severity": severity, "phase": phase, "effort": effort, "structural": structural,
-        "security-severity": SECURITY_SEVERITY[severity],
+        "security-severity": SECURITY_SEVERITY[severity], "precision": confidence,
     }
     if roadmap:
         properties["roadmap"] = roadmap
@@ -193,7 +198,7 @@ def _rules(result: AuditResult, rubric) -> list[dict[str, Any]]:
         rules.append(_rule_descriptor(
             rule_id, category=rule.category, severity=rule.severity, phase=rule.phase, effort=rule.effort,
             remediation=rule.remediation, owasp=rule.owasp, structural=rule.structural, roadmap=rule.roadmap,
-            title=rule_title(rule_id, rule)))
+            title=rule_title(rule_id, rule), confidence=rule.confidence))
     known = set(rubric.rules.rules)
     # A result read from results.json may name a rule this rubric no longer has: describe it from
     # the finding itself so every ruleId still resolves to a rule.
@@ -203,7 +208,7 @@ def _rules(result: AuditResult, rubric) -> list[dict[str, Any]]:
             rules.append(_rule_descriptor(
                 f.rule, category=f.category, severity=f.severity, phase=f.phase, effort=f.effort,
                 remediation=f.remediation, owasp=f.owasp, structural=f.structural, roadmap=None,
-                title=rule_title(f.rule)))
+                title=rule_title(f.rule), confidence=f.confidence))
     return rules
 
 
@@ -212,6 +217,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     properties: dict[str, Any] = {
         "findingId": finding.id, "severity": finding.severity, "category": finding.category,
         "phase": finding.phase, "effort": finding.effort, "structural": finding.structural,
+        "confidence": finding.confidence,
     }
     if finding.owasp:
         properties["owasp"] = finding.owasp

@@ -1,19 +1,20 @@
 """Scorecard and checklist: pure functions of findings, metrics, rubric and answers.
 
 Every number says where it came from: a suggested score lists the evidence lines that earned its
-points and the finding that capped it; each score and checklist answer carries its provenance
+points and the finding that capped it (only a finding of high confidence caps: a less certain one
+is named as not capping); each score and checklist answer carries its provenance
 (auto from evidence, confirmed or overridden by the auditor, or open).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Iterable, Literal
 
 from pydantic import BaseModel, Field
 
 from .answers import Answers
 from .metrics import MetricValue
-from .models import SEVERITIES, Finding
+from .models import CONFIDENCES, SEVERITIES, Finding
 
 Provenance = Literal["auto", "confirmed", "overridden", "attested", "open"]
 """auto: from evidence, not yet reviewed; confirmed: auditor agreed with the suggestion;
@@ -80,8 +81,21 @@ def _provenance(suggested, answered, answer_value) -> Provenance:
     return "auto" if suggested is not None else "open"
 
 
-def suggest_category(category, findings: list[Finding], metrics: dict[str, MetricValue], caps: dict[str, int]):
-    """(suggested score or None, basis lines) for one rubric category."""
+def _severity_rank(f: Finding) -> int:
+    return SEVERITIES.index(f.severity)
+
+
+def _finding_ref(f: Finding) -> str:
+    return f"{f.title} ({f.location})" if f.location else f.title
+
+
+def suggest_category(category, findings: list[Finding], metrics: dict[str, MetricValue], caps: dict[str, int],
+                     cap_confidence: Iterable[str] = ("high",)):
+    """(suggested score or None, basis lines) for one rubric category.
+
+    A finding caps the score by its severity only when its confidence is in ``cap_confidence``; a
+    less certain finding that would have capped lower is named in a ``not capped`` line instead.
+    """
     basis, points, measured = [], 0, False
     for line in category.evidence:
         held = condition_holds(metrics.get(line.metric), equals=line.equals, at_least=line.at_least, at_most=line.at_most)
@@ -98,21 +112,32 @@ def suggest_category(category, findings: list[Finding], metrics: dict[str, Metri
     if not measured and not mine:
         return None, basis
     score = min(5, points)
-    if mine:
-        worst = min(mine, key=lambda f: SEVERITIES.index(f.severity))
+    certain = sorted((f for f in mine if f.confidence in cap_confidence), key=_severity_rank)
+    if certain and caps[certain[0].severity] < 5:
+        worst = certain[0]
         cap = caps[worst.severity]
-        if cap < 5:
-            basis.append(f"capped at {cap} by a {worst.severity} finding: {worst.title}")
+        same = sum(1 for f in certain if f.severity == worst.severity) - 1
+        more = f" (and {same} more of that severity)" if same else ""
+        basis.append(f"capped at {cap} by a {worst.severity}-severity finding of {worst.confidence} confidence: "
+                     f"{_finding_ref(worst)}{more}")
         score = min(score, cap)
+    unsure = sorted((f for f in mine if f.confidence not in cap_confidence and caps[f.severity] < score),
+                    key=lambda f: (_severity_rank(f), CONFIDENCES.index(f.confidence)))
+    if unsure:
+        f = unsure[0]
+        more = f" (and {len(unsure) - 1} more)" if len(unsure) > 1 else ""
+        basis.append(f"not capped at {caps[f.severity]}: a {f.severity}-severity finding of {f.confidence} confidence "
+                     f"is a lead to verify, not proof: {_finding_ref(f)}{more}")
     return score, basis
 
 
 def build_scorecard(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> ScorecardResult:
     """The scorecard: suggestions from evidence, overridden by the auditor's answers."""
     caps = dict(rubric.scorecard.severity_caps)
+    cap_confidence = tuple(rubric.scorecard.cap_confidence)
     cats: dict[str, CategoryScore] = {}
     for cat in rubric.scorecard.categories:
-        suggested, basis = suggest_category(cat, findings, metrics, caps)
+        suggested, basis = suggest_category(cat, findings, metrics, caps, cap_confidence)
         ans = answers.scores.get(cat.id)
         score = ans.score if ans else suggested
         cats[cat.id] = CategoryScore(

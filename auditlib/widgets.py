@@ -116,8 +116,7 @@ def _details(summary: str, body: str) -> str:
 
 def _finding_lines(result, ids: list[str], limit: int = 12) -> str:
     found = {f.id: f for f in result.findings}
-    lines = [f"{report.severity_badge(found[i].severity)} {escape(found[i].title)} "
-             f"<code>{escape(report.where(found[i]))}</code>" for i in ids[:limit] if i in found]
+    lines = [report.finding_line(found[i]) for i in ids[:limit] if i in found]
     if len(ids) > limit:
         lines.append(f'<span class="muted">… and {len(ids) - limit} more</span>')
     return "<br>".join(lines)

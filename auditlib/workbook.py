@@ -295,8 +295,7 @@ def review_html(session: Session) -> report.HTML:
     found = {f.id: f for f in r.findings}
     rows = []
     for flag in a.needs_review:
-        added = "<br>".join(f"{report.severity_badge(found[i].severity)} {escape(found[i].title)} "
-                            f"<code>{escape(report.where(found[i]))}</code>" for i in flag.added if i in found)
+        added = "<br>".join(report.finding_line(found[i]) for i in flag.added if i in found)
         rows.append([f"<code>{escape(flag.key)}</code>", escape(flag.message),
                      escape(", ".join(flag.gone)) or "—", added or "—"])
     return report.HTML("".join(f"<p>{escape(x)}</p>" for x in lines)

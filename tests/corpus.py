@@ -91,7 +91,8 @@ def _planted_in_tree(repo: Path, kinds: dict[str, str]) -> list[Planted]:
 
 
 # --------------------------------------------------------------------------------------- Python prototype
-PY_APP = '''import os
+PY_APP = '''import json
+import os
 import sqlite3
 import subprocess
 
@@ -113,22 +114,22 @@ async def chat(request: Request):
     question = body["question"]
     prompt = f"You are Acme's support agent. Answer this: {{question}}"
     completion = client.chat.completions.create(model="gpt-4o", messages=[{{"role": "system", "content": prompt}}])  # PLANT:llm.user_input_in_prompt PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.unstructured_output PLANT:llm.hardcoded_model PLANT:llm.max_tokens_unset PLANT:llm.inline_prompt PLANT:llm.call_without_retry
-    answer = completion.choices[0].message.content
-    return {{"answer": answer}}
+    answer = json.loads(completion.choices[0].message.content)  # the free text is read as JSON, no schema
+    return {{"answer": answer["text"]}}
 
 
 @app.post("/summarise")
 async def summarise(request: Request):
     data = await request.json()
     text = data["text"]
-    msg = claude.messages.create(model="claude-3-5-sonnet-latest", max_tokens=400, messages=[{{"role": "user", "content": "Summarise in 3 bullets: " + text}}])  # PLANT:llm.user_input_in_prompt PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.unstructured_output PLANT:llm.hardcoded_model PLANT:llm.inline_prompt
+    msg = claude.messages.create(model="claude-3-5-sonnet-latest", max_tokens=400, messages=[{{"role": "user", "content": "Summarise in 3 bullets: " + text}}])  # PLANT:llm.user_input_in_prompt PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.hardcoded_model PLANT:llm.inline_prompt
     return {{"summary": msg.content[0].text}}
 
 
 @app.get("/report/{{customer}}")
 def report(customer: str):
     rows = db.execute(f"SELECT * FROM orders WHERE customer = '{{customer}}'").fetchall()  # PLANT:architecture.sql_string_building
-    reply = requests.post("https://api.openai.com/v1/chat/completions", json={{"model": "gpt-4o-mini", "messages": [{{"role": "user", "content": f"Describe these orders: {{rows}}"}}]}})  # PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.unstructured_output PLANT:llm.hardcoded_model PLANT:llm.max_tokens_unset PLANT:llm.inline_prompt
+    reply = requests.post("https://api.openai.com/v1/chat/completions", json={{"model": "gpt-4o-mini", "messages": [{{"role": "user", "content": f"Describe these orders: {{rows}}"}}]}})  # PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.hardcoded_model PLANT:llm.max_tokens_unset PLANT:llm.inline_prompt
     return reply.json()
 '''
 
@@ -211,7 +212,7 @@ export async function POST(req: Request) {{
   const {{ question, userId }} = await req.json();
   const rows = await pool.query(`SELECT plan FROM users WHERE id = '${{userId}}'`); // PLANT:architecture.sql_string_building
   const completion = await openai.chat.completions.create({{ model: "gpt-4o", messages: [{{ role: "user", content: `You are a helpful agent. User plan: ${{rows.rows[0].plan}}. Question: ${{question}}` }}] }}); // PLANT:llm.user_input_in_prompt PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.unstructured_output PLANT:llm.hardcoded_model PLANT:llm.max_tokens_unset PLANT:llm.inline_prompt
-  return NextResponse.json({{ answer: completion.choices[0].message.content }});
+  return NextResponse.json(JSON.parse(completion.choices[0].message.content ?? "{{}}")); // read as JSON, no schema
 }}
 '''
 TS_EXPRESS = '''import express from "express";
@@ -222,7 +223,7 @@ const anthropic = new Anthropic();
 
 app.post("/api/ask", async (req, res) => {{
   const text = req.body.text;
-  const msg = await anthropic.messages.create({{ model: "claude-3-5-haiku-latest", max_tokens: 300, messages: [{{ role: "user", content: "Rewrite politely: " + text }}] }}); // PLANT:llm.user_input_in_prompt PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.unstructured_output PLANT:llm.hardcoded_model PLANT:llm.inline_prompt
+  const msg = await anthropic.messages.create({{ model: "claude-3-5-haiku-latest", max_tokens: 300, messages: [{{ role: "user", content: "Rewrite politely: " + text }}] }}); // PLANT:llm.user_input_in_prompt PLANT:llm.call_without_timeout PLANT:llm.call_without_fallback PLANT:llm.hardcoded_model PLANT:llm.inline_prompt
   res.json({{ reply: msg.content }});
 }});
 

@@ -50,8 +50,24 @@ def with_code(lines: int = 500, **practices) -> dict:
 
 def make_finding(rule: str = "x.rule", *, category: str = "security_access", severity: str = "high",
                  fid: str | None = None, title: str | None = None, structural: bool = False,
-                 phase: int = 3) -> Finding:
-    """A finding built directly (no probe), for scoring and checklist tests."""
+                 phase: int = 3, confidence: str = "medium", path: str | None = None,
+                 line: int | None = None) -> Finding:
+    """A finding built directly (no probe), for scoring and checklist tests. ``confidence`` defaults
+    to the model's default (medium): only ``confidence="high"`` caps a scorecard category."""
     return Finding(id=fid or f"F-{rule}", rule=rule, category=category, severity=severity,
                    title=title or f"title of {rule}", evidence="evidence", phase=phase, effort="S",
-                   structural=structural)
+                   structural=structural, confidence=confidence, path=path, line=line)
+
+
+def analyse_files(root, files: dict[str, str]):
+    """Write ``files`` (path -> source, dedented) under ``root`` and run the analysis engine on them."""
+    import textwrap
+
+    from auditlib.analysis import analyse
+    from auditlib.collect.files import list_files
+
+    for name, source in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(source), encoding="utf-8")
+    return analyse(list_files(root))

@@ -3,24 +3,18 @@ tree-sitter (never run). Each table row is one planted fact and what the collect
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from auditlib.analysis import analyse as collect_code_js
 from auditlib.analysis.layers import package_of, sdk_of_module
 from auditlib.analysis.resolve import MAX_BYTES as MAX_JS_BYTES
-from auditlib.collect.files import list_files
 from auditlib.models import CodeFacts, LLMCallSite
+from tests.factories import analyse_files
 
 
 def _collect(tmp_path: Path, files: dict[str, str]) -> CodeFacts:
-    for name, source in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source), encoding="utf-8")
-    return collect_code_js(list_files(tmp_path))
+    return analyse_files(tmp_path, files)
 
 
 def _one_call(tmp_path: Path, source: str, name: str = "app.ts") -> LLMCallSite:
@@ -550,7 +544,8 @@ def test_mixed_layers_and_console_vs_logger(tmp_path: Path) -> None:
     })
     assert [(m.path, m.layers) for m in facts.mixed_files] == [
         ("app/api/x/route.ts", ["db", "web"]), ("server.ts", ["db", "llm", "web"])]
-    assert (facts.print_calls, facts.logging_calls) == (2, 2)
+    # issue 9: console.* in server code is the service's logging (two console.log, two pino calls)
+    assert (facts.print_calls, facts.logging_calls) == (0, 4)
 
 
 def test_broken_tsx_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -583,7 +578,8 @@ def test_mixed_repository_counts_both_languages(tmp_path: Path) -> None:
     # One engine reads both: a Python file next to the JS/TS ones is analysed too (was: "no JS files").
     facts = _collect(tmp_path, {"app.py": "print(1)\n", "a.js": "console.log(1);\n", "b.ts": "let x = (;\n",
                                 "c.py": "def f(:\n"})
-    assert facts.available and facts.files_parsed == 3 and facts.print_calls == 2
+    # the Python print counts; a.js is no server code, so its console.log is neither print nor log (issue 9)
+    assert facts.available and facts.files_parsed == 3 and facts.print_calls == 1
     assert facts.reason == "1 of 4 source files not parsed"
 
 
@@ -715,8 +711,7 @@ app.get("/config", (req, res) => {
 def test_llm_uses(tmp_path: Path) -> None:
     facts = _collect(tmp_path, {"server.js": USES})
     got = [(u.line, u.kind, u.call_line) for u in facts.llm_uses]
-    assert got == [
-        (10, "api_key_from_user", None),
+    assert got == [  # line 10: a client per request from the caller's key (bring your own key) is no use site
         (12, "prompt_logged", 13),
         (15, "response_logged", 13),
         (16, "usage_read", None),
@@ -826,5 +821,16 @@ def test_well_built_route_has_every_safeguard(tmp_path: Path) -> None:
     assert not site.messages_from_client
     assert not site.user_input_in_prompt  # the question goes in on its own, as data
     assert [e.has_auth for e in facts.endpoints] == [True]
-    assert [u.kind for u in facts.llm_uses] == ["usage_read"]
+    # the answer is parsed (JSON.parse) and then checked by a schema: a neutral use, no finding
+    assert [u.kind for u in facts.llm_uses] == ["usage_read", "model_output_parsed"]
     assert facts.sql_sites == [] and facts.logging_calls == 2 and facts.print_calls == 0
+
+
+@pytest.mark.parametrize(("extra", "bounded"), [
+    ("export const maxDuration = 30;\n", True),  # issue 9: the route's function limit is a timeout
+    ("export const runtime = 'nodejs';\n", False),
+])
+def test_vercel_max_duration_is_a_timeout(tmp_path: Path, extra: str, bounded: bool) -> None:
+    facts = _collect(tmp_path, {"app/api/chat/route.ts": OPENAI_BARE + extra})
+    [site] = facts.llm_calls
+    assert site.has_timeout is bounded

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 import time
 from pathlib import Path
 
@@ -13,14 +12,11 @@ from auditlib.analysis.layers import sdk_of
 from auditlib.analysis.resolve import MAX_BYTES as MAX_PY_BYTES
 from auditlib.collect.files import list_files
 from auditlib.models import CodeFacts, LLMCallSite
+from tests.factories import analyse_files
 
 
 def _collect(tmp_path: Path, files: dict[str, str]) -> CodeFacts:
-    for name, source in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source), encoding="utf-8")
-    return collect_code(list_files(tmp_path))
+    return analyse_files(tmp_path, files)
 
 
 def _one_call(tmp_path: Path, source: str) -> LLMCallSite:
@@ -389,18 +385,27 @@ def test_retry_by_decorator_or_loop(tmp_path: Path, source: str, expected: bool)
     assert _one_call(tmp_path, source).has_retry is expected
 
 
-def test_structured_output_by_parsing_the_result(tmp_path: Path) -> None:
-    site = _one_call(tmp_path, """
+@pytest.mark.parametrize(("tail", "structured"), [
+    ("return json.loads(content)", False),  # issue 9: JSON read without a schema (a model_output_parsed use)
+    ("return Answer.model_validate(json.loads(content))", True),  # a schema checks it
+    ("return Answer.model_validate_json(content)", True),
+])
+def test_structured_output_needs_a_schema_not_just_json_loads(tmp_path: Path, tail: str, structured: bool) -> None:
+    site = _one_call(tmp_path, f"""
         import json
         from openai import OpenAI
+        from pydantic import BaseModel
         client = OpenAI()
+
+        class Answer(BaseModel):
+            text: str
 
         def extract(text):
             resp = client.chat.completions.create(model="gpt-4o", messages=text)
             content = resp.choices[0].message.content
-            return json.loads(content)
+            {tail}
     """)
-    assert site.structured_output
+    assert site.structured_output is structured
 
 
 # -------------------------------------------------------------------------------------------- SQL
@@ -727,9 +732,25 @@ KEY_FROM_USER = [
     ("streamlit_sidebar", "import os\nimport streamlit as st\nfrom openai import OpenAI\n"
      "key = st.sidebar.text_input('OpenAI API key', type='password')\n"
      "os.environ['OPENAI_API_KEY'] = key\n", {5}),
+    # bring your own key (issue 9): a client built from the visitor's key for this request or run only
     ("client_from_header", FASTAPI + "from fastapi import Request\n@app.post('/x')\n"
      "async def x(request: Request):\n    c = OpenAI(api_key=request.headers['X-Api-Key'])\n    return 1\n",
-     {8}),
+     set()),
+    ("streamlit_client_per_run", "import streamlit as st\nfrom openai import OpenAI\n"
+     "key = st.sidebar.text_input('OpenAI API key', type='password')\nclient = OpenAI(api_key=key)\n", set()),
+    ("streamlit_global_per_run", "import streamlit as st\nfrom openai import OpenAI\nclient = None\n"
+     "key = st.text_input('key')\ndef setup():\n    global client\n    client = OpenAI(api_key=key)\n", set()),
+    ("cache_keyed_by_key", "import streamlit as st\nfrom openai import OpenAI\n@st.cache_resource\n"
+     "def get(api_key):\n    return OpenAI(api_key=api_key)\nc = get(st.text_input('key'))\n", set()),
+    # ... but kept process-wide: a module global reassigned by a handler, a shared cache, the app's state
+    ("global_client_reassigned", FASTAPI + "from fastapi import Request\n@app.post('/key')\n"
+     "async def set_key(request: Request):\n    global client\n"
+     "    client = OpenAI(api_key=request.headers['X-Api-Key'])\n    return 1\n", {9}),
+    ("cache_shared_by_sessions", "import streamlit as st\nfrom openai import OpenAI\n"
+     "key = st.text_input('key')\n@st.cache_resource\ndef get():\n    return OpenAI(api_key=key)\n", {6}),
+    ("stored_on_app_state", FASTAPI + "from fastapi import Request\n@app.post('/key')\n"
+     "async def set_key(request: Request):\n    app.state.llm = OpenAI(api_key=request.headers['X-Api-Key'])\n"
+     "    return 1\n", {8}),
     ("module_global_key", "import openai\nfrom flask import Flask, request\napp = Flask(__name__)\n"
      "@app.post('/k')\ndef k():\n    openai.api_key = request.form['key']\n    return ''\n", {6}),
     ("environ_update", "import os\nfrom fastapi import FastAPI\nimport anthropic\napp = FastAPI()\n"
@@ -1010,4 +1031,5 @@ def test_well_built_module_reports_only_safeguards(tmp_path: Path) -> None:
     [site] = facts.llm_calls
     assert (site.prompt_source, site.prompt_inline, site.guarded_by_flag, site.messages_from_client) == (
         "file", False, True, False)
-    assert [(u.kind, u.line) for u in facts.llm_uses] == [("usage_read", 32)]
+    # the JSON-mode answer is parsed (json.loads): a neutral use, the call has its schema (response_format)
+    assert [(u.kind, u.line) for u in facts.llm_uses] == [("usage_read", 32), ("model_output_parsed", 33)]

@@ -11,14 +11,11 @@ import pytest
 from auditlib.analysis import analyse
 from auditlib.analysis.uses import knowledge
 from auditlib.collect.files import list_files
+from tests.factories import analyse_files
 
 
 def _uses(tmp_path: Path, files: dict[str, str]) -> set[tuple[str, int, str]]:
-    for name, source in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source), encoding="utf-8")
-    facts = analyse(list_files(tmp_path))
+    facts = analyse_files(tmp_path, files)
     assert facts.parse_errors == []
     return {(u.path, u.line, u.kind) for u in facts.llm_uses if u.kind != "usage_read"}
 
@@ -127,14 +124,31 @@ def test_js_program_and_shell(tmp_path: Path) -> None:
 
 
 def test_key_from_a_ui_input_through_a_parameter(tmp_path: Path) -> None:
-    source = """
+    """The visitor's key is followed through a helper's parameter: a client for this run only is bring
+    your own key (issue 9, no use site); the same helper keeping the client in a module global of a web
+    server hands one visitor's key to every later request."""
+    per_run = """
         import streamlit as st
         from openai import OpenAI
         def make(key):
             return OpenAI(api_key=key)
         make(st.sidebar.text_input("OpenAI key", type="password"))
     """
-    assert _uses(tmp_path, {"app.py": source}) == {("app.py", 5, "api_key_from_user")}
+    assert _uses(tmp_path / "a", {"app.py": per_run}) == set()
+    kept = """
+        from flask import Flask, request
+        from openai import OpenAI
+        app = Flask(__name__)
+        client = None
+        def make(key):
+            global client
+            client = OpenAI(api_key=key)
+        @app.post("/key")
+        def set_key():
+            make(request.form["key"])
+            return ""
+    """
+    assert _uses(tmp_path / "b", {"app.py": kept}) == {("app.py", 8, "api_key_from_user")}
 
 
 def test_stored_in_a_database_row_is_not_the_model_output(tmp_path: Path) -> None:
@@ -178,3 +192,124 @@ def test_super_reaches_the_base_class_method(tmp_path: Path) -> None:
     """})
     shell = {(path, line) for path, line, kind in uses if kind == "model_output_to_shell"}
     assert shell == {("handlers.py", 15), ("web/store.js", 5)}, uses
+
+
+# ------------------------------------------------------ issue 9, item 6: model text used as data
+ASK_PY = """
+    import json, re
+    from openai import OpenAI
+    client = OpenAI()
+
+    def ask(q):
+        r = client.chat.completions.create(model="m", messages=[{"role": "user", "content": q}])
+        return r.choices[0].message.content
+"""
+
+
+@pytest.mark.parametrize(("use", "expected"), [
+    ("data = json.loads(ask(q))", "json.loads"),
+    ("m = re.search(r'score: (\\d+)', ask(q))", "re.search"),
+    ("f = open(ask(q) + '.txt', 'w')", "open"),
+    ("print(ask(q))", None),  # shown, not parsed: no data use
+    ("n = len(ask(q))", None),
+])
+def test_model_text_parsed_or_made_a_file_name_is_a_data_use(tmp_path: Path, use: str, expected) -> None:
+    source = ASK_PY + f"\n    def run(q):\n        {use}\n"
+    facts = analyse(list_files(_write(tmp_path, {"app.py": source})))
+    parsed = [u for u in facts.llm_uses if u.kind == "model_output_parsed"]
+    assert [u.api for u in parsed] == ([expected] if expected else [])
+    if expected:
+        assert parsed[0].call_at == "app.py:7" and parsed[0].line == 11
+
+
+def test_js_json_parse_and_match_of_a_response_in_another_file(tmp_path: Path) -> None:
+    files = {
+        "lib/ai.ts": """
+            import OpenAI from "openai";
+            const openai = new OpenAI();
+            export async function ask(q: string) {
+              const r = await openai.chat.completions.create({ model: "m", messages: [{ role: "user", content: q }] });
+              return r.choices[0].message.content;
+            }
+        """,
+        "app/api/quiz/route.ts": """
+            import { ask } from "../../../lib/ai";
+            export async function POST(req: Request) {
+              const text = await ask("quiz");
+              const quiz = JSON.parse(text);
+              const n = text.match(/\\d+/);
+              return Response.json({ quiz, n });
+            }
+        """,
+    }
+    facts = analyse(list_files(_write(tmp_path, files)))
+    got = {(u.path, u.line, u.api, u.call_at) for u in facts.llm_uses if u.kind == "model_output_parsed"}
+    assert got == {("app/api/quiz/route.ts", 5, "JSON.parse", "lib/ai.ts:5"),
+                   ("app/api/quiz/route.ts", 6, "text.match", "lib/ai.ts:5")}
+
+
+def _write(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, source in files.items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(source), encoding="utf-8")
+    return tmp_path
+
+
+# ------------------------------------------------------ issue 9, item 6: console.* is a JS service's logging
+@pytest.mark.parametrize(("files", "prints", "logs"), [
+    ({"app/api/chat/route.ts": CONSOLE}, 0, 1),  # server code: the platform keeps it as logs
+    ({"src/components/Chat.tsx": CONSOLE}, 0, 0),  # the visitor's browser console: neither
+    ({"scripts/ask.js": CONSOLE}, 0, 0),  # a command-line tool's output: neither
+    ({"ask.py": "print('answer')\n"}, 1, 0),  # Python print stays a print
+], ids=["route", "browser", "cli", "python_print"])
+def test_console_counts_as_logging_in_js_server_code(tmp_path: Path, files: dict, prints: int, logs: int) -> None:
+    facts = analyse(list_files(_write(tmp_path, files)))
+    assert (facts.print_calls, facts.logging_calls) == (prints, logs)
+
+
+# ------------------------------------------------------ issue 9, item 6: a per-user quota is rate limiting
+QUOTA_ROUTE = """
+    import { getMessageCountByUserId } from "@/lib/db/queries";
+    import { entitlementsByUserType } from "@/lib/ai/entitlements";
+    export async function POST(request: Request) {
+      const messageCount = await getMessageCountByUserId({ id: "u", differenceInHours: 24 });
+      if (messageCount > entitlementsByUserType["regular"].maxMessagesPerDay) {
+        return new ChatSDKError("rate_limit:chat").toResponse();
+      }
+      return new Response("ok");
+    }
+"""
+
+
+@pytest.mark.parametrize(("files", "line"), [
+    ({"app/api/chat/route.ts": QUOTA_ROUTE}, 6),
+    ({"api.py": """
+        from fastapi import FastAPI, HTTPException
+        app = FastAPI()
+        MAX_REQUESTS_PER_DAY = 50
+
+        @app.post("/chat")
+        def chat(user_id: str):
+            used = count_requests(user_id)
+            if used >= MAX_REQUESTS_PER_DAY:
+                raise HTTPException(status_code=429, detail="slow down")
+            return {}
+     """}, 9),
+], ids=["next_route_message_quota", "fastapi_429"])
+def test_quota_that_refuses_a_request_is_found(tmp_path: Path, files: dict, line: int) -> None:
+    [q] = analyse(list_files(_write(tmp_path, files))).quota_checks
+    assert q.line == line and "refuses the request" in q.detail
+
+
+@pytest.mark.parametrize("body", [
+    # the size of one request, not a quota over time
+    'if (messages.length > MAX_MESSAGES) { return new Response("too many messages", { status: 429 }); }',
+    # a count against a limit that refuses nothing (history trimmed)
+    "if (messageCount > maxMessages) { history = history.slice(-maxMessages); }",
+    # a refusal with no count compared to a limit
+    'if (!session) { return new Response("rate limit", { status: 429 }); }',
+], ids=["request_size", "no_refusal", "no_comparison"])
+def test_no_quota_without_a_count_limit_and_refusal(tmp_path: Path, body: str) -> None:
+    route = f"export async function POST(request: Request) {{\n  {body}\n  return new Response('ok');\n}}\n"
+    assert analyse(list_files(_write(tmp_path, {"app/api/chat/route.ts": route}))).quota_checks == []

@@ -4,22 +4,16 @@ tmp_path, parsed, never run)."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from auditlib.analysis import analyse
-from auditlib.collect.files import list_files
 from auditlib.models import CodeFacts
+from tests.factories import analyse_files
 
 
 def _collect(tmp_path: Path, files: dict[str, str]) -> CodeFacts:
-    for name, source in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(source), encoding="utf-8")
-    return analyse(list_files(tmp_path))
+    return analyse_files(tmp_path, files)
 
 
 def _auth(facts: CodeFacts) -> dict[str, bool]:
@@ -192,3 +186,233 @@ def test_next_middleware_matcher_decides_which_routes_it_covers(tmp_path: Path, 
         "app/dashboard/stats/route.ts": ROUTE,
     })
     assert {e.route: e.has_auth for e in facts.endpoints} == covered
+
+
+# ------------------------------------------------------------------ what a handler reaches (issue 9)
+def _reach(facts: CodeFacts) -> dict[str, list[tuple[str, str, bool]]]:
+    """route -> [(kind, what, certain)] of the unauthenticated endpoints, public ones as 'public'."""
+    return {f"{e.method or ''} {e.route}".strip(): ("public" if e.public else
+                                                     [(r.kind, r.what, r.certain) for r in e.reaches or []])
+            for e in facts.endpoints if not e.has_auth}
+
+
+def test_nextauth_route_reexporting_its_handlers_is_public_and_reaches_nothing(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {
+        "auth.ts": 'import NextAuth from "next-auth";\nexport const { handlers, auth } = NextAuth({ providers: [] });\n',
+        "app/api/auth/[...nextauth]/route.ts": 'import { handlers } from "@/auth";\nexport const { GET, POST } = handlers;\n',
+        "pages/api/auth/[...nextauth].ts": 'import NextAuth from "next-auth";\nexport default NextAuth({ providers: [] });\n',
+    })
+    assert facts.endpoints and all(e.public == "sign-in or identity-provider route" for e in facts.endpoints)
+
+
+def test_health_and_constant_handlers_reach_nothing(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {
+        "app.py": """
+            from fastapi import FastAPI, Response
+            app = FastAPI()
+            @app.get("/healthz")
+            def healthz(db=None):
+                db.execute("SELECT 1")
+                return {"ok": True}
+            @app.get("/ping-me")
+            def constant():
+                return Response(status_code=204)
+        """,
+        "app/api/status/route.ts": "export async function GET() {\n  return new Response(null, { status: 204 });\n}\n",
+    })
+    assert _reach(facts) == {"GET /healthz": "public", "GET /ping-me": [], "GET /api/status": []}
+
+
+def test_static_render_and_echo_stubs_reach_nothing(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {
+        "chat.py": """
+            from quart import Blueprint, render_template, request, jsonify
+            bp = Blueprint("chat", __name__)
+            @bp.get("/")
+            async def index():
+                return await render_template("index.html")
+            @bp.post("/echo")
+            async def echo():
+                body = await request.get_json()
+                return jsonify({"you_said": body["text"].strip()})
+        """,
+        "server.ts": """
+            import express from "express";
+            const app = express();
+            app.post("/echo", (req, res) => res.json({ echo: req.body.text }));
+        """,
+    })
+    assert _reach(facts) == {"GET /": [], "POST /echo": []}
+    assert len(facts.endpoints) == 3
+
+
+def test_catalogue_reads_and_user_data_reads_are_told_apart(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {
+        "app.py": """
+            import sqlite3
+            from flask import Flask
+            app = Flask(__name__)
+            conn = sqlite3.connect("shop.db")
+            @app.get("/products")
+            def products():
+                return conn.execute("SELECT name, price FROM products").fetchall()
+            @app.get("/orders")
+            def orders():
+                return conn.execute("SELECT * FROM orders").fetchall()
+        """,
+    })
+    assert _reach(facts) == {
+        "GET /products": [("data", "conn.execute (no user data named)", True)],
+        "GET /orders": [("read", "conn.execute (orders)", True)],
+    }
+
+
+@pytest.mark.parametrize("files", [
+    {"app.py": """
+        from flask import Flask, request, abort
+        app = Flask(__name__)
+        @app.delete("/items/<id>")
+        def remove(id):
+            if request.headers.get("X-Admin-Key") != ADMIN_KEY:
+                abort(401)
+            open("items.txt", "w").write("")
+     """},
+    {"app.py": """
+        from fastapi import FastAPI, HTTPException, Request, status
+        app = FastAPI()
+        def check(request: Request):
+            if request.cookies.get("sid") not in SESSIONS:
+                raise HTTPException(status_code=status.HTTP_403_FORBIDDEN)
+        @app.delete("/items/{id}")
+        def remove(id: int, request: Request):
+            check(request)
+            open("items.txt", "w").write("")
+     """},
+    {"app/api/items/route.ts": """
+        import { cookies } from "next/headers";
+        import fs from "fs";
+        export async function DELETE(req: Request) {
+          const sid = (await cookies()).get("sid");
+          if (!sid || !SESSIONS.has(sid.value)) return new Response("no", { status: 401 });
+          fs.unlinkSync("items.json");
+          return new Response(null, { status: 204 });
+        }
+     """},
+    {"server.ts": """
+        import express from "express";
+        import fs from "fs";
+        const app = express();
+        app.delete("/items/:id", (req, res) => {
+          if (req.cookies.sid !== process.env.ADMIN_SID) return res.status(403).end();
+          fs.unlinkSync("items.json");
+          res.sendStatus(204);
+        });
+     """},
+], ids=["flask_abort", "fastapi_helper_403", "next_cookies_401", "express_403"])
+def test_handler_that_reads_a_credential_and_denies_itself_authenticates(tmp_path: Path, files) -> None:
+    facts = _collect(tmp_path, files)
+    assert [e.has_auth for e in facts.endpoints] == [True]
+
+
+def test_handler_that_returns_401_without_reading_a_credential_does_not(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {"app.py": """
+        from flask import Flask, request, abort
+        app = Flask(__name__)
+        @app.post("/items")
+        def add():
+            if not request.json.get("name"):
+                abort(400)
+            open("items.txt", "a").write(request.json["name"])
+            return "", 401
+    """})
+    assert [(e.has_auth, [r.kind for r in e.reaches]) for e in facts.endpoints] == [(False, ["write"])]
+
+
+def test_flask_before_request_hook_that_denies_covers_the_blueprint(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {"admin.py": """
+        from flask import Blueprint, request, abort
+        bp = Blueprint("admin", __name__)
+        @bp.before_request
+        def gate():
+            if request.headers.get("X-Token") != TOKEN:
+                abort(403)
+        @bp.post("/admin/reset")
+        def reset():
+            return "ok"
+    """})
+    assert _auth(facts) == {"reset": True}
+
+
+def test_model_reached_across_modules_db_writes_and_background_tasks(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {
+        "lib/ai.ts": """
+            import OpenAI from "openai";
+            const openai = new OpenAI();
+            export async function reply(text: string) {
+              return openai.chat.completions.create({ model: "gpt-4o", messages: [{ role: "user", content: text }] });
+            }
+        """,
+        "app/api/chat/route.ts": """
+            import { reply } from "@/lib/ai";
+            export async function POST(req: Request) {
+              const { text } = await req.json();
+              return Response.json(await reply(text));
+            }
+        """,
+        "tsconfig.json": '{"compilerOptions": {"paths": {"@/*": ["./*"]}}}',
+        "main.py": """
+            from fastapi import FastAPI, Depends
+            from tasks import publish
+            app = FastAPI()
+            @app.delete("/news/{id}")
+            def delete_news(id: int, db=Depends(get_db)):
+                db.delete(db.get(News, id))
+                db.commit()
+            @app.post("/publish")
+            def trigger():
+                publish.delay()
+        """,
+        "tasks.py": """
+            from telethon import TelegramClient
+            @celery.task
+            def publish():
+                TelegramClient("s", 1, "h").send_message("channel", "post")
+        """,
+    })
+    got = {e.route: e.reaches[0] for e in facts.endpoints}
+    assert (got["/api/chat"].kind, got["/api/chat"].path, got["/api/chat"].via, got["/api/chat"].certain) == \
+        ("model", "lib/ai.ts", "reply", True)
+    assert (got["/news/{id}"].kind, got["/news/{id}"].what, got["/news/{id}"].certain) == ("write", "db.delete", False)
+    assert (got["/publish"].kind, got["/publish"].via) == ("write", "publish")
+    assert "external side effect" in got["/publish"].what
+
+
+def test_callers_own_key_spends_nothing_minted_keys_and_fetched_urls(tmp_path: Path) -> None:
+    facts = _collect(tmp_path, {
+        "pages/api/answer.ts": """
+            export default async function handler(req: Request) {
+              const { prompt, apiKey } = await req.json();
+              const res = await fetch("https://api.openai.com/v1/chat/completions", {
+                method: "POST", headers: { Authorization: `Bearer ${apiKey}` },
+                body: JSON.stringify({ model: "gpt-4o", messages: [{ role: "user", content: prompt }] }),
+              });
+              return new Response(res.body);
+            }
+        """,
+        "app/api/deepgram/route.ts": """
+            import { createClient } from "@deepgram/sdk";
+            export async function GET(request: Request) {
+              const deepgram = createClient(process.env.DEEPGRAM_API_KEY ?? "");
+              const { result } = await deepgram.manage.createProjectKey("p", { scopes: ["usage:write"] });
+              return Response.json(result);
+            }
+        """,
+        "app/api/download/route.ts": """
+            export async function POST(req: Request) {
+              const body = await req.json();
+              return fetch(body.uri);
+            }
+        """,
+    })
+    got = {e.route: [(r.kind, r.caller_controlled) for r in e.reaches] for e in facts.endpoints}
+    assert got == {"/api/answer": [], "/api/deepgram": [("write", False)], "/api/download": [("network", True)]}

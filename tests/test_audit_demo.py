@@ -80,3 +80,48 @@ def test_results_round_trip(demo_scan, tmp_path):
     assert {"id", "rule", "category", "severity", "title", "path", "line", "commit", "evidence", "phase", "effort"} <= set(f)
     again = AuditResult.read(path)
     assert again.decision.verdict == demo_scan.decision.verdict and len(again.findings) == len(demo_scan.findings)
+
+
+def test_results_written_before_confidence_existed_still_read(demo_scan, tmp_path):
+    """Results stay auditlib.results/1: a results.json without the findings' confidence reads as medium."""
+    data = json.loads(demo_scan.to_json())
+    for f in data["findings"]:
+        del f["confidence"]
+    path = tmp_path / "old-results.json"
+    path.write_text(json.dumps(data))
+    old = AuditResult.read(path)
+    assert data["schema"] == SCHEMA
+    assert len(old.findings) == len(demo_scan.findings) > 0
+    assert {f.confidence for f in old.findings} == {"medium"}
+
+
+def test_findings_carry_their_rules_confidence(demo_scan):
+    [key] = by_rule(demo_scan, "secret.committed_credential")
+    assert key.confidence == "high"  # a provider-format key
+    assert {f.confidence for f in by_rule(demo_scan, "architecture.mixed_layers")} == {"low"}  # a heuristic
+    [ci] = by_rule(demo_scan, "ci.missing")
+    assert ci.confidence == "high"  # no CI configuration in the tree is a fact
+
+
+def test_scorecard_basis_names_the_high_confidence_cap(demo_scan):
+    """The demo's security category is capped by its committed key, and the basis says it was a
+    finding of high confidence, by name."""
+    security = demo_scan.scorecard.categories["security_access"]
+    [cap] = [b for b in security.basis if b.startswith("capped")]
+    assert cap.startswith("capped at 0 by a critical-severity finding of high confidence: Credential in code")
+    assert "(app.py:7)" in cap
+
+
+def test_report_shows_each_findings_confidence(demo_scan):
+    from auditlib import report
+
+    html = str(report.findings_table(demo_scan))
+    assert "<th>Confidence</th>" in html
+    rows = html.split("<tr>")[2:]  # after the header row
+    assert len(rows) == len(demo_scan.findings)
+    for f, row in zip(demo_scan.findings, rows):
+        assert f"<td>{f.confidence}<br>" in row
+    summary = str(report.executive_summary(demo_scan))
+    assert "<th>Confidence</th>" in summary and "by confidence:" in summary
+    card = str(report.scorecard_table(demo_scan))
+    assert "of high confidence: Credential in code" in card  # the client's view keeps the cap line

@@ -474,3 +474,72 @@ def test_rename_swap_in_one_commit():
     parse_log([raw], log)
     # a.py became b.py and b.py became a.py: the 3 lines follow to b.py, the 5 lines to a.py
     assert (log.files["b.py"].added, log.files["a.py"].added) == (3, 5)
+
+
+# ------------------------------------------------------------ one git pass shared with the secrets scan
+def _shared_pass(repo: Path):
+    from auditlib.collect.files import list_files
+    from auditlib.collect.history import patch_tap
+    from auditlib.collect.secrets import collect_secrets
+
+    tap = patch_tap(repo, now=NOW)
+    assert tap is not None
+    collect_secrets(list_files(repo), tap=tap)
+    return tap, collect_history(repo, now=NOW, tap=tap)
+
+
+def test_history_read_from_the_secrets_pass_equals_its_own_reading(tmp_path: Path):
+    """The history's counts taken from the secrets scan's ``git log -p`` stream (one git pass for
+    both) equal what its own ``git log --numstat`` gives, on the shapes that parse differently:
+    renames (a swap too), odd file names, binary files, deletions, a mode change, an empty commit,
+    a merge, and a branch outside HEAD's history (left out)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    commit(repo, "a.py", "one\ntwo\nthree\n", "2023-01-01T10:00:00+00:00", "Bob", "bob@example.com")
+    commit(repo, "with space.py", "x = 1\n", "2023-01-02T10:00:00+00:00", "Ann", "ann@example.com")
+    commit(repo, 'tab\there "q".py', "y = 2\n", "2023-01-03T10:00:00+00:00", "Ann", "ann@example.com")
+    commit(repo, "ünï.py", "z = 3\n", "2023-01-04T10:00:00+00:00", "Bob", "bob@example.com")
+    (repo / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" + bytes(range(256)))
+    git(repo, "add", "logo.png")
+    git(repo, "commit", "-q", "-m", "binary", date="2023-01-05T10:00:00+00:00")
+    git(repo, "mv", "a.py", "b.py")
+    (repo / "b.py").write_text("one\ntwo\nthree\nfour\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "rename and edit", date="2023-01-06T10:00:00+00:00")
+    git(repo, "mv", "with space.py", "moved space.py")
+    git(repo, "commit", "-q", "-m", "rename a name with a space", date="2023-01-07T10:00:00+00:00")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "empty", date="2023-01-08T10:00:00+00:00")
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "side.py", "s = 1\n", "2023-01-09T10:00:00+00:00", "Cy", "cy@example.com")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "b.py", "one\n", "2023-01-10T10:00:00+00:00", "Bob", "bob@example.com")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge side", "side", date="2023-01-11T10:00:00+00:00")
+    git(repo, "checkout", "-q", "-b", "unmerged")
+    commit(repo, "only_here.py", "u = 1\n" * 5, "2023-01-12T10:00:00+00:00", "Dee", "dee@example.com")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "rm", "-q", "ünï.py")
+    git(repo, "commit", "-q", "-m", "delete", date="2023-01-13T10:00:00+00:00")
+    os.chmod(repo / "b.py", 0o755)
+    git(repo, "add", "b.py")
+    git(repo, "commit", "-q", "-m", "mode", date="2023-01-14T10:00:00+00:00")
+
+    own = collect_history(repo, now=NOW)
+    tap, shared = _shared_pass(repo)
+    assert tap.valid
+    assert shared.model_dump() == own.model_dump()
+    assert shared.commits == 13 and "only_here.py" not in {f.path for f in shared.files}
+    assert {"b.py", "moved space.py", 'tab\there "q".py', "logo.png"} <= {f.path for f in shared.files}
+
+
+def test_history_reads_itself_when_the_secrets_pass_leaves_folders_out(tmp_path: Path):
+    """Committed vendored folders make the secrets scan skip them with a pathspec, which would drop
+    commits touching only them: the history then reads git's log itself, and counts them."""
+    repo = tmp_path / "repo"
+    (repo / "node_modules" / "pkg").mkdir(parents=True)
+    git(repo, "init", "-q")
+    commit(repo, "app.py", "a = 1\n", "2023-01-01T10:00:00+00:00", "Bob", "bob@example.com")
+    commit(repo, "node_modules/pkg/index.js", "x\n", "2023-01-02T10:00:00+00:00", "Ann", "ann@example.com")
+    tap, shared = _shared_pass(repo)
+    assert not tap.valid
+    assert shared.commits == 2 and shared.model_dump() == collect_history(repo, now=NOW).model_dump()

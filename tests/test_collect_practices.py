@@ -323,3 +323,69 @@ def test_vendored_dependencies_probe():
     assert "5120 files" in hits[0].evidence
     assert probe_hits("deployment.vendored_dependencies_committed",
                       inventory=InventoryFacts(available=False, vendored_dirs=inv.vendored_dirs)) == []
+
+
+# ------------------------------------------- issue 9, item 6: platform equivalents and graded process rules
+from auditlib.models import CodeFacts, Endpoint  # noqa: E402
+
+
+def test_deploy_files_and_app_frameworks_are_collected(tmp_path: Path):
+    write(tmp_path, "app.py", "import streamlit as st\n")
+    write(tmp_path, "vercel.json", "{}\n")
+    write(tmp_path, "Procfile", "web: gunicorn app:app\n")
+    write(tmp_path, "Procfile.dev", "web: flask run\n")  # a development variant deploys nothing
+    facts = collect_practices(list_files(tmp_path), imports=["streamlit"], dependency_names=["gradio"])
+    assert sorted(facts.deploy_files) == ["Procfile", "vercel.json"]
+    assert facts.app_frameworks == ["gradio", "streamlit"]
+
+
+def test_platform_log_analytics_counts_as_monitoring(tmp_path: Path):
+    # Azure-Samples shape: a Container Apps environment sending its logs to a Log Analytics workspace
+    write(tmp_path, "src/app.py", "print('hi')\n")
+    write(tmp_path, "infra/core/monitor/loganalytics.bicep",
+          "resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2021-12-01-preview' = {\n  name: name\n}\n")
+    write(tmp_path, "infra/notes.bicep", "// Microsoft.OperationalInsights is mentioned only as a word\n")
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=[])
+    assert facts.platform_monitoring == ["infra/core/monitor/loganalytics.bicep: Azure Log Analytics workspace"]
+    code = {"inventory": InventoryFacts(files=3, code_files=1, code_lines=200)}
+    assert probe_hits("observability.no_monitoring", practices=facts, **code) == []
+    bare = collect_practices(list_files(tmp_path / "src"), imports=[], dependency_names=[])
+    assert len(probe_hits("observability.no_monitoring", practices=bare, **code)) == 1
+
+
+def test_platform_tracing_sdk_counts_as_monitoring(tmp_path: Path):
+    write(tmp_path, "app.py", "from azure.monitor.opentelemetry import configure_azure_monitor\n")
+    facts = collect_practices(list_files(tmp_path), imports=[], dependency_names=["azure-monitor-opentelemetry", "@vercel/otel"])
+    assert facts.libraries["tracing"] == ["@vercel/otel", "azure-monitor-opentelemetry"]
+
+
+ENDPOINT = Endpoint(path="api.py", line=3, function="chat", framework="fastapi", route="/chat")
+
+
+@pytest.mark.parametrize(("practices", "endpoints", "severity", "says"), [
+    (PracticeFacts(dockerfiles=["Dockerfile"]), [], None, "deployed as a service (Dockerfile)"),
+    (PracticeFacts(deploy_files=["vercel.json"]), [], None, "deployed as a service (vercel.json)"),
+    # web endpoints alone do not show the app is deployed (the labels of real prototypes: medium)
+    (PracticeFacts(), [ENDPOINT], "medium", "a web or interactive app (1 web endpoint) with no deploy file"),
+    (PracticeFacts(app_frameworks=["streamlit"]), [], "medium", "a web or interactive app (streamlit)"),
+    (PracticeFacts(), [], "low", "scripts, notebooks or a command-line tool"),
+    (PracticeFacts(dockerfiles=[".devcontainer/Dockerfile"]), [], "low", "scripts, notebooks"),  # a workstation
+])
+def test_no_tests_is_high_only_for_a_deployed_service(practices, endpoints, severity, says):
+    parts = {"inventory": InventoryFacts(files=10, code_files=5, code_lines=900), "practices": practices,
+             "code": CodeFacts(files_parsed=5, endpoints=endpoints)}
+    [hit] = probe_hits("testing.no_tests", **parts)
+    assert hit.severity == severity  # None: the rule's default, high
+    assert says in hit.evidence
+    [ci] = probe_hits("ci.missing", **parts)
+    assert ci.severity == ("low" if severity == "low" else None)  # None: the rule's default, medium
+    assert says in ci.evidence
+
+
+def test_process_rule_defaults_are_at_most_what_issue_9_allows():
+    from auditlib.rubric import DEFAULT_RUBRIC_DIR, load_rubric
+
+    rubric = load_rubric(DEFAULT_RUBRIC_DIR)
+    assert rubric.rule("ci.missing").severity == "medium"
+    assert rubric.rule("llm.call_without_fallback").severity == "low"
+    assert rubric.rule("testing.no_tests").severity == "high"  # a deployed service; graded down per hit

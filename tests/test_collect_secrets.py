@@ -646,7 +646,7 @@ def test_env_file_probe_says_when_gitignore_lists_it_too_late(tmp_path: Path) ->
     from tests.factories import make_facts
 
     repo = init_repo(tmp_path / "repo")
-    commit(repo, {".env": "X=1\n", "web/.env.production": "Y=2\n"})
+    commit(repo, {".env": "X=1\n", "web/.env.production": "DB_PASSWORD=Xk29vLq8mZ\n"})
     commit(repo, {".gitignore": "/.env\n"})
     facts = scan(repo, history=False)
     hits = list(PROBES["secret.env_file_committed"](make_facts(secrets=facts), {}))
@@ -665,3 +665,18 @@ def test_fake_marked_fixture_key_is_info_not_critical(tmp_path: Path) -> None:
     (tmp_path / "tests" / "fixtures" / "keys.py").write_text(f'KEY = "{key}"  # fake\n')
     findings = run_probes(make_facts(secrets=collect_secrets(list_files(tmp_path), history=False)), load_rubric())
     assert [(f.rule, f.severity) for f in findings] == [("secret.placeholder", "info")]
+
+
+def test_a_key_inside_a_minified_megabyte_line_is_found_with_a_short_context():
+    """A long line (a minified bundle) is read in windows around its keywords: the key in the middle
+    is found once, and the context shown is the window, not the megabyte."""
+    from auditlib.collect.secrets import LONG_LINE, WINDOW
+
+    key = "AK" + "IA" + rand(16, UPPER)
+    filler = ";var a=function(b){return b+1}" * 20_000
+    line = filler + f';const AWS_ACCESS_KEY_ID="{key}";' + filler + ";token=1;" * 2_000
+    assert len(line) > 100 * LONG_LINE
+    found = [c for c in scan_line(line) if c.secret == key]
+    assert len(found) == 1
+    assert found[0].detector == "aws_access_key_id" and key not in found[0].context
+    assert len(found[0].context) <= 2 * WINDOW + 200

@@ -221,3 +221,40 @@ def test_a_guarded_signal_is_not_established_on_too_small_a_sample():
     many = decide(rubric, {"complex_function_share": 0.25, "functions_measured": 400}, Answers())
     assert few.signals["code_quality"].points_to is None
     assert many.signals["code_quality"].points_to == "rebuild"
+
+
+# ------------------------------------------------------------------ findings' confidence (issue 9)
+def _finding_metrics(findings) -> dict:
+    from auditlib.metrics import compute_metrics
+    from tests.factories import make_facts
+
+    m = compute_metrics(make_facts(), findings)
+    return {k: m[k] for k in ("severe_security_findings", "structural_security_findings",
+                              "no_structural_security_findings")}
+
+
+def test_low_confidence_findings_do_not_count_towards_a_wide_attack_surface():
+    from tests.factories import make_finding
+
+    sure = [make_finding(f"r.{i}", severity="high", confidence=c, fid=f"F-{i}")
+            for i, c in enumerate(["high", "medium", "high"])]
+    leads = [make_finding(f"h.{i}", severity="critical", confidence="low", fid=f"L-{i}") for i in range(5)]
+    assert _finding_metrics(sure + leads)["severe_security_findings"] == 3  # 3 counted: below the rebuild signal's 4
+
+
+@pytest.mark.parametrize("confidences, expected", [
+    ([], True),
+    (["medium"], None),          # one pattern alone does not decide a rebuild: the auditor answers
+    (["low", "medium"], None),
+    (["medium", "high"], False),  # a proven structural flaw does
+])
+def test_structural_findings_decide_the_precondition_only_when_proven(confidences, expected):
+    from tests.factories import make_finding
+
+    findings = [make_finding(f"s.{i}", structural=True, confidence=c, fid=f"S-{i}") for i, c in enumerate(confidences)]
+    m = _finding_metrics(findings)
+    assert m["no_structural_security_findings"] is expected
+    assert m["structural_security_findings"] == len(confidences)  # the hint beside the question shows them all
+    cond = run({**REFACTOR_M, "no_structural_security_findings": expected},
+               {**READY, **REFACTOR_Q, "data_model_fit": True}).preconditions["security_patchable"]
+    assert cond.holds is expected

@@ -19,11 +19,15 @@ from auditlib.models import (
     HistoryFacts,
     InventoryFacts,
     LLMCallSite,
+    LLMUseSite,
     Manifest,
     MixedFile,
     PracticeFacts,
+    Reach,
+    QuotaCheck,
     SecretFacts,
     SecretHit,
+    RuleHit,
     SQLSite,
     VulnCheck,
     Vulnerability,
@@ -80,6 +84,9 @@ def dep(name: str, *, eco: str = "PyPI", pinned: bool = False, path: str = "requ
 
 
 def code(**kw) -> CodeFacts:
+    """Code facts of a served app: a server started on every interface unless a test says otherwise
+    (an app on 127.0.0.1 only has its endpoint findings graded one step lower)."""
+    kw.setdefault("public_binds", ["main.py:30"])
     return CodeFacts(files_parsed=3, **kw)
 
 
@@ -98,9 +105,19 @@ CALL_CASES = [
 CALL_RULES = [rule for _, _, rule in CALL_CASES]
 
 
+def parsed_at(call_line: int, line: int = 14, path: str = "app.py", call_path: str = "app.py",
+              api: str = "json.loads", kind: str = "model_output_parsed") -> LLMUseSite:
+    """The response of the model call at ``call_path:call_line`` reaches ``api`` (parsed as data)."""
+    return LLMUseSite(path=path, line=line, function="answer", kind=kind, api=api,
+                      detail=f"output of client.chat.completions.create reaches {api}",
+                      call_line=call_line if path == call_path else None, call_at=f"{call_path}:{call_line}")
+
+
 @pytest.mark.parametrize("flaw, rule", [pytest.param(f, r, id=i) for i, f, r in CALL_CASES])
 def test_call_probe_fires_with_location_only_for_its_flaw(flaw, rule):
-    facts = make_facts(code=code(llm_calls=[call(line=12, **flaw), call(line=40)]))
+    # both responses are parsed as JSON: llm.unstructured_output asks for a schema only then
+    facts = make_facts(code=code(llm_calls=[call(line=12, **flaw), call(line=40)],
+                                 llm_uses=[parsed_at(12), parsed_at(40, line=42)]))
     found = hits(rule, facts)
     assert where(found) == [("app.py", 12)]
     assert found[0].rule == rule
@@ -109,6 +126,25 @@ def test_call_probe_fires_with_location_only_for_its_flaw(flaw, rule):
     for other in CALL_RULES:
         if other != rule:
             assert hits(other, facts) == [], other
+
+
+def test_unstructured_output_only_when_the_text_is_used_as_data():
+    """Issue 9: free text shown to a person needs no schema; parsed text, or text that becomes a file
+    name, a URL, SQL or a command, does."""
+    bare = call(line=12, structured_output=False)
+    assert hits("llm.unstructured_output", make_facts(code=code(llm_calls=[bare]))) == []
+    # parsed in another file: the use points back at the call by path and line
+    elsewhere = parsed_at(12, line=30, path="routes/quiz.py", api="json.loads")
+    [hit] = hits("llm.unstructured_output", make_facts(code=code(llm_calls=[bare], llm_uses=[elsewhere])))
+    assert (hit.path, hit.line) == ("app.py", 12)
+    assert "its text reaches json.loads at routes/quiz.py:30" in hit.evidence
+    # a sink counts too (model text run as SQL)
+    sql = parsed_at(12, line=20, api="cursor.execute", kind="model_output_to_sql")
+    assert len(hits("llm.unstructured_output", make_facts(code=code(llm_calls=[bare], llm_uses=[sql])))) == 1
+    # a schema on the call, a use of another call, or a use in test code: nothing
+    for calls, uses in [([call(line=12)], [elsewhere]), ([bare], [parsed_at(40)]),
+                        ([bare], [parsed_at(12, line=5, path="tests/test_quiz.py")])]:
+        assert hits("llm.unstructured_output", make_facts(code=code(llm_calls=calls, llm_uses=uses))) == []
 
 
 def test_guarded_call_trips_no_call_rule():
@@ -147,6 +183,10 @@ CODE_CASES = [
     ("rate_limit_present", dict(code=code(llm_calls=CALLS, endpoints=[endpoint(3, True)]),
                                 practices=PracticeFacts(libraries={"rate_limiting": ["slowapi"]})),
      "architecture.no_rate_limiting", []),
+    ("rate_limit_quota_in_code", dict(code=code(llm_calls=CALLS, endpoints=[endpoint(3, True)], quota_checks=[
+        QuotaCheck(path="app/api/chat/route.ts", line=78, function="POST",
+                   detail="if messageCount > maxMessagesPerDay: ChatSDKError(...) refuses the request")])),
+     "architecture.no_rate_limiting", []),  # issue 9: a per-user message quota is rate limiting
     ("rate_limit_no_endpoints", dict(code=code(llm_calls=CALLS)), "architecture.no_rate_limiting", []),
     ("rate_limit_no_calls", dict(code=code(endpoints=[endpoint(3, True)])), "architecture.no_rate_limiting", []),
 ]
@@ -197,6 +237,85 @@ def test_no_authentication_not_asserted_when_libraries_unmeasured():
     facts = make_facts(code=code(endpoints=[endpoint(3, False)]),
                        practices=PracticeFacts(available=False, reason="practices collector failed"))
     assert hits("architecture.no_authentication", facts) == []
+
+
+def reached(line: int, kinds: list[tuple[str, bool]], *, method: str = "POST", public: str | None = None,
+            has_auth: bool = False) -> Endpoint:
+    """An endpoint whose handler reaches ``kinds`` ((kind, certain), each at line 40 + i of lib.py)."""
+    reaches = [Reach(kind=k, what=f"call_{k}", path="lib.py", line=40 + i, certain=c, via="helper" if i else None)
+               for i, (k, c) in enumerate(kinds)]
+    return endpoint(line, has_auth, route=f"/r{line}").model_copy(
+        update={"method": method, "public": public, "reaches": reaches})
+
+
+# Confidence is never high: what the handler reaches is traced, but a gateway or platform setting
+# that authenticates in front of it cannot be ruled out from the code.
+@pytest.mark.parametrize("kinds, severity, confidence", [
+    ([("model", True)], "high", "medium"),
+    ([("write", False)], "high", "low"),                    # a receiver named db that resolves to nothing
+    ([("read", True), ("network", True)], "medium", "medium"),
+    ([("local_model", True)], "medium", "medium"),
+    ([("provider", True)], "medium", "medium"),
+    ([("data", True)], "low", "medium"),                    # a catalogue read
+    ([("network", True), ("model", True)], "high", "medium"),  # the worst decides
+])
+def test_endpoint_without_auth_is_graded_by_what_it_reaches(kinds, severity, confidence):
+    facts = make_facts(code=code(endpoints=[endpoint(1, True), reached(8, kinds)]))
+    [f] = [f for f in run_probes(facts, RUBRIC) if f.rule == "architecture.endpoint_without_auth"]
+    assert (f.severity, f.confidence, f.line) == (severity, confidence, 8)
+
+
+def test_endpoint_without_auth_evidence_names_what_is_reached():
+    facts = make_facts(code=code(endpoints=[endpoint(1, True), reached(8, [("model", True), ("write", True)])]))
+    [hit] = hits("architecture.endpoint_without_auth", facts)
+    assert hit.evidence == "POST /r8 reaches call_model (lib.py:40) with no authentication; and 1 more (write)"
+
+
+def test_a_caller_controlled_url_makes_a_request_medium():
+    ep = reached(8, [("network", True)])
+    ep = ep.model_copy(update={"reaches": [ep.reaches[0].model_copy(update={"caller_controlled": True})]})
+    [hit] = hits("architecture.endpoint_without_auth", make_facts(code=code(endpoints=[endpoint(1, True), ep])))
+    assert hit.severity == "medium"
+
+
+def test_endpoints_that_reach_nothing_or_are_public_by_design_are_not_reported():
+    eps = [reached(3, []), reached(5, [("model", True)], public="health check route"),
+           reached(7, [("write", True)], method="GET", public="sign-in or identity-provider route")]
+    facts = make_facts(code=code(endpoints=eps))
+    assert hits("architecture.endpoint_without_auth", facts) == []
+    assert hits("architecture.no_authentication", facts) == []  # nothing to protect: no structural finding either
+
+
+def test_no_authentication_counts_and_grades_only_endpoints_that_reach_something():
+    eps = [reached(3, []), reached(5, [("data", True)]), reached(9, [("write", False)], method="DELETE")]
+    [hit] = hits("architecture.no_authentication", make_facts(code=code(endpoints=eps)))
+    assert (hit.severity, hit.confidence, hit.line) == ("high", "low", 5)
+    assert hit.evidence.startswith("2 of 3 endpoint(s) reach a model, data, files or the network "
+                                   "(DELETE /r9 -> call_write (lib.py:40); POST /r5 -> call_data (lib.py:40))")
+    # when nothing authenticates, the endpoints it exposes are still listed one by one, graded
+    assert [(h.line, h.severity) for h in hits("architecture.endpoint_without_auth", make_facts(
+        code=code(endpoints=eps)))] == [(5, "low"), (9, "high")]
+
+
+def test_no_authentication_of_a_real_handler_end_to_end(tmp_path):
+    from auditlib.analysis import analyse
+    from auditlib.collect.files import list_files
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "ai.py").write_text(
+        "from openai import OpenAI\nclient = OpenAI()\n\ndef answer(q):\n"
+        "    return client.chat.completions.create(model='gpt-4o', messages=[{'role': 'user', 'content': q}])\n")
+    (tmp_path / "app.py").write_text(
+        "from flask import Flask, request, render_template\nfrom lib.ai import answer\napp = Flask(__name__)\n\n"
+        "@app.get('/')\ndef index():\n    return render_template('index.html')\n\n"
+        "@app.post('/api/chat')\ndef chat():\n    return answer(request.json['q'])\n\n"
+        "if __name__ == '__main__':\n    app.run(host='0.0.0.0', port=8080)\n")  # served on every interface
+    facts = make_facts(code=analyse(list_files(tmp_path)))
+    found = {f.rule: f for f in run_probes(facts, RUBRIC) if f.rule.startswith("architecture.") and "auth" in f.rule}
+    ep = found["architecture.endpoint_without_auth"]
+    assert (ep.severity, ep.confidence, ep.line) == ("high", "medium", 10)
+    assert ep.evidence == ("POST /api/chat reaches client.chat.completions.create (lib/ai.py:5, through answer) "
+                           "with no authentication")
+    assert found["architecture.no_authentication"].evidence.startswith("1 of 2 endpoint(s)")
 
 
 # ------------------------------------------------------------------------------------ secret probes
@@ -438,9 +557,11 @@ def busy_facts():
                             hits=[secret(), secret(placeholder=True, path="README.md", line=2),
                                   secret(FAKE_HISTORY_KEY, detector="aws_access_key_id", in_tree=False, commit=COMMIT)]),
         code=code(llm_calls=[call(line=12, has_timeout=False, model="gpt-4o"),
-                             call(line=30, has_timeout=False, user_input_in_prompt=True)],
+                             call(line=30, has_timeout=False, user_input_in_prompt=True,
+                                  tools=["tools="])],  # graded high: tools behind the model
                   endpoints=[endpoint(3, True), endpoint(9, False)],
-                  sql_sites=[SQLSite(path="db.py", line=4, how="f-string")], print_calls=9),
+                  sql_sites=[SQLSite(path="db.py", line=4, how="f-string", origin="model_output")],  # graded high
+                  print_calls=9),
         dependencies=DependencyFacts(vulnerabilities=[VULN], dependencies=[dep("flask", pinned=True)]),
         complexity=ComplexityFacts(functions=10, over_threshold=[fn(14)]),
         history=history(False),
@@ -502,3 +623,35 @@ def test_make_facts_baseline_and_overrides():
     assert custom.code.print_calls == 3 and custom.secrets == base.secrets
     with pytest.raises(TypeError, match="secret"):
         make_facts(secret=SecretFacts())
+
+
+
+# ------------------------------------------------------------- issue 9: an app on the developer's machine
+def test_endpoints_of_an_app_on_127_0_0_1_only_are_graded_one_step_lower():
+    """A Python web app with no deploy file and no server on every interface runs on 127.0.0.1 only:
+    its endpoints and its missing authentication are graded one step lower, and the evidence says why."""
+    local = code(endpoints=[reached(8, [("model", True)])], public_binds=[])
+    [ep] = hits("architecture.endpoint_without_auth", make_facts(code=local))
+    [nowhere] = hits("architecture.no_authentication", make_facts(code=local))
+    assert (ep.severity, nowhere.severity) == ("medium", "medium")
+    assert "only on 127.0.0.1" in ep.evidence and "only on 127.0.0.1" in nowhere.evidence
+    # served on every interface, or deployed, or a Node server: not local
+    served = make_facts(code=code(endpoints=[reached(8, [("model", True)])]))
+    deployed = make_facts(code=local, practices=PracticeFacts(dockerfiles=["Dockerfile"]))
+    node = make_facts(code=code(endpoints=[reached(8, [("model", True)]).model_copy(update={"path": "server.js"})],
+                                public_binds=[]))
+    for facts in (served, deployed, node):
+        [hit] = hits("architecture.endpoint_without_auth", facts)
+        assert hit.severity == "high" and "127.0.0.1" not in hit.evidence
+
+
+def test_debug_mode_of_an_app_on_127_0_0_1_only_is_medium():
+    debug = RuleHit(rule="deployment.debug_enabled", title="Debug mode or development server enabled",
+                    evidence="app.run(debug=True)", path="app.py", line=40)
+    local = code(endpoints=[reached(8, [("model", True)])], public_binds=[], rule_hits=[debug])
+    [hit] = hits("deployment.debug_enabled", make_facts(code=local))
+    assert hit.severity == "medium" and hit.evidence.endswith("(the development server's default; no deploy file, "
+                                                              'no host="0.0.0.0")')
+    served = code(endpoints=[reached(8, [("model", True)])], rule_hits=[debug])
+    [hit] = [f for f in run_probes(make_facts(code=served), RUBRIC) if f.rule == "deployment.debug_enabled"]
+    assert hit.severity == "high"

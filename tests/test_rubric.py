@@ -58,6 +58,19 @@ def test_every_metric_named_by_the_rubric_exists():
     assert named <= set(METRICS)
 
 
+def test_every_rule_states_its_confidence():
+    """A rule's default confidence decides whether its findings may cap a category (scorecard.yaml
+    cap_confidence): each rule says it in rules.yaml rather than falling back on the model's default."""
+    raw = yaml.safe_load((DEFAULT_RUBRIC_DIR / "rules.yaml").read_text(encoding="utf-8"))["rules"]
+    missing = sorted(rid for rid, rule in raw.items() if "confidence" not in rule)
+    assert not missing, f"rules without a confidence: {missing}"
+    r = load_rubric()
+    assert r.scorecard.cap_confidence == ["high"]
+    # facts of the tree and provider formats are certain; heuristics are not
+    assert r.rule("ci.missing").confidence == r.rule("secret.committed_credential").confidence == "high"
+    assert r.rule("secret.generic_high_entropy").confidence == "low"
+
+
 def test_band_for_boundaries():
     r = load_rubric()
     assert [r.band_for(t).id for t in (0, 19, 20, 29, 30, 40)] == ["high", "high", "moderate", "moderate", "low", "low"]
@@ -75,6 +88,8 @@ def test_band_for_boundaries():
     ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("severity", "catastrophic"), "severity"),
     ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("category", "vibes"), "unknown category"),
     ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("phase", 9), "phase"),
+    ("rules.yaml", lambda d: d["rules"]["ci.missing"].__setitem__("confidence", "certain"), "confidence"),
+    ("scorecard.yaml", lambda d: d.__setitem__("cap_confidence", ["sure"]), "cap_confidence"),
     ("decision.yaml", lambda d: d["preconditions"].pop(), "3 refactor preconditions"),
     ("decision.yaml", lambda d: d["readiness"][0]["when"].__setitem__("question", "no_such_question"), "unknown question"),
     ("phases.yaml", lambda d: d["phases"].pop(), "1 to 5"),

@@ -179,6 +179,24 @@ def test_level_mapping(synthetic, rubric, validator, severity, level, score):
     assert rule["properties"]["security-severity"] == score and rule["defaultConfiguration"]["level"] == level
 
 
+def test_confidence_is_carried_per_result_and_per_rule(synthetic, rubric, validator):
+    """Each result says its finding's confidence (a probe may grade one hit away from the rule's
+    default); each rule says its default as ``precision``, the property GitHub code scanning reads."""
+    finding = make_finding("llm.user_input_in_prompt", severity="high", confidence="high", fid="F-graded")
+    doc = to_sarif(synthetic.model_copy(update={"findings": [*synthetic.findings, finding]}), rubric)
+    _assert_valid(validator, doc)
+    run = doc["runs"][0]
+    by_id = {r["properties"]["findingId"]: r for r in run["results"]}
+    assert by_id["F-graded"]["properties"]["confidence"] == "high"
+    for f in synthetic.findings:
+        assert by_id[f.id]["properties"]["confidence"] == f.confidence
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert rules["llm.user_input_in_prompt"]["properties"]["precision"] == rubric.rule("llm.user_input_in_prompt").confidence
+    assert {r["properties"]["precision"] for r in rules.values()} <= {"high", "medium", "low"}
+    assert rules["secret.committed_credential"]["properties"]["precision"] == "high"
+    assert rules["secret.generic_high_entropy"]["properties"]["precision"] == "low"
+
+
 def test_located_finding_has_path_and_line(synthetic, rubric):
     doc = to_sarif(synthetic, rubric)
     (res,) = _results_by_rule(doc, "secret.committed_credential")

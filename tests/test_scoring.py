@@ -53,7 +53,7 @@ def synthetic_category(points: list[int]) -> Category:
 
 
 SUGGEST_CASES = [
-    # (case id, points per line, metrics, findings' severities, expected score)
+    # (case id, points per line, metrics, findings' severities (all of high confidence), expected score)
     ("points_add_up", [1, 2, 1], {"m0": True, "m1": True, "m2": False}, [], 3),
     ("false_lines_earn_nothing", [1, 2, 1], {"m0": False, "m1": False, "m2": False}, [], 0),
     ("cap_at_five", [3, 3, 2], {"m0": True, "m1": True, "m2": True}, [], 5),
@@ -73,18 +73,89 @@ SUGGEST_CASES = [
 @pytest.mark.parametrize("points, metrics, severities, expected",
                          [pytest.param(p, m, s, e, id=i) for i, p, m, s, e in SUGGEST_CASES])
 def test_suggest_category(points, metrics, severities, expected):
-    findings = [make_finding(f"r.{i}", severity=s) for i, s in enumerate(severities)]
+    findings = [make_finding(f"r.{i}", severity=s, confidence="high") for i, s in enumerate(severities)]
     score, basis = suggest_category(synthetic_category(points), findings, metrics, CAPS)
     assert score == expected
     assert len([b for b in basis if not b.startswith("capped")]) == len(points)
 
 
 def test_suggest_category_basis_explains_points_and_cap():
-    findings = [make_finding("r.1", severity="high", title="Key in code")]
+    findings = [make_finding("r.1", severity="high", title="Key in code", confidence="high", path="app.py", line=3)]
     score, basis = suggest_category(synthetic_category([2, 1, 1]), findings, {"m0": True, "m1": False}, CAPS)
     assert score == 1
     assert basis == ["+2: line 0", "+0: not shown that line 1", "not measured: line 2",
-                     f"capped at {CAPS['high']} by a high finding: Key in code"]
+                     f"capped at {CAPS['high']} by a high-severity finding of high confidence: Key in code (app.py:3)"]
+
+
+# ------------------------------------------------------------------------- confidence and caps
+@pytest.mark.parametrize("confidence", ["medium", "low"])
+def test_a_less_certain_high_finding_does_not_cap(confidence):
+    """Issue 9: one wrong high finding (a pattern, a heuristic) must not cap a whole category at 1."""
+    findings = [make_finding("r.1", severity="high", title="Endpoint without authentication: /api/x",
+                             confidence=confidence, path="api.py", line=7)]
+    score, basis = suggest_category(synthetic_category([2, 2]), findings, {"m0": True, "m1": True}, CAPS)
+    assert score == 4
+    assert not [b for b in basis if b.startswith("capped")]
+    assert basis[-1] == (f"not capped at {CAPS['high']}: a high-severity finding of {confidence} confidence is a lead "
+                         "to verify, not proof: Endpoint without authentication: /api/x (api.py:7)")
+
+
+def test_a_high_confidence_finding_caps_and_the_basis_names_it():
+    certain = make_finding("r.1", severity="high", title="Credential in code: openai api key", confidence="high",
+                           path="app.py", line=3)
+    unsure = make_finding("r.2", severity="critical", title="Model output run as SQL", confidence="medium")
+    score, basis = suggest_category(synthetic_category([2, 2]), [unsure, certain], {"m0": True, "m1": True}, CAPS)
+    assert score == CAPS["high"] == 1  # the medium-confidence critical does not take it to 0
+    assert "capped at 1 by a high-severity finding of high confidence: Credential in code: openai api key (app.py:3)" in basis
+    assert ("not capped at 0: a critical-severity finding of medium confidence is a lead to verify, not proof: "
+            "Model output run as SQL") in basis
+
+
+def test_the_cap_line_counts_the_other_certain_findings_of_the_same_severity():
+    findings = [make_finding(f"r.{i}", severity="high", title=f"key {i}", confidence="high") for i in range(3)]
+    _, basis = suggest_category(synthetic_category([5]), findings, {"m0": True}, CAPS)
+    assert basis[-1] == "capped at 1 by a high-severity finding of high confidence: key 0 (and 2 more of that severity)"
+
+
+def test_a_less_certain_finding_that_would_not_cap_lower_is_not_mentioned():
+    certain = make_finding("r.1", severity="high", confidence="high")
+    unsure = make_finding("r.2", severity="medium", confidence="medium")  # its cap (3) is above the score
+    _, basis = suggest_category(synthetic_category([5]), [certain, unsure], {"m0": True}, CAPS)
+    assert not [b for b in basis if b.startswith("not capped")]
+
+
+def test_cap_confidence_comes_from_the_rubric(tmp_path):
+    """The knob lives in scorecard.yaml: a rubric that lets medium-confidence findings cap does so."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(DEFAULT_RUBRIC_DIR, tmp_path / "rubric")
+    path = tmp_path / "rubric" / "scorecard.yaml"
+    data = yaml.safe_load(path.read_text())
+    assert data["cap_confidence"] == ["high"]
+    data["cap_confidence"] = ["high", "medium"]
+    path.write_text(yaml.safe_dump(data))
+    rubric = load_rubric(tmp_path / "rubric")
+    finding = make_finding("r.1", category="observability", severity="high", confidence="medium")
+    shipped = build_scorecard(RUBRIC, [finding], observability_metrics(5), Answers()).categories["observability"]
+    custom = build_scorecard(rubric, [finding], observability_metrics(5), Answers()).categories["observability"]
+    assert (shipped.suggested, custom.suggested) == (5, 1)
+    assert custom.basis[-1].startswith("capped at 1 by a high-severity finding of medium confidence")
+
+
+def test_a_rubric_without_cap_confidence_caps_with_high_confidence_only(tmp_path):
+    """A consultancy's own rubric written before confidence existed still loads."""
+    import shutil
+
+    import yaml
+
+    shutil.copytree(DEFAULT_RUBRIC_DIR, tmp_path / "rubric")
+    path = tmp_path / "rubric" / "scorecard.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["cap_confidence"]
+    path.write_text(yaml.safe_dump(data))
+    assert load_rubric(tmp_path / "rubric").scorecard.cap_confidence == ["high"]
 
 
 def test_suggest_category_ignores_findings_of_other_categories():
@@ -98,7 +169,7 @@ def test_critical_finding_uses_the_rubric_cap():
     metrics = {line.metric: (0 if line.at_most is not None else (1.0 if line.at_least else True)) for line in cat.evidence}
     full, _ = suggest_category(cat, [], metrics, CAPS)
     assert full == 5
-    capped, _ = suggest_category(cat, [make_finding(severity="critical")], metrics, CAPS)
+    capped, _ = suggest_category(cat, [make_finding(severity="critical", confidence="high")], metrics, CAPS)
     assert capped == CAPS["critical"] == 0
 
 
@@ -167,8 +238,8 @@ def test_open_category_makes_scorecard_provisional_and_counts_zero():
 
 
 def test_scorecard_lists_finding_ids_per_category_and_caps():
-    findings = [make_finding("a", category="observability", severity="medium", fid="F-1"),
-                make_finding("b", category="testing", severity="high", fid="F-2")]
+    findings = [make_finding("a", category="observability", severity="medium", fid="F-1", confidence="high"),
+                make_finding("b", category="testing", severity="high", fid="F-2", confidence="high")]
     card = build_scorecard(RUBRIC, findings, observability_metrics(5), Answers())
     assert card.categories["observability"].evidence == ["F-1"]
     assert card.categories["observability"].score == 3  # 5 points, capped by the medium finding

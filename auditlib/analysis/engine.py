@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from ..collect.files import FileSet
 from ..collect.roles import file_role
 from ..models import CodeFacts, RuleHit
-from . import layers, llm, sql, tables, uses, web
+from . import layers, llm, quota, scope, sql, tables, uses, web
 from .checks import Check, load_all
 from .query import Query
 from .resolve import Knowledge, Repo, is_source
@@ -107,6 +107,9 @@ def _facts(repo: Repo, files: FileSet, sources: list, errors: list[str], progres
         imports=summary.imports,
         llm_uses=sorted(uses.llm_uses(q, calls), key=lambda u: (u.path, u.line, u.kind)),
         rule_hits=run_checks(q, files),
+        file_roles=scope.file_roles(q, endpoints),
+        quota_checks=quota.quota_checks(q),
+        public_binds=web.public_binds(q),
     )
     if progress:
         progress(f"code: {len(facts.llm_calls)} model calls, {len(facts.sql_sites)} SQL sites, "

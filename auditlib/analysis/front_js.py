@@ -637,8 +637,10 @@ class JsFront:
         if t == "super":
             return Name("super")
         if t == "member_expression":
-            return Attr(self.ex(node.child_by_field_name("object"), scope),
-                        _t(node.child_by_field_name("property")), _line(node))
+            obj, prop = node.child_by_field_name("object"), _t(node.child_by_field_name("property"))
+            if prop == "argv" and obj is not None and obj.type == "identifier" and _t(obj) == "process":
+                self.mod.reads_argv = True
+            return Attr(self.ex(obj, scope), prop, _line(node))
         if t == "subscript_expression":
             obj = self.ex(node.child_by_field_name("object"), scope)
             idx = node.child_by_field_name("index")

@@ -383,6 +383,8 @@ class PyFront:
         if isinstance(node, ast.Name):
             return Name(node.id)
         if isinstance(node, ast.Attribute):
+            if node.attr == "argv" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+                self.mod.reads_argv = True
             return Attr(self.ex(node.value, scope), node.attr, node.lineno)
         if isinstance(node, ast.Call):
             callee = self.ex(node.func, scope)

@@ -296,6 +296,7 @@ class Module:
     imports: list[str] = field(default_factory=list)  # specifiers as written: Python absolute dotted paths
     # (import a.b -> a.b; from a import b -> a, a.b), JS/TS import/export-from/require()/import() specifiers
     lines: int = 0
+    reads_argv: bool = False         # reads ``sys.argv`` / ``process.argv`` (set while lowering)
     parse_seconds: float = 0.0       # time in ast.parse / tree-sitter (shareable with complexity)
     syntax: object | None = None     # the parse tree (ast.Module / tree_sitter.Tree) until the engine
     # has handed it to its on_parsed hook (the complexity collector), then dropped

@@ -37,7 +37,7 @@ def summarise(q: Query, *, calls: list[LLMCallSite], endpoints: list[Endpoint],
         tops = _imports(mod)
         imports |= tops
         sdks |= {s for s in (sdk_label(mod.lang, i) for i in mod.imports) if s}
-        prints, logs = _counts(mod)
+        prints, logs = _counts(mod, q)
         out.prints += prints
         out.logs += logs
         found = {layer for layer, paths in placed.items() if mod.path in paths}
@@ -81,14 +81,24 @@ def _db_by_imports(mod: Module, tops: set[str]) -> bool:
 
 
 # -------------------------------------------------------------------------------------------- counts
-def _counts(mod: Module) -> tuple[int, int]:
-    """(print calls, logging calls): print()/console.x() against a logger's level methods."""
+def _counts(mod: Module, q: Query | None = None) -> tuple[int, int]:
+    """(print calls, logging calls): print() against a logger's level methods. JS ``console.x()`` is the
+    logging of a JS service (issue 9: the platform collects it, with levels): it counts as logging in
+    server code and not at all elsewhere (a browser's console, a command-line tool's output)."""
     lang = tables().lang(mod.lang)
     prints = logs = 0
+    server: bool | None = None
     for c in mod.calls:
         callee = c.callee
         if _is_print(callee, mod.lang, lang):
-            prints += 1
+            if mod.lang == "python":
+                prints += 1
+                continue
+            if server is None:
+                from .uses import is_server_code  # uses imports this module
+
+                server = q is not None and is_server_code(q, mod)
+            logs += 1 if server else 0
         elif isinstance(callee, Attr) and callee.name in lang.log_levels and _is_logger(callee.obj, lang):
             logs += 1
     return prints, logs

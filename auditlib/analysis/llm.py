@@ -21,11 +21,11 @@ Which option names mean timeout, retries, an output cap, structured output or th
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 
-
 from ..models import LLMCallSite
-from .ir import Attr, Call, Expr, Fn, Guard, Name, Obj, Param, Scope
+from .ir import Arr, Attr, Call, Expr, Fn, Guard, Name, Obj, Param, Scope
 from .irtools import (
     function_scope,
     last_name,
@@ -91,10 +91,14 @@ class _Site:
             model=self.model,
             prompt_inline=inline and not from_file,
             user_input_in_prompt=self.user_input,
+            user_input_where=self.user_input_at,
             max_tokens_set=bool(self.keys & self.t.opt("max_tokens")),
             prompt_source="file" if from_file else "inline" if inline else "unknown",
             guarded_by_flag=self.guarded_by_flag,
             messages_from_client=self.messages_from_client,
+            tools=self.tools,
+            tools_run_code=self.tools_run_code,
+            key_source=self.key_source,
         )
 
     # --------------------------------------------------------------------------- options
@@ -320,11 +324,83 @@ class _Site:
 
     @cached_property
     def user_input(self) -> bool:
-        """Request data pasted into prompt text; a LangChain chain holds its template, so any request
-        data reaching it is pasted in. Request data passed on its own (the user's message) is data."""
+        """Request data pasted into prompt text. Request data passed on its own (the user's message, a
+        LangChain chat template's ``("human", "{input}")``, a message list) is data, not a splice."""
+        return self.user_input_at is not None
+
+    @cached_property
+    def user_input_at(self) -> str | None:
+        """How the request data is pasted into prompt text (evidence), or None."""
         if self.provider == "langchain":
-            return any(self.p.mentions_taint(e, s) for e, s in self.prompts)
-        return any(self.p.spliced(e, s) for e, s in self.prompts)
+            return self.p.chain_input(self.call, self.chain, self.scope)
+        for e, s in self.prompts:
+            how = self.p.spliced_at(e, s)
+            if how:
+                return f"pasted into the prompt text by {how}"
+        return None
+
+    # ------------------------------------------------------------ what the model can do
+    @cached_property
+    def tools(self) -> list[str]:
+        """Tools, functions or an agent the model is given (issue 9), as written."""
+        t = self.t.data.get("tools") or {}
+        options, methods = set(t.get("options") or ()), set(t.get("methods") or ())
+        agents = re.compile(t.get("agents") or r"^$")
+        out: list[str] = []
+        for k in sorted(options & set(self.opts)):
+            e, sc = self.opts[k]
+            # tools the client sends itself give a forged turn nothing the client does not hold already
+            out.append(f"{k}= from the request" if self.ctx.tainted(e, sc) else f"{k}=")
+        for k in sorted(options & set(self.chain_opts) - set(self.opts)):
+            out.append(f"{k}= on its client")
+        for c in self.chain:
+            name = last_name(c.callee)
+            if name in methods or agents.search(self.ctx.qual(c) or name):
+                out.append(f"{strict_dotted(c.callee) or name} (line {c.line})")
+        return list(dict.fromkeys(out))[:5]
+
+    @cached_property
+    def tools_run_code(self) -> bool:
+        """An agent or tool of the chain runs model-written code, SQL or shell commands (the ``agents`` of
+        checklists/uses.yaml)."""
+        from .uses import (
+            knowledge,  # uses imports this module's neighbours: imported here
+        )
+
+        rules = knowledge().agents
+        for c in self.chain:
+            qual = self.ctx.qual(c) or ""
+            for r in rules:
+                if not qual or r.get("kind") == "unsafe_deserialization" or not r["match"].search(qual):
+                    continue
+                if "tools" in r:  # load_tools([...]): only when it lists a tool that runs code
+                    listed = {string_value(e) for a in c.args if isinstance(a, Arr) for e in a.items}
+                    if not listed & set(r["tools"]):
+                        continue
+                return True
+        return False
+
+    @cached_property
+    def key_source(self) -> str:
+        """``local`` (Ollama, a localhost URL), ``user`` (the client's key comes from the request or a UI
+        input: bring your own key), else ``server``."""
+        from .tables import tables
+        from .uses import knowledge
+
+        local = tables().reach.local_model_pattern
+        texts = [self.site[1], self.provider] + [self.ctx.qual(c) or "" for c in self.chain]
+        for k in ("base_url", "baseURL", "host", "api_base", "endpoint", "url"):
+            if k in self.chain_opts or k in self.opts:
+                e, s = self.opts.get(k) or self.chain_opts[k]
+                texts += [string_value(e) or ""] + list(self.ctx.repo.texts(e, s))[:3]
+        if self.provider == "ollama" or any(local.search(x) for x in texts if x):
+            return "local"
+        keys = knowledge().key_options
+        for c in (self.call, *self.chain):
+            for k, v in options(self.ctx, c, inner_calls=False).items():
+                if k in keys and self.ctx.tainted(v[0], v[1]):
+                    return "user"
+        return "server"
 
     @cached_property
     def messages_from_client(self) -> bool:

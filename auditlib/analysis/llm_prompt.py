@@ -36,6 +36,7 @@ from .ir import (
     Union,
 )
 from .irtools import (
+    children,
     last_name,
     literal_text,
     plus_leaves,
@@ -235,34 +236,272 @@ class Prompt:
     # ------------------------------------------------------------------------ request data
     def spliced(self, e: Expr, scope: Scope) -> bool:
         """Request data is pasted into prompt text somewhere in ``e``, or in a variable it uses."""
-        return _search(self._splice_step, e, scope)
+        return self.spliced_at(e, scope) is not None
 
-    def _splice_step(self, e: Expr, scope: Scope, again) -> bool:
+    def spliced_at(self, e: Expr, scope: Scope) -> str | None:
+        """How request data is pasted into prompt text in ``e`` (``an f-string``, ``+``), or None."""
+        return _search(self._splice_step, e, scope) or None
+
+    def _splice_step(self, e: Expr, scope: Scope, again) -> str | None:
         for node in walk(e, 500):
-            if self._splices(node, scope):
-                return True
-            if isinstance(node, Name) and any(again(b, s) for b, s in self._bindings(node, scope)):
-                return True
-        return False
+            how = self._splices(node, scope)
+            if how:
+                return how
+            if isinstance(node, Name):
+                for b, s in self._bindings(node, scope):
+                    got = again(b, s)
+                    if got:
+                        return got
+        return None
 
-    def _splices(self, node: Expr, scope: Scope) -> bool:
-        """``node`` builds a string from prompt text and request data (f-string, +, %, .format, join)."""
-        taint = self.ctx.tainted
+    # ------------------------------------------------------------------- the user's words
+    def user_text(self, e: Expr | None, scope: Scope, depth: int = 0) -> bool:
+        """``e`` carries the request's own text (issue 9): request data (``Ctx.tainted``), except what only
+        derives from it through a model call (another model's answer), a method of an SDK or library
+        object (search or retrieval results: ``kb.retrieve(q)``, ``wiki.run(q)``), or a function of the
+        repository whose returns do not carry its parameters (``retrieveContext(q)`` returning documents)."""
+        if e is None or not self.ctx.tainted(e, scope):
+            return False
+        key = (id(e), id(scope))
+        memo = self.ctx.memo.setdefault("user_text", {})
+        got = memo.get(key)
+        if got is not None:
+            return got
+        if depth > MAX_DEPTH:
+            return True  # too deep to refine: the taint stands
+        memo[key] = True  # a cycle reads as the taint
+        got = self._user_text(e, scope, depth)
+        memo[key] = got
+        return got
+
+    def _user_text(self, e: Expr, scope: Scope, depth: int) -> bool:
+        again = lambda x, s=scope: self.user_text(x, s, depth + 1)
+        if isinstance(e, Name):
+            binds = self._bindings(e, scope)
+            return any(again(b, s) for b, s in binds) if binds else True
+        if isinstance(e, Attr):
+            return self.ctx.from_request(e, scope) or again(e.obj) or not self.ctx.tainted(e.obj, scope)
+        if isinstance(e, Call):
+            if self.ctx.q.site(e) is not None:
+                return False  # a model's answer, not the user's words
+            if self.ctx.from_request(e, scope):
+                return True
+            if isinstance(e.callee, Attr) and self.ctx.tainted(e.callee.obj, scope):
+                return again(e.callee.obj)  # text.strip(), req.json(), body.get("q")
+            args = [*e.args, *e.kwargs.values()]
+            vals = self.ctx.repo.values(e.callee, scope)
+            fns = [v[1] for v in vals if v[0] == "fn"]
+            if fns:
+                return any(self._returns_params(fs, depth) for fs in fns) and any(again(a) for a in args)
+            if any(v[0] == "obj" for v in vals) or isinstance(e.callee, Attr) and any(
+                    v[0] == "obj" for v in self.ctx.repo.values(e.callee.obj, scope)):
+                return False  # an SDK or library object's method: its results, not the text sent
+            return any(again(a) for a in args)
+        return any(again(x) for x in children(e)) or not any(True for _ in children(e))
+
+    def _returns_params(self, fs: Scope, depth: int) -> bool:
+        """Some return value of the repository's function ``fs`` carries one of its parameters' text."""
+        memo = self.ctx.memo.setdefault("returns_params", {})
+        got = memo.get(id(fs))
+        if got is None:
+            memo[id(fs)] = True  # recursion reads as yes
+            params = {id(p) for p in fs.params}
+            got = any(self._carries(r, fs, params, depth + 1, set()) for r in fs.returns)
+            memo[id(fs)] = got
+        return got
+
+    def _carries(self, e: Expr, scope: Scope, params: set[int], depth: int, seen: set[int]) -> bool:
+        if depth > MAX_DEPTH or id(e) in seen:
+            return False
+        seen.add(id(e))
+        again = lambda x, s=scope: self._carries(x, s, params, depth + 1, seen)
+        if isinstance(e, Param):
+            return id(e) in params
+        if isinstance(e, Name):
+            return any(again(b, s) for b, s in self._bindings(e, scope))
+        if isinstance(e, Call):
+            if self.ctx.q.site(e) is not None:
+                return False
+            if isinstance(e.callee, Attr):
+                if any(v[0] == "obj" for v in self.ctx.repo.values(e.callee.obj, scope)):
+                    return False
+                if again(e.callee.obj):
+                    return True
+            vals = self.ctx.repo.values(e.callee, scope)
+            if any(v[0] == "obj" for v in vals):
+                return False
+            return any(again(a) for a in [*e.args, *e.kwargs.values()])
+        return any(again(x) for x in children(e))
+
+    def _splices(self, node: Expr, scope: Scope) -> str | None:
+        """How ``node`` builds a string from prompt text and request data (f-string, +, %, .format, join)."""
+        taint = self.user_text
         if isinstance(node, Tmpl):
-            return is_prompt_text(literal_text(node)) and any(
-                taint(p, scope) for p in node.parts if isinstance(p, Expr))
+            if is_prompt_text(literal_text(node)) and any(taint(p, scope) for p in node.parts if isinstance(p, Expr)):
+                return "an f-string" if scope.module.lang == "python" else "a template literal"
+            return None
         if isinstance(node, Bin) and node.op == "+":
             leaves = plus_leaves(node, 500)
-            return any(_has_text(x) for x in leaves) and any(taint(x, scope) for x in leaves)
+            ok = any(_has_text(x) for x in leaves) and any(taint(x, scope) for x in leaves)
+            return "string concatenation" if ok else None
         if isinstance(node, Bin) and node.op == "%":
-            return _has_text(node.left) and taint(node.right, scope)
+            return "% formatting" if _has_text(node.left) and taint(node.right, scope) else None
         if isinstance(node, Call) and isinstance(node.callee, Attr):
             if node.callee.name == "format" and _has_text(node.callee.obj):
-                return any(taint(a, scope) for a in list(node.args) + list(node.kwargs.values()))
+                ok = any(taint(a, scope) for a in list(node.args) + list(node.kwargs.values()))
+                return ".format()" if ok else None
             if node.callee.name == "join" and node.args and isinstance(node.args[0], Arr):
                 items = node.args[0].items
-                return any(_has_text(x) for x in items) and any(taint(x, scope) for x in items)
-        return False
+                ok = any(_has_text(x) for x in items) and any(taint(x, scope) for x in items)
+                return "join()" if ok else None
+        return None
+
+    # ------------------------------------------------------------- LangChain templates
+    def chain_input(self, call: Call, chain: tuple[Call, ...], scope: Scope) -> str | None:
+        """Where the request data given to a LangChain chain lands (issue 9), as evidence text, when it is
+        pasted into prompt text; None when it stays the user's own message (a chat template's
+        ``("human", "{input}")``, a message list), is the whole prompt, or lands in a template whose shape
+        the code does not show (a prompt-hub pull)."""
+        inputs = self._chain_inputs(call, scope)
+        tainted = [(k, v) for k, v in inputs if self.user_text(v, scope)]
+        if not tainted:
+            return None
+        t = self.templates
+        keys = {k for k, _v in tainted}
+        own: list[str] = []
+        for c in chain:
+            name = last_name(c.callee)
+            kind = self._template_kind(c, name)
+            if kind is None:
+                continue
+            for role, text in self._slots(c, kind, c.scope):
+                hit = _slot_hit(role, text, keys)
+                where = f"{_role_text(role)} of {strict_dotted(c.callee) or name} (line {c.line})"
+                if hit == "spliced":
+                    return f"formatted into the {where}"
+                if hit:
+                    own.append(where)
+        if own:
+            return None  # the input is its own message, a message list, or the whole prompt
+        quals = [(c, self.ctx.qual(c) or "") for c in chain]
+        for c, q in quals:
+            if t["hub"].search(q):
+                name = string_value(c.args[0]) if c.args else None
+                if name and t["hub_text"].search(name):
+                    return f"formatted into the hub's text template {name} (line {c.line})"
+        if any(t["hub"].search(q) for _c, q in quals):
+            return None  # a hub prompt whose shape the code does not show: nothing is claimed
+        if any(t["message_agents"].search(q) for _c, q in quals):
+            return self._messages_spliced(tainted, scope)
+        for c, _q in quals:
+            if t["text_agents"].search(last_name(c.callee)):
+                return f"formatted into the built-in text template of {strict_dotted(c.callee) or last_name(c.callee)} (line {c.line})"
+        return self._messages_spliced(tainted, scope)
+
+    def _messages_spliced(self, tainted: list, scope: Scope) -> str | None:
+        """A chat model or a message-list agent called directly: the input is the prompt itself; it is
+        spliced only when the code pastes it into text (an f-string in a HumanMessage)."""
+        for _k, v in tainted:
+            how = self.spliced_at(v, scope)
+            if how:
+                return f"pasted into the message text by {how}"
+        return None
+
+    @property
+    def templates(self) -> dict:
+        got = getattr(self, "_templates", None)
+        if got is None:
+            data = self.ctx.t.data.get("templates") or {}
+            got = {k: frozenset(data.get(k) or ()) for k in ("text", "chat", "placeholders", "human", "system")}
+            for k in ("hub", "hub_text", "text_agents", "message_agents"):
+                got[k] = re.compile(data.get(k) or r"^$")
+            self._templates = got
+        return got
+
+    def _template_kind(self, c: Call, name: str) -> str | None:
+        t = self.templates
+        recv = last_name(c.callee.obj) if isinstance(c.callee, Attr) else ""
+        if name in t["chat"]:
+            return "chat"
+        if name in t["text"]:
+            if recv in t["human"] or recv in {"ChatPromptTemplate"}:
+                return "human"  # ChatPromptTemplate.from_template(t): one human message
+            if recv in t["system"]:
+                return "system"
+            return "text"
+        return None
+
+    def _chain_inputs(self, call: Call, scope: Scope) -> list[tuple[str | None, Expr]]:
+        """The input map of ``chain.invoke({...})`` / ``chain.run(x)`` / ``chain(question=q)``: (variable
+        or None for a single unnamed input, value)."""
+        out: list[tuple[str | None, Expr]] = [(k, v) for k, v in call.kwargs.items()
+                                               if k not in {"callbacks", "config", "run_manager", "tags"}]
+        for i, a in enumerate(call.args[:1]):
+            obj = a
+            if isinstance(a, Name):
+                objs = [b for b, _s in self.ctx.binding(a.id, scope) if isinstance(b, Obj)]
+                obj = objs[0] if objs else a
+            if isinstance(obj, Obj):
+                out += [(k, v) for k, v in obj.items if k not in (None, "?")]
+                out += [(None, v) for k, v in obj.items if k in (None, "?")]
+            else:
+                out.append((None, a))
+        return out
+
+    def _slots(self, c: Call, kind: str, scope: Scope) -> list[tuple[str | None, str | None]]:
+        """(role, template text) of the messages a template call builds; role None for a text template,
+        ``placeholder`` for a message-list slot; text None when it could not be read."""
+        t = self.templates
+        if kind in {"text", "human", "system"}:
+            e = c.args[0] if c.args else c.kwargs.get("template")
+            role = None if kind == "text" else kind
+            return [(role, self._text(e, scope))]
+        items: list[Expr] = []
+        src = c.args[0] if c.args else c.kwargs.get("messages")
+        for arr in self._resolve(src, scope):
+            if isinstance(arr, Arr):
+                items += arr.items
+        out: list[tuple[str | None, str | None]] = []
+        for item in items:
+            for x in self._resolve(item, scope) or [item]:
+                if isinstance(x, Arr) and len(x.items) == 2:
+                    role = (string_value(x.items[0]) or "").lower() or None
+                    out.append(("placeholder" if role == "placeholder" else role, self._text(x.items[1], scope)))
+                elif isinstance(x, Call):
+                    n = last_name(x.callee)
+                    recv = last_name(x.callee.obj) if isinstance(x.callee, Attr) else ""
+                    if n in t["placeholders"] or recv in t["placeholders"]:
+                        out.append(("placeholder", None))
+                    elif n in t["human"] or recv in t["human"]:
+                        out.append(("human", self._text(x.args[0] if x.args else x.kwargs.get("content")
+                                                        or x.kwargs.get("template"), scope)))
+                    elif n in t["system"] or recv in t["system"]:
+                        out.append(("system", self._text(x.args[0] if x.args else x.kwargs.get("content")
+                                                         or x.kwargs.get("template"), scope)))
+                    else:
+                        out.append((None, None))
+                else:
+                    out.append((None, None))
+        return out
+
+    def _resolve(self, e: Expr | None, scope: Scope, depth: int = 0) -> list[Expr]:
+        """``e``, or what the name (or import) ``e`` is bound to, a few steps."""
+        if e is None or depth > 4:
+            return []
+        if isinstance(e, Name):
+            return [x for b, s in self.ctx.binding(e.id, scope) for x in self._resolve(b, s, depth + 1)]
+        if isinstance(e, Imp):
+            return [x for b, s in self.ctx.import_defs(e, scope.module) for x in self._resolve(b, s, depth + 1)]
+        return [e]
+
+    def _text(self, e: Expr | None, scope: Scope) -> str | None:
+        """The text of a template argument (a literal, or a name or import bound to one)."""
+        for x in self._resolve(e, scope):
+            if isinstance(x, (Lit, Tmpl)):
+                text = literal_text(x)
+                if text:
+                    return text
+        return None
 
     def mentions_taint(self, e: Expr, scope: Scope) -> bool:
         return self.ctx.tainted(e, scope)
@@ -406,6 +645,31 @@ def _compare_sign(test: Cmp, sign: int) -> int:
     if test.op == "in":
         return sign
     return 0
+
+
+_VAR = re.compile(r"\{\{?\s*(\w+)\s*\}?\}")
+
+
+def _slot_hit(role: str | None, text: str | None, keys: set[str | None]) -> str | None:
+    """``spliced`` when one of the input ``keys`` (None: any variable) is formatted into ``text`` with
+    other text around it (or into a system message); ``own`` when it is alone in a human message, a
+    message-list placeholder, or the whole text of a text template; None when it is not there."""
+    if role == "placeholder":
+        return "own" if text is None or any(k is None or k in text for k in keys) else None
+    if text is None:
+        return None
+    names = set(_VAR.findall(text))
+    hit = names if None in keys else names & {k for k in keys if k}
+    if not hit:
+        return None
+    alone = _VAR.fullmatch(text.strip()) is not None
+    if alone and role in (None, "human", "user"):
+        return "own"
+    return "spliced"
+
+
+def _role_text(role: str | None) -> str:
+    return "template" if role is None else f"{role} message"
 
 
 def _has_text(e: Expr) -> bool:

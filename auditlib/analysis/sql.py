@@ -7,17 +7,41 @@ f-string / template literal with substitutions, ``+`` concatenation with a non-c
 ``.format()`` (Python), directly or through the last assignment of a local name (``q += value``
 included). The text's constant parts must read as SQL. Tagged templates (``sql`...${x}```) and
 placeholders are parameterised: not sites.
+
+Each site says where the pasted values come from (issue 9), following them back through names,
+attributes, the repository's own functions (their returns, and their parameters to the arguments of
+the repository's calls) and string building: ``request`` (request data, a web handler's parameters, a
+UI input), ``model_output`` (a model's answer, a tool's arguments: the parameters of a function the
+model calls through ``@tool``, ``tools=[...]``, ``FunctionTool.from_defaults(fn=...)``, an AI SDK
+``tool({execute})``), ``file``, ``unknown`` (not followed to a source: a parameter nobody in the
+repository passes), ``env`` (environment or settings) or ``literal`` (constants of the code only: table
+names, column lists, placeholders). The worst origin wins and its path is kept as ``trace``.
 """
 
 from __future__ import annotations
 
+import re
+
 from ..models import SQLSite
-from .ir import Attr, Bin, Call, Expr, Lit, Name, Scope, Tmpl
-from .irtools import binding_scope, last_name, plus_leaves
-from .query import Query
+from .ir import Arr, Attr, Bin, Call, ClsRef, Elem, Expr, Fn, Imp, Lit, Name, Obj, Param, Scope, Tmpl, Union
+from .irtools import binding_scope, dotted, last_name, plus_leaves, render
+from .query import REQUEST_PARAMS, Query
 from .tables import tables
 
 MAX_DEPTH = 12
+TRACE_DEPTH = 16
+MAX_CALLERS = 24
+ORIGINS = ("request", "model_output", "file", "unknown", "env", "literal")
+"""Worst first: the origin a site reports is the worst of its values'."""
+SAFE_CALLS = frozenset({"int", "float", "bool", "len", "round", "abs", "Number", "parseInt", "parseFloat",
+                        "isinstance", "uuid4", "quote_ident", "escape_identifier", "Identifier", "count"})
+"""Calls whose result carries no text of their arguments into SQL (a number, a quoted identifier)."""
+TOOL_DECORATORS = frozenset({"tool", "function_tool", "kernel_function", "ai_function", "ai_callable"})
+"""Decorators that hand a function to a model as a tool: its arguments are the model's."""
+TOOL_FN_KWARGS = frozenset({"func", "fn", "coroutine", "function", "afunc", "async_fn"})
+TOOL_LISTS = frozenset({"tools", "functions"})
+REQUEST_ATTRS = frozenset({"req", "request"})
+_PLACEHOLDER = re.compile(r"\?|%s|%\(\w+\)s|(?<![:\w]):\w+|\$\d+|@\w+")
 
 
 def sql_sites(q: Query) -> list[SQLSite]:
@@ -29,8 +53,7 @@ def sql_sites(q: Query) -> list[SQLSite]:
             for call in mod.calls:
                 how = _site(q, call)
                 if how is not None:
-                    out.append(SQLSite(path=mod.path, line=call.line, function=q.function_name(call.scope),
-                                       how=how))
+                    out.append(_graded(q, call, mod.path, how))
         memo["sql"] = out
     return list(memo["sql"])
 
@@ -174,3 +197,296 @@ def _is_format(e: Expr, lang: str) -> bool:
 def _substitutes(e: Expr) -> bool:
     return isinstance(e, Tmpl) and any(not isinstance(p, str) for p in e.parts)
 
+
+
+# ------------------------------------------------------------------------------ where values come from
+def _graded(q: Query, call: Call, path: str, how: str) -> SQLSite:
+    """The site of ``call`` with the origin of the values pasted into its text and their path."""
+    lang = call.scope.module.lang
+    parts = _pasted(call.args[0], call.scope, lang, 0)
+    tracer = _Tracer(q)
+    worst, trail = "literal", []
+    for e, s in parts:
+        kind, steps = tracer.origin(e, s, 0)
+        if ORIGINS.index(kind) < ORIGINS.index(worst):
+            worst, trail = kind, steps
+    sink = f"{dotted(call.callee)} ({path}:{call.line})"
+    trace = " → ".join([*trail, how, sink]) if trail else None
+    text = _text(call.args[0], call.scope, lang) or ""
+    bound = (len(call.args) > 1 or any(k in call.kwargs for k in ("params", "parameters", "args", "values"))) \
+        and bool(_PLACEHOLDER.search(text))
+    values = []
+    for e, _s in parts:
+        shown = render(e) or dotted(e)
+        if shown and shown not in values:
+            values.append(shown[:60])
+    return SQLSite(path=path, line=call.line, function=q.function_name(call.scope), how=how, origin=worst,
+                   trace=trace, values=values[:5], bound=bound)
+
+
+def _pasted(e: Expr, scope: Scope, lang: str, depth: int) -> list[tuple[Expr, Scope]]:
+    """The non-constant parts pasted into the query text ``e`` (through the local names it is built in)."""
+    if depth > MAX_DEPTH or e is None:
+        return []
+    if isinstance(e, Tmpl):
+        return [(p, scope) for p in e.parts if not isinstance(p, str)]
+    if isinstance(e, Bin) and e.op == "%" and lang == "python":
+        right = e.right
+        items = right.items if isinstance(right, Arr) else [v for _k, v in right.items] if isinstance(right, Obj) \
+            else [right]
+        return _pasted(e.left, scope, lang, depth + 1) + [(x, scope) for x in items]
+    if isinstance(e, Bin) and e.op == "+":
+        out: list[tuple[Expr, Scope]] = []
+        for leaf in plus_leaves(e):
+            if isinstance(leaf, Lit):
+                continue
+            if isinstance(leaf, (Tmpl, Name, Bin)) and _text(leaf, scope, lang) is not None:
+                out += _pasted(leaf, scope, lang, depth + 1)
+            else:
+                out.append((leaf, scope))
+        return out
+    if _is_format(e, lang):
+        return _pasted(e.callee.obj, scope, lang, depth + 1) + \
+            [(a, scope) for a in list(e.args) + list(e.kwargs.values())]  # type: ignore[union-attr]
+    if isinstance(e, Name):
+        home = binding_scope(e.id, scope)
+        if home is None:
+            return [(e, scope)]
+        out = []
+        for b in home.bindings[e.id]:
+            if _augments(b, e.id):
+                out += _pasted(b.right, home, lang, depth + 1)  # type: ignore[union-attr]
+            else:
+                out += _pasted(b, home, lang, depth + 1)
+        return out
+    if isinstance(e, Lit):
+        return []
+    return [(e, scope)]
+
+
+class _Tracer:
+    """Follows one value back to where it comes from, keeping the steps (``origin``)."""
+
+    def __init__(self, q: Query) -> None:
+        self.q = q
+        self.repo = q.repo
+        self.active: set[tuple[int, int]] = set()
+        memo = q.__dict__.setdefault("_facts_memo", {})
+        self.tools: set[int] = memo.get("sql_tools")  # type: ignore[assignment]
+        if self.tools is None:
+            self.tools = memo["sql_tools"] = _tool_functions(q)
+
+    def origin(self, e: Expr | None, scope: Scope, depth: int) -> tuple[str, list[str]]:
+        if e is None or depth > TRACE_DEPTH:
+            return "unknown", []
+        key = (id(e), id(scope))
+        if key in self.active:
+            return "literal", []  # a cycle adds nothing new
+        self.active.add(key)
+        try:
+            return self._origin(e, scope, depth)
+        finally:
+            self.active.discard(key)
+
+    def _worst(self, items, depth: int, hop: str | None = None) -> tuple[str, list[str]]:
+        worst, trail = "literal", []
+        for x, s in items:
+            kind, steps = self.origin(x, s, depth + 1)
+            if ORIGINS.index(kind) < ORIGINS.index(worst):
+                worst, trail = kind, steps
+        if hop and worst != "literal":
+            trail = [*trail, hop]
+        return worst, trail
+
+    def _where(self, e: Expr, scope: Scope, line: int = 0) -> str:
+        line = line or getattr(e, "line", 0)
+        shown = _shown(e)
+        return f"{shown} ({scope.module.path}:{line})" if line else f"{shown} ({scope.module.path})"
+
+    def _classified(self, e: Expr, scope: Scope) -> str | None:
+        got = self.q.classify(self.repo.values(e, scope))
+        for kind in ("request", "model_output", "file", "env"):
+            if kind in got:
+                return kind
+        return None
+
+    def _origin(self, e: Expr, scope: Scope, depth: int) -> tuple[str, list[str]]:
+        if isinstance(e, (Lit, Fn, ClsRef)):
+            return "literal", []
+        if isinstance(e, (Tmpl, Bin, Union, Arr, Obj)):
+            parts = (e.parts if isinstance(e, Tmpl) else [e.left, e.right] if isinstance(e, Bin)
+                     else e.items if isinstance(e, (Union, Arr)) else [v for _k, v in e.items])
+            return self._worst([(p, scope) for p in parts if not isinstance(p, str)], depth)
+        if isinstance(e, Param):
+            return self._param(e, depth)
+        if isinstance(e, Name):
+            home = binding_scope(e.id, scope, class_bodies=True)
+            if e.id == "searchParams" and home is None:
+                return "request", [f"searchParams ({scope.module.path})"]
+            if home is not None:
+                binds = home.bindings[e.id]
+                if all(isinstance(b, Imp) for b in binds):
+                    kind = self._classified(e, scope)
+                    return (kind, [self._where(e, scope)]) if kind else ("unknown", [])
+                return self._worst([(b, home) for b in binds], depth)
+            kind = self._classified(e, scope)
+            return (kind, [self._where(e, scope)]) if kind else ("unknown", [])
+        if isinstance(e, (Attr, Elem)):
+            if isinstance(e, Attr) and e.name in REQUEST_ATTRS and isinstance(e.obj, Name) and any(
+                    isinstance(b, Param) for b in (binding_scope(e.obj.id, scope) or scope).bindings.get(e.obj.id, ())):
+                return "request", [self._where(e, scope)]
+            kind = self._classified(e, scope)
+            if kind:
+                return kind, [self._where(e, scope)]
+            inner, steps = self.origin(e.obj, scope, depth + 1)
+            if inner in ("request", "model_output", "file"):
+                return inner, [*steps, self._where(e, scope)] if isinstance(e, Attr) and e.line else steps
+            vals = self.repo.values(e, scope)
+            if vals and all(v[0] == "str" for v in vals):
+                return "literal", []
+            return ("literal", []) if inner == "literal" and isinstance(e, Attr) and e.name.isupper() else \
+                ("unknown" if inner != "env" else "env", steps)
+        if isinstance(e, Call):
+            return self._call(e, scope, depth)
+        return "unknown", []
+
+    def _call(self, call: Call, scope: Scope, depth: int) -> tuple[str, list[str]]:
+        if last_name(call.callee) in SAFE_CALLS:
+            return "literal", []
+        if self.q.site(call) is not None:
+            return "model_output", [self._where(call, scope, call.line)]
+        kind = self._classified(call, scope)
+        if kind:
+            return kind, [self._where(call, scope, call.line)]
+        items: list[tuple[Expr, Scope]] = []
+        fns = [v[1] for v in self.repo.values(call.callee, scope) if v[0] == "fn"]
+        for fs in fns:  # the repository's own function: what it returns
+            items += [(r, fs) for r in fs.returns]
+        if not fns:  # anything else: its receiver and arguments (answer.strip(), ",".join(cols), json.loads(x))
+            if isinstance(call.callee, Attr):
+                items.append((call.callee.obj, scope))
+            items += [(a, scope) for a in list(call.args) + list(call.kwargs.values())]
+        if not items:
+            return ("unknown", []) if not fns else ("literal", [])
+        worst, trail = self._worst(items, depth)
+        if fns and worst in ("request", "model_output", "file"):
+            trail = [*trail, self._where(call, scope, call.line)]
+        return worst, trail
+
+    def _param(self, p: Param, depth: int) -> tuple[str, list[str]]:
+        fs = p.scope
+        where = f"{p.scope.module.path}:{fs.line}" if fs.line else p.scope.module.path
+        name = fs.name if not fs.name.startswith("<") else self.q.function_name(fs) or "handler"
+        if p.name in REQUEST_PARAMS:
+            return "request", [f"{p.name} (the request, {name} at {where})"]
+        if p.name == fs.self_name:
+            return "literal", []
+        if _handler_param(p):
+            return "request", [f"parameter {p.name} of the web handler {name} ({where})"]
+        if id(fs) in self.tools:
+            what = "the arguments" if p.name.startswith("$") else f"argument {p.name}"
+            return "model_output", [f"{what} of the tool {name} ({where}), written by the model"]
+        items: list[tuple[Expr, Scope]] = []
+        if p.default is not None:
+            items.append((p.default, fs.parent or fs))
+        offset = 1 if fs.self_name else 0
+        callers = [] if fs.name.startswith("<") else self.repo.callers(fs.name, ("fn", fs))[:MAX_CALLERS]
+        for c in callers:
+            if p.name in c.kwargs:
+                items.append((c.kwargs[p.name], c.scope))
+            elif not p.kw_only and 0 <= p.index - offset < len(c.args):
+                items.append((c.args[p.index - offset], c.scope))
+        if not items:
+            return "unknown", []
+        worst, trail = "literal", []
+        for x, s in items:
+            kind, steps = self.origin(x, s, depth + 1)
+            if ORIGINS.index(kind) < ORIGINS.index(worst):
+                worst, trail = kind, steps
+                if kind in ("request", "model_output", "file"):
+                    call = next((c for c in callers if x in c.args or x in c.kwargs.values()), None)
+                    if call is not None:
+                        trail = [*steps, f"{name}({p.name}=...) ({s.module.path}:{call.line})"]
+        if not callers and worst == "literal" and p.default is not None:
+            return "unknown", []  # a default nobody overrides in the repository: callers may pass anything
+        return worst, trail
+
+
+def _shown(e: Expr) -> str:
+    """An expression as written, roughly (``request.args.get('q')``, ``$0.city``)."""
+    if isinstance(e, Call):
+        args = ", ".join(repr(a.value) if isinstance(a, Lit) else dotted(a) for a in e.args[:3])
+        return f"{dotted(e.callee)}({args})"
+    return dotted(e).replace("$0.", "") if isinstance(e, Attr) else dotted(e)
+
+
+def _handler_param(p: Param) -> bool:
+    """A parameter of a web route function (not a ``Depends()`` one) or of a Next.js server action."""
+    from .llm_flow import _is_dependency, is_route_decorator
+
+    fs = p.scope
+    mod = fs.module
+    if mod.lang == "python":
+        return any(is_route_decorator(d) for d in fs.decorator_exprs) and not _is_dependency(p)
+    return "use server" in mod.directives and fs.parent is mod.scope and fs.name in mod.exports
+
+
+def _tool_functions(q: Query) -> set[int]:
+    """id() of the function scopes a model calls as tools: decorated with ``@tool`` (``@mcp.tool()``...),
+    passed in a ``tools=[...]`` list or as ``func=`` / ``fn=`` of a tool constructor, or the ``execute``
+    of an object handed to ``tool(...)`` or held in a ``tools: {...}`` object (JS)."""
+    out: set[int] = set()
+    for mod in q.parsed_modules():
+        for s in mod.scopes:
+            if s.kind == "function" and any(last_name(d.callee if isinstance(d, Call) else d) in TOOL_DECORATORS
+                                             for d in s.decorator_exprs):
+                out.add(id(s))
+        for call in mod.calls:
+            name = last_name(call.callee)
+            is_tool_ctor = "tool" in name.lower()
+            for key, v in call.options().items():
+                if key in TOOL_LISTS:
+                    out |= _fns_in(q, v, call.scope, tools=True)
+                elif is_tool_ctor and key in TOOL_FN_KWARGS | {"execute"}:
+                    out |= _fns_in(q, v, call.scope)
+            if is_tool_ctor:
+                for a in call.args:
+                    if isinstance(a, (Name, Attr, Fn)):
+                        out |= _fns_in(q, a, call.scope)
+    return out
+
+
+def _fns_in(q: Query, e: Expr, scope: Scope, tools: bool = False, depth: int = 0) -> set[int]:
+    """The functions ``e`` is or holds (a list of tools, an object of tools with ``execute``)."""
+    if depth > 4 or e is None:
+        return set()
+    if isinstance(e, Fn):
+        return {id(e.scope)}
+    if isinstance(e, Arr) or isinstance(e, Union):
+        out: set[int] = set()
+        for x in e.items:
+            out |= _fns_in(q, x, scope, tools, depth + 1)
+        return out
+    if isinstance(e, Obj):
+        out = set()
+        for k, v in e.items:
+            if k == "execute" or tools:
+                out |= _fns_in(q, v, scope, tools and k != "execute", depth + 1)
+        return out
+    if isinstance(e, (Name, Attr)):
+        out = {id(v[1]) for v in q.repo.values(e, scope) if v[0] == "fn"}
+        if isinstance(e, Name) and not out:
+            home = binding_scope(e.id, scope)
+            for b in (home.bindings[e.id] if home is not None else []):
+                out |= _fns_in(q, b, home, tools, depth + 1)  # type: ignore[arg-type]
+        return out
+    if isinstance(e, Call) and "tool" in last_name(e.callee).lower():
+        out = set()
+        for key, v in e.options().items():
+            if key in TOOL_FN_KWARGS | {"execute"}:
+                out |= _fns_in(q, v, scope, False, depth + 1)
+        for a in e.args:
+            if isinstance(a, (Name, Attr, Fn)):
+                out |= _fns_in(q, a, scope, False, depth + 1)
+        return out
+    return set()

@@ -32,6 +32,8 @@ class Tables:
         self.auth_words = frozenset(auth["words"])
         self.auth_pairs = frozenset(tuple(p) for p in auth["pairs"])
         self.auth = _namespace({k: v for k, v in auth.items() if k not in {"words", "pairs"}})
+        self.public_routes = _namespace(data.get("public_routes", {}))
+        self.reach = _namespace(data.get("reach", {}))
 
     def lang(self, lang: str) -> SimpleNamespace:
         return self.py if lang == "python" else self.js
@@ -42,7 +44,8 @@ def _namespace(section: dict) -> SimpleNamespace:
     for key, value in section.items():
         if isinstance(value, list):
             value = frozenset(value)
-        elif isinstance(value, str) and (key.startswith("next_") or key in {"sql_words", "router_values"}):
+        elif isinstance(value, str) and (key.startswith("next_") or key.endswith("_pattern")
+                                         or key in {"sql_words", "router_values", "deny_names", "sign_in_paths"}):
             value = re.compile(value, re.IGNORECASE if key == "sql_words" else 0)
         out[key] = value
     return SimpleNamespace(**out)

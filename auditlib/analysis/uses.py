@@ -49,7 +49,7 @@ from .ir import (
     Tmpl,
     Union,
 )
-from .irtools import binding_scope, children, dotted, last_name, string_value
+from .irtools import binding_scope, children, dotted, last_name, string_value, walk
 from .layers import package_of, sdk_label
 from .query import Query
 from .tables import Tables, tables
@@ -61,7 +61,7 @@ VIA_LEVELS = 2
 
 _EMPTY: frozenset = frozenset()
 _KINDS = {"log": "response_logged", "exec": "model_output_executed", "sql": "model_output_to_sql",
-          "shell": "model_output_to_shell"}
+          "shell": "model_output_to_shell", "data": "model_output_parsed"}
 
 
 # ------------------------------------------------------------------------------------------ knowledge
@@ -92,6 +92,8 @@ class Knowledge:
         keys = data["keys"]
         self.key_options = frozenset(keys["options"])
         self.key_name = re.compile(keys["name"])
+        self.shared_caches = re.compile(keys.get("shared_caches") or r"^$")
+        self.per_run_modules = frozenset(keys.get("per_run_modules") or ())
         self.environment = re.compile(keys["environment"])
         self.environment_calls = re.compile(keys["environment_calls"])
         self.configure = frozenset(keys["configure"])
@@ -103,6 +105,12 @@ class Knowledge:
         self.shell_words = _words(sh["always"], sh["program"])
         self.exec_words = _words(ex["qual"])
         self.agent_words = _words(*(a["match"] for a in data["agents"]))
+        # model text used as data (issue 9): parsed, or made a file name, a URL or HTML
+        out = data.get("output_sinks") or {}
+        self.data_sinks = [(re.compile(s["qual"]), s.get("arg", "first")) for s in out.get("calls") or ()]
+        self.data_builtins = {lang: frozenset(v) for lang, v in (out.get("builtins") or {}).items()}
+        self.text_methods = {lang: frozenset(v) for lang, v in (out.get("text_methods") or {}).items()}
+        self.data_words = _words(*(s["qual"] for s in out.get("calls") or ()))
 
     def _log(self, log: dict, web: Tables) -> None:
         self.prints = frozenset(log["prints"])
@@ -177,6 +185,11 @@ def _within(inner: Scope | None, outer: Scope) -> bool:
             return True
         inner = inner.parent
     return False
+
+
+def _holds(e: Expr, call: Call) -> bool:
+    """``e`` is ``call`` or builds on it (``OpenAI(api_key=k).chat``, ``x or OpenAI(...)``)."""
+    return any(n is call for n in walk(e, 200))
 
 
 def _is_true(e: Expr | None) -> bool:
@@ -468,7 +481,8 @@ class _Uses:
         call_line = site.line if site is not None and site.scope.module.path == path else None
         self.out.setdefault((path, kind, line), LLMUseSite(
             path=path, line=line, function=self.q.function_name(where), kind=kind, api=api[:120],
-            detail=detail[:200], call_line=call_line))
+            detail=detail[:200], call_line=call_line,
+            call_at=f"{site.scope.module.path}:{site.line}" if site is not None else None))
 
     @staticmethod
     def _site_text(site: Call, path: str) -> str:
@@ -528,7 +542,8 @@ class _Uses:
         name = last_name(call.callee)
         if not name or isinstance(call.callee, Call):
             return []
-        for kind, test in (("log", self._log), ("exec", self._exec), ("shell", self._shell), ("sql", self._sql)):
+        for kind, test in (("log", self._log), ("exec", self._exec), ("shell", self._shell), ("sql", self._sql),
+                           ("data", self._data)):
             exprs = test(call, lang, name)
             if exprs:
                 return [_Sink(kind, call, exprs)]
@@ -566,6 +581,22 @@ class _Uses:
         if lang == "js" and isinstance(call.callee, Attr) and name in self.k.exec_words and any(
                 self.k.exec_qual.search(x) for x in self.q.quals(call.callee, call.scope)):
             return call.args[:1]
+        return []
+
+    def _data(self, call: Call, lang: str, name: str) -> list[Expr]:
+        """Where model text would be used as data (``output_sinks`` of uses.yaml): ``json.loads(text)``,
+        ``JSON.parse(text)``, ``re.search(p, text)``, ``text.match(/.../)``, ``open(text)``, ``fetch(text)``."""
+        f = call.callee
+        if isinstance(f, Attr) and name in self.k.text_methods.get(lang, ()):
+            return [f.obj]  # the text is the receiver
+        if self._builtin(call, self.k.data_builtins.get(lang, frozenset())):
+            return call.args[:1]
+        if name not in self.k.data_words:
+            return []
+        quals = self.q.quals(f, call.scope)
+        for rx, arg in self.k.data_sinks:
+            if any(rx.search(x) for x in quals):
+                return [*call.args, *call.kwargs.values()] if arg == "all" else call.args[:1]
         return []
 
     def _first(self, call: Call, keys: tuple[str, ...]) -> Expr | None:
@@ -858,10 +889,54 @@ class _Uses:
         if not keys:
             return
         sdk = self._client_sdk(c, quals)
-        if sdk and any(self._from_user(v, c.scope) for v in keys):
+        if not sdk or not any(self._from_user(v, c.scope) for v in keys):
+            return
+        name = last_name(c.callee, through_calls=True)
+        if name in self.k.configure and not c.new:  # genai.configure(api_key=...): the SDK module's global key
             self.add("api_key_from_user", c.scope, c.line, c.text,
-                     f"the {sdk} client gets its api key from the request or a UI input "
-                     "(users supply the provider credential)")
+                     f"a key from the request or a UI input configures the {sdk} module's global key, shared by "
+                     "every user of the process")
+            return
+        shared = self._outlives_run(c, keys)
+        if shared:  # bring your own key is fine while the client lives for the visitor's run only (issue 9)
+            self.add("api_key_from_user", c.scope, c.line, c.text,
+                     f"the {sdk} client is built from a key from the request or a UI input and {shared}")
+
+    def _outlives_run(self, c: Call, keys: list[Expr]) -> str | None:
+        """Why a client built from a visitor's key serves other visitors too, or None when it lives for the
+        visitor's own run (a client per request or per Streamlit run: bring your own key, no finding)."""
+        fs = c.scope
+        while fs is not None and fs.kind != "function":
+            fs = fs.parent
+        f = fs
+        while f is not None:  # a cache shared by every session, the key not among the cached function's arguments
+            if f.kind == "function":
+                for d in f.decorator_exprs:
+                    target = d.callee if isinstance(d, Call) else d
+                    if any(self.k.shared_caches.search(x) for x in self.q.quals(target, f.parent or f)):
+                        params = {id(p) for p in f.params}
+                        keyed = any(isinstance(src, Param) and id(src) in params
+                                    for v in keys for src in self.flow.sources(v, c.scope))
+                        if not keyed:
+                            return (f"is cached by @{dotted(target) or last_name(target)} on {f.name}(), whose "
+                                    "arguments do not include the key: one visitor's client serves every session")
+            f = f.parent
+        if fs is None:
+            return None  # module level: built once per run of the script (a Streamlit page) or at start-up
+        mod = c.scope.module
+        per_run = mod.lang == "python" and any(i.split(".", 1)[0] in self.k.per_run_modules for i in mod.imports)
+        if not per_run:
+            for name, values in mod.scope.bindings.items():
+                if any(_holds(v, c) for v in values):
+                    return (f"is assigned to the module-level {name} from {fs.name}(): every later request of "
+                            "the process uses it")
+        for st in mod.stores:
+            if st.scope is not c.scope or not _holds(st.value, c):
+                continue
+            if any(v[0] == "mod" for v in self.repo.values(st.target, st.scope)) or last_name(st.target) == "state":
+                return (f"is stored on {dotted(st.target) or 'a shared object'}.{st.name}: every later request of "
+                        "the process uses it")
+        return None
 
     def _client_sdk(self, c: Call, quals: list[str]) -> str | None:
         """The SDK of a client constructor (or ``genai.configure``), or None."""

@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ..models import Endpoint
-from .ir import AnnotatedElem, Arr, Attr, Call, Expr, Fn, Imp, Module, Name, Obj, Scope
+from .ir import AnnotatedElem, Arr, Attr, Call, Expr, Fn, Imp, Lit, Module, Name, Obj, Scope
 from .irtools import (
     binding_scope,
     dotted,
@@ -44,6 +44,7 @@ from .irtools import (
 )
 from .layers import package_of
 from .query import Query
+from .reach import reacher
 from .tables import is_auth_text, js_route, tables
 
 MAX_HOPS = 8
@@ -55,6 +56,22 @@ MAX_WALK = 4_000
 def endpoints(q: Query) -> list[Endpoint]:
     """Every web endpoint of the repository, with its framework, route and whether it authenticates."""
     return list(_index(q).endpoints)
+
+
+def public_binds(q: Query) -> list[str]:
+    """``path:line`` of the Python calls that start a server on every interface (``app.run(host=
+    "0.0.0.0")``, ``uvicorn.run(app, host="0.0.0.0")``): without one and without a deploy file, a
+    Python web app listens on 127.0.0.1 only (Flask's, uvicorn's and Django's development default)."""
+    hosts = tables().py.public_hosts
+    found = []
+    for mod in q.repo.modules.values():
+        if mod.lang != "python" or mod.error:
+            continue
+        for call in mod.calls:
+            host = call.kwargs.get("host")
+            if host is not None and string_value(host) in hosts:
+                found.append(f"{mod.path}:{call.line}")
+    return found
 
 
 @dataclass
@@ -165,7 +182,7 @@ class _Web:
         if mod.lang == "python":
             for fs in mod.scopes:
                 for d in fs.decorator_exprs:  # @bp.before_request def require_login(): ...
-                    if isinstance(d, Attr) and d.name in self.t.py.before_request and is_auth_text(fs.name):
+                    if isinstance(d, Attr) and d.name in self.t.py.before_request and self._hook_authenticates(fs):
                         self._auth(self.key(d.obj, fs.parent or fs), mod.path, 0, False)
 
     def _auth(self, key: tuple | None, path: str, line: int, ordered: bool) -> None:
@@ -210,7 +227,8 @@ class _Web:
                 self._auth(child, scope.module.path, 0, False)
             elif parent is not None and child is not None:
                 self.includes.append((parent, child, scope.module.path, call.line))
-        elif name in t.before_request and call.args and is_auth_text(render(call.args[0])):
+        elif name in t.before_request and call.args and (is_auth_text(render(call.args[0])) or any(
+                self._hook_authenticates(fs) for fs in self._scopes_of(call.args[:1], scope))):
             self._auth(self.key(callee.obj, scope), scope.module.path, 0, False)  # type: ignore[union-attr]
 
     def _inherit(self) -> None:
@@ -239,7 +257,8 @@ class _Web:
         words = self.t.js.next_middleware_auth_specifiers
         if any(w in spec for spec in mod.imports for w in words):
             return True
-        return any(is_auth_text(dotted(c.callee)) for c in mod.calls)
+        return any(is_auth_text(dotted(c.callee)) for c in mod.calls) \
+            or any(self._guards(fs, sign_in=True) for fs in mod.scopes if fs.kind == "function")
 
     # ------------------------------------------------------------------------------ Python
     def _py_endpoints(self, mod: Module) -> Iterator[Endpoint]:
@@ -250,8 +269,9 @@ class _Web:
                 if route is None:
                     continue
                 framework, path, receiver = route
-                yield Endpoint(path=mod.path, line=fs.line, function=fs.name, framework=framework, route=path,
-                               has_auth=self._py_auth(fs, dec, receiver))
+                yield self._endpoint(path=mod.path, line=fs.line, function=fs.name, framework=framework, route=path,
+                                     has_auth=self._py_auth(fs, dec, receiver), method=_py_method(dec),
+                                     roots=[fs])
 
     def _py_route(self, dec: Expr, scope: Scope, tops: set[str]) -> tuple[str, str | None, Expr | None] | None:
         """(framework, route, receiver) when the decorator ``dec`` declares a web route."""
@@ -285,6 +305,8 @@ class _Web:
                 return True
         if isinstance(route_dec, Call) and self._auth_depends(route_dec.kwargs.get("dependencies")):
             return True
+        if self._scope_checks_auth(fs):
+            return True  # require_auth(request) in the body, or a cookie / header read and a 401 / 403
         scope = fs.parent or fs
         if any(self._auth_depends(p.default) or self._auth_depends(p.annotation) or self._alias_auth(p.annotation, scope)
                or any(self._auth_depends(m) for m in p.meta) for p in fs.params):
@@ -354,8 +376,10 @@ class _Web:
         label = f"{method.upper()} {path}"
         has_auth = any(self._is_auth_middleware(m, scope) for m in handlers[:-1]) \
             or self.checks_auth(handler, scope) or self.authed(self.key(recv, scope), mod.path, call.line)
-        return Endpoint(path=mod.path, line=call.line, function=handler.id if isinstance(handler, Name) else label,
-                        framework=framework, route=path, has_auth=has_auth)
+        return self._endpoint(path=mod.path, line=call.line,
+                              function=handler.id if isinstance(handler, Name) else label, framework=framework,
+                              route=path, has_auth=has_auth, method=method.upper(),
+                              roots=self._scopes_of(handlers, scope))
 
     def _js_framework(self, recv: Expr, scope: Scope, mod: Module) -> tuple[str | None, bool]:
         """(framework, traced to a package): the package the receiver comes from, else the file's imports."""
@@ -391,8 +415,9 @@ class _Web:
         handler = opts.get("handler")
         has_auth = any(self._is_auth_middleware(opts[k], call.scope) for k in self.t.js.fastify_hooks if k in opts) \
             or self.checks_auth(handler, call.scope)
-        return [Endpoint(path=call.scope.module.path, line=call.line, function=label, framework="fastify",
-                         route=url, has_auth=has_auth)]
+        return [self._endpoint(path=call.scope.module.path, line=call.line, function=label, framework="fastify",
+                               route=url, has_auth=has_auth, method=method.upper() if method != "route" else None,
+                               roots=self._scopes_of([handler] if handler is not None else [], call.scope))]
 
     def _next_endpoints(self, mod: Module) -> list[Endpoint]:
         t = self.t.js
@@ -404,8 +429,9 @@ class _Web:
             route = "/" + _strip_index(pages.group(1))
             name = value.id if isinstance(value, Name) else (
                 handler.scope.name if isinstance(handler, Fn) and not handler.scope.name.startswith("<") else "handler")
-            found.append(Endpoint(path=mod.path, line=line, function=name, framework="nextjs", route=route,
-                                  has_auth=self.checks_auth(handler, mod.scope)))
+            found.append(self._endpoint(path=mod.path, line=line, function=name, framework="nextjs", route=route,
+                                        has_auth=self.checks_auth(handler, mod.scope), method=None,
+                                        roots=self._scopes_of([handler], mod.scope)))
         app = t.next_app.search(mod.path)
         if app:
             segments = [s for s in app.group(1).strip("/").split("/")
@@ -414,8 +440,9 @@ class _Web:
             for name, value in mod.exports.items():
                 if name in t.next_methods:
                     handler, line = self._exported(value, mod)
-                    found.append(Endpoint(path=mod.path, line=line, function=name, framework="nextjs", route=route,
-                                          has_auth=self.checks_auth(handler, mod.scope)))
+                    found.append(self._endpoint(path=mod.path, line=line, function=name, framework="nextjs",
+                                                route=route, has_auth=self.checks_auth(handler, mod.scope),
+                                                method=name, roots=self._scopes_of([handler], mod.scope)))
         return found
 
     def _exported(self, value: Expr, mod: Module) -> tuple[Expr, int]:
@@ -430,6 +457,26 @@ class _Web:
         if isinstance(value, Call):
             return value, value.line
         return value, 1
+
+    # --------------------------------------------------------------------- what it reaches
+    def _endpoint(self, *, roots: list[Scope], **fields) -> Endpoint:
+        """An endpoint with why it is public by design (if it is) and what its handler reaches."""
+        return Endpoint(**fields, public=_public(fields.get("route")), reaches=reacher(self.q).of(roots))
+
+    def _scopes_of(self, handlers: list[Expr], scope: Scope, depth: int = 0) -> list[Scope]:
+        """The functions the handler expressions are: a function literal, a name bound to one, the
+        functions a wrapper is given (``withAuth(async (req) => ...)``)."""
+        out: list[Scope] = []
+        for h in handlers:
+            if isinstance(h, Fn):
+                out.append(h.scope)
+            elif isinstance(h, Call) and depth < 4:
+                out += self._scopes_of(h.args, scope, depth + 1)
+            elif isinstance(h, (Name, Attr)) and depth < 4:
+                fns = [v[1] for v in self.q.repo.values(h, scope) if v[0] == "fn"]
+                out += fns or self._scopes_of([d for d, _ in self.site(h, scope)[1] if isinstance(d, Call)],
+                                              scope, depth + 1)
+        return out
 
     # ------------------------------------------------------------------------- auth checks
     def _is_auth_middleware(self, e: Expr | None, scope: Scope) -> bool:
@@ -460,14 +507,37 @@ class _Web:
         key = id(fs)
         if key not in self._auth_memo:
             self._auth_memo[key] = False  # recursion guard
-            self._auth_memo[key] = any(self._reads_auth(s) for s in scopes_in(fs))
+            self._auth_memo[key] = any(self._reads_auth(s) for s in scopes_in(fs)) or self._guards(fs) or any(
+                self._guards(callee) for callee in reacher(self.q).callees(fs))
         return self._auth_memo[key]
+
+    def _hook_authenticates(self, fs: Scope) -> bool:
+        """A Flask ``before_request`` hook named like auth, or that reads a credential and denies."""
+        return is_auth_text(fs.name) or self._scope_checks_auth(fs)
+
+    def _guards(self, fs: Scope, sign_in: bool = False) -> bool:
+        """The function reads a credential (a cookie, a header, the session) and denies with 401/403
+        (``sign_in``: or redirects to the sign-in page, a Next.js middleware's way)."""
+        scopes = list(scopes_in(fs))
+        exprs = [x for s in scopes for x in _scope_exprs(s)] + [p.default for p in fs.params if p.default is not None]
+        seen = list(walk(exprs, MAX_WALK, once=True))
+        return any(self._credential(e, fs) for e in seen) and any(_denies(e, sign_in) for e in seen)
+
+    def _credential(self, e: Expr, scope: Scope) -> bool:
+        a = self.t.auth
+        if isinstance(e, Attr) and e.name in a.credential_props and last_name(e.obj) in a.request_objects:
+            return True  # request.cookies, req.headers, c.req.header
+        if isinstance(e, Call) and last_name(e.callee) in a.credential_calls:
+            return True  # cookies() / headers() of next/headers, FastAPI Header() / Cookie()
+        return isinstance(e, Name) and e.id in a.credential_props and any(
+            q.split(".", 1)[0] in self.t.py.web_modules for q in self.q.quals(e, scope))  # flask.session
 
     def _reads_auth(self, s: Scope) -> bool:
         a = self.t.auth
         for call in s.calls:
             name = dotted(call.callee)
-            if name.split(".", 1)[0] not in a.not_auth_callees and is_auth_text(name):
+            if name.split(".", 1)[0] not in a.not_auth_callees and last_name(call.callee) not in a.not_auth_names \
+                    and is_auth_text(name):
                 return True
             if any((string_value(x) or "").lower() in a.credential_headers for x in call.args):
                 return True
@@ -490,6 +560,18 @@ class _Web:
 # ----------------------------------------------------------------------------------------- helpers
 def _strip_index(route: str) -> str:
     return re.sub(r"(^|/)index$", "", route)
+
+
+def _denies(e: Expr, sign_in: bool = False) -> bool:
+    """A 401/403 status (``abort(401)``, ``status.HTTP_403_FORBIDDEN``, ``{ status: 401 }``), or with
+    ``sign_in`` a literal path of the sign-in page."""
+    a = tables().auth
+    if isinstance(e, Lit):
+        if isinstance(e.value, str):  # the JS front end keeps numbers as their text
+            return e.value in {str(s) for s in a.deny_statuses} or (sign_in and bool(a.sign_in_paths.search(e.value)))
+        return isinstance(e.value, (int, float)) and not isinstance(e.value, bool) and e.value in a.deny_statuses
+    name = e.name if isinstance(e, Attr) else e.id if isinstance(e, Name) else None
+    return name is not None and bool(a.deny_names.search(name))
 
 
 def _scope_exprs(s: Scope) -> list[Expr]:
@@ -540,3 +622,26 @@ def _next_matchers(mod: Module) -> list[re.Pattern] | None:
             return None
         patterns.append(rx)
     return patterns or None
+
+
+# ---------------------------------------------------------------------------------- public routes
+def _public(route: str | None) -> str | None:
+    """Why ``route`` is public by design: a health probe, or the sign-in flow (checklists/web.yaml)."""
+    t = tables().public_routes
+    segments = {s for s in (route or "").lower().strip("/").split("/") if s}
+    if segments & t.health:
+        return "health check route"
+    if segments & t.sign_in:
+        return "sign-in or identity-provider route"
+    return None
+
+
+def _py_method(dec: Expr) -> str | None:
+    """The HTTP method of a Python route decorator: ``@app.post`` -> POST, ``@app.route(..., methods=[...])``."""
+    target = dec.callee if isinstance(dec, Call) else dec
+    name = last_name(target)
+    if name in {"route", "api_route"} and isinstance(dec, Call):
+        methods = dec.kwargs.get("methods")
+        items = [string_value(m) for m in methods.items] if isinstance(methods, Arr) else []
+        return ",".join(m.upper() for m in items if m) or ("GET" if methods is None else None)
+    return name.upper() if name in tables().py.route_methods else None

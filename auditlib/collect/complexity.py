@@ -169,7 +169,7 @@ def _walk(nodes: list) -> tuple[int, list, list]:
     fns = []
     classes = []
     stack = list(reversed(nodes))
-    pop, push = stack.pop, stack.append
+    pop = stack.pop
     while stack:
         node = pop()
         t = type(node)

@@ -13,7 +13,9 @@ with people who need not see them).
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import subprocess
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -237,6 +239,110 @@ class LogAccumulator:
             self.added += a
             self.removed += r
         self._changes = []
+
+
+class PatchTap:
+    """History's per-file line counts read from another collector's ``git log -p -U0`` stream, so that
+    one git pass serves both (the secrets scan reads every commit's patch anyway; a second
+    ``git log --numstat`` would diff every commit again: a third of the audit's git time).
+
+    Fed by the secrets scan (``collect.secrets``) with the lines that are not patch content: each
+    commit's header (``SHARED_FORMAT``), each file's ``diff --git`` line and extended headers, and its
+    ``@@ -a,b +c,d @@`` hunk headers, whose counts (with ``-U0``: no context) are the lines removed and
+    added, as ``--numstat`` counts them. Only commits in ``reachable`` (the audited revision's
+    history; the stream walks every ref) are counted. The result equals ``git log --numstat -M`` of
+    that revision, except that a file over the text limit counts as binary in both scans.
+    ``valid`` is False once the stream was not read whole (the caller then reads the history itself).
+    """
+
+    def __init__(self, reachable: set[str], max_ts: int = MAX_TS) -> None:
+        self.log = LogAccumulator(max_ts=max_ts)
+        self.reachable = reachable
+        self.valid = True
+        self._on = False
+        self._file: list | None = None  # [old path or None, path or None, added, removed, binary]
+
+    def commit(self, line: bytes) -> None:
+        """A commit header: ``SHA CT<US>parents<US>author time<US>email<US>name``."""
+        self._end_file()
+        core, _, rest = line.rstrip(b"\r\n").partition(b"\x1f")
+        sha = core.split(b" ", 1)[0].decode("ascii", "replace")
+        self._on = sha in self.reachable
+        if self._on:
+            self.log.header(sha + FIELD_SEP + _decode(rest))
+
+    def file(self, line: bytes) -> None:
+        """A ``diff --git a/X b/Y`` line: a new file of the current commit."""
+        self._end_file()
+        if self._on:
+            self._file = [None, _diff_git_path(line), 0, 0, False]
+
+    def header(self, line: bytes) -> None:
+        """An extended header line of the current file (rename, binary, ``---``/``+++``)."""
+        f = self._file
+        if f is None:
+            return
+        if line.startswith(b"rename from "):
+            f[0] = _unquote(line[12:])
+        elif line.startswith(b"rename to "):
+            f[1] = _unquote(line[10:])
+        elif line.startswith(b"Binary files "):
+            f[4] = True
+        elif f[1] is None and line.startswith((b"+++ b/", b"--- a/", b'+++ "b/', b'--- "a/')):
+            f[1] = _unquote(line[4:])[2:]
+
+    def hunk(self, line: bytes) -> None:
+        """A hunk header: its removed and added line counts."""
+        f = self._file
+        if f is None:
+            return
+        m = _HUNK_COUNTS.match(line)
+        if m:
+            f[3] += int(m.group(2)) if m.group(2) is not None else 1
+            f[2] += int(m.group(4)) if m.group(4) is not None else 1
+
+    def end(self) -> LogAccumulator:
+        """The stream is over: the accumulator, complete."""
+        self._end_file()
+        self.log.flush()
+        return self.log
+
+    def _end_file(self) -> None:
+        f, self._file = self._file, None
+        if f is None or f[1] is None:
+            return
+        if f[4]:
+            self.log.change(f[0], f[1], b"-", b"-")
+        else:
+            self.log.change(f[0], f[1], b"%d" % f[2], b"%d" % f[3])
+
+
+SHARED_FORMAT = "%x1f%P%x1f%at%x1f%ae%x1f%an"
+"""What ``PatchTap.commit`` needs after the secrets scan's own ``%H %ct`` (history's LOG_FORMAT fields)."""
+_HUNK_COUNTS = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def _unquote(raw: bytes) -> str:
+    """A path as git prints it in a patch header: C-quoted when it holds odd characters."""
+    p = raw.rstrip(b"\r\n")
+    if p.endswith(b"\t"):
+        p = p[:-1]  # git ends a ---/+++ header with a tab when the path has a space
+    if p.startswith(b'"') and p.endswith(b'"') and len(p) >= 2:
+        try:
+            p = codecs.escape_decode(p[1:-1])[0]
+        except Exception:  # noqa: BLE001 - a malformed quote: keep the raw bytes
+            pass
+    return _decode(p)
+
+
+def _diff_git_path(line: bytes) -> str | None:
+    """The path of ``diff --git a/P b/P`` when both halves agree (a rename or a quoted pair is named
+    by the ``rename to`` or ``+++`` header instead: None here)."""
+    rest = line[11:].rstrip(b"\r\n")
+    n = (len(rest) - 5) // 2
+    if n > 0 and rest[:2] == b"a/" and rest[2 + n:5 + n] == b" b/" and rest[2:2 + n] == rest[5 + n:]:
+        return _decode(rest[2:2 + n])
+    return None
 
 
 def _decode(raw: bytes) -> str:
@@ -481,8 +587,12 @@ def collect_history(
     window_days: int = 90,
     young_days: int = 60,
     progress: Callable[[str], None] | None = None,
+    tap: PatchTap | None = None,
 ) -> HistoryFacts:
     """Summarise HEAD's history: authors and activity, per-file churn and ownership, timeline.
+
+    ``tap``: the history already read from the secrets scan's stream (``patch_tap``); used when it
+    was read whole, otherwise git's log is read here.
 
     ``now`` is the audit's clock (aware; a naive value is taken as UTC). An author is
     ``active_recently`` when their last commit is at or after ``now - window_days``. The owners of
@@ -506,13 +616,11 @@ def collect_history(
     if now.tzinfo is None:
         now = now.replace(tzinfo=timezone.utc)
     since = now - timedelta(days=window_days)
-    # A commit dated after the audit (a day's clock skew allowed) has a date no one can trust; the
-    # machine's clock counts too, for audits run with an earlier ``now``.
-    max_ts = int(max(now, datetime.now(timezone.utc)).timestamp()) + 86400
+    max_ts = _max_ts(now)
     try:
         with open_repo(Path(root)) as repo:
             return _collect(repo, since=since, window_days=window_days, young_days=young_days,
-                            progress=progress, max_ts=max_ts)
+                            progress=progress, max_ts=max_ts, tap=tap)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         if os.path.lexists(Path(root) / ".git"):  # a .git folder that git does not accept: say why
             state = inspect_head(Path(root))
@@ -524,6 +632,27 @@ def collect_history(
         line = git_error_line(exc)
         return HistoryFacts(available=False, reason=f"history unreadable: {line}",
                             limits=[f"History unreadable: {line}."], activity_window_days=window_days)
+
+
+def _max_ts(now: datetime) -> int:
+    # A commit dated after the audit (a day's clock skew allowed) has a date no one can trust; the
+    # machine's clock counts too, for audits run with an earlier ``now``.
+    return int(max(now, datetime.now(timezone.utc)).timestamp()) + 86400
+
+
+def patch_tap(root: Path, *, now: datetime) -> PatchTap | None:
+    """A tap for the secrets scan's stream (see PatchTap), or None when the history must be read on
+    its own: HEAD broken or missing, a partial clone (no line counts), git failing."""
+    root = Path(root)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    state = inspect_head(root)
+    if state.status != "ok" or not state.commit or is_partial_clone(root):
+        return None
+    listing = run_git(root, "rev-list", state.commit, "--")
+    if listing.returncode != 0:
+        return None
+    return PatchTap(set(listing.stdout.decode("ascii", "replace").split()), max_ts=_max_ts(now))
 
 
 def _ref_label(refname: str) -> str:
@@ -624,7 +753,8 @@ def _damaged(window_days: int, problem: str, **fields) -> HistoryFacts:
 
 
 def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: int,
-             progress: Callable[[str], None] | None, max_ts: int = MAX_TS) -> HistoryFacts:
+             progress: Callable[[str], None] | None, max_ts: int = MAX_TS, tap: PatchTap | None = None
+             ) -> HistoryFacts:
     root = Path(repo.working_tree_dir or repo.git_dir)
     state: HeadState = inspect_head(root)
     limits: list[str] = []
@@ -657,7 +787,13 @@ def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: i
     if progress:
         progress("history: reading the commit log")
     try:
-        log, line_stats, truncated, lost = _read_log(repo, rev, numstat=not partial, max_ts=max_ts, progress=progress)
+        if tap is not None and tap.valid and state.status == "ok" and not partial:
+            if progress:
+                progress("history: read with the secrets scan's pass over the history")
+            log, line_stats, truncated, lost = tap.end(), True, False, []
+        else:
+            log, line_stats, truncated, lost = _read_log(repo, rev, numstat=not partial, max_ts=max_ts,
+                                                         progress=progress)
     except _Unreadable as exc:
         problem = f"{damaged}; " if damaged else ""
         return _damaged(window_days, f"{problem}history unreadable ({exc})", history_from=history_from,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import functools
 import io
 import json
 import re
@@ -20,6 +21,7 @@ import yaml
 from auditlib.collect.files import FileSet, RepoFile, read_head
 from auditlib.collect.inventory import count_lines
 from auditlib.models import DockerBase, PracticeFacts
+from auditlib.rubric import knowledge_file
 
 MAX_MIGRATIONS = 20
 EVAL_MAX_BYTES = 4_000_000
@@ -123,6 +125,53 @@ def find_libraries(names: Iterable[str]) -> dict[str, list[str]]:
         hits = sorted(n for n in normalised if _matches(n, patterns))
         if hits:
             found[capability] = hits
+    return found
+
+
+# ------------------------------------------------------------------------------ platform knowledge
+class Platforms:
+    """checklists/platforms.yaml: deploy files, app frameworks and platform monitoring (issue 9)."""
+
+    def __init__(self, data: dict) -> None:
+        self.deploy_files = tuple(n.lower() for n in data.get("deploy_files") or ())
+        self.app_frameworks = tuple(normalise_name(n) for n in data.get("app_frameworks") or ())
+        mon = data.get("monitoring") or {}
+        self.monitoring_libraries = tuple(normalise_name(n) for n in mon.get("libraries") or ())
+        self.monitoring_files = re.compile(mon.get("files") or r"(?!)", re.I)
+        self.markers = [(m["what"], re.compile(m["match"])) for m in mon.get("markers") or ()]
+
+
+def platforms() -> Platforms:
+    """checklists/platforms.yaml (or the AUDITLIB_RUBRIC folder's copy), read once per file."""
+    return _platforms(knowledge_file("platforms.yaml"))
+
+
+@functools.cache
+def _platforms(path) -> Platforms:
+    return Platforms(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
+MONITORING_MAX_FILES = 200
+"""Infrastructure files read for platform monitoring at most (the shallowest first)."""
+
+
+def is_deploy_file(f: RepoFile, known: Platforms | None = None) -> bool:
+    """A file that deploys the code as a service (Procfile, vercel.json, fly.toml...), Dockerfiles aside."""
+    return _matches(f.name.lower(), (known or platforms()).deploy_files)
+
+
+def platform_monitoring(files: FileSet, known: Platforms | None = None) -> list[str]:
+    """``path: what`` for each infrastructure file that declares platform monitoring (a Log Analytics
+    workspace, Application Insights, CloudWatch alarms...), one line per file and kind."""
+    known = known or platforms()
+    found: list[str] = []
+    infra = sorted((f for f in files.files if known.monitoring_files.search(f.path)),
+                   key=lambda f: (f.path.count("/"), f.path))
+    for f in infra[:MONITORING_MAX_FILES]:
+        text = files.read_text(f)
+        if not text:
+            continue
+        found += [f"{f.path}: {what}" for what, rx in known.markers if rx.search(text)]
     return found
 
 
@@ -467,6 +516,12 @@ def collect_practices(
 
     migrations = [f.path for f in files.files if is_migration(f)][:MAX_MIGRATIONS]
 
+    known = platforms()
+    libraries = find_libraries(names)
+    monitoring_libs = sorted(n for n in names if _matches(n, known.monitoring_libraries))
+    if monitoring_libs:  # APM and platform tracing SDKs (Azure Monitor, @vercel/otel, X-Ray...)
+        libraries["tracing"] = sorted(set(libraries.get("tracing", [])) | set(monitoring_libs))
+
     return PracticeFacts(
         test_files=[f.path for f in test_files],
         test_lines=test_lines,
@@ -482,7 +537,7 @@ def collect_practices(
         readme=any(is_readme(f) for f in files.files),
         runbooks=[f.path for f in files.files if is_runbook(f)],
         eval_files=[f.path for f in evals],
-        libraries=find_libraries(names),
+        libraries=libraries,
         ci_runs_lint=ci_runs_lint,
         docker_bases=bases,
         docker_base_pinned=all(b.pinned for b in bases) if bases else None,
@@ -490,4 +545,7 @@ def collect_practices(
         eval_case_counts=eval_counts,
         eval_uncounted=eval_uncounted,
         eval_cases_partial=eval_partial,
+        deploy_files=[f.path for f in files.files if is_deploy_file(f, known)],
+        app_frameworks=sorted(n for n in names if n in known.app_frameworks),
+        platform_monitoring=platform_monitoring(files, known),
     )

@@ -18,7 +18,7 @@ Roles, in order of precedence (the first that applies wins):
 - ``migration``: database migrations (``migrations/``, ``alembic/``, ``prisma/migrations/``,
   ``supabase/migrations/``);
 - ``script``: code run by hand from a command line, not on a request path (``scripts/``, ``bin/``,
-  ``tools/``, ``manage.py``, ``seed*.py``, ``setup.py``, ``admin`` or ``cli`` modules at the top);
+  ``tools/`` at the top only, ``manage.py``, ``seed*.py``, ``setup.py``, ``admin`` or ``cli`` modules at the top);
 - ``config``: configuration and deployment files (YAML, TOML, JSON, INI, ``.env*``, Dockerfiles,
   CI files, ``*.config.js``/``ts``);
 - ``docs``: documentation (``docs/``, Markdown, reStructuredText, plain text);
@@ -46,7 +46,10 @@ TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs",
                        "__fixtures__", "testdata", "test_data", "test-data", "__mocks__", "mocks", "cypress",
                        "playwright"})
 MIGRATION_DIRS = frozenset({"migrations", "migration", "alembic", "versions_sql"})
-SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "tools", "management", "commands", "seeds", "seed"})
+SCRIPT_DIRS = frozenset({"scripts", "script", "bin", "management", "commands", "seeds", "seed"})
+TOP_SCRIPT_DIRS = frozenset({"tools"})
+"""Script folders only at the top of the repository: deeper, ``tools/`` holds the tools a model calls
+(``lib/ai/tools/``, ``app/api/chat/tools/route.ts``), which run on the request path (issue 9)."""
 DOC_DIRS = frozenset({"docs", "doc", "documentation"})
 
 _CODE_SUFFIXES = frozenset({".py", ".pyi", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts", ".go",
@@ -84,7 +87,8 @@ def file_role(path: str) -> Role:
     if any(d in MIGRATION_DIRS for d in dirs) or "prisma/migrations" in pure.as_posix():
         return "migration"
     suffix = pure.suffix
-    if suffix in _CODE_SUFFIXES and (any(d in SCRIPT_DIRS for d in dirs) or _SCRIPT_NAME.match(name)):
+    if suffix in _CODE_SUFFIXES and (any(d in SCRIPT_DIRS for d in dirs) or (dirs and dirs[0] in TOP_SCRIPT_DIRS)
+                                     or _SCRIPT_NAME.match(name)):
         return "script"
     if ".github" in dirs or ".circleci" in dirs or _CONFIG_NAME.search(name) or suffix in _CONFIG_SUFFIXES:
         return "config"

@@ -11,12 +11,19 @@ The collector reports what it saw; it never judges severity (that is the probes'
 
 from __future__ import annotations
 
+import base64
 import codecs
+import dataclasses
+import itertools
+import json
 import math
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+import yaml
 
 from auditlib import masking
 from auditlib.collect.files import (
@@ -37,6 +44,7 @@ from auditlib.collect.gitio import (
     run_git,
     stream_git,
 )
+from auditlib.collect.history import SHARED_FORMAT, PatchTap
 from auditlib.collect.roles import is_test_path
 from auditlib.models import SecretFacts, SecretHit
 
@@ -51,7 +59,9 @@ class Detector:
     """One kind of credential: an id, a pattern whose ``secret`` group is the credential, keywords.
 
     A line is only matched against ``pattern`` when it contains one of ``keywords`` (lower case),
-    which keeps the history scan cheap: most added lines contain none of them.
+    which keeps the history scan cheap: most added lines contain none of them. Provider detectors are
+    read from ``checklists/secrets.yaml`` (:func:`load_provider_detectors`); the few that need code
+    (PEM keys, URL passwords, ``.env`` values, config passwords, the generic guess) are defined here.
     """
 
     id: str
@@ -61,6 +71,15 @@ class Detector:
     """Low-confidence detector: placeholders are dropped rather than flagged."""
     valid: Callable[[str], bool] | None = None
     """Extra shape check on the secret (rejects matches that merely look alike)."""
+    shape: re.Pattern[str] | None = None
+    """The documented format (full match): a value that fails it is kept at low confidence."""
+    check: Callable[[str], bool | str | None] | None = None
+    """A named check (checksum, JWT claims): True validated, False failed (kept at low confidence),
+    ``"placeholder"`` a documented example, None not a credential of this kind at all (dropped)."""
+    confidence: str = "high"
+    """``high`` for a provider format, ``medium`` for a secret name with a key-shaped value."""
+    path_filter: Callable[[str], bool] | None = None
+    """Only for lines of files whose path passes (``.env`` files, config files); never without a path."""
 
 
 def _not_kebab_words(secret: str) -> bool:
@@ -74,64 +93,110 @@ _B = r"(?<![A-Za-z0-9_\-])"  # left boundary that, unlike \b, also refuses "-" a
 _E = r"(?![A-Za-z0-9_\-])"
 _ASSIGN = r"""["']?\s{0,5}(?:=>|:=|=|:)\s{0,5}"""
 
-DETECTORS: tuple[Detector, ...] = (
-    Detector(
-        "anthropic_api_key",
-        re.compile(_B + r"(?P<secret>sk-ant-(?:api\d\d-|admin\d\d-)?[A-Za-z0-9_\-]{20,300})" + _E),
-        ("sk-ant-",),
-    ),
-    Detector(
-        "openai_api_key",
-        re.compile(
-            _B + r"(?P<secret>sk-(?!ant-)(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9][A-Za-z0-9_\-]{19,300})" + _E
-        ),
-        ("sk-",),
-        valid=_not_kebab_words,
-    ),
-    Detector(
-        "aws_access_key_id",
-        re.compile(r"(?<![A-Za-z0-9])(?P<secret>(?:AKIA|ASIA)[A-Z0-9]{16})(?![A-Za-z0-9])"),
-        ("akia", "asia"),
-    ),
-    Detector(
-        "aws_secret_access_key",
-        re.compile(
-            r"(?i:(?:aws[_.\-]?)?secret[_.\-]?access[_.\-]?key|aws[_.\-]?secret(?:[_.\-]?key)?)"
-            + _ASSIGN
-            + r"""[rbuf]?["'`]?(?P<secret>[A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"""
-        ),
-        ("secret",),
-    ),
-    Detector(
-        "github_token",
-        re.compile(
-            _B + r"(?P<secret>gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}"
-            r"|github_pat_[A-Za-z0-9_]{30,255})" + _E
-        ),
-        ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
-    ),
-    Detector(
-        "stripe_secret_key",
-        re.compile(_B + r"(?P<secret>[sr]k_live_[A-Za-z0-9]{20,255})" + _E),
-        ("sk_live_", "rk_live_"),
-    ),
-    Detector(
-        "slack_webhook",
-        re.compile(
-            r"(?P<secret>https://hooks\.slack\.com/services/T[A-Za-z0-9_]{6,}/B[A-Za-z0-9_]{6,}/[A-Za-z0-9_]{12,})"
-        ),
-        ("hooks.slack.com",),
-    ),
-    Detector(
-        "slack_token",
-        re.compile(_B + r"(?P<secret>xox[baprs]-(?:[0-9]+-)+[A-Za-z0-9]{8,}(?:-[A-Za-z0-9]+)*)" + _E),
-        ("xox",),
-    ),
-    Detector(
-        "google_api_key",
-        re.compile(r"(?<![A-Za-z0-9_])(?P<secret>AIza[0-9A-Za-z_\-]{35})(?![A-Za-z0-9_\-])"),
-        ("aiza",),
-    ),
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def github_checksum(random_part: str) -> str:
+    """The 6-character checksum GitHub appends to the 30 random characters of its ``gh?_`` tokens:
+    CRC32 of the random part, in base62, left-padded with ``0``."""
+    n = zlib.crc32(random_part.encode("ascii", "replace"))
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = _BASE62[r] + out
+    return out.rjust(6, "0")
+
+
+def _github_crc32(secret: str) -> bool | None:
+    """``gh[pousr]_`` + 30 random + 6 checksum characters: whether the checksum holds (fine-grained
+    ``github_pat_`` tokens are checked by shape only)."""
+    if not re.fullmatch(r"gh[pousr]_[A-Za-z0-9]{36}", secret):
+        return secret.startswith("github_pat_")
+    body = secret[4:]
+    return github_checksum(body[:30]) == body[30:]
+
+
+def _jwt_payload(token: str) -> dict | None:
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    pad = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(pad.encode("ascii")))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _supabase_service_role(token: str) -> bool | str | None:
+    """A Supabase service-role JWT (bypasses row-level security); the local development stack's
+    well-known demo keys are placeholders. Anything else (an anon key, public by design; another
+    JWT) is not this credential."""
+    payload = _jwt_payload(token)
+    if payload is None or payload.get("role") != "service_role":
+        return None
+    return "placeholder" if payload.get("iss") == "supabase-demo" else True
+
+
+def _public_jwt(token: str) -> bool:
+    """A JWT that is public by design: a Supabase anon key, or the local stack's demo keys."""
+    payload = _jwt_payload(token)
+    return payload is not None and (payload.get("role") == "anon" or payload.get("iss") == "supabase-demo")
+
+
+_CHECKS: dict[str, Callable[[str], bool | str | None]] = {
+    "github_crc32": _github_crc32,
+    "supabase_service_role": _supabase_service_role,
+}
+_VALIDS: dict[str, Callable[[str], bool]] = {"kebab": _not_kebab_words}
+
+
+def load_provider_detectors(path: Path | None = None) -> tuple[Detector, ...]:
+    """The provider detectors of ``checklists/secrets.yaml`` (or the rubric folder's copy)."""
+    from auditlib.rubric import knowledge_file
+
+    data = yaml.safe_load((path or knowledge_file("secrets.yaml")).read_text(encoding="utf-8")) or {}
+    out = []
+    for entry in data.get("providers") or []:
+        if "token" in entry:
+            token = entry["token"]
+            if token.startswith("https://"):
+                pattern = f"(?P<secret>{token})"
+            else:
+                pattern = f"{_B}(?P<secret>{token}){_E}"
+        else:
+            pattern = (f"(?i:{entry['name']})[A-Za-z0-9_\\-.]{{0,30}}{_ASSIGN}"
+                       f"""[rbuf]?["'`]?(?P<secret>{entry['value']})(?![A-Za-z0-9_\\-])""")
+        out.append(Detector(
+            id=entry["id"],
+            pattern=re.compile(pattern),
+            keywords=tuple(k.lower() for k in entry["keywords"]),
+            valid=_VALIDS["kebab"] if entry.get("kebab") else None,
+            shape=re.compile(entry["shape"]) if entry.get("shape") else None,
+            check=_CHECKS[entry["check"]] if entry.get("check") else None,
+            confidence=entry.get("confidence", "high"),
+        ))
+    return tuple(out)
+
+
+# ------------------------------------------------------------------------ detectors that need code
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
+_SECRET_NAME_RE = re.compile(r"(?i:key|secret|token|passw(?:or)?d|passwd|pwd|credential|auth|sid)")
+_CONFIG_NAME_RE = re.compile(
+    r"(?i)(?:^|/)(?:[^/]*(?:config|settings|secret|credential|database|db)[^/]*|[^/]*\.(?:ini|cfg|conf|toml|properties))$"
+)
+GENERIC_MIN_LENGTH = 24
+"""Shortest value the generic high-entropy detector reports (issue 9: it fired on short strings)."""
+ENV_VALUE_MIN_LENGTH = 16
+"""Shortest ``*_KEY``/``*_SECRET``/``*_TOKEN`` value of a committed ``.env`` that is reported."""
+
+
+def _is_config_file(path: str) -> bool:
+    """A configuration file by its name (``config.py``, ``database.yml``, ``settings.json``, ``.ini``)."""
+    return not is_test_path(path) and bool(_CONFIG_NAME_RE.search(path.lower()))
+
+
+_CODE_DETECTORS: tuple[Detector, ...] = (
     Detector(
         "private_key",
         re.compile(r"(?P<secret>-----BEGIN (?:[A-Z0-9]+ ){0,4}PRIVATE KEY(?: BLOCK)?-----)"),
@@ -141,9 +206,31 @@ DETECTORS: tuple[Detector, ...] = (
         "database_url_password",
         re.compile(
             r"(?i:\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?)(?:\+[a-z0-9]+)?)"
-            r"://[^:/@\s'\"`]{0,128}:(?P<secret>[^@/\s'\"`]{1,256})@[^\s'\"`]"
+            r"://(?P<user>[^:/@\s'\"`]{0,128}):(?P<secret>[^@/\s'\"`]{1,256})@(?P<host>[^\s'\"`:/?]+)"
         ),
         ("postgres", "mysql", "mariadb", "mongodb", "redis", "amqp"),
+        confidence="high",
+    ),
+    Detector(
+        # Any *_KEY / *_SECRET / *_TOKEN / *_PASSWORD value of key-like shape in a committed .env file
+        # (a Deepgram key under a generic name, a Twilio auth token): the name says it is a secret.
+        "env_file_value",
+        re.compile(r"^\s*(?:export\s+)?(?P<name>" + _ENV_NAME + r")\s*=\s*(?P<q>[\"']?)(?P<secret>[^\s\"'#]+)(?P=q)\s*(?:#.*)?$"),
+        ("key", "secret", "token", "pass", "pwd", "credential", "auth", "sid"),
+        confidence="medium",
+        path_filter=lambda p: is_env_file(p),
+    ),
+    Detector(
+        # A literal password in a configuration file (``'password': 'S3cr...'``, ``DB_PASSWORD = "..."``),
+        # reported only when the file also names a host that is not local (see _public_host).
+        "config_password",
+        re.compile(
+            r"""(?i:(?:db|database|mysql|postgres|pg|sql|root|admin|smtp|mail|redis)?[_\-.]?(?:passw(?:or)?d|passwd|pwd))"""
+            r"""["']?\s{0,5}(?:=>|:=|=|:)\s{0,5}[rbuf]?(?P<q>["'`])(?P<secret>[^"'`\s]{6,128})(?P=q)"""
+        ),
+        ("pass", "pwd"),
+        confidence="medium",
+        path_filter=_is_config_file,
     ),
     Detector(
         "generic_high_entropy",
@@ -156,8 +243,11 @@ DETECTORS: tuple[Detector, ...] = (
         ),
         ("key", "secret", "token", "pass", "pwd", "credential"),
         generic=True,
+        confidence="low",
     ),
 )
+
+DETECTORS: tuple[Detector, ...] = load_provider_detectors() + _CODE_DETECTORS
 
 
 def _keyword_index() -> dict[str, frozenset[int]]:
@@ -184,7 +274,8 @@ _KEYWORD_BYTES_RE = re.compile(_KEYWORD_RE.pattern.encode())
 
 _PREFIX_RE = re.compile(
     r"^(?:sk-ant-(?:api\d\d-|admin\d\d-)?|sk-(?:proj-|svcacct-|admin-|None-)?|AKIA|ASIA|gh[pousr]_|"
-    r"github_pat_|[sr]k_live_|xox[baprs]-|AIza)"
+    r"github_pat_|[sr]k_live_|xox[baprs]-|AIza|gsk_|xai-|hf_|r8_|pplx-|tgp_v1_|lsv2_(?:pt|sk)_|sk_|pcsk_|"
+    r"sb_secret_|SG\.|key-)"
 )
 
 
@@ -251,6 +342,62 @@ def _is_low_variety(value: str) -> bool:
     return len(set(body)) <= 3 or _longest_run(body) >= 6
 
 
+_LOCAL_HOST_RE = re.compile(
+    r"^(?:localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|::1|host\.docker\.internal|[a-z0-9_\-]+|.*\.(?:local|localhost|internal|test|example|invalid)|(?:.*\.)?example\.(?:com|org|net))$",
+    re.IGNORECASE,
+)
+_PRIVATE_IP_RE = re.compile(r"^(?:10\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)")
+_WORDY_PASSWORD_RE = re.compile(r"^[a-z]+\d{0,4}$")
+
+
+def _is_local_host(host: str) -> bool:
+    """``localhost``, a loopback or private address, a single-label name (a compose service such as
+    ``db``) or a reserved example/test domain: not reachable from outside."""
+    host = host.strip("[]").lower()
+    return bool(_LOCAL_HOST_RE.match(host) or _PRIVATE_IP_RE.match(host))
+
+
+def _url_password_placeholder(user: str | None, password: str, host: str | None) -> bool:
+    """A connection-URL password that is a stand-in: the user name again (``langchain:langchain``),
+    a default word, or a plain word (``somepassword``) for a database on the developer's machine."""
+    low = password.lower()
+    if low in _DEFAULT_PASSWORDS or (user and low == user.lower()):
+        return True
+    return bool(host and _is_local_host(host) and _WORDY_PASSWORD_RE.match(password))
+
+
+_IDENTIFIER_RUN_RE = re.compile(r"[A-Z][A-Z0-9]{2,}_[A-Z][A-Z0-9_]{2,}")
+_INNER_ASSIGN_RE = re.compile(r"[=:](?!=*$)")
+
+
+def _generic_shape_ok(value: str) -> bool:
+    """What the generic detector may report: long enough (GENERIC_MIN_LENGTH), not text run together
+    (``LANGCHAIN_API_KEY=...`` inside a search index: constant names, inner ``=``/``:``), not a JWT that
+    is public by design."""
+    if len(value) < GENERIC_MIN_LENGTH:
+        return False
+    if _IDENTIFIER_RUN_RE.search(value) or _INNER_ASSIGN_RE.search(value):
+        return False
+    return not (value.startswith("eyJ") and _public_jwt(value))
+
+
+def _key_like(value: str) -> bool:
+    """A value of a key's shape for a secret name in ``.env``: long, no spaces, random-looking (hex,
+    or letters mixed with digits), not a URL, a path, a number or a word list."""
+    if len(value) < ENV_VALUE_MIN_LENGTH or "://" in value or value.startswith(("/", "./", "~")):
+        return False
+    if value.isdigit() or value.lower() in ("true", "false", "none", "null"):
+        return False
+    if value.startswith("eyJ") and _public_jwt(value):
+        return False
+    if _IDENTIFIER_RUN_RE.search(value):
+        return False
+    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+        return False
+    entropy = shannon_entropy(value)
+    return entropy >= (3.0 if _HEX_RE.match(value) else 3.5)
+
+
 _FAKE_MARK_RE = re.compile(r"\b(?:fake|dummy|mock(?:ed)?|not[\s_-]+(?:a[\s_-]+)?real|test[\s_-]+only)\b", re.I)
 _COMMENT_RE = re.compile(r"(?:#|//|/\*|<!--|--\s)(?P<comment>.*)$")
 
@@ -315,6 +462,11 @@ class _Candidate:
     """The value to mask and fingerprint (never stored past this module)."""
     placeholder: bool
     context: str
+    confidence: str = "high"
+    shape_ok: bool | None = None
+    """False: a provider prefix whose documented shape or checksum failed (see Detector.shape)."""
+    needs_host: bool = False
+    """A config password: reported only when its file names a host that is not local."""
 
 
 _PEM_BODY_RE = re.compile(r"[A-Za-z0-9+/=]{16,}")
@@ -368,6 +520,8 @@ def _spans_in(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for i in sorted(woken):
         det = DETECTORS[i]
+        if det.path_filter is not None:
+            continue  # path-bound (.env values, config passwords): the scanner masks what it found
         if i == _PEM_DETECTOR:
             for m in det.pattern.finditer(text):
                 region = _PEM_REGION_RE.match(text, m.end())
@@ -391,59 +545,135 @@ def _spans_in(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+LONG_LINE = 4_000
+"""Lines longer than this (minified bundles, one-line JSON) are read in windows around their keywords."""
+WINDOW = 600
+"""Characters kept on each side of a keyword in a long line: more than any key and its assignment."""
+
+
+def _windows(line: str) -> list[tuple[int, int]]:
+    """The spans of a long line around its keywords, overlapping ones merged."""
+    spans: list[tuple[int, int]] = []
+    for m in _KEYWORD_RE.finditer(line.lower()):
+        a, b = max(0, m.start() - WINDOW), min(len(line), m.end() + WINDOW)
+        if spans and a <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], b))
+        else:
+            spans.append((a, b))
+    return spans
+
+
 def scan_line(line: str, following: str | None = None, path: str | None = None) -> list[_Candidate]:
     """Every credential candidate on one line (``following``: the next line, for PEM bodies).
 
     ``path`` (the file the line is in) lets a key in test code that is marked fake, by its file name
-    or a comment, be flagged as a placeholder.
+    or a comment, be flagged as a placeholder. A line over ``LONG_LINE`` characters is read in windows
+    around its keywords (each window is then the context): the detectors' patterns run on a few
+    hundred characters instead of megabytes of a minified bundle (measured: 16 s for one prototype's
+    history of bundles, under 1 s this way).
     """
+    if len(line) <= LONG_LINE:
+        return _scan_line(line, following, path)
+    found: dict[tuple[str, str], _Candidate] = {}
+    for a, b in _windows(line):
+        # a dense stretch of keywords merges into one long span: read it in overlapping pieces
+        for start in range(a, b, LONG_LINE - WINDOW):
+            end = min(b, start + LONG_LINE)
+            for c in _scan_line(line[start:end], following if end == len(line) else None, path):
+                found.setdefault((c.detector, c.secret), c)
+            if end == b:
+                break
+    return list(found.values())
+
+
+def _scan_line(line: str, following: str | None, path: str | None) -> list[_Candidate]:
     woken: set[int] = set()
     for k in _KEYWORD_RE.findall(line.lower()):
         woken |= _KEYWORDS[k]
     if not woken:
         return []
-    found: list[tuple[str, str, bool]] = []  # (detector, secret, placeholder)
+    found: list[_Candidate] = []  # with an empty context, set below
     shown: list[str] = []  # every candidate value that is on this line
-    taken: list[tuple[int, int]] = []  # spans claimed by provider detectors
+    taken: list[tuple[int, int]] = []  # spans claimed by an earlier (more specific) detector
     for i, det in enumerate(DETECTORS):
         if i not in woken:
+            continue
+        if det.path_filter is not None and (path is None or not det.path_filter(path)):
             continue
         for m in det.pattern.finditer(line):
             group = "secret" if m.group("secret") is not None else "bare"
             value, start, end = m.group(group), m.start(group), m.end(group)
-            if det.generic and any(s < end and start < e for s, e in taken):
-                continue  # a provider detector already named this value
+            if any(s < end and start < e for s, e in taken):
+                continue  # a more specific detector already named this value
             if _is_template(value) or _reads_environment(line, start, value):
                 continue
             if det.id == "private_key":
                 body = _pem_body(line[end:]) or _pem_body(following)
                 secret = f"{value}:{body}"
-                placeholder = (not body or _has_placeholder_word(body) or _is_low_variety(body)
+                placeholder = (not body or _has_placeholder_word(body) or len(set(body)) <= 8
                                or _marked_fake(path, line, end))
-                found.append((det.id, secret, placeholder))
+                found.append(_Candidate(det.id, secret, placeholder, "", "high"))
                 shown.append(body)  # (the next line's body too, should it also be on this line)
                 taken.append((start, end))
                 continue
-            if det.generic:
-                if (_has_placeholder_word(value) or _is_low_variety(value) or not _looks_random(value)
-                        or _marked_fake(path, line, end)):
-                    continue
-                placeholder = False
-            else:
-                placeholder = _is_placeholder(det, value) or _marked_fake(path, line, end)
-                # A placeholder is kept (flagged) even when malformed; a non-placeholder must look
-                # like the real thing.
-                if not placeholder and det.valid is not None and not det.valid(value):
-                    continue
+            candidate = _judge(det, m, value, line, end, path)
+            if candidate is None:
+                continue
+            if candidate == "public":  # public by design (a Supabase anon key): nobody reports it
                 taken.append((start, end))
-            found.append((det.id, value, placeholder))
+                continue
+            if not det.generic:
+                taken.append((start, end))
+            found.append(candidate)
             shown.append(value)
     if not found:
         return []
     # One context for the line, with every candidate and every other secret-shaped value on it masked
     # (``masking.redact_line`` scrubs the whole line): a line holding two keys must show neither.
     context = masking.redact_line(line, shown)
-    return [_Candidate(d, secret, placeholder, context) for d, secret, placeholder in found]
+    return [dataclasses.replace(c, context=context) for c in found]
+
+
+def _judge(det: Detector, m: re.Match[str], value: str, line: str, end: int,
+           path: str | None) -> _Candidate | str | None:
+    """What one match of ``det`` is: a candidate (placeholder or not, with its confidence), ``"public"``
+    (a value public by design, which no other detector may report either) or None (not a secret)."""
+    if det.generic:
+        if (_has_placeholder_word(value) or _is_low_variety(value) or not _looks_random(value)
+                or not _generic_shape_ok(value) or _marked_fake(path, line, end)):
+            return None
+        return _Candidate(det.id, value, False, "", "low")
+    if det.id == "env_file_value":
+        if not _SECRET_NAME_RE.search(m.group("name")) or not _key_like(value):
+            return None
+        if _has_placeholder_word(value) or _is_low_variety(value):
+            return None  # names-only .env lines are graded by the env-file rule, not here
+        return _Candidate(det.id, value, False, "", "medium")
+    if det.id == "config_password":
+        low = value.lower()
+        if (_has_placeholder_word(value) or low in _DEFAULT_PASSWORDS or "pass" in low or "secret" in low
+                or _is_low_variety(value) or _marked_fake(path, line, end)):
+            return None
+        return _Candidate(det.id, value, False, "", "medium", needs_host=True)
+    placeholder = _is_placeholder(det, value) or _marked_fake(path, line, end)
+    if det.id == "database_url_password" and not placeholder:
+        placeholder = _url_password_placeholder(m.group("user"), value, m.group("host"))
+    shape_ok: bool | None = None
+    if det.check is not None:
+        verdict = det.check(value)
+        if verdict is None:
+            return "public" if value.startswith("eyJ") and _public_jwt(value) else None
+        if verdict == "placeholder":
+            placeholder, verdict = True, True
+        shape_ok = bool(verdict)
+    if det.shape is not None:
+        shape_ok = bool(det.shape.fullmatch(value)) and shape_ok is not False
+    # A placeholder is kept (flagged) even when malformed; a non-placeholder must look like the real
+    # thing.
+    if not placeholder and det.valid is not None and not det.valid(value):
+        return None
+    confidence = det.confidence if shape_ok is not False else "low"
+    return _Candidate(det.id, value, placeholder, "", confidence, shape_ok)
 
 
 def _display_secret(c: _Candidate) -> str:
@@ -453,8 +683,13 @@ def _display_secret(c: _Candidate) -> str:
     return c.secret
 
 
-def _hit(c: _Candidate, path: str, line: int | None, commit: str | None, in_tree: bool) -> SecretHit:
+def _hit(c: _Candidate, path: str, line: int | None, commit: str | None, in_tree: bool,
+         seen_in: list[str] | None = None, commits: list[str] | None = None) -> SecretHit:
     return SecretHit(
+        confidence=c.confidence,  # type: ignore[arg-type]
+        shape_checked=c.shape_ok,
+        seen_in=seen_in or [],
+        commits=commits or [],
         detector=c.detector,
         path=path,
         line=line,
@@ -502,13 +737,16 @@ MAX_SHOWN = 5
 
 @dataclass
 class _Seen:
-    """Oldest sighting of one fingerprint in history."""
+    """Oldest sighting of one fingerprint in history, and every other one."""
 
     when: int
     commit: str
     path: str
     line: int | None
     candidate: _Candidate
+    sightings: dict[tuple[str, str], tuple[int, int, int | None]] = field(default_factory=dict)
+    """(path, commit) -> (time, minus the read order, line) of every commit that added the secret to a
+    file."""
 
 
 @dataclass
@@ -599,23 +837,30 @@ def _history_pathspec(prefixes: list[str], excluded: Iterable[str] = ()) -> list
 
 
 # ------------------------------------------------------------------------------------ git processes
-def _log_args(prefixes: list[str], *revs: str, excluded: Iterable[str] = ()) -> list[str]:
+def _log_args(prefixes: list[str], *revs: str, excluded: Iterable[str] = (), shared: bool = False) -> list[str]:
     """``git log -p`` of ``revs``: only added lines (``-U0``, no context merged between hunks), the
-    target's diff settings overridden where they would hide lines (no prefix, no root commit)."""
+    target's diff settings overridden where they would hide lines (no prefix, no root commit).
+    ``shared``: the history collector reads the same stream (``history.PatchTap``): its commit fields
+    are added to each header, renames are followed as it follows them (``-M``)."""
     # Blobs over the text limit are diffed as binary ("Binary files differ"), as the tree scan does
     # not read them either: a 50 MB data file must not be split into lines.
     return ["-c", "core.quotePath=false", "-c", f"core.bigFileThreshold={MAX_TEXT_BYTES}",
             "-c", "log.showRoot=true", "log", *revs, "--full-history", "-p", "--no-ext-diff", "--no-textconv",
             "--no-color", "-U0", "--inter-hunk-context=0", "--src-prefix=a/", "--dst-prefix=b/",
-            "--format=%x1fC%H %ct", *_history_pathspec(prefixes, excluded)]
+            "--no-show-signature", *(["-M", "--encoding=UTF-8"] if shared else []),
+            "--format=%x1fC%H %ct" + (SHARED_FORMAT if shared else ""),
+            # shared: no pathspec at all, which would drop commits without changes from the walk
+            *([] if shared and not prefixes and not excluded else _history_pathspec(prefixes, excluded))]
 
 
 # ---------------------------------------------------------------------------------- the history scan
-def _scan_history(root: Path, max_commits: int, progress: Progress, prefixes: list[str]) -> _HistoryScan:
-    """Scan the whole history; never raises. What was found before any failure is kept."""
+def _scan_history(root: Path, max_commits: int, progress: Progress, prefixes: list[str],
+                  tap: PatchTap | None = None) -> _HistoryScan:
+    """Scan the whole history; never raises. What was found before any failure is kept. ``tap``: the
+    history collector's reader of the same stream (see ``collect_secrets``)."""
     result = _HistoryScan(introduced={}, env_files={})
     try:
-        _scan_history_into(result, root, max_commits, progress, prefixes)
+        _scan_history_into(result, root, max_commits, progress, prefixes, tap)
     except OSError as exc:  # git missing or not executable
         result.checked = False
         result.reason = f"history scan failed: cannot run git ({exc.strerror or exc})"
@@ -644,7 +889,12 @@ def _refused(result: _HistoryScan, root: Path, stderr: bytes | str, state: HeadS
 
 
 def _scan_history_into(result: _HistoryScan, root: Path, max_commits: int, progress: Progress,
-                       prefixes: list[str]) -> None:
+                       prefixes: list[str], tap: PatchTap | None = None) -> None:
+    # The history collector shares the healthy pass only: one walk of every commit, nothing left out
+    # by a pathspec (a commit touching only excluded folders would vanish from its counts).
+    shared = tap if tap is not None and not prefixes and not is_partial_clone(root) else None
+    if tap is not None:
+        tap.valid = False  # until the shared pass is read whole
     shallow = run_git(root, "rev-parse", "--is-shallow-repository")
     if shallow.returncode != 0:
         _refused(result, root, shallow.stderr)
@@ -652,14 +902,17 @@ def _scan_history_into(result: _HistoryScan, root: Path, max_commits: int, progr
     result.shallow = is_shallow(root)
 
     def consume(out: Iterable[bytes]) -> bool:
-        return _consume_log(out, result, max_commits, progress)
+        return _consume_log(out, result, max_commits, progress, shared)
 
     if is_partial_clone(root):
         _scan_partial_clone(root, result, max_commits, progress, prefixes)
     else:
         # The healthy path: one streaming ``git log -p`` over the whole history.
-        run = stream_git(root, _log_args(prefixes, "--all", f"--max-count={max_commits + 1}"), consume)
+        run = stream_git(root, _log_args(prefixes, "--all", f"--max-count={max_commits + 1}",
+                                         shared=shared is not None), consume)
         capped = run.capped
+        if shared is not None and not run.failed and not capped:
+            shared.valid = True
         if run.failed:
             capped = _scan_damaged_history(result, run, root, max_commits, progress, prefixes)
             result.missing_blobs = len(result.damage.blobs)
@@ -1062,13 +1315,17 @@ def _record(introduced: dict[str, _Seen], text: str, following: str | None, path
         fp = masking.fingerprint(c.secret)
         seen = introduced.get(fp)
         if seen is None or when <= seen.when:
-            introduced[fp] = _Seen(when, commit, path, line, c)
+            introduced[fp] = _Seen(when, commit, path, line, c, seen.sightings if seen is not None else {})
+        # read order breaks ties of time: history is read newest first
+        introduced[fp].sightings.setdefault((path, commit), (when, -len(introduced[fp].sightings), line))
 
 
-def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int, progress: Progress) -> bool:
+def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int, progress: Progress,
+                 tap: PatchTap | None = None) -> bool:
     """Walk ``git log -p`` output once; return True when more than ``max_commits`` commits exist.
 
-    A commit already read (re-read around a damaged object) is not counted again.
+    A commit already read (re-read around a damaged object) is not counted again. ``tap`` is handed
+    every line that is not patch content (headers, hunk headers), for the history collector.
     """
     introduced = result.introduced
     env_files = result.env_files
@@ -1109,8 +1366,13 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
             if m:
                 in_hunk = True
                 lineno = int(m.group(1))
+                if tap is not None:
+                    tap.hunk(raw)
         elif raw.startswith(_COMMIT_MARK):
-            head, _, ts = raw[len(_COMMIT_MARK):].strip().decode("ascii", "replace").partition(" ")
+            line = raw[len(_COMMIT_MARK):]
+            if tap is not None:
+                tap.commit(line)
+            head, _, ts = line.split(b"\x1f", 1)[0].strip().decode("ascii", "replace").partition(" ")
             commit, when = head, int(ts) if ts.isdigit() else 0
             path, in_hunk = None, False
             result.last = head
@@ -1124,7 +1386,11 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
                     progress(f"secrets: scanning history ({result.commits} commits)")
         elif raw.startswith(b"diff "):
             path, in_hunk = None, False
+            if tap is not None:
+                tap.file(raw)
         elif raw.startswith(b"+++ "):
+            if tap is not None:
+                tap.header(raw)
             path = _diff_path(raw)
             if path is not None and _vendored(path):
                 path = None
@@ -1132,7 +1398,9 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
                 prev = env_files.get(path)
                 if prev is None or when <= prev[0]:
                     env_files[path] = (when, commit)
-        # "Binary files ... differ", "index", "new file mode", "\ No newline": nothing to read.
+        elif tap is not None:  # "rename from/to", "Binary files ... differ", "--- a/...": the history's
+            tap.header(raw)
+        # "index", "new file mode", "\ No newline": nothing to read.
     if deferred is not None:
         record(deferred[0], None, deferred[1], deferred[2])
     return False
@@ -1308,15 +1576,168 @@ def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Can
             continue
         lines = text.splitlines()
         seen: set[tuple[str, int]] = set()
+        public_host: bool | None = None
         for i, line in enumerate(lines):
             for c in scan_line(line, lines[i + 1] if i + 1 < len(lines) else None, f.path):
                 if (c.detector, i + 1) in seen:
                     continue  # one hit per (detector, path, line)
+                if c.needs_host:
+                    if public_host is None:
+                        public_host = _names_public_host(text)
+                    if not public_host:
+                        continue
                 seen.add((c.detector, i + 1))
                 out.append((c, f.path, i + 1))
         if progress is not None and scanned % 1000 == 0:
             progress(f"secrets: scanned {scanned} files")
     return scanned, out
+
+
+# --------------------------------------------------------------------------- one hit per secret
+_HOST_RE = re.compile(
+    r"""(?i)(?:host(?:name)?|server|endpoint|addr(?:ess)?)["']?\s{0,5}(?:=>|:=|=|:)\s{0,5}[rbuf]?["'`]?(?P<host>[A-Za-z0-9.\-]+)"""
+    r"""|@(?P<athost>[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+)"""
+)
+
+
+def _names_public_host(text: str) -> bool:
+    """The text names a database or mail host reachable from outside (not localhost, a private
+    address, a compose service name or an example domain)."""
+    for m in _HOST_RE.finditer(text):
+        host = (m.group("host") or m.group("athost") or "").strip(".-")
+        if not host or _is_local_host(host):
+            continue
+        if re.fullmatch(r"\d{1,3}(?:\.\d{1,3}){3}", host) or re.search(r"\.[a-z]{2,}$", host, re.IGNORECASE):
+            return True
+    return False
+
+
+def _history_public_host(root: Path, where: list[tuple[str, str]]) -> bool:
+    """Whether any of the (path, commit) versions names a public host (for a config password seen in
+    history only)."""
+    specs = [f"{commit}:{path}".encode("utf-8", "surrogateescape") for path, commit in where[:20]]
+    try:
+        for _oid, data, _absent in read_blobs(root, specs, MAX_TEXT_BYTES):
+            text = decode(data) if data is not None else None
+            if text is not None and _names_public_host(text):
+                return True
+    except (OSError, RuntimeError):
+        return False
+    return False
+
+
+def _strict_prefixes(values: dict[str, str]) -> set[str]:
+    """Fingerprints whose value is a strict prefix of another value (a key later cut short, ``sk-proj-
+    AbCd`` after the whole key): the longer one is the secret."""
+    ordered = sorted(values.items(), key=lambda kv: kv[1])
+    out = set()
+    for (fp, value), (_fp2, nxt) in itertools.pairwise(ordered):
+        if len(nxt) > len(value) and nxt.startswith(value):
+            out.add(fp)
+    return out
+
+
+MAX_LISTED = 50
+"""Places and commits kept per secret (the count is said in full)."""
+
+
+def _distinct_hits(tree: list[tuple[_Candidate, str, int]], introduced: dict[str, _Seen], date_tree: bool,
+                   root: Path) -> list[SecretHit]:
+    """One hit per distinct secret, tree and history together, with every place and commit it was
+    seen in; values that are a strict prefix of another reported one are dropped; a config password
+    seen only in history is kept when one of its versions names a public host."""
+    in_tree: dict[str, list[tuple[_Candidate, str, int]]] = {}
+    for c, path, line in tree:
+        in_tree.setdefault(masking.fingerprint(c.secret), []).append((c, path, line))
+    values = {fp: places[0][0].secret for fp, places in in_tree.items()}
+    for fp, seen in introduced.items():
+        values.setdefault(fp, seen.candidate.secret)
+    dropped = _strict_prefixes({fp: v for fp, v in values.items() if not v.startswith("-----BEGIN")})
+    hits: list[SecretHit] = []
+    for fp, places in in_tree.items():
+        if fp in dropped:
+            continue
+        seen = introduced.get(fp)
+        c, path, line = places[0]
+        where = [f"{p}:{n}" for _c, p, n in places]
+        commits = _commits_of(seen)
+        if seen is not None:
+            where += [f"{p} @ {cm[:10]}" for (p, cm) in _sightings(seen) if not any(p == q for _c, q, _n in places)]
+        hits.append(_hit(c, path, line, seen.commit if seen and date_tree else None, True,
+                         where[:MAX_LISTED], commits))
+    for fp, seen in sorted(introduced.items(), key=lambda kv: (kv[1].path, kv[1].line or 0, kv[0])):
+        if fp in in_tree or fp in dropped:
+            continue
+        c = seen.candidate
+        if c.needs_host and not _history_public_host(root, _sightings(seen)):
+            continue
+        where = [f"{p} @ {cm[:10]}" for (p, cm) in _sightings(seen)]
+        hits.append(_hit(c, seen.path, seen.line, seen.commit, False, where[:MAX_LISTED], _commits_of(seen)))
+    return hits
+
+
+def _sightings(seen: _Seen) -> list[tuple[str, str]]:
+    """(path, commit) of every sighting: the one the hit is placed at first, then oldest first."""
+    first = (seen.path, seen.commit)
+    rest = [k for k, _v in sorted(seen.sightings.items(), key=lambda kv: (kv[1][0], kv[1][1], kv[0])) if k != first]
+    return [first, *rest]
+
+
+def _commits_of(seen: _Seen | None) -> list[str]:
+    if seen is None:
+        return []
+    out: list[str] = []
+    for _path, commit in _sightings(seen):
+        if commit not in out:
+            out.append(commit)
+    return out[:MAX_LISTED]
+
+
+# ------------------------------------------------------------------------------- env file contents
+_ENV_LINE_RE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(?P<value>.*)$")
+
+
+def _env_text_holds_values(text: str) -> bool:
+    """Whether an env file gives a value to a secret name (``*_KEY``, ``*_SECRET``, ``*_TOKEN``,
+    ``*_PASSWORD``...): not empty, not a placeholder (``YOUR OPEN AI API KEY``, ``sk-...``), not an
+    interpolation; commented lines do not count. Any provider key the scanner finds counts too."""
+    for line in text.splitlines():
+        m = _ENV_LINE_RE.match(line)
+        if not m:
+            continue
+        value = m.group("value").split(" #", 1)[0].strip().strip("\"'`").strip()
+        if any(not c.placeholder for c in scan_line(line, None, None)):
+            return True
+        if not _SECRET_NAME_RE.search(m.group("name")) or not value:
+            continue
+        if (" " in value or _is_template(value) or _has_placeholder_word(value) or _is_low_variety(value)
+                or value.lower() in _DEFAULT_PASSWORDS or value.endswith("...") or len(value) < 6):
+            continue
+        return True
+    return False
+
+
+def _env_files_that_held_values(root: Path, paths: list[str]) -> set[str]:
+    """Those of ``paths`` (env files deleted from the tree) of which some committed version held a
+    value (``_env_text_holds_values``); a version that cannot be read (a missing blob, a binary or
+    oversize file) counts as holding one."""
+    held: set[str] = set()
+    for path in paths:
+        proc = run_git(root, "log", "--all", "--format=%H", "--diff-filter=AMT", "--", path)
+        commits = proc.stdout.decode("ascii", "replace").split() if proc.returncode == 0 else []
+        if not commits:
+            held.add(path)  # no answer is no evidence: keep the finding
+            continue
+        specs = [f"{c}:{path}".encode("utf-8", "surrogateescape") for c in commits[:200]]
+        try:
+            for _oid, data, absent in read_blobs(root, specs, MAX_TEXT_BYTES):
+                text = decode(data) if data is not None else None
+                if absent or text is None or _env_text_holds_values(text):  # unreadable: keep it
+                    held.add(path)
+                    break
+        except (OSError, RuntimeError):
+            held.add(path)
+    return held
 
 
 def _is_git_repo(root: Path) -> bool:
@@ -1343,7 +1764,8 @@ def _ignored_now(root: Path, paths: list[str]) -> list[str]:
 
 
 def collect_secrets(
-    files: FileSet, *, history: bool = True, max_commits: int = 200_000, progress: Progress = None
+    files: FileSet, *, history: bool = True, max_commits: int = 200_000, progress: Progress = None,
+    tap: PatchTap | None = None,
 ) -> SecretFacts:
     """Find credentials in the working tree and, when ``history`` is set, in the whole git history.
 
@@ -1366,6 +1788,9 @@ def collect_secrets(
     streams on past it; ``history_reason`` ("history partly checked: ...") and ``limits`` name every
     blob, commit and reference that could not be read. A repository git refuses (an unknown
     extension, another owner, a garbage HEAD) gets git's complaint as one line in ``history_reason``.
+
+    ``tap`` (``history.patch_tap``): the history collector reads its line counts from the same pass
+    (one ``git log -p`` for both); ``tap.valid`` says afterwards whether the pass was read whole.
     """
     if progress is not None:
         progress(f"secrets: scanning {len(files.files)} files")
@@ -1380,7 +1805,7 @@ def collect_secrets(
         else:
             if progress is not None:
                 progress("secrets: scanning history")
-            hist = _scan_history(Path(files.root), max_commits, progress, _vendored_prefixes(files))
+            hist = _scan_history(Path(files.root), max_commits, progress, _vendored_prefixes(files), tap)
             if progress is not None:
                 progress(f"secrets: scanned history ({hist.commits} commits)")
     for limit in hist.limits:  # a damaged history is said at once, not only in the report
@@ -1392,22 +1817,24 @@ def collect_secrets(
     # tree secrets then.
     date_tree = not hist.shallow and not hist.missing_blobs and not hist.damage.partial
 
-    hits: list[SecretHit] = []
-    tree_fps: set[str] = set()
-    for c, path, line in tree:
-        fp = masking.fingerprint(c.secret)
-        tree_fps.add(fp)
-        seen = introduced.get(fp)
-        hits.append(_hit(c, path, line, seen.commit if seen and date_tree else None, True))
-    for fp, seen in sorted(introduced.items(), key=lambda kv: (kv[1].path, kv[1].line or 0, kv[0])):
-        if fp not in tree_fps:
-            hits.append(_hit(seen.candidate, seen.path, seen.line, seen.commit, False))
-    # A committed .env that was later deleted: its values may be plain passwords no detector names.
+    root = Path(files.root)
+    hits = _distinct_hits(tree, introduced, date_tree, root)
+    # A committed .env that was later deleted: its values may be plain passwords no detector names,
+    # unless no version of it ever held a value for a secret name (names only, placeholders).
     tree_paths = {f.path for f in files.files} | set(files.skipped)
-    for path, (_, commit) in sorted((hist.env_files or {}).items()):
-        if path not in tree_paths:
+    gone = {path: commit for path, (_, commit) in (hist.env_files or {}).items() if path not in tree_paths}
+    held = _env_files_that_held_values(root, sorted(gone)) if gone else set()
+    for path, commit in sorted(gone.items()):
+        if path in held:
             hits.append(SecretHit(detector="env_file", path=path, commit=commit, in_tree=False,
-                                  masked=masking.mask(""), fingerprint=masking.fingerprint("env_file:" + path)))
+                                  masked=masking.mask(""), fingerprint=masking.fingerprint("env_file:" + path),
+                                  confidence="medium"))
+    by_path = {f.path: f for f in files.files}
+    without_values = []
+    for path in env_files:
+        text = files.read_text(by_path[path]) if path in by_path else None
+        if text is not None and not _env_text_holds_values(text):
+            without_values.append(path)
 
     return SecretFacts(
         files_scanned=scanned,
@@ -1417,6 +1844,7 @@ def collect_secrets(
         hits=hits,
         env_files=env_files,
         env_files_ignored=env_ignored,
+        env_files_without_values=without_values,
         history_missing_blobs=hist.missing_blobs,
         limits=hist.limits,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Callable, Iterable
 
+from ..collect.roles import file_role
 from ..models import SEVERITIES, Facts, Finding, Hit
 
 ProbeFn = Callable[[Facts, dict[str, float]], Iterable[Hit]]
@@ -29,19 +30,50 @@ def probe(rule: str) -> Callable[[ProbeFn], ProbeFn]:
     return register
 
 
+Grader = Callable[[Facts, Hit], Hit]
+GRADERS: dict[str, Grader] = {}
+
+
+def grader(rule: str) -> Callable[[Grader], Grader]:
+    """Register ``fn`` to grade each hit of the engine check ``rule`` with what only the other collectors
+    know (the engine sees code; a deploy file or the repository's kind is a practices fact)."""
+
+    def register(fn: Grader) -> Grader:
+        GRADERS[rule] = fn
+        return fn
+
+    return register
+
+
 def engine_probe(rule: str) -> ProbeFn:
     """The probe of a rule decided by a check of the analysis engine (auditlib/analysis/checks/):
-    it reports the engine's hits of that rule, as recorded in ``CodeFacts.rule_hits``."""
+    it reports the engine's hits of that rule, as recorded in ``CodeFacts.rule_hits``, each graded by
+    the rule's registered grader if it has one."""
 
     def fn(facts: Facts, params: dict[str, float]) -> Iterable[Hit]:
+        grade = GRADERS.get(rule)
         for h in facts.code.rule_hits:
             if h.rule == rule:
-                yield Hit(rule=rule, title=h.title, evidence=h.evidence, path=h.path, line=h.line,
+                hit = Hit(rule=rule, title=h.title, evidence=h.evidence, path=h.path, line=h.line,
                           severity=h.severity, confidence=h.confidence)
+                yield grade(facts, hit) if grade is not None else hit
 
     fn.__name__ = rule.replace(".", "_")
     fn.__doc__ = f"Hits of the engine check {rule} (CodeFacts.rule_hits)."
     return fn
+
+
+def role_of(facts: Facts, path: str) -> str:
+    """The role of the file at ``path``: the one the engine read from its content (a command-line tool
+    outside ``scripts/``, ``CodeFacts.file_roles``), else the role of its path (auditlib.collect.roles).
+    Nothing is read again: both come from facts already collected."""
+    return facts.code.file_roles.get(path) or file_role(path)
+
+
+def in_scope(facts: Facts, hit: Hit, roles) -> bool:
+    """Whether ``hit`` sits in a file of one of ``roles`` (the rule's ``roles:`` in rules.yaml; None:
+    every role). A hit without a path (a repository-level finding) is always in scope."""
+    return roles is None or not hit.path or role_of(facts, hit.path) in roles
 
 
 def _load_families() -> None:
@@ -66,12 +98,17 @@ def finding_id(hit: Hit) -> str:
 
 
 def run_probes(facts: Facts, rubric) -> list[Finding]:  # rubric: auditlib.rubric.Rubric
-    """Run every probe the rubric names and return findings, most severe first."""
+    """Run every probe the rubric names and return findings, most severe first. A hit in a file whose
+    role the rule does not cover (``roles:`` in rules.yaml: request-path rules cover application code,
+    not tests, evaluations, seed scripts or command-line tools) is dropped, not graded down: the flaw
+    it names (a request that hangs, an unauthenticated endpoint) does not exist in such a file."""
     findings: list[Finding] = []
     seen: dict[str, int] = {}
     for rule_id, rule in rubric.rules.rules.items():
         fn = PROBES[rule_id]
         for hit in fn(facts, dict(rule.params)):
+            if not in_scope(facts, hit, rule.roles):
+                continue
             fid = finding_id(hit)
             seen[fid] = seen.get(fid, 0) + 1
             if seen[fid] > 1:

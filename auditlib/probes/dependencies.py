@@ -77,7 +77,9 @@ def unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
 @probe("dependency.no_lockfile")
 def no_lockfile(facts: Facts, params: dict) -> Iterable[Hit]:
     """Ecosystems with manifests that have unpinned dependencies and no lockfile in their
-    directory tree (a lockfile elsewhere in a monorepo does not cover them)."""
+    directory tree (a lockfile elsewhere in a monorepo does not cover them). A pip-compiled
+    requirements file counts as a lockfile (auditlib.collect.dependencies.is_compiled_requirements);
+    when only development dependencies are loose the hit is graded low."""
     d = facts.dependencies
     loose = loose_dependencies(d.dependencies, d.manifests)
     for eco in sorted({x.ecosystem for x in loose}):
@@ -86,9 +88,11 @@ def no_lockfile(facts: Facts, params: dict) -> Iterable[Hit]:
         elsewhere = sorted(m.path for m in d.manifests if m.lockfile and m.ecosystem == eco)
         note = f" (lockfiles elsewhere cover other directories only: {', '.join(elsewhere[:3])})" \
             if elsewhere else ""
+        dev_only = all(x.dev for x in mine)  # test and lint tools: CI may drift, production does not
+        what = "development dependencies (tests, lint) only" if dev_only else "dependencies"
         yield Hit(rule="dependency.no_lockfile", title=f"No lockfile for {eco} dependencies",
-                  evidence=f"{manifests}: {len(mine)} dependencies resolve to whatever is newest at install time{note}"[:300],
-                  path=manifests.split(", ")[0])
+                  evidence=f"{manifests}: {len(mine)} {what} resolve to whatever is newest at install time{note}"[:300],
+                  path=manifests.split(", ")[0], severity="low" if dev_only else None)
 
 
 @probe("dependency.vulnerabilities_not_checked")

@@ -40,7 +40,24 @@ def _use_probe(rule: str, title: str, kinds: set[str]) -> None:
 
 _use_probe("llm.prompt_or_response_logged", "Prompt or model response written to logs",
            {"prompt_logged", "response_logged"})
-_use_probe("llm.api_key_from_user", "Provider API key taken from user input", {"api_key_from_user"})
+
+
+@probe("llm.api_key_from_user")
+def api_key_from_user(facts: Facts, params: dict) -> Iterable[Hit]:
+    """A visitor's provider key kept process-wide (the process environment, an SDK module's global key, a
+    client that outlives the visitor's run): one finding per file, at its first place, the others listed
+    in the evidence. A client built from the visitor's key for their own run (bring your own key) is no
+    use site at all (analysis/uses.py)."""
+    by_path: dict[str, list[LLMUseSite]] = {}
+    for u in facts.code.llm_uses:
+        if u.kind == "api_key_from_user" and not in_tests(u.path):
+            by_path.setdefault(u.path, []).append(u)
+    for path, uses in by_path.items():
+        uses.sort(key=lambda u: u.line)
+        first, rest = uses[0], uses[1:]
+        more = f"; also line{'s' if len(rest) > 1 else ''} {', '.join(str(u.line) for u in rest)}" if rest else ""
+        yield Hit(rule="llm.api_key_from_user", title="Visitor's API key kept process-wide",
+                  evidence=_use_evidence(first) + more, path=path, line=first.line, confidence="high")
 _use_probe("llm.model_output_executed", "Model output executed as code", {"model_output_executed"})
 _use_probe("llm.code_executing_agent", "Agent or tool runs model-written code", {"code_executing_agent"})
 _use_probe("llm.unsafe_deserialization", "Dangerous deserialization enabled",
@@ -53,16 +70,37 @@ def _where(c: LLMCallSite) -> str:
     return f"{c.api}(...) in {c.function or 'module level'}"
 
 
+_USER_ASSISTANT_ONLY = {"anthropic", "google", "bedrock"}
+"""Providers whose message list takes only user and assistant turns: the system prompt is a separate
+parameter the client cannot replace through the messages."""
+
+
 @probe("llm.client_supplied_messages")
 def client_supplied_messages(facts: Facts, params: dict) -> Iterable[Hit]:
-    """The server forwards the client's whole message list, system role included."""
+    """The server forwards the client's whole message list. Graded by what a forged turn gains (issue 9):
+    high when the client can send a ``system`` turn and the model has tools behind it; medium for a plain
+    proxy (no tools, or an API whose messages cannot carry a system turn): the risk there is the open
+    route, which the authentication rules grade."""
     for c in facts.code.llm_calls:
-        if c.messages_from_client and not in_tests(c.path):
-            yield Hit(rule="llm.client_supplied_messages",
-                      title="Client sends the whole conversation, system prompt included",
-                      evidence=f"{_where(c)}: the message list comes from the request and reaches the "
-                               "model unchanged, so the client picks the roles (system included)",
-                      path=c.path, line=c.line)
+        if not c.messages_from_client or in_tests(c.path):
+            continue
+        system = c.provider not in _USER_ASSISTANT_ONLY
+        roles = ("so the client picks the roles, system included" if system else
+                 f"the {c.provider} API takes only user and assistant turns, so the server's system prompt stays")
+        server_tools = [t for t in c.tools if not t.endswith("from the request")]
+        if system and server_tools:
+            severity, why = "high", f"the model has tools ({', '.join(server_tools)}) a forged system turn can steer"
+        elif c.tools and not server_tools:
+            severity, why = "medium", "the only tools are those the client sends itself"
+        else:
+            severity = "medium"
+            why = "a plain proxy: no tools behind the model" if not c.tools else \
+                f"tools ({', '.join(c.tools)}), but no system turn can be forged"
+        yield Hit(rule="llm.client_supplied_messages",
+                  title="Client sends the whole conversation",
+                  evidence=f"{_where(c)}: the message list comes from the request and reaches the model "
+                           f"unchanged, {roles}; {why}",
+                  path=c.path, line=c.line, severity=severity, confidence="high")  # type: ignore[arg-type]
 
 
 @probe("llm.raw_http_call")

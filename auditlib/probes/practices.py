@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from ..models import Facts, Hit
-from . import probe
+from . import grader, probe
 
 
 @probe("complexity.complex_function")
@@ -23,12 +23,70 @@ def _code_exists(facts: Facts) -> bool:
     return facts.inventory.available and facts.inventory.code_lines > 0
 
 
+def _some(items: list[str], n: int = 3) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _deploy_files(facts: Facts) -> list[str]:
+    p = facts.practices
+    # a dev container's Dockerfile builds the developer's workstation, not the service
+    return [d for d in [*p.dockerfiles, *p.deploy_files] if not d.startswith(".devcontainer/")]
+
+
+def deployment_kind(facts: Facts) -> tuple[str, str]:
+    """What the code is, for grading process findings (issue 9): ``("service", why)`` when the repository
+    deploys it as a service (a Dockerfile or another deploy file: Procfile, vercel.json, fly.toml...);
+    ``("app", why)`` for a web or interactive app with no deploy file (web endpoints, Streamlit, Gradio, a
+    front end): it may be hosted, the repository does not show it; ``("script", why)`` for the rest:
+    scripts, notebooks, command-line tools, libraries."""
+    p, c = facts.practices, facts.code
+    deploy = _deploy_files(facts)
+    endpoints = c.endpoints if c.available else []
+    if deploy:
+        return "service", f"deployed as a service ({_some(deploy)})"
+    if endpoints or p.app_frameworks:
+        what = ([f"{len(endpoints)} web endpoint{'s' if len(endpoints) != 1 else ''}"] if endpoints else []) \
+            + ([_some(p.app_frameworks)] if p.app_frameworks else [])
+        return "app", f"a web or interactive app ({'; '.join(what)}) with no deploy file"
+    return "script", "no deploy file, web endpoint or app framework: scripts, notebooks or a command-line tool"
+
+
+def local_only(facts: Facts) -> str | None:
+    """Why the web app runs on the developer's machine only, or None: its endpoints are all Python (the
+    development servers of Flask, uvicorn and Django listen on 127.0.0.1 by default), no call starts a
+    server on every interface (``host="0.0.0.0"``) and no deploy file runs it elsewhere. Such an
+    app's endpoints and debug mode are reachable from that machine only: graded one step lower."""
+    c = facts.code
+    if not c.available or not c.endpoints or _deploy_files(facts) or c.public_binds:
+        return None
+    if not all(e.path.endswith(".py") for e in c.endpoints):
+        return None  # Node servers listen on every interface by default; Next.js routes are hosted
+    return "only on 127.0.0.1 (the development server's default; no deploy file, no host=\"0.0.0.0\")"
+
+
+STEP_DOWN = {"critical": "high", "high": "medium", "medium": "low", "low": "low", "info": "info"}
+
+
+@grader("deployment.debug_enabled")
+def debug_on_the_developers_machine(facts: Facts, hit: Hit) -> Hit:
+    """Debug mode of an app that runs on the developer's machine only (``local_only``) is medium: its
+    debugger and tracebacks are reachable from that machine, not from the internet."""
+    local = local_only(facts)
+    if local is None:
+        return hit
+    return hit.model_copy(update={"severity": "medium", "evidence": f"{hit.evidence}; the app runs {local}"})
+
+
 @probe("testing.no_tests")
 def no_tests(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Application code with no test files at all."""
+    """Application code with no test files at all: high (the rule's default) for a deployed service,
+    medium for a web or interactive app with no deploy file, low for scripts, notebooks and command-line
+    tools."""
     if facts.practices.available and _code_exists(facts) and not facts.practices.test_files:
+        kind, why = deployment_kind(facts)
         yield Hit(rule="testing.no_tests", title="No automated tests",
-                  evidence=f"{facts.inventory.code_lines} lines of code and no test files")
+                  evidence=f"{facts.inventory.code_lines} lines of code and no test files; {why}",
+                  severity={"service": None, "app": "medium", "script": "low"}[kind])
 
 
 @probe("testing.low_test_ratio")
@@ -162,8 +220,18 @@ def _missing_practice(rule: str, title: str, evidence: str, present: Callable[[F
     probe(rule)(fn)
 
 
-_missing_practice("ci.missing", "No CI pipeline", "no GitHub Actions, GitLab CI or other CI configuration found",
-                  lambda f: bool(f.practices.ci_files))
+@probe("ci.missing")
+def ci_missing(facts: Facts, params: dict) -> Iterable[Hit]:
+    """No CI pipeline: medium (the rule's default) for a deployed service or an app, low for scripts,
+    notebooks and command-line tools."""
+    p = facts.practices
+    if p.available and _code_exists(facts) and not p.ci_files:
+        kind, why = deployment_kind(facts)
+        yield Hit(rule="ci.missing", title="No CI pipeline",
+                  evidence=f"no GitHub Actions, GitLab CI or other CI configuration found; {why}",
+                  severity="low" if kind == "script" else None)
+
+
 _missing_practice("deployment.no_container", "No container build defined",
                   "no Dockerfile; how the service is built and deployed is not in the repository",
                   lambda f: bool(f.practices.dockerfiles))
@@ -172,7 +240,8 @@ _missing_practice("deployment.no_env_documentation", "Environment variables not 
 _missing_practice("observability.no_error_tracking", "No error tracking", "no Sentry or similar error-tracking library",
                   lambda f: _lib(f, "error_tracking"))
 _missing_practice("observability.no_monitoring", "No tracing or metrics",
-                  "no OpenTelemetry, Prometheus, Langfuse or similar library",
-                  lambda f: _lib(f, "tracing") or _lib(f, "metrics"))
+                  "no OpenTelemetry, Prometheus, Langfuse or similar library, and no platform monitoring "
+                  "(log analytics, APM, alarms) declared in infrastructure files",
+                  lambda f: _lib(f, "tracing") or _lib(f, "metrics") or bool(f.practices.platform_monitoring))
 _missing_practice("incident.no_runbook", "No runbooks", "no runbook, on-call or incident document",
                   lambda f: bool(f.practices.runbooks))

@@ -12,24 +12,54 @@ def _label(detector: str) -> str:
     return detector.replace("_", " ")
 
 
+def _where(h) -> str:
+    """Where else the same secret was seen (one finding per distinct secret, issue 9)."""
+    parts = []
+    others = [w for w in h.seen_in[1:]] if h.seen_in else []
+    if others:
+        shown = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        parts.append(f"also at {shown}")
+    if len(h.commits) > 1:
+        shown = ", ".join(c[:10] for c in h.commits[:5]) + (f" and {len(h.commits) - 5} more" if len(h.commits) > 5 else "")
+        parts.append(f"added in {len(h.commits)} commits ({shown})")
+    return ("; " + "; ".join(parts)) if parts else ""
+
+
+def _grade(h, default: str | None = None) -> dict:
+    """Per-hit severity and confidence: a provider prefix whose documented shape or checksum did not
+    hold (a truncated, altered or made-up key) is medium severity at low confidence."""
+    if h.shape_checked is False:
+        return {"severity": "medium", "confidence": "low"}
+    return {"severity": default, "confidence": h.confidence}
+
+
+def _shape_note(h) -> str:
+    return " (the provider's documented length, marker or checksum does not hold)" if h.shape_checked is False else ""
+
+
 @probe("secret.committed_credential")
 def committed_credential(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Provider credentials present in the current tree."""
+    """Provider credentials present in the current tree, one finding per distinct secret."""
     for h in facts.secrets.hits:
         if h.in_tree and not h.placeholder and h.detector != "generic_high_entropy":
             since = f" (in history since {h.commit[:10]})" if h.commit else ""
             yield Hit(rule="secret.committed_credential", title=f"Credential in code: {_label(h.detector)}",
-                      evidence=f"{h.masked}{since}: {h.context}", path=h.path, line=h.line)
+                      evidence=f"{h.masked}{since}{_shape_note(h)}: {h.context}{_where(h)}", path=h.path,
+                      line=h.line, **_grade(h))
 
 
 @probe("secret.in_history")
 def secret_in_history(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Credentials removed from the tree but still readable in git history."""
+    """Credentials removed from the tree but still readable in git history, one finding per secret."""
     for h in facts.secrets.hits:
         if not h.in_tree and not h.placeholder:
+            grade = _grade(h)
+            if h.detector == "generic_high_entropy":
+                grade = {"severity": "medium", "confidence": "low"}  # a guess: not rated like a named key
             yield Hit(rule="secret.in_history", title=f"Credential in git history: {_label(h.detector)}",
-                      evidence=f"{h.masked} added in commit {(h.commit or '?')[:10]}, still in history",
-                      path=h.path, line=h.line, commit=h.commit)
+                      evidence=f"{h.masked} added in commit {(h.commit or '?')[:10]}, still in history"
+                               f"{_shape_note(h)}{_where(h)}",
+                      path=h.path, line=h.line, commit=h.commit, **grade)
 
 
 @probe("secret.generic_high_entropy")
@@ -38,7 +68,8 @@ def generic_secret(facts: Facts, params: dict) -> Iterable[Hit]:
     for h in facts.secrets.hits:
         if h.in_tree and not h.placeholder and h.detector == "generic_high_entropy":
             yield Hit(rule="secret.generic_high_entropy", title="Possible secret (high-entropy value)",
-                      evidence=f"{h.masked}: {h.context}", path=h.path, line=h.line)
+                      evidence=f"{h.masked}: {h.context}{_where(h)}", path=h.path, line=h.line,
+                      confidence="low")
 
 
 @probe("secret.placeholder")
@@ -54,11 +85,17 @@ def placeholder_secret(facts: Facts, params: dict) -> Iterable[Hit]:
 def env_file_committed(facts: Facts, params: dict) -> Iterable[Hit]:
     """Environment files committed to the repository."""
     ignored = set(facts.secrets.env_files_ignored)
+    empty = set(facts.secrets.env_files_without_values)
     for path in facts.secrets.env_files:
         evidence = f"{path} is tracked by git"
+        grade: dict = {}
+        if path in empty:
+            # Names only (empty values, placeholders, commented lines): a habit to fix, not a leak.
+            evidence += " and holds names only (no secret value: empty, placeholder or commented out)"
+            grade = {"severity": "low", "confidence": "high"}
         if path in ignored:
             # The usual misreading: "it is in .gitignore, so it is not committed".
             evidence += (" (.gitignore lists it now, but it was committed before the rule: every clone still "
                          "has it until it is removed with git rm --cached)")
         yield Hit(rule="secret.env_file_committed", title="Environment file committed",
-                  evidence=evidence, path=path)
+                  evidence=evidence, path=path, **grade)

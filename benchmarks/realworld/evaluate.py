@@ -2,16 +2,18 @@
 
     .venv/bin/python benchmarks/realworld/evaluate.py --clones /tmp/realworld \
         [--mirrors /work/.mirror] [--json out.json] [--only NAME[,NAME...]] [--show-labels]
-        [--clone-commands]
+        [--clone-commands] [--labels heldout.yaml] [--history]
 
-For each repository of repos.yaml (beside this script) it uses ``CLONES/<name>``, a clone at the
+For each repository of repos.yaml (beside this script; ``--labels`` names another list, such as
+heldout.yaml, whose entries may leave out ``calls``) it uses ``CLONES/<name>``, a clone at the
 labelled commit. With ``--mirrors`` a missing clone is made with ``git clone`` from the fetched bare
 mirror ``MIRRORS/<owner>+<repo>/repo`` and checked out at the commit (blobs a mirror lacks, such as
 files over 4 MiB, are left out of the checkout with a sparse pattern and listed). A clone at another
 commit is moved to the labelled one only when its working tree is clean.
 
 It then runs auditlib's collectors and probes in this process, the way ``auditlib scan --offline``
-does but without the history scan (``AuditContext(offline=True, history=False, parallel=False)``),
+does but without the history scan (``AuditContext(offline=True, history=False, parallel=False)``;
+``--history`` turns it on, so that secret.in_history findings are graded as the CLI reports them),
 and compares:
 
 - model call sites: each labelled call against the detected ones (``facts.code.llm_calls``, Python and
@@ -21,7 +23,11 @@ and compares:
 - expected findings: per rule, recall (same path, within +-2 lines when the label has a line);
   findings of the labelled rules that match no label, and every critical or high finding that
   matches no label, are listed for hand review (precision is judged from that list);
-- not_expected: findings that hit a place labelled as a false alarm.
+- not_expected: findings that hit a place labelled as a false alarm;
+- precision of critical/high findings (issue 9): each one is correct (at an expected label of
+  severity critical or high), overrated (at an expected label of lower severity), wrong (at a
+  not_expected place) or unlabelled (no label; listed, counted against precision); precision =
+  correct / reported. Recall of the expected critical/high labels (found at critical/high) too.
 
 The repositories' code is never run: auditlib reads files and git objects only, and this script
 only runs git (clone, sparse-checkout, checkout) with hooks disabled.
@@ -49,30 +55,33 @@ sys.path.insert(0, str(ROOT))
 
 TOLERANCE = 2
 SEVERE = {"critical", "high"}
+VERDICTS = ("correct", "overrated", "wrong", "unlabelled")
 
 
 # ----------------------------------------------------------------------------------------- labels
 def load_labels(path: Path) -> list[dict[str, Any]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     repos = data["repos"]
+    src = path.name
     names = [r["name"] for r in repos]
     dupes = {n for n in names if names.count(n) > 1}
     if dupes:
-        raise SystemExit(f"repos.yaml: duplicate names {sorted(dupes)}")
+        raise SystemExit(f"{src}: duplicate names {sorted(dupes)}")
     for r in repos:
-        for key in ("name", "url", "commit", "calls"):
+        # calls may be left out (a list labelled for findings only, e.g. heldout.yaml): no call recall then
+        for key in ("name", "url", "commit"):
             if key not in r:
-                raise SystemExit(f"repos.yaml: {r.get('name', '?')} lacks {key}")
+                raise SystemExit(f"{src}: {r.get('name', '?')} lacks {key}")
         if not re.fullmatch(r"[0-9a-f]{40}", str(r["commit"])):
-            raise SystemExit(f"repos.yaml: {r['name']}: commit must be a full sha")
+            raise SystemExit(f"{src}: {r['name']}: commit must be a full sha")
         for section in ("calls", "expected", "not_expected"):
             for item in r.get(section) or []:
                 if "path" not in item:
-                    raise SystemExit(f"repos.yaml: {r['name']} {section} entry without path: {item}")
+                    raise SystemExit(f"{src}: {r['name']} {section} entry without path: {item}")
                 if section == "calls" and "line" not in item:
-                    raise SystemExit(f"repos.yaml: {r['name']} call without line: {item}")
+                    raise SystemExit(f"{src}: {r['name']} call without line: {item}")
                 if section != "calls" and "rule" not in item:
-                    raise SystemExit(f"repos.yaml: {r['name']} {section} entry without rule: {item}")
+                    raise SystemExit(f"{src}: {r['name']} {section} entry without rule: {item}")
     return repos
 
 
@@ -179,15 +188,16 @@ def ensure_clone(repo: dict[str, Any], clones: Path, mirrors: Path | None) -> tu
 
 
 # ------------------------------------------------------------------------------------------- audit
-def run_auditlib(target: Path) -> tuple[Any, list[Any], dict[str, Any]]:
-    """Collect facts and run the probes in-process (offline, no history, one process)."""
+def run_auditlib(target: Path, history: bool = False) -> tuple[Any, list[Any], dict[str, Any]]:
+    """Collect facts and run the probes in-process (offline, one process; no history scan unless
+    ``history``, which adds the secrets-in-history findings ``auditlib scan`` reports)."""
     from auditlib.answers import Answers
     from auditlib.audit import collect, evaluate
     from auditlib.context import AuditContext
     from auditlib.rubric import load_rubric
 
     rubric = load_rubric()
-    ctx = AuditContext(target=target, source=str(target), offline=True, history=False, parallel=False,
+    ctx = AuditContext(target=target, source=str(target), offline=True, history=history, parallel=False,
                        progress=lambda _m: None)
     record: dict[str, dict[str, Any]] = {}
     with redirect_stderr(io.StringIO()):
@@ -250,8 +260,8 @@ def finding_dict(f: Any) -> dict[str, Any]:
 
 def match_findings(expected: list[dict[str, Any]], findings: list[dict[str, Any]]):
     """Each expected label is found when a finding of its rule is at its place, one finding per label
-    (nearest first); returns the labels found, the labels missed, and the indexes of the findings
-    used."""
+    (nearest first); returns the labels found, the labels missed, and the findings used as a dict
+    {finding index: label index}."""
     pairs = []
     for i, lab in enumerate(expected):
         for j, f in enumerate(findings):
@@ -260,28 +270,75 @@ def match_findings(expected: list[dict[str, Any]], findings: list[dict[str, Any]
                 if d is not None:
                     pairs.append((d, i, j))
     used_l: set[int] = set()
-    hit: set[int] = set()
+    hit: dict[int, int] = {}
     for _d, i, j in sorted(pairs):
         if i in used_l or j in hit:
             continue
         used_l.add(i)
-        hit.add(j)
+        hit[j] = i
     found_labels = [expected[i] for i in range(len(expected)) if i in used_l]
     missed_labels = [expected[i] for i in range(len(expected)) if i not in used_l]
     return found_labels, missed_labels, hit
 
 
+def not_expected_hit(lab: dict[str, Any], f: dict[str, Any]) -> bool:
+    """Whether finding ``f`` falls on the place a not_expected label names."""
+    if not rule_matches(lab["rule"], f["rule"]):
+        return False
+    if norm_path(lab["path"]) == "." and not label_lines(lab):
+        return True  # a repository-level label: any finding of that rule, wherever it points
+    return distance(lab, f["path"], f["line"]) is not None
+
+
 def violations(not_expected: list[dict[str, Any]], findings: list[dict[str, Any]]):
+    """Findings at a place labelled not_expected, each once (with the first label it hits; two labels
+    a line apart would otherwise count one finding twice)."""
     out = []
-    for lab in not_expected:
-        for f in findings:
-            if not rule_matches(lab["rule"], f["rule"]):
-                continue
-            if norm_path(lab["path"]) == "." and not label_lines(lab):
-                # a repository-level label: any finding of that rule, wherever it points
-                out.append({"label": lab, "finding": f})
-            elif distance(lab, f["path"], f["line"]) is not None:
-                out.append({"label": lab, "finding": f})
+    for f in findings:
+        lab = next((lab for lab in not_expected if not_expected_hit(lab, f)), None)
+        if lab is not None:
+            out.append({"label": lab, "finding": f})
+    return out
+
+
+def severe_verdicts(expected: list[dict[str, Any]], not_expected: list[dict[str, Any]],
+                    findings: list[dict[str, Any]], hit: dict[int, int]) -> list[dict[str, Any]]:
+    """Every critical/high finding with its verdict against the labels (issue 9's precision):
+    correct (matched an expected label of severity critical or high), overrated (matched an expected
+    label of lower severity), wrong (at a not_expected place) or unlabelled (no label: counts against
+    precision until someone labels it)."""
+    out = []
+    for j, f in enumerate(findings):
+        if f["severity"] not in SEVERE:
+            continue
+        row: dict[str, Any] = {"finding": f}
+        if j in hit:
+            lab = expected[hit[j]]
+            sev = str(lab.get("severity") or "").lower()
+            row.update(verdict="correct" if sev in SEVERE else "overrated", label_severity=sev or None,
+                       why=lab.get("why", ""))
+        else:
+            lab = next((lab for lab in not_expected if not_expected_hit(lab, f)), None)
+            if lab is not None:
+                row.update(verdict="wrong", why=lab.get("why", ""))
+            else:
+                row.update(verdict="unlabelled")
+        out.append(row)
+    return out
+
+
+def severe_label_recall(expected: list[dict[str, Any]], findings: list[dict[str, Any]],
+                        hit: dict[int, int]) -> list[dict[str, Any]]:
+    """Every expected label of severity critical or high with how it was found: "severe" (by a
+    critical/high finding), "lower" (found, but rated medium or below) or "missed"."""
+    by_label = {i: findings[j] for j, i in hit.items()}
+    out = []
+    for i, lab in enumerate(expected):
+        if str(lab.get("severity") or "").lower() not in SEVERE:
+            continue
+        f = by_label.get(i)
+        status = "missed" if f is None else ("severe" if f["severity"] in SEVERE else "lower")
+        out.append({"label": lab, "status": status, "found_severity": f["severity"] if f else None})
     return out
 
 
@@ -291,7 +348,7 @@ def pct(a: int, b: int) -> str:
 
 
 def evaluate_repo(repo: dict[str, Any], clones: Path, mirrors: Path | None, rules: set[str],
-                  labelled_rules: set[str]) -> dict[str, Any]:
+                  labelled_rules: set[str], history: bool = False) -> dict[str, Any]:
     """One repository: clone, audit, compare. ``labelled_rules``: every rule named in an expected or
     not_expected label of the whole list (their unmatched findings are kept for review)."""
     started = time.monotonic()
@@ -304,7 +361,7 @@ def evaluate_repo(repo: dict[str, Any], clones: Path, mirrors: Path | None, rule
         return result
     result["notes"] = notes
     try:
-        facts, findings, record = run_auditlib(target)
+        facts, findings, record = run_auditlib(target, history)
     except Exception as exc:  # noqa: BLE001 - reported per repository
         result["error"] = f"auditlib failed: {type(exc).__name__}: {exc}"
         return result
@@ -333,6 +390,8 @@ def evaluate_repo(repo: dict[str, Any], clones: Path, mirrors: Path | None, rule
         "unmatched_findings": [f for f in unmatched
                                if any(rule_matches(r, f["rule"]) for r in labelled_rules) or f["severity"] in SEVERE],
         "not_expected_violations": violations(repo.get("not_expected") or [], fdicts),
+        "severe_findings": severe_verdicts(expected, repo.get("not_expected") or [], fdicts, hit),
+        "severe_labels": severe_label_recall(expected, fdicts, hit),
         "proposed_rules": sorted({lab["rule"] for lab in expected if lab["rule"] not in rules}),
         "seconds": round(time.monotonic() - started, 1),
     })
@@ -368,6 +427,28 @@ def summarise(results: list[dict[str, Any]], repos: list[dict[str, Any]], rules:
         slot["matched"] = sum(n for r in ok for rule, n in r["matched_by_rule"].items() if rule_matches(key, rule))
         slot["false_alarms"] = sum(1 for r in ok for v in r["not_expected_violations"]
                                    if rule_matches(key, v["finding"]["rule"]))
+    # issue 9's precision: every critical/high finding against the labels
+    verdicts = [v for r in ok for v in r["severe_findings"]]
+    counts = {k: sum(1 for v in verdicts if v["verdict"] == k) for k in VERDICTS}
+    by_rule: dict[str, dict[str, int]] = {}
+    for v in verdicts:
+        slot = by_rule.setdefault(v["finding"]["rule"], {"reported": 0, **{k: 0 for k in VERDICTS}})
+        slot["reported"] += 1
+        slot[v["verdict"]] += 1
+    sev_labels = [x for r in ok for x in r["severe_labels"]]
+    sev_real = [x for x in sev_labels if x["label"]["rule"] in rules]
+    precision = {
+        "reported": len(verdicts), **counts,
+        "precision": round(counts["correct"] / len(verdicts), 3) if verdicts else None,
+        "by_rule": dict(sorted(by_rule.items(), key=lambda kv: (-kv[1]["reported"], kv[0]))),
+        "recall_labelled": len(sev_labels),
+        "recall_found": sum(1 for x in sev_labels if x["status"] == "severe"),
+        "recall_found_lower": sum(1 for x in sev_labels if x["status"] == "lower"),
+        "recall": (round(sum(1 for x in sev_labels if x["status"] == "severe") / len(sev_labels), 3)
+                   if sev_labels else None),
+        "recall_labelled_existing_rules": len(sev_real),
+        "recall_found_existing_rules": sum(1 for x in sev_real if x["status"] == "severe"),
+    }
     calls_l = sum(r["calls_labelled"] for r in ok)
     calls_f = sum(r["calls_found"] for r in ok)
     exp_l = sum(r["expected_labelled"] for r in ok)
@@ -387,6 +468,7 @@ def summarise(results: list[dict[str, Any]], repos: list[dict[str, Any]], rules:
         "severe_false_alarms": sum(1 for r in ok for v in r["not_expected_violations"]
                                    if v["finding"]["severity"] in SEVERE),
         "not_expected_violations": sum(len(r["not_expected_violations"]) for r in ok),
+        "severe_precision": precision,
     }
 
 
@@ -424,6 +506,19 @@ def print_report(results: list[dict[str, Any]], summary: dict[str, Any], out=sys
 
     w(f"\nCritical/high findings: {s['severe_reported']} reported, {s['severe_matched']} at an expected label, "
       f"{s['severe_false_alarms']} at a not_expected label, the rest unlabelled (listed below for review)\n")
+    p = s["severe_precision"]
+    w(f"\nPrecision of critical/high findings (issue 9): {p['correct']} correct of {p['reported']} reported = "
+      f"{pct(p['correct'], p['reported'])}  ({p['overrated']} overrated: real but the label is medium or lower; "
+      f"{p['wrong']} wrong: at a not_expected place; {p['unlabelled']} unlabelled: count against precision)\n")
+    w(f"Recall of expected critical/high labels: {p['recall_found']} of {p['recall_labelled']} found at critical/high "
+      f"= {pct(p['recall_found'], p['recall_labelled'])} ({p['recall_found_lower']} found at a lower severity; "
+      f"existing rules only: {p['recall_found_existing_rules']} of {p['recall_labelled_existing_rules']} = "
+      f"{pct(p['recall_found_existing_rules'], p['recall_labelled_existing_rules'])})\n\n")
+    w(f"{'rule (critical/high findings)':42} {'reported':>8} {'correct':>7} {'overrated':>9} {'wrong':>5} "
+      f"{'unlabelled':>10}\n")
+    for rule, v in p["by_rule"].items():
+        w(f"{rule[:42]:42} {v['reported']:>8} {v['correct']:>7} {v['overrated']:>9} {v['wrong']:>5} "
+          f"{v['unlabelled']:>10}\n")
     w("\nMissed call sites\n")
     for r in results:
         for lab in r.get("missed_calls", []):
@@ -442,6 +537,26 @@ def print_report(results: list[dict[str, Any]], summary: dict[str, Any], out=sys
         for f in r.get("unmatched_findings", []):
             where = f"{f['path']}:{f['line']}" if f.get("line") else (f["path"] or ".")
             w(f"  {r['name']}: [{f['severity']}] {f['rule']} {where}  {f['evidence'][:100]}\n")
+    w("\nCritical/high findings not correct (overrated, wrong, unlabelled)\n")
+    for r in results:
+        for v in r.get("severe_findings", []):
+            if v["verdict"] == "correct":
+                continue
+            f = v["finding"]
+            where = f"{f['path']}:{f['line']}" if f.get("line") else (f["path"] or ".")
+            label = f" (label: {v['label_severity']})" if v["verdict"] == "overrated" else ""
+            w(f"  {r['name']}: {v['verdict']}{label} [{f['severity']}] {f['rule']} {where}  "
+              f"{(v.get('why') or f['evidence'])[:90]}\n")
+    w("\nExpected critical/high labels not found at critical/high\n")
+    for r in results:
+        for x in r.get("severe_labels", []):
+            if x["status"] == "severe":
+                continue
+            lab = x["label"]
+            where = f"{lab['path']}:{lab['line']}" if lab.get("line") else lab["path"]
+            how = "missed" if x["status"] == "missed" else f"found at {x['found_severity']}"
+            tag = " (proposed rule)" if lab["rule"] in r.get("proposed_rules", []) else ""
+            w(f"  {r['name']}: {how} - {lab['rule']}{tag} {where} ({lab.get('severity')}) {lab.get('why', '')[:80]}\n")
     w("\nnot_expected violations\n")
     for r in results:
         for v in r.get("not_expected_violations", []):
@@ -486,7 +601,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mirrors", type=Path, help="folder of fetched bare mirrors (<owner>+<repo>/repo)")
     ap.add_argument("--json", type=Path, help="write the full result here")
     ap.add_argument("--only", action="append", help="repository name(s) to evaluate (comma-separated)")
-    ap.add_argument("--labels", type=Path, default=HERE / "repos.yaml")
+    ap.add_argument("--labels", type=Path, default=HERE / "repos.yaml",
+                    help="label file (default repos.yaml; heldout.yaml is the held-out list, labelled after the rules were frozen)")
+    ap.add_argument("--history", action="store_true",
+                    help="also scan git history for secrets, as `auditlib scan` does (off by default: repos.yaml is measured without it)")
     ap.add_argument("--show-labels", action="store_true", help="print the code at every labelled line and exit")
     ap.add_argument("--clone-commands", action="store_true",
                     help="print the git commands that make the clones from GitHub (nothing is run) and exit")
@@ -514,7 +632,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for repo in repos:
         print(f"[realworld] {repo['name']} ...", file=sys.stderr, flush=True)
-        results.append(evaluate_repo(repo, args.clones, args.mirrors, rules, labelled_rules))
+        results.append(evaluate_repo(repo, args.clones, args.mirrors, rules, labelled_rules, args.history))
     summary = summarise(results, repos, rules)
     print_report(results, summary)
     if args.json:
