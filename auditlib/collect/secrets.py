@@ -707,8 +707,9 @@ _ENV_TEMPLATE_PARTS = frozenset({"example", "sample", "template", "dist", "tmpl"
 
 
 def is_env_file(path: str) -> bool:
-    """``.env`` or ``.env.<something>`` that is not a template (``.env.example``, ``.env.sample``...)."""
-    name = PurePosixPath(path).name
+    """``.env`` or ``.env.<something>`` that is not a template (``.env.example``, ``.env.sample``...).
+    Asked for every file of every commit of the history scan: plain string work, no path object."""
+    name = path.rstrip("/").rsplit("/", 1)[-1]
     if name == ".env":
         return True
     if not name.startswith(".env."):
