@@ -180,7 +180,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     from .collect.complexity import collect_complexity, keep_parsed_metrics
     from .collect.dependencies import collect_dependencies
     from .collect.inventory import collect_inventory
-    from .collect.practices import collect_practices
+    from .collect.practices import collect_practices, declared_names
 
     record = {} if record is None else record
     from .collect.gitio import drop_git_location_env
@@ -212,7 +212,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
         code = _run("code", lambda: analyse(files, progress=p, on_parsed=keep_parsed_metrics(parsed)), CodeFacts, ctx,
                     record)
         practices = _run("practices", lambda: collect_practices(
-            files, imports=code.imports, dependency_names=[d.name for d in deps.dependencies], progress=p),
+            files, imports=code.imports, dependency_names=declared_names(deps.dependencies), progress=p),
             PracticeFacts, ctx, record)
         threshold = int(rubric.rule("complexity.complex_function").params.get("threshold", 10))
         complexity = _run("complexity", lambda: collect_complexity(files, threshold=threshold, progress=p,

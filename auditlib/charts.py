@@ -221,3 +221,67 @@ def complexity_distribution_table(complexity: ComplexityFacts) -> HTML:
     if worst:
         body += "<h3>Most complex functions</h3>" + table(["Function", "Where", "Complexity"], worst, raw=True)
     return HTML(body)
+
+
+# ------------------------------------------------------------------------------------- portfolio
+SCORE_CMAP = "RdYlGn"
+"""Scores 0 (red) to 5 (green) in the portfolio charts; open (not scored) cells are grey."""
+HEATMAP_MAX_ROWS = 60
+
+
+@chart("portfolio heat map")
+def portfolio_heatmap(scores, titles: dict[str, str], limit: int = HEATMAP_MAX_ROWS) -> HTML:
+    """Targets x scorecard categories, one cell per score (0 red to 5 green, grey when open), in the
+    order of ``scores`` (a pandas DataFrame indexed by target name, one column per category id);
+    at most ``limit`` rows, the title says how many were left out."""
+    if scores.empty:
+        return _note("No audited target to chart.")
+    import numpy as np
+
+    shown = scores.iloc[:limit]
+    plt = _pyplot()
+    cmap = plt.get_cmap(SCORE_CMAP).copy()
+    cmap.set_bad(INACTIVE)
+    data = np.ma.masked_invalid(shown.to_numpy(dtype=float))
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 0.3 * len(shown)), dpi=110)
+    ax.imshow(data, cmap=cmap, vmin=0, vmax=5, aspect="auto")
+    for (y, x), value in np.ndenumerate(shown.to_numpy(dtype=float)):
+        ax.text(x, y, "–" if value != value else f"{value:.0f}", ha="center", va="center", fontsize=7,
+                color="white" if value == value and value >= 4.5 else "#212529")
+    ax.set_xticks(range(len(shown.columns)))
+    ax.set_xticklabels([_label(titles.get(c, c)) for c in shown.columns], rotation=30, ha="right", fontsize=7)
+    ax.set_yticks(range(len(shown)))
+    ax.set_yticklabels([_label(n) for n in shown.index], fontsize=7)
+    ax.tick_params(length=0)
+    left = len(scores) - len(shown)
+    ax.set_title("Scorecard by target (0 red to 5 green; – open)"
+                 + (f": the {len(shown)} lowest totals, {left} more in portfolio.csv" if left else ""), fontsize=10)
+    return _png(fig, "portfolio heat map")
+
+
+@chart("category distribution chart")
+def category_distribution_chart(scores, titles: dict[str, str]) -> HTML:
+    """For each scorecard category, how many targets score 0, 1, ... 5 (stacked bars; open in grey)."""
+    if scores.empty:
+        return _note("No audited target to chart.")
+    plt = _pyplot()
+    cmap = plt.get_cmap(SCORE_CMAP)
+    cats = list(scores.columns)[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.9 + 0.4 * len(cats)), dpi=110)
+    left = [0] * len(cats)
+    levels = [(s, f"{s}", cmap(s / 5)) for s in range(6)] + [(None, "open", INACTIVE)]
+    for value, name, colour in levels:
+        counts = [int(scores[c].isna().sum()) if value is None else int((scores[c] == value).sum()) for c in cats]
+        bars = ax.barh(range(len(cats)), counts, left=left, color=colour, label=name, edgecolor="white")
+        for bar, n in zip(bars, counts):
+            if n:
+                ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2, str(n),
+                        ha="center", va="center", fontsize=7)
+        left = [a + b for a, b in zip(left, counts)]
+    ax.set_yticks(range(len(cats)))
+    ax.set_yticklabels([_label(titles.get(c, c)) for c in cats], fontsize=8)
+    ax.set_xlabel("targets")
+    ax.set_title(f"Distribution of each category's score across {len(scores)} target(s)", fontsize=10)
+    ax.legend(fontsize=7, ncol=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), title="score", title_fontsize=7)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _png(fig, "category distribution chart")

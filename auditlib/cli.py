@@ -5,6 +5,9 @@
     auditlib demo [--out audits/demo]
     auditlib open TARGET --out DIR [--port N] [--dry-run]
     auditlib cache list | clean [--older-than DAYS]
+    auditlib batch TARGETS --out DIR [--workers N] [--timeout S] [--force] [--offline] [--no-pdf] [--scheduler ADDR]
+    auditlib portfolio FOLDER [--since PREVIOUS_FOLDER] [--no-pdf]
+    auditlib diff OLD NEW --out DIR [--pdf] [--force]
 
 Errors people can act on (bad target, malformed rubric or answers, a failed export) end with one
 line on standard error and exit status 2 (bad input) or 1 (the run failed); never a traceback.
@@ -59,11 +62,39 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", type=Path, default=Path("audits/demo"), help="output folder (default audits/demo)")
     d.add_argument("--no-pdf", action="store_true", help="skip the PDF export")
     d.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    b = sub.add_parser("batch", help="audit every target of a targets file into DIR/<name>/ (batch.json records each)")
+    b.add_argument("targets", type=Path, help="targets file: YAML (defaults, targets) or one path or git URL a line")
+    b.add_argument("--out", type=Path, required=True, help="output folder: one folder per target, and batch.json")
+    b.add_argument("--workers", type=int, default=2, help="targets audited at the same time (default 2)")
+    b.add_argument("--timeout", type=float, metavar="SECONDS", help="per target: its audit process is killed after this")
+    b.add_argument("--force", action="store_true", help="redo targets already audited at the same commit")
+    b.add_argument("--offline", action="store_true", help="every target offline (as `audit --offline`)")
+    b.add_argument("--no-pdf", action="store_true", help="skip the PDF export of every target")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run each target as a task of the Dask distributed cluster at ADDRESS (tcp://HOST:PORT); "
+                        "its workers write DIR/<name>/, so DIR must be shared with them at the same path; "
+                        "--workers is then unused (the cluster's worker threads run the targets)")
+    b.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     c = sub.add_parser("cache", help="the cache of cloned URL targets: list its clones or remove them")
     c.add_argument("action", choices=("list", "clean"), help="list: show the clones; clean: remove them")
     c.add_argument("--older-than", type=float, metavar="DAYS",
                    help="(clean) remove only clones older than DAYS days (default: all)")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    pf = sub.add_parser("portfolio", help="every results.json under FOLDER as one view: FOLDER/portfolio.html, "
+                                          "portfolio.pdf and portfolio.csv")
+    pf.add_argument("folder", type=Path, help="the audits folder (one subfolder per target; batch.json is read too)")
+    pf.add_argument("--since", type=Path, metavar="PREVIOUS_FOLDER",
+                    help="a previous portfolio folder: show per-target changes of total, band and verdict")
+    pf.add_argument("--no-pdf", action="store_true", help="skip the PDF export")
+    pf.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    df = sub.add_parser("diff", help="compare two audits of the same target: scores, verdict, findings fixed, new "
+                                     "and still open (diff.json, diff.html)")
+    df.add_argument("old", type=Path, help="the earlier audit: its folder or its results.json")
+    df.add_argument("new", type=Path, help="the later audit: its folder or its results.json")
+    df.add_argument("--out", type=Path, required=True, help="output folder (diff.json, diff.html, diff.pdf)")
+    df.add_argument("--pdf", action="store_true", help="also print diff.pdf (headless chromium)")
+    df.add_argument("--force", action="store_true", help="compare results of different targets anyway")
+    df.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -236,6 +267,89 @@ def _demo(args: argparse.Namespace, progress) -> int:
                   answers=answers, offline=True)
 
 
+def _diff(args: argparse.Namespace, progress) -> int:
+    from .diff import DiffError, compare, load_pair, write_diff
+
+    try:
+        old, new = load_pair(args.old, args.new)
+        diff = compare(old, new, force=args.force)
+    except DiffError as exc:
+        raise InputError(str(exc)) from None
+    for warning in diff.warnings:
+        print(f"auditlib: warning: {warning}", file=sys.stderr)
+    outputs = write_diff(diff, args.out, pdf=args.pdf)
+    s, c = diff.scores, diff.counts
+    progress(f"diff: scorecard {s.total.old}/40 -> {s.total.new}/40; verdict {s.verdict.old} -> {s.verdict.new}; "
+             f"{c['fixed']} fixed, {c['new']} new, {c['still_open']} still open")
+    progress("wrote " + ", ".join(str(p) for p in outputs.values()))
+    return 0
+
+
+def _portfolio(args: argparse.Namespace, progress) -> int:
+    from .portfolio import BATCH_NAME, discover, run_portfolio
+
+    for flag, folder in (("", args.folder), ("--since ", args.since)):
+        if folder is not None and not folder.is_dir():
+            raise InputError(f"{flag}{_short(folder)}: not a directory")
+    found, empty = discover(args.folder)
+    if not found and not empty and not (args.folder / BATCH_NAME).is_file():
+        raise InputError(f"{_short(args.folder)}: no results.json, batch.json or audit folder under it")
+    from .errors import OutputError
+
+    try:
+        probe_writable(args.folder)
+    except OutputError as exc:
+        raise InputError(str(exc)) from None
+    start = time.perf_counter()
+    outputs = run_portfolio(args.folder, since=args.since, pdf=not args.no_pdf, progress=progress)
+    progress(f"portfolio: {len(found)} results.json read; done in {time.perf_counter() - start:.0f} s: "
+             + ", ".join(str(p) for p in outputs.values()))
+    return 0
+
+
+def _batch_on_dask(args: argparse.Namespace):
+    """``batch --scheduler``: the same batch with each target a task of a Dask cluster (exit 2 when
+    the scheduler cannot be reached or has no worker)."""
+    import logging
+
+    from .batch import SchedulerError, run_batch_dask
+
+    # Dask logs (and prints tracebacks of) its reconnection attempts: every failure is in a target's record.
+    # It sets its loggers' levels when imported: import it first, then quiet each of them.
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        pass  # run_batch_dask says so in one line
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+    try:
+        return run_batch_dask(args.targets, args.out, scheduler=args.scheduler, timeout=args.timeout,
+                              force=args.force, offline=args.offline, pdf=not args.no_pdf, quiet=args.quiet)
+    except SchedulerError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _batch(args: argparse.Namespace, progress) -> int:
+    from .batch import BatchFileError, run_batch
+
+    if args.workers < 1:
+        raise InputError(f"--workers {args.workers}: at least 1")
+    if args.timeout is not None and not args.timeout > 0:
+        raise InputError(f"--timeout {args.timeout:g}: a positive number of seconds")
+    try:
+        if args.scheduler:
+            result = _batch_on_dask(args)
+        else:
+            result = run_batch(args.targets, args.out, workers=args.workers, timeout=args.timeout, force=args.force,
+                               offline=args.offline, pdf=not args.no_pdf, quiet=args.quiet)
+    except BatchFileError as exc:
+        raise InputError(str(exc)) from None
+    progress(f"batch: {len(result.records) - result.failed} of {len(result.records)} targets audited or up to date, "
+             f"{result.failed} failed; {result.path}")
+    return 1 if result.failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``auditlib`` command."""
     args = build_parser().parse_args(argv)
@@ -244,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
         _check_inputs(args)
         if args.command == "cache":
             return _cache(args, progress)
+        if args.command == "batch":
+            return _batch(args, progress)
+        if args.command == "portfolio":
+            return _portfolio(args, progress)
+        if args.command == "diff":
+            return _diff(args, progress)
         if args.command == "demo":
             return _demo(args, progress)
         if args.command == "open":

@@ -374,7 +374,12 @@ class LLMCallSite(Frozen):
     (``tools=``, ``bind_tools``), an agent (``AgentExecutor``, ``createReactAgent``, ``initialize_agent``),
     as written (at most five); empty when it only returns text."""
     tools_run_code: bool = False
-    """Some of those tools run model-written code, SQL or shell commands (``agents`` of checklists/uses.yaml)."""
+    """Some of those tools run model-written code, SQL or shell commands (``agents`` of checklists/uses.yaml);
+    SQL on a database opened read-only or on the visitor's own database does not count."""
+    tools_read_only: bool = False
+    """Every one of those tools only looks things up (a web search, Wikipedia, SQL on a read-only
+    database: ``tools.read_only`` of checklists/models.yaml): an injected instruction can make the model
+    search, not act."""
     key_source: Literal["server", "user", "local"] = "server"
     """Who pays for the request: ``server`` (the operator's key, from the environment or settings),
     ``user`` (the client is built from a key the visitor types or sends: bring your own key), ``local`` (a
@@ -428,6 +433,13 @@ class LLMUseSite(Frozen):
     """Line of the model call whose prompt or output is involved, when known (same file)."""
     call_at: str | None = None
     """``path:line`` of that model call, in whichever file it is (None when no call is involved)."""
+    database: Literal["read_only", "visitor"] | None = None
+    """``model_output_to_sql`` of an agent (issue 9): every database it may run on is opened read-only
+    (``read_only``: the model's SQL can only read; some may be the visitor's own) or is the visitor's own,
+    from a URL they type (``visitor``); None: the server's database, or not known."""
+    confirmed: bool = False
+    """``model_output_to_shell``: the command runs only in a branch on an interactive answer of the person
+    at the terminal (an [E]xecute prompt, ``typer.confirm``, ``input()``): run by their choice."""
 
 
 class SQLSite(Frozen):

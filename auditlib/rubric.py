@@ -267,6 +267,55 @@ class Meta(_Strict):
     name: str
 
 
+VERDICTS = ("refactor", "rebuild", "not_ready")
+"""The decision's verdicts (auditlib.decision), for the portfolio's triage rules."""
+
+
+class TriageRule(_Strict):
+    """One triage of the portfolio view: the targets whose band and verdict are listed get it."""
+
+    id: str
+    label: str
+    bands: list[Literal["high", "moderate", "low"]]
+    verdicts: list[Literal["refactor", "rebuild", "not_ready"]]
+    says: str
+
+
+class FixFirst(_Strict):
+    """How the portfolio's "fix first" list weighs severity and the business impact of a target."""
+
+    severity_weights: dict[Severity, float]
+    impact_question: str
+    """The judgment question whose answer gives a target's business impact (a key of impact_weights)."""
+    impact_weights: dict[str, float]
+    unknown_impact_weight: float
+
+
+class PortfolioRubric(_Strict):
+    """checklists/portfolio.yaml: the triage per target and the ranking of the "fix first" list."""
+
+    triage: list[TriageRule]
+    fix_first: FixFirst
+
+    @model_validator(mode="after")
+    def _check(self) -> "PortfolioRubric":
+        ids = [t.id for t in self.triage]
+        if len(set(ids)) != len(ids):
+            raise ValueError("triage ids must be unique")
+        missing = [f"{b}/{v}" for b in ("high", "moderate", "low") for v in VERDICTS
+                   if not any(b in t.bands and v in t.verdicts for t in self.triage)]
+        if missing:
+            raise ValueError(f"triage covers no rule for band/verdict {', '.join(missing)}")
+        if set(self.fix_first.severity_weights) != {"critical", "high", "medium", "low", "info"}:
+            raise ValueError("fix_first.severity_weights needs a weight for each severity")
+        return self
+
+    def triage_for(self, band: str | None, verdict: str | None) -> TriageRule | None:
+        """The triage of a target with this band and verdict (first rule that holds both); None
+        when either is unknown."""
+        return next((t for t in self.triage if band in t.bands and verdict in t.verdicts), None)
+
+
 _FILES = {
     "meta": ("meta.yaml", Meta),
     "scorecard": ("scorecard.yaml", Scorecard),
@@ -275,7 +324,10 @@ _FILES = {
     "questions": ("questions.yaml", Questions),
     "decision": ("decision.yaml", DecisionRubric),
     "rules": ("rules.yaml", Rules),
+    "portfolio": ("portfolio.yaml", PortfolioRubric),
 }
+_FALLBACK = {"portfolio"}
+"""Parts a custom rubric folder (AUDITLIB_RUBRIC) may leave out: the shipped file is read instead."""
 
 
 class Rubric:
@@ -290,6 +342,7 @@ class Rubric:
         self.questions: Questions = parts["questions"]
         self.decision: DecisionRubric = parts["decision"]
         self.rules: Rules = parts["rules"]
+        self.portfolio: PortfolioRubric = parts["portfolio"]
 
     @property
     def version(self) -> str:
@@ -360,6 +413,9 @@ class Rubric:
             for m in (cond.metric, cond.default_metric, cond.guard.metric if cond.guard else None):
                 if m and m not in metric_names:
                     problems.append(f"decision.yaml: unknown metric {m!r}")
+        if self.portfolio.fix_first.impact_question not in self.question_ids:
+            problems.append(f"portfolio.yaml: fix_first.impact_question: unknown question "
+                            f"{self.portfolio.fix_first.impact_question!r}")
         for q in self.questions.questions:
             for m in (q.hint, q.default_from):
                 if m and m not in metric_names:
@@ -382,6 +438,8 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
     parts: dict[str, Any] = {}
     for key, (name, model) in _FILES.items():
         path = directory / name
+        if key in _FALLBACK and not path.exists():
+            path = DEFAULT_RUBRIC_DIR / name
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -280,6 +280,18 @@ def find_chromium() -> str | None:
     return None
 
 
+def page_to_print(html: Path, pdf: Path) -> tuple[str, str]:
+    """The report page as written and in its self-contained form (what Chromium prints), once the
+    temp files a killed print left beside ``pdf`` are gone: the start of every PDF export (here, and
+    ``printer.Printer`` for a batch)."""
+    try:
+        original = html.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise RunError(f"cannot read {html}: {exc.strerror or exc}") from None
+    remove_stale_temps(pdf)
+    return original, self_contained(original)
+
+
 def export_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
     """Print ``html`` to ``pdf`` with headless Chromium, offline (CHROMIUM_FLAGS); RunError when
     Chromium is missing or fails, OutputError when the disk is full.
@@ -291,12 +303,7 @@ def export_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
     if chromium is None:
         raise RunError("no Chromium found for the PDF export: run `make setup` (installs Debian's chromium) "
                        "or set AUDITLIB_CHROMIUM")
-    try:
-        original = html.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise RunError(f"cannot read {html}: {exc.strerror or exc}") from None
-    page = self_contained(original)
-    remove_stale_temps(pdf)
+    original, page = page_to_print(html, pdf)
     with tempfile.TemporaryDirectory(prefix="auditlib-chromium-") as work, staged(pdf) as tmp:
         printed = html.resolve()
         if page != original:  # not a report from export_html: print a self-contained copy of it

@@ -8,7 +8,7 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 REQUIRED_PARAMETERS = {"workbook.ipynb": {"target", "out_dir", "client", "auditor", "answers", "offline", "vuln_db"},
-                       "report.ipynb": {"results"}}
+                       "report.ipynb": {"results"}, "portfolio.ipynb": {"folder", "since"}}
 
 
 def test_the_workbook_and_the_report_exist():

@@ -96,7 +96,7 @@ def _facts(repo: Repo, files: FileSet, sources: list, errors: list[str], progres
         available=True,
         reason=f"{len(errors)} of {len(sources)} {_kind_of_files(sources)} not parsed" if errors else None,
         files_parsed=len(parsed),
-        parse_errors=errors,
+        parse_errors=sorted(errors),
         llm_calls=sorted(calls, key=lambda s: (s.path, s.line, s.api)),
         llm_sdks=summary.sdks,
         sql_sites=sorted(sql_sites, key=lambda s: (s.path, s.line)),

@@ -98,6 +98,7 @@ class _Site:
             messages_from_client=self.messages_from_client,
             tools=self.tools,
             tools_run_code=self.tools_run_code,
+            tools_read_only=self.tools_read_only,
             key_source=self.key_source,
         )
 
@@ -377,8 +378,93 @@ class _Site:
                     listed = {string_value(e) for a in c.args if isinstance(a, Arr) for e in a.items}
                     if not listed & set(r["tools"]):
                         continue
+                if r.get("kind") == "model_output_to_sql" and self._safe_database(c):
+                    continue  # its SQL runs read-only, or on the visitor's own database: not on the server's
                 return True
         return False
+
+    def _safe_database(self, c: Call) -> bool:
+        """A SQL agent or chain whose every database is opened read-only or is the visitor's own."""
+        from .uses import DatabaseAccess, knowledge
+
+        key = ("safe_db", id(c))
+        got = self.ctx.memo.get(key)
+        if got is None:
+            dbs = DatabaseAccess(self.ctx.q, knowledge(), self.ctx.tainted)
+            got = self.ctx.memo[key] = dbs.grade(dbs.of_agent(c)) is not None
+        return got
+
+    @cached_property
+    def tools_read_only(self) -> bool:
+        """Every tool the model is given is known to only look things up (``tools.read_only`` of
+        checklists/models.yaml: a web search, Wikipedia; SQL on a database opened read-only or the
+        visitor's own): an injected instruction can make it search, not act. False when a tool cannot be
+        named (a function of the repository, a JSON function definition)."""
+        if not self.tools or self.tools_run_code:
+            return False
+        t = self.t.data.get("tools") or {}
+        options = set(t.get("options") or ())
+        agents = re.compile(t.get("agents") or r"(?!)")
+        exprs = [v for k, v in {**self.chain_opts, **self.opts}.items() if k in options]
+        for c in self.chain:
+            name = last_name(c.callee)
+            if name in set(t.get("methods") or ()) or agents.search(self.ctx.qual(c) or name):
+                exprs += [(a, c.scope) for a in c.args if self._tool_list(a, c.scope)]
+        names: list[str | None] = []
+        for e, sc in exprs:
+            names += self._tool_names(e, sc, 0)
+        if not names:
+            return False
+        ro = re.compile(t.get("read_only") or r"(?!)")
+        acting = re.compile(t.get("acting") or r"(?!)")
+        return all(n is not None and (n == "read-only database" or (ro.search(n) and not acting.search(n)))
+                   for n in names)
+
+    def _tool_list(self, e: Expr, scope: Scope) -> bool:
+        """A positional argument of an agent that is its tool list (a list, or a name bound to one or to
+        ``load_tools(...)``), not its model or prompt."""
+        loaders = set((self.t.data.get("tools") or {}).get("tool_loaders") or ())
+        vals = [e] if not isinstance(e, Name) else [b for b, _s in self.ctx.binding(e.id, scope)]
+        return bool(vals) and all(isinstance(v, Arr) or (isinstance(v, Call) and last_name(v.callee) in loaders)
+                                  for v in vals)
+
+    def _tool_names(self, e: Expr, scope: Scope, depth: int) -> list[str | None]:
+        """What each tool of a tool list is, by name (None: a tool that cannot be named)."""
+        t = self.t.data.get("tools") or {}
+        if depth > 5:
+            return [None]
+        if isinstance(e, Arr):
+            return [n for x in e.items for n in self._tool_names(x, scope, depth + 1)]
+        if isinstance(e, Name):
+            bound = self.ctx.binding(e.id, scope)
+            return [n for b, s in bound for n in self._tool_names(b, s, depth + 1)] if bound else [None]
+        if isinstance(e, Call):
+            name = last_name(e.callee, through_calls=True)
+            if name in set(t.get("tool_loaders") or ()):
+                listed = [string_value(x) for a in e.args if isinstance(a, Arr) for x in a.items]
+                return listed or [None]
+            if name in set(t.get("tool_wrappers") or ()):
+                func = e.kwargs.get("func") or e.kwargs.get("coroutine") or (e.args[1] if len(e.args) > 1 else None)
+                if isinstance(func, Attr) and isinstance(func.obj, Name):  # search.run: what search is
+                    built = [b for b, _s in self.ctx.binding(func.obj.id, scope)]
+                    return [self._tool_name(b) if isinstance(b, Call) else None for b in built] or [None]
+                return [None]
+            return [self._tool_name(e)]
+        return [None]
+
+    def _tool_name(self, c: Call) -> str | None:
+        """A tool by the call that builds it: its name, or ``read-only database`` for SQL on a database
+        opened read-only or the visitor's own."""
+        if self._is_sql_agent(c):
+            return "read-only database" if self._safe_database(c) else None
+        return last_name(c.callee, through_calls=True) or None
+
+    def _is_sql_agent(self, c: Call) -> bool:
+        from .uses import knowledge
+
+        qual = self.ctx.qual(c) or ""
+        return bool(qual) and any(r.get("kind") == "model_output_to_sql" and r["match"].search(qual)
+                                  for r in knowledge().agents)
 
     @cached_property
     def key_source(self) -> str:

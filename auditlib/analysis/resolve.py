@@ -57,6 +57,7 @@ EMPTY: frozenset = frozenset()
 MAX_VALUES = 24
 MAX_DEPTH = 40
 MAX_PATH = 6
+_NO_CUT = 1 << 30
 
 
 # ------------------------------------------------------------------------------------------ knowledge
@@ -195,6 +196,34 @@ class _Const(Expr):
         self.v = v
 
 
+def _stable(x) -> str:
+    """A key for an abstract value that is the same in every run (value sets iterate in hash order,
+    and IR objects hash by address): what a capped set keeps must not change between runs."""
+    if isinstance(x, tuple):
+        return "(" + ",".join(_stable(i) for i in x) + ")"
+    if isinstance(x, (frozenset, set)):
+        return "{" + ",".join(sorted(_stable(i) for i in x)) + "}"
+    if isinstance(x, (Scope, ClassDef)):
+        return f"{type(x).__name__}:{x.module.path}:{x.line}:{x.name}"
+    if isinstance(x, Obj):
+        return f"Obj:{x.scope.module.path}:{x.scope.line}:{','.join(str(k) for k, _ in x.items)}"
+    if isinstance(x, Expr):
+        return f"{type(x).__name__}:{getattr(x, 'line', '')}:{getattr(x, 'name', '')}:{getattr(x, 'id', '')}"
+    return repr(x)
+
+
+def _capped(out: Iterable, cap: int) -> frozenset:
+    """``out`` as a frozenset of at most ``cap`` values, the same ones in every run."""
+    out = out if isinstance(out, (set, frozenset)) else set(out)
+    if len(out) <= cap:
+        return frozenset(out)
+    return frozenset(sorted(out, key=_stable)[:cap])
+
+
+def _call_order(c: Call) -> tuple:
+    return c.scope.module.path, c.line, c.text
+
+
 # ------------------------------------------------------------------------------------------- the repo
 class Repo:
     def __init__(self, root: Path, knowledge: Knowledge | None = None, disabled: Iterable[str] = ()) -> None:
@@ -213,8 +242,16 @@ class Repo:
         self.tsconfigs: dict[str, dict] = {}
         self.errors: dict[str, str] = {}
         self._memo: dict = {}
-        self._active: set = set()
+        self._active: dict[tuple[int, int], int] = {}
+        """The queries under evaluation -> their stack position (``_depth`` when they started)."""
         self._depth = 0
+        self._low = _NO_CUT
+        """The outermost stack position a cycle or the depth limit cut back to under the current query."""
+        self._building: dict[str, int] = {}
+        self._scratch: dict = {}
+        """Partial results (a cut reached an outer query) -> (value, that query's stack position)."""
+        self._scratch_by_low: dict[int, list] = {}
+        self._scratch_low = _NO_CUT
         self._stores: dict[str, list] | None = None
         self._calls_by_name: dict[str, list[Call]] | None = None
         self._site_memo: dict[int, tuple | None] = {}
@@ -419,20 +456,56 @@ class Repo:
         hit = self._memo.get(key)
         if hit is not None:
             return hit
-        if key in self._active or self._depth > MAX_DEPTH:
+        held = self._scratch.get(key)
+        if held is not None:  # partial, computed under the outer query at ``held[1]``, still running
+            self._low = min(self._low, held[1])
+            return held[0]
+        at = self._active.get(key)
+        if at is not None or self._depth > MAX_DEPTH:
+            # a cycle back to the query at stack position ``at``, or the depth limit (as deep as the
+            # outermost query): the results between here and there are partial
+            self._low = min(self._low, at if at is not None else 0)
             return EMPTY
-        self._active.add(key)
+        pos, outer_low = self._depth, self._low
+        self._low = _NO_CUT
+        self._active[key] = pos
         self._depth += 1
         try:
             out = self._values(expr, scope)
         finally:
             self._depth -= 1
-            self._active.discard(key)
-        if len(out) > MAX_VALUES:
-            out = frozenset(list(out)[:MAX_VALUES])
-        out = frozenset(out)
-        self._memo[key] = out
+            del self._active[key]
+            low, self._low = self._low, outer_low
+        out = _capped(out, MAX_VALUES)
+        if self._scratch_low <= pos:
+            self._drop_scratch(pos)
+        if low >= pos:
+            self._memo[key] = out
+        else:
+            self._keep_scratch(key, out, low)
+            # A cycle or the depth limit cut this evaluation short at an outer query still running:
+            # ``out`` depends on the path the outer query came by, and that path follows the iteration
+            # order of value sets (IR objects hash by address, so it changes between runs). Memoised, it
+            # would answer later queries from other paths with what one path saw: code found in one run
+            # and missed in the next (issue 9, gpt-researcher's /ws). Only results whose cuts all close
+            # at or below this query are kept (the head of a cycle keeps its value; its members do not).
+            # Until that outer query ends, the partial result is reused (``_scratch``): without it, a
+            # large cycle is walked again along every path into it.
+            self._low = min(self._low, low)
         return out
+
+    def _keep_scratch(self, key, value, low: int) -> None:
+        self._scratch[key] = (value, low)
+        self._scratch_by_low.setdefault(low, []).append(key)
+        self._scratch_low = min(self._scratch_low, low)
+
+    def _drop_scratch(self, pos: int) -> None:
+        """Forget the partial results that depend on queries at stack position ``pos`` or deeper (the
+        query at ``pos`` has just ended)."""
+        for low in [lw for lw in self._scratch_by_low if lw >= pos]:
+            for k in self._scratch_by_low.pop(low):
+                self._scratch.pop(k, None)
+        self._scratch_low = min(self._scratch_by_low, default=_NO_CUT)
 
     def _values(self, e: Expr, scope: Scope) -> set:
         if isinstance(e, _Const):
@@ -504,20 +577,20 @@ class Repo:
             if host is not None:
                 base = self.texts(host, scope, depth + 1)
                 path = self.texts(keys["path"], scope, depth + 1) if "path" in keys else {""}
-                return {b + p for b in list(base)[:3] for p in list(path)[:3]}
+                return {b + p for b in sorted(base)[:3] for p in sorted(path)[:3]}
             return {"{}"}
         if isinstance(e, Tmpl):
             acc = {""}
             for p in e.parts:
                 opts = {p} if isinstance(p, str) else self.texts(p, scope, depth + 1)
-                acc = {a + b for a in acc for b in list(opts)[:3]}
+                acc = {a + b for a in acc for b in sorted(opts)[:3]}
                 if len(acc) > 6:
-                    acc = set(list(acc)[:6])
+                    acc = set(sorted(acc)[:6])
             return acc
         if isinstance(e, Bin) and e.op in {"+", "%"}:
             left = self.texts(e.left, scope, depth + 1)
             right = self.texts(e.right, scope, depth + 1) if e.op == "+" else {""}
-            return {a + b for a in list(left)[:3] for b in list(right)[:3]}
+            return {a + b for a in sorted(left)[:3] for b in sorted(right)[:3]}
         out = set()
         for v in self.values(e, scope):
             if v[0] == "str" and isinstance(v[1], str):
@@ -852,7 +925,7 @@ class Repo:
                 out |= set(v[1])
             elif v[0] == "out":
                 out.add(v)
-        return frozenset(list(out)[:MAX_VALUES])
+        return _capped(out, MAX_VALUES)
 
     def call_result(self, call: Call, scope: Scope) -> set:
         out: set = set()
@@ -952,13 +1025,37 @@ class Repo:
                         self._calls_by_name.setdefault(last, []).append(c)
             self._callers_index: dict[str, dict] = {}
         index = self._callers_index.get(name)
+        held = self._scratch.get(("callers", name)) if index is None else None
+        if held is not None:
+            self._low = min(self._low, held[1])
+            index = held[0]
         if index is None:
-            index = self._callers_index[name] = {}
-            for c in self._calls_by_name.get(name, []):
-                for v in self.values(c.callee, c.scope):
-                    if v[0] in {"fn", "cls"}:
-                        index.setdefault(v, []).append(c)
-        return index.get(target, [])
+            at = self._building.get(name)
+            if at is not None:  # asked again while its index is built: partial, like a cycle
+                self._low = min(self._low, at)
+                return []
+            index = {}
+            pos, outer_low = self._depth, self._low
+            self._low = _NO_CUT
+            self._building[name] = pos
+            self._depth += 1
+            try:
+                for c in self._calls_by_name.get(name, []):
+                    for v in self.values(c.callee, c.scope):
+                        if v[0] in {"fn", "cls"}:
+                            index.setdefault(v, []).append(c)
+            finally:
+                self._depth -= 1
+                del self._building[name]
+                low, self._low = self._low, outer_low
+            if self._scratch_low <= pos:
+                self._drop_scratch(pos)
+            if low >= pos:  # an index an outer cut touched is not kept (see ``values``)
+                self._callers_index[name] = index
+            else:
+                self._keep_scratch(("callers", name), index, low)
+                self._low = min(self._low, low)
+        return sorted(index.get(target, []), key=_call_order)
 
     def param_values(self, p: Param) -> set:
         fs = p.scope

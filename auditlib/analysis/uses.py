@@ -49,7 +49,15 @@ from .ir import (
     Tmpl,
     Union,
 )
-from .irtools import binding_scope, children, dotted, last_name, string_value, walk
+from .irtools import (
+    binding_scope,
+    children,
+    dotted,
+    last_name,
+    literal_text,
+    string_value,
+    walk,
+)
 from .layers import package_of, sdk_label
 from .query import Query
 from .tables import Tables, tables
@@ -88,6 +96,8 @@ class Knowledge:
         self.program_is_command = re.compile(sh["program_is_command"])
         self.shells = frozenset(sh["shells"])
         self.command_kwargs = tuple(sh["command_kwargs"])
+        self.confirm = re.compile(sh.get("confirm") or r"(?!)")
+        self.confirm_builtins = frozenset(sh.get("confirm_builtins") or ())
         self._sql(data["sql"], web)
         keys = data["keys"]
         self.key_options = frozenset(keys["options"])
@@ -101,6 +111,12 @@ class Knowledge:
         self.not_request = web.py.dependency_calls
         self.agents = [dict(a, match=re.compile(a["match"])) for a in data["agents"]]
         self.flags = data["flags"]
+        dbs = data.get("sql_databases") or {}
+        self.db_connectors = re.compile(dbs.get("connectors") or r"(?!)")
+        self.db_options = tuple(dbs.get("options") or ())
+        self.db_url_options = tuple(dbs.get("url_options") or ())
+        self.db_read_only = re.compile(dbs.get("read_only") or r"(?!)")
+        self.db_read_only_options = frozenset(dbs.get("read_only_options") or ())
         # a call whose last name is none of these words cannot match a pattern: not resolved (a prefilter)
         self.shell_words = _words(sh["always"], sh["program"])
         self.exec_words = _words(ex["qual"])
@@ -434,6 +450,146 @@ def arg_for(p: Param, c: Call) -> Expr | None:
     return None
 
 
+# ------------------------------------------------------------------------------ databases of SQL agents
+class DatabaseAccess:
+    """What the database an agent running model-written SQL works on is (issue 9), followed from the
+    agent's database options and positional arguments (``db=``, ``toolkit=``: ``sql_databases.options``
+    of checklists/uses.yaml) through names, lambdas (``creator=lambda: sqlite3.connect(...)``) and the
+    repository's functions (their returns, parameters replaced by the caller's arguments) to the calls
+    that open it (``sql_databases.connectors``). Each opening is ``read_only`` (a URL opened read-only,
+    ``file:x.db?mode=ro``, or a ``read_only=True`` option), ``visitor`` (its URL is the visitor's own input,
+    as typed: their own database) or ``server`` (anything else). ``from_user(expr, scope)`` says whether a
+    value is request data or a UI input."""
+
+    def __init__(self, q: Query, k: Knowledge, from_user) -> None:
+        self.q, self.k, self.from_user = q, k, from_user
+        self._active: set = set()
+
+    def of_agent(self, c: Call) -> dict[str, tuple[str, int]]:
+        """kind -> (path, line) of its first opening, over every database the agent may be given (empty:
+        no opening found)."""
+        opts = c.options()
+        exprs = [v for key, v in opts.items() if key in self.k.db_options]
+        exprs += [a for a in c.args if not isinstance(a, (Obj, Fn))]
+        out: dict[str, tuple[str, int]] = {}
+        for e in exprs:
+            for kind, path, line in sorted(self._of(e, c.scope, 0, {})):
+                out.setdefault(kind, (path, line))
+        return out
+
+    @staticmethod
+    def grade(found: dict[str, tuple[str, int]]) -> str | None:
+        """``read_only`` / ``visitor`` when every database found is one (see LLMUseSite.database), else None."""
+        kinds = set(found)
+        if not kinds or "server" in kinds:
+            return None
+        return "read_only" if "read_only" in kinds else "visitor"
+
+    @staticmethod
+    def describe(found: dict[str, tuple[str, int]], path: str) -> str:
+        def at(kind: str) -> str:
+            p, line = found[kind]
+            return f"line {line}" if p == path else f"{p}:{line}"
+        parts = []
+        if "read_only" in found:
+            parts.append(f"opened read-only ({at('read_only')})")
+        if "visitor" in found:
+            parts.append(f"the visitor's own, from a URL they type ({at('visitor')})")
+        return "; the database is " + " or ".join(parts)
+
+    def _of(self, e: Expr | None, scope: Scope, depth: int, subst: dict) -> set[tuple[str, str, int]]:
+        if e is None or depth > 12:
+            return set()
+        key = (id(e), id(scope))
+        if key in self._active:
+            return set()
+        self._active.add(key)
+        try:
+            return self._of_expr(e, scope, depth + 1, subst)
+        finally:
+            self._active.discard(key)
+
+    def _bound(self, e: Name, scope: Scope, subst: dict):
+        home = binding_scope(e.id, scope)
+        for b in home.bindings.get(e.id, ())[:8] if home is not None else ():
+            yield subst[id(b)] if isinstance(b, Param) and id(b) in subst else (b, home)
+
+    def _of_expr(self, e: Expr, scope: Scope, nxt: int, subst: dict) -> set[tuple[str, str, int]]:
+        out: set[tuple[str, str, int]] = set()
+        if isinstance(e, Name):
+            for b, s in self._bound(e, scope, subst):
+                out |= self._of(b, s, nxt, subst)
+            return out
+        if isinstance(e, Fn):
+            for r in e.scope.returns:
+                out |= self._of(r, e.scope, nxt, subst)
+            return out
+        if not isinstance(e, Call):
+            for x in children(e):
+                out |= self._of(x, scope, nxt, subst)
+            return out
+        fns = [v[1] for v in self.q.repo.values(e.callee, scope) if v[0] == "fn"]
+        if fns:  # the repository's function: what it returns, with the caller's arguments
+            for fs in fns[:4]:
+                inner = dict(subst)
+                for p in fs.params:
+                    a = arg_for(p, e)
+                    if a is not None:
+                        inner[id(p)] = (a, scope)
+                for r in fs.returns:
+                    out |= self._of(r, fs, nxt, inner)
+            return out
+        for a in [*e.args, *e.kwargs.values()]:
+            out |= self._of(a, scope, nxt, subst)
+        if out or not self.k.db_connectors.search(last_name(e.callee, through_calls=True)):
+            return out  # a wrapper of an opened database (SQLDatabase(create_engine(...))), or another call
+        where = (scope.module.path, e.line)
+        if self._read_only(e, scope, subst):
+            return {("read_only", *where)}
+        opts = e.options()
+        url = next((a for a in e.args if not isinstance(a, (Obj, Fn))), None)
+        url = url if url is not None else next((opts[k] for k in self.k.db_url_options if k in opts), None)
+        kinds = self._url(url, scope, nxt, subst) if url is not None else set()
+        return {(k, *where) for k in kinds or {"server"}}
+
+    def _read_only(self, c: Call, scope: Scope, subst: dict) -> bool:
+        opts = c.options()
+        if any(_is_true(opts.get(k)) for k in self.k.db_read_only_options):
+            return True
+        return any(self.k.db_read_only.search(t) for a in [*c.args, *opts.values()] for t in self._texts(a, scope, subst, 0))
+
+    def _texts(self, e: Expr | None, scope: Scope, subst: dict, depth: int) -> list[str]:
+        """The literal text of a string argument (through names and ``+``)."""
+        if e is None or depth > 4:
+            return []
+        if isinstance(e, (Lit, Tmpl)):
+            return [literal_text(e)]
+        if isinstance(e, Bin):
+            return self._texts(e.left, scope, subst, depth + 1) + self._texts(e.right, scope, subst, depth + 1)
+        if isinstance(e, Name):
+            return [t for b, s in self._bound(e, scope, subst) for t in self._texts(b, s, subst, depth + 1)]
+        return []
+
+    def _url(self, e: Expr | None, scope: Scope, depth: int, subst: dict) -> set[str]:
+        """``visitor`` for a URL that is the visitor's input as typed, ``server`` for one the code writes or
+        composes (a URL literal, a formatted string); a constant that is no URL (a sentinel) says nothing."""
+        if e is None or depth > 12:
+            return set()
+        if isinstance(e, Name):
+            out: set[str] = set()
+            for b, s in self._bound(e, scope, subst):
+                out |= self._url(b, s, depth + 1, subst)
+            return out
+        if isinstance(e, Lit):
+            text = e.value if isinstance(e.value, str) else ""
+            return {"server"} if (":" in text or "/" in text or "." in text) else set()
+        if isinstance(e, (Tmpl, Bin)):
+            return {"server"}
+        if isinstance(e, Param):  # not passed by a caller the walk came through
+            return {"visitor"} if self.from_user(e, e.scope) else {"server"}
+        return {"visitor"} if self.from_user(e, scope) else {"server"}
+
+
 # ------------------------------------------------------------------------------------------ the pass
 class _Sink:
     __slots__ = ("api", "call", "exprs", "kind")
@@ -476,13 +632,21 @@ class _Uses:
         return sorted(self.out.values(), key=lambda u: (u.path, u.line, u.kind))
 
     # ---------------------------------------------------------------------------- recording
-    def add(self, kind: str, where: Scope, line: int, api: str, detail: str, site: Call | None = None) -> None:
+    def add(self, kind: str, where: Scope, line: int, api: str, detail: str, site: Call | None = None, *,
+            database: str | None = None, confirmed: bool = False) -> None:
         path = where.module.path
+        key = (path, kind, line)
+        got = self.out.get(key)
+        if got is not None:
+            if got.confirmed and not confirmed:  # run by the user's choice only if every way to it asks
+                self.out[key] = got.model_copy(update={"confirmed": False})
+            return
         call_line = site.line if site is not None and site.scope.module.path == path else None
-        self.out.setdefault((path, kind, line), LLMUseSite(
+        self.out[key] = LLMUseSite(
             path=path, line=line, function=self.q.function_name(where), kind=kind, api=api[:120],
-            detail=detail[:200], call_line=call_line,
-            call_at=f"{site.scope.module.path}:{site.line}" if site is not None else None))
+            detail=detail[:240], call_line=call_line,
+            call_at=f"{site.scope.module.path}:{site.line}" if site is not None else None,
+            database=database, confirmed=confirmed)  # type: ignore[arg-type]
 
     @staticmethod
     def _site_text(site: Call, path: str) -> str:
@@ -691,8 +855,10 @@ class _Uses:
         site = min((s for s in srcs if isinstance(s, Call)), key=_source_order, default=None)
         path = scope.module.path
         if site is not None:
+            confirmed = sink.kind == "shell" and self._confirmed(sink.call)
             self.add(_KINDS[sink.kind], scope, sink.call.line, sink.api,
-                     f"output of {self._site_text(site, path)} reaches {sink.api}", site)
+                     f"output of {self._site_text(site, path)} reaches {sink.api}"
+                     + (self._CONFIRMED if confirmed else ""), site, confirmed=confirmed)
         elif sink.kind == "log":
             self._prompt_logged(sink, prompts)
         return [(p, sink, 0) for p in sorted((s for s in srcs if isinstance(s, Param)), key=_source_order)]
@@ -715,11 +881,55 @@ class _Uses:
                 if site is not None:
                     path = sink.call.scope.module.path
                     where = f"line {c.line}" if c.scope.module.path == path else f"{c.scope.module.path} line {c.line}"
+                    confirmed = sink.kind == "shell" and (self._confirmed(c) or self._confirmed(sink.call))
                     self.add(_KINDS[sink.kind], sink.call.scope, sink.call.line, sink.api,
                              f"output of {self._site_text(site, path)} passed to {fs.name}() at {where} "
-                             f"reaches {sink.api}", site)
+                             f"reaches {sink.api}" + (self._CONFIRMED if confirmed else ""), site,
+                             confirmed=confirmed)
                 elif level + 1 < VIA_LEVELS:
                     pending += [(s, sink, level + 1) for s in srcs if isinstance(s, Param)]
+
+    _CONFIRMED = ", only after the user chooses to run it (an interactive prompt)"
+
+    def _confirmed(self, call: Call) -> bool:
+        """``call`` runs only in a branch on an interactive answer of the person at the terminal: an
+        ``if`` (or an early return) whose test is, or reads a name holding, a confirmation or choice prompt
+        (``typer.prompt`` / ``typer.confirm``, ``click.confirm``, ``input()``: ``shell.confirm`` of
+        checklists/uses.yaml)."""
+        for g in call.guards:
+            if g.kind == "if" and g.test is not None and self._asks(g.test, call.scope, 0):
+                return True
+        return False
+
+    def _asks(self, e: Expr | None, scope: Scope, depth: int) -> bool:
+        """``e`` is an interactive answer, or a test on one (``option in ("e", "y")``, ``not ok``,
+        ``answer.lower() == "y"``); the arguments of other calls are not followed (``llm(input())`` is the
+        model's text, not the user's choice)."""
+        if e is None or depth > 6:
+            return False
+        nxt = depth + 1
+        if isinstance(e, Call):
+            f = e.callee
+            if isinstance(f, Name) and f.id in self.k.confirm_builtins and binding_scope(f.id, e.scope) is None:
+                return True
+            if any(self.k.confirm.search(qual) for qual in self.q.quals(f, e.scope)):
+                return True
+            return isinstance(f, Attr) and self._asks(f.obj, scope, nxt)  # answer.strip().lower()
+        if isinstance(e, Name):
+            home = binding_scope(e.id, scope)
+            return home is not None and any(
+                isinstance(b, (Call, Name, Attr, Union)) and self._asks(b, home, nxt)
+                for b in home.bindings.get(e.id, ())[:6])
+        if isinstance(e, (Attr, Elem)):
+            return self._asks(e.obj, scope, nxt)
+        if isinstance(e, Not):
+            return self._asks(e.operand, scope, nxt)
+        if isinstance(e, (Cmp, Bin)):
+            return self._asks(e.left, scope, nxt) or self._asks(e.right, scope, nxt)
+        if isinstance(e, Union):  # ``auto or confirm()`` runs without asking when ``auto`` holds
+            test = any if e.op == "and" else all
+            return bool(e.items) and test(self._asks(x, scope, nxt) for x in e.items[:6])
+        return False
 
     # ---------------------------------------------------------------------------- prompts
     def _prompt_index(self, paths: list[str]) -> dict[tuple[int, str], Call]:
@@ -963,7 +1173,10 @@ class _Uses:
 
     # ---------------------------------------------------------------------------- agents
     def _agents(self, mod: Module) -> None:
-        """Agents and tools that run model-written code or SQL; dangerous opt-ins."""
+        """Agents and tools that run model-written code or SQL; dangerous opt-ins. An agent running SQL
+        says what its database is (``DatabaseAccess``); a toolkit handed to an agent is that agent (one
+        finding, at the agent)."""
+        sql_agents: list[Call] = []
         for c in mod.calls:
             opts = c.options()
             flags = {k for k in self.k.flags if _is_true(opts.get(k))}
@@ -973,12 +1186,40 @@ class _Uses:
                 kind, detail = rule
                 if "allow_dangerous_code" in flags:
                     detail += self.k.flags["allow_dangerous_code"]["suffix"]
-                self.add(kind, c.scope, c.line, c.text, detail)
+                database = None
+                if kind == "model_output_to_sql":
+                    sql_agents.append(c)
+                    dbs = DatabaseAccess(self.q, self.k, self._from_user)
+                    found = dbs.of_agent(c)
+                    database = dbs.grade(found)
+                    if database is not None:
+                        detail += dbs.describe(found, mod.path)
+                self.add(kind, c.scope, c.line, c.text, detail, database=database)
                 recorded = True
             for flag in sorted(flags):
                 spec = self.k.flags[flag]
                 if spec["kind"] != "code_executing_agent" or not recorded:
                     self.add(spec["kind"], c.scope, c.line, c.text, spec["detail"])
+        self._one_per_agent(mod, sql_agents)
+
+    def _one_per_agent(self, mod: Module, agents: list[Call]) -> None:
+        """A SQL toolkit or chain handed to another SQL agent (``create_sql_agent(toolkit=toolkit)``) is
+        reported once, at the agent that runs it."""
+        ids = {id(c): c for c in agents}
+        for c in agents:
+            for a in [*c.args, *c.options().values()]:
+                inner = [a] if isinstance(a, Call) else [b for b in self.q.bindings_of(a, c.scope) if isinstance(b, Call)]
+                for b in inner:
+                    if id(b) not in ids or b is c or b.line == c.line:
+                        continue
+                    key = (mod.path, "model_output_to_sql", c.line)
+                    gone = self.out.pop((b.scope.module.path, "model_output_to_sql", b.line), None)
+                    if gone is not None and key in self.out:
+                        name = last_name(b.callee, through_calls=True)
+                        u = self.out[key]
+                        self.out[key] = u.model_copy(update={
+                            "detail": f"{u.detail} (with {name}, line {b.line})"[:240],
+                            "database": u.database if u.database is not None else gone.database})
 
     def _agent_rule(self, c: Call) -> tuple[str, str] | None:
         quals = self.q.quals(c.callee, c.scope)

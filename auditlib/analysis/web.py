@@ -71,7 +71,7 @@ def public_binds(q: Query) -> list[str]:
             host = call.kwargs.get("host")
             if host is not None and string_value(host) in hosts:
                 found.append(f"{mod.path}:{call.line}")
-    return found
+    return sorted(found)
 
 
 @dataclass
@@ -263,14 +263,24 @@ class _Web:
     # ------------------------------------------------------------------------------ Python
     def _py_endpoints(self, mod: Module) -> Iterator[Endpoint]:
         tops = {p.split(".", 1)[0] for p in mod.imports}
-        for fs in mod.scopes:
+        declared: set[tuple] = set()
+        for fs in sorted(mod.scopes, key=lambda s: s.line):
             for dec in fs.decorator_exprs:
                 route = self._py_route(dec, fs.parent or fs, tops)
                 if route is None:
                     continue
                 framework, path, receiver = route
+                method = _py_method(dec)
+                if path is not None and receiver is not None and method is not None:
+                    # The same method and path declared twice on one app or router: the first declaration
+                    # answers (Starlette and Werkzeug match in the order routes were added), the second
+                    # handler is never reached, so it exposes nothing (issue 9).
+                    same = (render(receiver), method, path)
+                    if same in declared:
+                        continue
+                    declared.add(same)
                 yield self._endpoint(path=mod.path, line=fs.line, function=fs.name, framework=framework, route=path,
-                                     has_auth=self._py_auth(fs, dec, receiver), method=_py_method(dec),
+                                     has_auth=self._py_auth(fs, dec, receiver), method=method,
                                      roots=[fs])
 
     def _py_route(self, dec: Expr, scope: Scope, tops: set[str]) -> tuple[str, str | None, Expr | None] | None:

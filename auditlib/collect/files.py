@@ -7,6 +7,7 @@ that git would run. Everything that reads the target goes through this module.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -577,18 +578,26 @@ def decode(data: bytes) -> str | None:
         return data.decode("latin-1")
 
 
+@functools.lru_cache(maxsize=64)
+def _real_root(root: str) -> Path:
+    """The target's folder with its links resolved, once per folder: every file read asks (three
+    collectors read every file), and resolving the folder again each time was half of a read."""
+    return Path(root).resolve()
+
+
 def _read_bytes(root: Path, rel: str, max_bytes: int) -> bytes | None:
     """Up to ``max_bytes + 1`` bytes of one file, or None for a link, a path outside, an error.
 
     A file that the last ``list_files`` of ``root`` found only in git's object store is read from there.
     """
-    blobs = _HEAD_BLOBS.get(str(Path(root).resolve())) if _HEAD_BLOBS else None
+    real_root = _real_root(str(root))
+    blobs = _HEAD_BLOBS.get(str(real_root)) if _HEAD_BLOBS else None
     if blobs and rel in blobs:
         return read_blob(Path(root), blobs[rel], max_bytes)
-    full = Path(root) / rel
+    full = os.path.join(root, rel)
+    inside = str(real_root).rstrip(os.sep) + os.sep
     try:
-        resolved = full.resolve()
-        if full.is_symlink() or not resolved.is_relative_to(Path(root).resolve()):
+        if os.path.islink(full) or not os.path.realpath(full).startswith(inside):
             return None
         fd = os.open(full, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:

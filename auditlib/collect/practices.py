@@ -117,6 +117,23 @@ def _matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
+def declared_names(dependencies: Iterable) -> list[str]:
+    """The names of the dependencies the project declares itself (its manifests: ``package.json``,
+    ``pyproject.toml``, requirements files), for the libraries "in use". A lockfile also lists what
+    those pull in (``jose`` under an SDK, ``express-rate-limit`` under a dev server): a transitive
+    dependency is not an authentication or rate-limiting library the code uses (issue 9, llamacoder).
+    A lockfile's names count only for an ecosystem no manifest declares."""
+    from .dependencies import _FIXED_NAMES
+
+    def locked(d) -> bool:
+        entry = _FIXED_NAMES.get(d.path.rsplit("/", 1)[-1].lower())
+        return bool(entry and entry[2])
+
+    deps = list(dependencies)
+    declared = {d.ecosystem for d in deps if not locked(d)}
+    return [d.name for d in deps if not locked(d) or d.ecosystem not in declared]
+
+
 def find_libraries(names: Iterable[str]) -> dict[str, list[str]]:
     """Capability -> sorted library names among ``names``; capabilities with no hit are left out."""
     normalised = {normalise_name(n) for n in names if n and n.strip()}

@@ -79,8 +79,9 @@ def unstructured_output(facts: Facts, params: dict) -> Iterable[Hit]:
 
 def prompt_injection_grade(c: LLMCallSite) -> tuple[str, str]:
     """(severity, what the model can do) of request data pasted into a call's prompt (issue 9): what an
-    injected instruction can make the model do. Tools or an agent behind it: high (low with the visitor's
-    own key or a local model, unless a tool runs code, SQL or shell commands on the server); plain text
+    injected instruction can make the model do. Tools or an agent behind it: high (medium when every tool
+    only looks things up: a search, Wikipedia, a read-only database; low with the visitor's own key or a
+    local model, unless a tool runs code, SQL or shell commands on the server); plain text
     generation on the server's key: medium (off-task use of the key, the answer goes back to the caller);
     the visitor's own key or a model served locally: low (they only steer their own answer)."""
     payer = {"user": "the visitor's own key (bring your own key)", "local": "a model served locally, no paid tokens",
@@ -88,6 +89,9 @@ def prompt_injection_grade(c: LLMCallSite) -> tuple[str, str]:
     if c.tools_run_code:
         return "high", f"tools that run model-written code or SQL on the server ({', '.join(c.tools) or 'an agent'})"
     if c.tools:
+        if c.key_source == "server" and c.tools_read_only:
+            return "medium", (f"the model's tools ({', '.join(c.tools)}) only look things up (search, read-only "
+                              f"data), they act on nothing; {payer}")
         if c.key_source == "server":
             return "high", f"the model has tools ({', '.join(c.tools)}); {payer}"
         return "low", f"the model has tools ({', '.join(c.tools)}) but runs on {payer}"

@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..collect.roles import is_test_path
 from ..models import Facts, Hit, LLMCallSite, LLMUseSite
-from . import probe
+from . import probe, role_of
 
 
 def in_tests(path: str) -> bool:
@@ -62,8 +62,43 @@ _use_probe("llm.model_output_executed", "Model output executed as code", {"model
 _use_probe("llm.code_executing_agent", "Agent or tool runs model-written code", {"code_executing_agent"})
 _use_probe("llm.unsafe_deserialization", "Dangerous deserialization enabled",
            {"unsafe_deserialization"})
-_use_probe("llm.model_output_to_sql", "Model output run as SQL", {"model_output_to_sql"})
-_use_probe("llm.model_output_to_shell", "Model output passed to a shell", {"model_output_to_shell"})
+
+
+@probe("llm.model_output_to_sql")
+def model_output_to_sql(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Model output run as SQL, graded by the database (issue 9): the rule's severity (high) on the
+    server's database or one not followed; medium when every database the agent may get is opened
+    read-only (model-written SQL can only read; some may be the visitor's own); low when it is the
+    visitor's own database, from a URL they type (their own data)."""
+    for u in facts.code.llm_uses:
+        if u.kind != "model_output_to_sql" or in_tests(u.path):
+            continue
+        severity = {"read_only": "medium", "visitor": "low"}.get(u.database or "")
+        yield Hit(rule="llm.model_output_to_sql", title="Model output run as SQL", evidence=_use_evidence(u),
+                  path=u.path, line=u.line, severity=severity,  # type: ignore[arg-type]
+                  confidence="medium" if severity else None)  # type: ignore[arg-type]
+
+
+@probe("llm.model_output_to_shell")
+def model_output_to_shell(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Model output passed to a shell, graded by where it runs (issue 9): on a server (application code)
+    the rule's severity (critical: a prompt injection runs commands on the server); in a command-line tool
+    or script on the user's own machine (role ``script``) medium, with the user's rights; low when the
+    command runs only after the user chooses to run it (an [E]xecute prompt, a confirmation): the tool's
+    purpose."""
+    for u in facts.code.llm_uses:
+        if u.kind != "model_output_to_shell" or in_tests(u.path):
+            continue
+        severity = why = None
+        if role_of(facts, u.path) == "script":
+            if u.confirmed:
+                severity, why = "low", "a command-line tool on the user's own machine, run on their choice"
+            else:
+                severity, why = "medium", ("a command-line tool or script on the user's own machine, with "
+                                           "the user's rights, without asking first")
+        evidence = _use_evidence(u) + (f" ({why})" if why else "")
+        yield Hit(rule="llm.model_output_to_shell", title="Model output passed to a shell", evidence=evidence,
+                  path=u.path, line=u.line, severity=severity)  # type: ignore[arg-type]
 
 
 def _where(c: LLMCallSite) -> str:
@@ -81,6 +116,7 @@ def client_supplied_messages(facts: Facts, params: dict) -> Iterable[Hit]:
     high when the client can send a ``system`` turn and the model has tools behind it; medium for a plain
     proxy (no tools, or an API whose messages cannot carry a system turn): the risk there is the open
     route, which the authentication rules grade."""
+    signed_in = _behind_authentication(facts)
     for c in facts.code.llm_calls:
         if not c.messages_from_client or in_tests(c.path):
             continue
@@ -96,11 +132,33 @@ def client_supplied_messages(facts: Facts, params: dict) -> Iterable[Hit]:
             severity = "medium"
             why = "a plain proxy: no tools behind the model" if not c.tools else \
                 f"tools ({', '.join(c.tools)}), but no system turn can be forged"
+        confidence = "high"
+        if (c.path, c.line) in signed_in:
+            # Only signed-in users reach the call: a chat client whose users build their own conversation
+            # (chatbot-ui) does so by design; a forged turn steers their own session. Low when tools of
+            # the server sit behind the model (a signed-in user can still steer those), else nothing.
+            if not (system and server_tools):
+                continue
+            severity, confidence = "low", "medium"
+            why += "; only signed-in users reach this route, so a forged turn steers their own session"
         yield Hit(rule="llm.client_supplied_messages",
                   title="Client sends the whole conversation",
                   evidence=f"{_where(c)}: the message list comes from the request and reaches the model "
                            f"unchanged, {roles}; {why}",
-                  path=c.path, line=c.line, severity=severity, confidence="high")  # type: ignore[arg-type]
+                  path=c.path, line=c.line, severity=severity, confidence=confidence)  # type: ignore[arg-type]
+
+
+def _behind_authentication(facts: Facts) -> set[tuple[str, int]]:
+    """(path, line) of the model calls that only authenticated endpoints reach (what each endpoint's
+    handler reaches is measured by the engine): reached by at least one endpoint, and by none that is
+    open to anyone."""
+    authed: set[tuple[str, int]] = set()
+    open_: set[tuple[str, int]] = set()
+    for e in facts.code.endpoints:
+        for r in e.reaches or ():
+            if r.kind in ("model", "local_model"):
+                (authed if e.has_auth else open_).add((r.path, r.line))
+    return authed - open_
 
 
 @probe("llm.raw_http_call")

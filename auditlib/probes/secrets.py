@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from pathlib import Path
 from typing import Iterable
+
+import yaml
 
 from ..models import Facts, Hit
 from . import probe
@@ -25,15 +30,41 @@ def _where(h) -> str:
     return ("; " + "; ".join(parts)) if parts else ""
 
 
+def _generated_keys() -> list[tuple[re.Pattern[str], frozenset[str], str]]:
+    """``generated_keys`` of checklists/secrets.yaml (or the rubric folder's copy)."""
+    from ..rubric import knowledge_file
+
+    return _load_generated_keys(knowledge_file("secrets.yaml"))
+
+
+@functools.cache
+def _load_generated_keys(path: Path) -> list[tuple[re.Pattern[str], frozenset[str], str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(re.compile(e["path"]), frozenset(e.get("detectors") or ()), e.get("what", "a key a tool generates"))
+            for e in data.get("generated_keys") or ()]
+
+
+def _generated(h) -> str | None:
+    """What the key is when it is one a tool generates for itself (Ollama's ``id_ed25519``), else None."""
+    for rx, detectors, what in _generated_keys():
+        if (not detectors or h.detector in detectors) and rx.search(h.path or ""):
+            return what
+    return None
+
+
 def _grade(h, default: str | None = None) -> dict:
     """Per-hit severity and confidence: a provider prefix whose documented shape or checksum did not
-    hold (a truncated, altered or made-up key) is medium severity at low confidence."""
-    if h.shape_checked is False:
+    hold (a truncated, altered or made-up key), or a key a tool generates for itself (an installation's
+    identity, not a provider credential), is medium severity at low confidence."""
+    if h.shape_checked is False or _generated(h):
         return {"severity": "medium", "confidence": "low"}
     return {"severity": default, "confidence": h.confidence}
 
 
 def _shape_note(h) -> str:
+    what = _generated(h)
+    if what:
+        return f" ({what})"
     return " (the provider's documented length, marker or checksum does not hold)" if h.shape_checked is False else ""
 
 
