@@ -834,3 +834,16 @@ def test_vercel_max_duration_is_a_timeout(tmp_path: Path, extra: str, bounded: b
     facts = _collect(tmp_path, {"app/api/chat/route.ts": OPENAI_BARE + extra})
     [site] = facts.llm_calls
     assert site.has_timeout is bounded
+
+
+def test_json_parse_is_not_a_schema_but_a_zod_parse_is(tmp_path: Path) -> None:
+    """``JSON.parse`` only reads the text as JSON (its receiver is the JSON global, not a schema):
+    the call stays unstructured; ``Answer.parse(JSON.parse(text))`` validates it."""
+    head = ('import OpenAI from "openai";\nimport { z } from "zod";\nconst openai = new OpenAI();\n'
+            'const Answer = z.object({ text: z.string() });\nexport async function POST(req: Request) {\n'
+            '  const { q } = await req.json();\n'
+            '  const c = await openai.chat.completions.create({ model: "m", messages: [{ role: "user", content: q }] });\n')
+    plain = head + '  return Response.json(JSON.parse(c.choices[0].message.content ?? "{}"));\n}\n'
+    schema = head + '  return Response.json(Answer.parse(JSON.parse(c.choices[0].message.content ?? "{}")));\n}\n'
+    assert _one_call(tmp_path / "plain", plain, "app/api/a/route.ts").structured_output is False
+    assert _one_call(tmp_path / "schema", schema, "app/api/a/route.ts").structured_output is True
