@@ -24,7 +24,6 @@ from .decision import DecisionResult, decide
 from .metrics import MetricValue, compute_metrics
 from .models import (CodeFacts, ComplexityFacts, DependencyFacts, Facts, Finding, HistoryFacts, InventoryFacts,
                      PracticeFacts, SecretFacts)
-from .probes import run_probes
 from .rubric import Rubric, load_rubric
 from .scoring import ChecklistEntry, ScorecardResult, build_checklist, build_scorecard
 
@@ -239,6 +238,10 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
 def evaluate(facts: Facts, rubric: Rubric, answers: Answers) -> tuple[list[Finding], dict, ScorecardResult,
                                                                      list[ChecklistEntry], DecisionResult]:
     """Probes, metrics, scorecard, checklist and decision for collected facts (pure)."""
+    # imported here: the probes load the analysis engine's checks, which the git-side worker process
+    # (auditlib.worker, that imports this module) never needs
+    from .probes import run_probes
+
     findings = run_probes(facts, rubric)
     metrics = compute_metrics(facts, findings)
     scorecard = build_scorecard(rubric, findings, metrics, answers)
