@@ -17,7 +17,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parent / "data"
+from .resources import data_dir
+
+DATA = data_dir()
 DEMO_ADVISORIES = DATA / "demo-advisories"
 DEMO_ANSWERS = DATA / "demo-answers.yaml"
 

@@ -17,12 +17,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from . import resources
 from .errors import RubricError
 from .collect.roles import Role
 from .models import Confidence, Effort, Severity
 
-DEFAULT_RUBRIC_DIR = Path(__file__).resolve().parent.parent / "checklists"
-"""The rubric shipped with auditlib (the repository's checklists/ folder)."""
+DEFAULT_RUBRIC_DIR = resources.shipped_rubric_dir()
+"""The rubric shipped with auditlib: the repository's checklists/ folder (in the package when installed)."""
 
 
 def knowledge_file(name: str) -> Path:
@@ -432,7 +433,7 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
     from .metrics import METRICS  # the registries are filled when their modules are imported
     from .probes import PROBES
 
-    directory = Path(directory or os.environ.get("AUDITLIB_RUBRIC") or DEFAULT_RUBRIC_DIR)
+    directory = Path(directory or resources.rubric_dir())
     if not directory.is_dir():
         raise RubricError(f"rubric folder not found: {directory}")
     parts: dict[str, Any] = {}

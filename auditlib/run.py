@@ -32,10 +32,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from . import resources
 from .errors import OutputError, RunError
 from .safeio import atomic_write, make_dir, remove_stale_temps, staged
 
-NOTEBOOK_DIR = Path(os.environ.get("AUDITLIB_NOTEBOOKS", Path(__file__).resolve().parent.parent / "notebooks"))
+NOTEBOOK_DIR = resources.notebook_dir()  # AUDITLIB_NOTEBOOKS, else the shipped notebooks/
 WORKBOOK = "workbook.ipynb"
 REPORT = "report.ipynb"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

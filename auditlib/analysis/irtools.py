@@ -95,6 +95,24 @@ def last_name(e: Expr | None, *, through_calls: bool = False) -> str:
     return ""
 
 
+def may_be_external(f: Expr, scope: Scope) -> bool:
+    """Whether a callee can resolve to an imported name (``requests.get``, ``json.loads``): not a
+    method of a string literal (``"".join``) or of a collection's element (``item.get`` in a ``for
+    item in rows`` loop). Those are the most common calls of real code, and resolving them is most
+    of the cost of the checks that look for a few library functions by their method names."""
+    root = f
+    while isinstance(root, Attr):
+        root = root.obj
+    if isinstance(root, Lit):
+        return False
+    if isinstance(root, Name) and root is not f:
+        home = binding_scope(root.id, scope)
+        bound = home.bindings.get(root.id) if home is not None else None
+        if bound and all(type(v) is Elem for v in bound):
+            return False
+    return True
+
+
 def string_value(e: Expr | None) -> str | None:
     """The text of a string literal (or a template without substitutions), else None."""
     if isinstance(e, Lit) and isinstance(e.value, str):

@@ -8,6 +8,7 @@ the audited code.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -50,10 +51,12 @@ MUTATORS = {"append", "extend", "insert", "appendleft", "push", "unshift", "spli
 
 
 # ------------------------------------------------------------------------------------------ names
-def words(name: str) -> list[str]:
-    """``aiEnabled`` / ``AI_ENABLED`` / ``ai-enabled`` -> ["ai", "enabled"]."""
+@functools.lru_cache(maxsize=1 << 16)
+def words(name: str) -> tuple[str, ...]:
+    """``aiEnabled`` / ``AI_ENABLED`` / ``ai-enabled`` -> ("ai", "enabled") (cached: the same names
+    are read again and again)."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
-    return [w for w in re.split(r"[^A-Za-z0-9]+|_", snake.lower()) if w]
+    return tuple(w for w in re.split(r"[^A-Za-z0-9]+|_", snake.lower()) if w)
 
 
 # ------------------------------------------------------------------------------- per-module index

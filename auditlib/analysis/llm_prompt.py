@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 
 from .ir import (
     Arr,
@@ -99,7 +100,7 @@ def is_prompt_text(text: str) -> bool:
     return bool(re.search(r"[A-Za-z]{2,}", stripped)) and stripped.lower() not in NOT_TEXT
 
 
-def flag_word_sign(ws: list[str]) -> int:
+def flag_word_sign(ws: Sequence[str]) -> int:
     """For the words of a name: +1 when it reads as "feature on" (AI_ENABLED, use_llm, feature_chat),
     -1 for "off" (DISABLE_AI, KILL_SWITCH, MOCK_LLM), 0 for anything else (OPENAI_API_KEY, DEBUG)."""
     if any(w in FLAG_OFF_WORDS for w in ws):

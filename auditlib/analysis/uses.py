@@ -55,6 +55,7 @@ from .irtools import (
     dotted,
     last_name,
     literal_text,
+    may_be_external,
     string_value,
     walk,
 )
@@ -755,7 +756,7 @@ class _Uses:
             return [f.obj]  # the text is the receiver
         if self._builtin(call, self.k.data_builtins.get(lang, frozenset())):
             return call.args[:1]
-        if name not in self.k.data_words:
+        if name not in self.k.data_words or not may_be_external(f, call.scope):
             return []
         quals = self.q.quals(f, call.scope)
         for rx, arg in self.k.data_sinks:

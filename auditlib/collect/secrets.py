@@ -1345,11 +1345,15 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
     for raw in stdout:
         first = raw[:1]
         if first == b"+" and in_hunk:
-            text = raw[1:].rstrip(b"\r\n").decode("utf-8", "replace")
+            # most added lines hold no keyword: decoded only when read (a PEM body, a keyword line)
+            text = None
             if deferred is not None:
+                text = raw[1:].rstrip(b"\r\n").decode("utf-8", "replace")
                 record(deferred[0], text, deferred[1], deferred[2])
                 deferred = None
             if path is not None and _KEYWORD_BYTES_RE.search(raw.lower()):
+                if text is None:
+                    text = raw[1:].rstrip(b"\r\n").decode("utf-8", "replace")
                 low = text.lower()
                 if "private key" in low and "begin" in low:
                     deferred = (text, path, lineno)
@@ -1573,12 +1577,19 @@ def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Can
         if text is None:
             continue  # binary, oversize, symlink or unreadable: never read
         scanned += 1
-        if not _KEYWORD_RE.search(text.lower()):
+        low = text.lower()
+        if not _KEYWORD_RE.search(low):
             continue
         lines = text.splitlines()
+        # only lines with a keyword can hold a candidate (scan_line finds nothing on the others):
+        # the lower-cased lines are tested here, without a call per line
+        low_lines = low.splitlines()
+        keyword = _KEYWORD_RE.search if len(low_lines) == len(lines) else None
         seen: set[tuple[str, int]] = set()
         public_host: bool | None = None
         for i, line in enumerate(lines):
+            if keyword is not None and not keyword(low_lines[i]):
+                continue
             for c in scan_line(line, lines[i + 1] if i + 1 < len(lines) else None, f.path):
                 if (c.detector, i + 1) in seen:
                     continue  # one hit per (detector, path, line)

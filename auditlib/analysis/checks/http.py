@@ -27,6 +27,7 @@ from weakref import WeakKeyDictionary
 
 from ...models import RuleHit
 from ..ir import Attr, Call, Expr, Imp, Lit, Name, Obj, Scope, Union
+from ..irtools import may_be_external
 from ..query import Query
 from ..resolve import Knowledge
 from ..uses import is_server_code
@@ -132,6 +133,8 @@ def _match(call: Call, q: Query) -> tuple[Client, str] | None:
         return None
     if isinstance(call.callee, Attr) and call.callee.name not in _words_of(q.k):
         return None  # item.get(...), log.info(...): a method name no client has (saves resolving it)
+    if not may_be_external(call.callee, call.scope):
+        return None  # "".join(...), row.get(...) over a loop's rows: never a client
     for qual in q.quals(call.callee, call.scope):
         for client in table:
             if client.calls.search(qual):
