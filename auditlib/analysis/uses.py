@@ -128,6 +128,12 @@ class Knowledge:
         self.data_builtins = {lang: frozenset(v) for lang, v in (out.get("builtins") or {}).items()}
         self.text_methods = {lang: frozenset(v) for lang, v in (out.get("text_methods") or {}).items()}
         self.data_words = _words(*(s["qual"] for s in out.get("calls") or ()))
+        # every method or function name some sink test below accepts (``_Uses.sinks``): a call by
+        # another name is no sink, whatever it resolves to (JS console.* is tested apart)
+        self.sink_names = {lang: frozenset().union(
+            self.log_levels[lang], self.exec_builtins.get(lang, ()), self.exec_words, self.shell_words,
+            self.runner_methods, self.sql_methods[lang], self.data_words, self.text_methods.get(lang, ()),
+            self.data_builtins.get(lang, ()), self.prints if lang == "python" else ()) for lang in ("python", "js")}
 
     def _log(self, log: dict, web: Tables) -> None:
         self.prints = frozenset(log["prints"])
@@ -706,6 +712,10 @@ class _Uses:
         lang = call.scope.module.lang
         name = last_name(call.callee)
         if not name or isinstance(call.callee, Call):
+            return []
+        if name not in self.k.sink_names[lang] and not (
+                lang == "js" and isinstance(call.callee, Attr) and isinstance(call.callee.obj, Name)
+                and call.callee.obj.id in self.k.consoles):
             return []
         for kind, test in (("log", self._log), ("exec", self._exec), ("shell", self._shell), ("sql", self._sql),
                            ("data", self._data)):

@@ -72,13 +72,16 @@ class RepoFile:
 
     @property
     def name(self) -> str:
-        """The file's base name."""
-        return PurePosixPath(self.path).name
+        """The file's base name (``PurePosixPath(path).name``, without building a path object: the
+        collectors ask it of every file)."""
+        return self.path.rstrip("/").rsplit("/", 1)[-1]
 
     @property
     def suffix(self) -> str:
-        """The file's extension in lower case."""
-        return PurePosixPath(self.path).suffix.lower()
+        """The file's extension in lower case (``PurePosixPath(path).suffix``: none for ``.env``)."""
+        name = self.name
+        dot = name.rfind(".")
+        return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
     @property
     def is_code(self) -> bool:
