@@ -59,9 +59,23 @@ VERDICTS = ("correct", "overrated", "wrong", "unlabelled")
 
 
 # ----------------------------------------------------------------------------------------- labels
+LABEL_SUPPLEMENTS = Path(__file__).resolve().parent / "labels"
+"""More labels, one file per group of rules (labels/<group>.yaml: ``repos: [{name, expected,
+not_expected}]``), merged by repository name into whichever list is loaded: those who add rules
+label their findings there without editing the same file at once."""
+
+
 def load_labels(path: Path) -> list[dict[str, Any]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     repos = data["repos"]
+    by_name = {r.get("name"): r for r in repos}
+    for extra in sorted(LABEL_SUPPLEMENTS.glob("*.yaml")) if LABEL_SUPPLEMENTS.is_dir() else ():
+        for entry in (yaml.safe_load(extra.read_text(encoding="utf-8")) or {}).get("repos") or []:
+            target = by_name.get(entry.get("name"))
+            if target is None:
+                continue  # a repository of the other list
+            for section in ("expected", "not_expected"):
+                target[section] = list(target.get(section) or []) + list(entry.get(section) or [])
     src = path.name
     names = [r["name"] for r in repos]
     dupes = {n for n in names if names.count(n) > 1}
