@@ -12,6 +12,12 @@ File format (YAML, keyed by rubric ids; every section optional)::
       eval_set_size: 250
     signals:
       core_logic: refactor                     # refactor | rebuild: overrides a decision signal
+    accept:                                    # findings accepted with a written reason (auditlib.accept)
+      - rule: secret.committed_credential      # or fingerprint: fp-... (as results.json shows it)
+        path: tests/fixtures/keys.py           # optional (a glob), with an optional line
+        reason: Fake key of the detector tests # required
+        until: 2027-06-30                      # optional expiry
+    accept_repository: false                   # refuse the target's own .auditlib.yaml acceptances
 
 An answer overrides the evidence-based suggestion; results mark it ``source: auditor``.
 
@@ -40,6 +46,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import AnswersError
+from .models import AcceptEntry
 
 
 class _Model(BaseModel):
@@ -121,6 +128,11 @@ class Answers(_Model):
     signals: dict[str, Literal["refactor", "rebuild"]] = Field(default_factory=dict)
     trail: dict[str, Stamp] = Field(default_factory=dict)
     """Who answered each question and signal, and when: keys ``questions.<id>`` and ``signals.<id>``."""
+    accept: list[AcceptEntry] = Field(default_factory=list)
+    """Findings the auditor accepts with a written reason (issue 12; auditlib.accept): they stay listed
+    but leave the score. Each entry needs ``reason``."""
+    accept_repository: bool = True
+    """Whether the target's own ``.auditlib.yaml`` acceptances apply (false: listed as ignored)."""
     needs_review: list[ReviewFlag] = Field(default_factory=list)
     """Computed against the current result when the workbook evaluates (``review_answers``); never
     read from or written to the answers file."""
@@ -158,6 +170,8 @@ def validate_answers(answers: Answers, rubric) -> None:
     problems += [f"signals.{k}" for k in answers.signals if k not in signals]
     known = {f"questions.{q}" for q in rubric.question_ids} | {f"signals.{s}" for s in signals}
     problems += [f"trail.{k}" for k in answers.trail if k not in known]
+    problems += [f"accept[{n}] (rule {e.rule!r})" for n, e in enumerate(answers.accept, 1)
+                 if e.rule and not rubric.matching_rules([e.rule])]
     if problems:
         raise AnswersError("unknown ids in the answers file (not in the rubric): " + ", ".join(problems))
     types = {q.id: q.type for q in rubric.questions.questions}
@@ -238,9 +252,15 @@ def parse_answers(data: Any, where: str = "answers") -> Answers:
         return Answers.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = err["loc"]
+        if len(loc) >= 2 and loc[0] == "accept" and isinstance(loc[1], int):
+            from .accept import describe_entry_error  # the same one line as for the repository's file
+
+            raise AnswersError(f"{where}: accept[{loc[1] + 1}]: {describe_entry_error(err, skip=2)}") from None
+        dotted = ".".join(str(p) for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
-        raise AnswersError(f"{where}: {loc}: {msg}" if loc else f"{where}: {msg}") from None
+        raise AnswersError(f"{where}: {dotted}: {msg}" if dotted else f"{where}: {msg}") from None
+
 
 
 def save_answers(answers: Answers, path: Path | str) -> None:

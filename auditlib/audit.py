@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 from importlib import metadata
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import __version__
+from .accept import AcceptanceRecord, active, apply_acceptances, scoring_facts
 from .answers import Answers, load_answers, review_answers
 from .collect.files import list_files
 from .context import AuditContext
@@ -68,6 +69,10 @@ class AuditResult(BaseModel):
     run: RunInfo
     answers: Answers = Field(default_factory=Answers)
     """The auditor's answers this result was computed with (the judgment-only inputs included)."""
+    acceptances: list[AcceptanceRecord] = Field(default_factory=list)
+    """What became of every ``accept:`` entry of the repository's ``.auditlib.yaml`` and of the answers
+    file (auditlib.accept; issue 12): applied, expired, unmatched, refused or ignored. The accepted
+    findings themselves are in ``findings``, with ``accepted`` set."""
 
     def to_json(self) -> str:
         """results.json text."""
@@ -235,19 +240,25 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
                  practices=practices, complexity=complexity)
 
 
-def evaluate(facts: Facts, rubric: Rubric, answers: Answers) -> tuple[list[Finding], dict, ScorecardResult,
-                                                                     list[ChecklistEntry], DecisionResult]:
-    """Probes, metrics, scorecard, checklist and decision for collected facts (pure)."""
+def evaluate(facts: Facts, rubric: Rubric, answers: Answers, today: date | None = None
+             ) -> tuple[list[Finding], dict, ScorecardResult, list[ChecklistEntry], DecisionResult,
+                        list[AcceptanceRecord]]:
+    """Probes, accepted findings, metrics, scorecard, checklist and decision for collected facts (pure).
+
+    Accepted findings (auditlib.accept: the repository's ``.auditlib.yaml`` and the answers' ``accept:``,
+    as of ``today``, the audit date) stay in the findings but leave the metrics, the scorecard, the
+    checklist's pre-answers and the decision."""
     # imported here: the probes load the analysis engine's checks, which the git-side worker process
     # (auditlib.worker, that imports this module) never needs
     from .probes import run_probes
 
-    findings = run_probes(facts, rubric)
-    metrics = compute_metrics(facts, findings)
+    findings, acceptances = apply_acceptances(run_probes(facts, rubric), facts, rubric, answers, today)
+    live = active(findings)
+    metrics = compute_metrics(scoring_facts(facts, findings), live)
     scorecard = build_scorecard(rubric, findings, metrics, answers)
-    checklist = build_checklist(rubric, findings, metrics, answers)
+    checklist = build_checklist(rubric, live, metrics, answers)
     decision = decide(rubric, metrics, answers)
-    return findings, metrics, scorecard, checklist, decision
+    return findings, metrics, scorecard, checklist, decision, acceptances
 
 
 def audit(ctx: AuditContext) -> AuditResult:
@@ -263,7 +274,7 @@ def audit(ctx: AuditContext) -> AuditResult:
 def assemble(ctx: AuditContext, rubric: Rubric, facts: Facts, answers: Answers,
              record: dict[str, dict[str, Any]]) -> AuditResult:
     """Build the result from collected facts and (possibly updated) answers."""
-    findings, metrics, scorecard, checklist, decision = evaluate(facts, rubric, answers)
+    findings, metrics, scorecard, checklist, decision, acceptances = evaluate(facts, rubric, answers, ctx.now.date())
     target = TargetInfo(
         name=target_name(ctx.source) or ctx.target.name,
         source=ctx.source, commit=facts.history.head, audited_at=ctx.now.isoformat(timespec="seconds"),
@@ -273,7 +284,7 @@ def assemble(ctx: AuditContext, rubric: Rubric, facts: Facts, answers: Answers,
                   collectors=record, offline=ctx.offline, vuln_db=str(ctx.vuln_db) if ctx.vuln_db else None,
                   answers_file=str(ctx.answers_path) if ctx.answers_path else None)
     result = AuditResult(target=target, facts=facts, metrics=metrics, findings=findings, scorecard=scorecard,
-                         checklist=checklist, decision=decision, run=run, answers=answers)
+                         checklist=checklist, decision=decision, run=run, answers=answers, acceptances=acceptances)
     # answers given against evidence that has since changed are flagged, in scan results too
     result.answers.needs_review = review_answers(result.answers, result)
     from .masking import scrub_model  # every output is built from this result: no secret-shaped value leaves

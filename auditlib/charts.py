@@ -254,7 +254,7 @@ def portfolio_heatmap(scores, titles: dict[str, str], limit: int = HEATMAP_MAX_R
     ax.set_yticklabels([_label(n) for n in shown.index], fontsize=7)
     ax.tick_params(length=0)
     left = len(scores) - len(shown)
-    ax.set_title("Scorecard by target (0 red to 5 green; – open)"
+    ax.set_title("Scorecard by target (0 red to 5 green; – open or not applicable)"
                  + (f": the {len(shown)} lowest totals, {left} more in portfolio.csv" if left else ""), fontsize=10)
     return _png(fig, "portfolio heat map")
 
@@ -269,7 +269,7 @@ def category_distribution_chart(scores, titles: dict[str, str]) -> HTML:
     cats = list(scores.columns)[::-1]
     fig, ax = plt.subplots(figsize=(8, 0.9 + 0.4 * len(cats)), dpi=110)
     left = [0] * len(cats)
-    levels = [(s, f"{s}", cmap(s / 5)) for s in range(6)] + [(None, "open", INACTIVE)]
+    levels = [(s, f"{s}", cmap(s / 5)) for s in range(6)] + [(None, "open or n/a", INACTIVE)]
     for value, name, colour in levels:
         counts = [int(scores[c].isna().sum()) if value is None else int((scores[c] == value).sum()) for c in cats]
         bars = ax.barh(range(len(cats)), counts, left=left, color=colour, label=name, edgecolor="white")

@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--pdf", action="store_true", help="also print diff.pdf (headless chromium)")
     df.add_argument("--force", action="store_true", help="compare results of different targets anyway")
     df.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    pr = sub.add_parser("present", help="serve a code-free, read-only view of an audit (Voilà) for the read-out")
+    pr.add_argument("folder", type=Path, help="the audit folder (its results.json) or a results.json")
+    pr.add_argument("--port", type=int, default=8866, help="port on 127.0.0.1 (default 8866)")
+    pr.add_argument("--dry-run", action="store_true", help="print the command and the URL, start nothing")
+    pr.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     return parser
 
 
@@ -207,7 +212,14 @@ def _scan(args: argparse.Namespace, progress) -> int:
 
 def _summary(result, progress) -> None:
     sc, d = result.scorecard, result.decision
-    progress(f"{len(result.findings)} findings; scorecard {sc.total}/40 ({sc.band_label}); verdict: {d.verdict}")
+    live = [f for f in result.findings if f.accepted is None]
+    accepted = f" (and {len(result.findings) - len(live)} accepted)" if len(live) < len(result.findings) else ""
+    progress(f"{len(live)} findings{accepted}; scorecard {sc.out_of.replace(' / ', '/')} ({sc.band_label}); "
+             f"verdict: {d.verdict}")
+    for r in result.acceptances:  # what the user can act on: an acceptance that did not apply
+        if r.status in ("refused", "expired"):
+            where = f"{r.file}" + (f": accept[{r.number}]" if r.number and not r.message.startswith("accept[") else "")
+            print(f"auditlib: warning: {where}: {r.message}", file=sys.stderr)
 
 
 def _audit(args: argparse.Namespace, progress, target_source: str | None = None, target: Path | None = None,
@@ -246,9 +258,25 @@ def _open(args: argparse.Namespace, progress) -> int:
     if args.dry_run:
         sys.stdout.write(shlex.join(cmd) + "\n" + url + "\n")
         return 0
-    sys.stdout.write(f"JupyterLab: {url}\n(stop it with Ctrl-C)\n")
-    sys.stdout.flush()
-    return subprocess.call(cmd, cwd=notebook.parent)
+    from .present import wait_until_answering
+
+    progress("open: starting JupyterLab")
+    proc = subprocess.Popen(cmd, cwd=notebook.parent)
+    try:
+        wait_until_answering(url, proc)  # the URL is printed once it works, not while JupyterLab starts
+        sys.stdout.write(f"JupyterLab: {url}\n(stop it with Ctrl-C)\n")
+        sys.stdout.flush()
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _demo(args: argparse.Namespace, progress) -> int:
@@ -283,6 +311,16 @@ def _diff(args: argparse.Namespace, progress) -> int:
              f"{c['fixed']} fixed, {c['new']} new, {c['still_open']} still open")
     progress("wrote " + ", ".join(str(p) for p in outputs.values()))
     return 0
+
+
+def _present(args: argparse.Namespace, progress) -> int:
+    from .diff import DiffError
+    from .present import serve
+
+    try:
+        return serve(args.folder, args.port, progress, dry_run=args.dry_run)
+    except DiffError as exc:
+        raise InputError(str(exc)) from None
 
 
 def _portfolio(args: argparse.Namespace, progress) -> int:
@@ -364,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             return _portfolio(args, progress)
         if args.command == "diff":
             return _diff(args, progress)
+        if args.command == "present":
+            return _present(args, progress)
         if args.command == "demo":
             return _demo(args, progress)
         if args.command == "open":

@@ -28,7 +28,6 @@ with what changed (line, path, severity, rule, evidence).
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from html import escape
 from pathlib import Path
@@ -38,6 +37,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .audit import SCHEMA, AuditResult
 from .errors import AuditError
+from .fingerprint import fingerprint, normalise  # noqa: F401 - re-exported: auditlib.diff.normalise
 from .models import SEVERITIES, Finding
 
 DIFF_SCHEMA = "auditlib.diff/1"
@@ -69,13 +69,22 @@ class Side(BaseModel):
     auditlib_version: str
     rubric_version: str
     total: int
+    """On the 0-40 scale of the bands (``scaled_total``: comparable whatever categories apply)."""
     band: str
     band_label: str
     verdict: str
     provisional: bool
     findings: int
+    """Findings that count (accepted ones left out)."""
     by_severity: dict[str, int]
-    """Severity -> number of findings (every severity listed)."""
+    """Severity -> number of findings that count (every severity listed)."""
+    points: int | None = None
+    """Points of the categories that apply, out of ``max_total`` (issue 12)."""
+    max_total: int = 40
+    not_applicable: list[str] = Field(default_factory=list)
+    """Categories that do not apply to the target."""
+    accepted: int = 0
+    """Findings accepted with a written reason (listed, not counted)."""
 
 
 class Change(BaseModel):
@@ -94,9 +103,11 @@ class CategoryChange(BaseModel):
     old: int | None
     new: int | None
     delta: int | None
-    """``new - old``; None when either is open."""
+    """``new - old``; None when either is open or not applicable."""
     old_provenance: str
     new_provenance: str
+    old_applicable: bool = True
+    new_applicable: bool = True
 
 
 class ScoreDiff(BaseModel):
@@ -275,13 +286,16 @@ def compare(old: AuditResult, new: AuditResult, *, force: bool = False) -> Diff:
 
 def _side(r: AuditResult) -> Side:
     by = {s: 0 for s in SEVERITIES}
-    for f in r.findings:
+    live = [f for f in r.findings if f.accepted is None]
+    for f in live:
         by[f.severity] += 1
     sc = r.scorecard
     return Side(name=r.target.name, source=r.target.source, commit=r.target.commit, audited_at=r.target.audited_at,
-                auditlib_version=r.run.auditlib_version, rubric_version=r.run.rubric_version, total=sc.total,
+                auditlib_version=r.run.auditlib_version, rubric_version=r.run.rubric_version,
+                total=sc.scaled_total if sc.scaled_total is not None else sc.total,
                 band=sc.band, band_label=sc.band_label, verdict=r.decision.verdict, provisional=sc.provisional,
-                findings=len(r.findings), by_severity=by)
+                findings=len(live), by_severity=by, points=sc.total, max_total=sc.max_total,
+                not_applicable=list(sc.not_applicable), accepted=len(r.findings) - len(live))
 
 
 def _scores(old: AuditResult, new: AuditResult) -> ScoreDiff:
@@ -293,8 +307,12 @@ def _scores(old: AuditResult, new: AuditResult) -> ScoreDiff:
         cats.append(CategoryChange(id=cid, title=(n or o).title, old=os_, new=ns,
                                    delta=None if os_ is None or ns is None else ns - os_,
                                    old_provenance=o.provenance if o else "absent",
-                                   new_provenance=n.provenance if n else "absent"))
-    ot, nt = old.scorecard.total, new.scorecard.total
+                                   new_provenance=n.provenance if n else "absent",
+                                   old_applicable=o.applicable if o else True,
+                                   new_applicable=n.applicable if n else True))
+    # totals on the 0-40 scale: comparable when the categories that apply differ between the audits
+    ot = old.scorecard.scaled_total if old.scorecard.scaled_total is not None else old.scorecard.total
+    nt = new.scorecard.scaled_total if new.scorecard.scaled_total is not None else new.scorecard.total
     return ScoreDiff(categories=cats, total=Change(old=ot, new=nt, changed=ot != nt), total_delta=nt - ot,
                      band=Change(old=old.scorecard.band, new=new.scorecard.band,
                                  changed=old.scorecard.band != new.scorecard.band),
@@ -313,27 +331,7 @@ def _checklist(old: AuditResult, new: AuditResult) -> list[ChecklistChange]:
 
 
 # ------------------------------------------------------------------------------------- fingerprints
-_LINE_REF = re.compile(r"(?<=[\w\])]):\d+(?::\d+)?\b")
-_LINE_WORD = re.compile(r"\b(lines?)\s+\d+(?:\s*-\s*\d+)?", re.I)
-_SHA = re.compile(r"\b[0-9a-f]{7,40}\b")
-_SPACE = re.compile(r"\s+")
-
-
-def normalise(text: str, own_paths: tuple[str, ...] = ()) -> str:
-    """``text`` without what moves when nothing changed: line numbers (``app.py:25``, ``line 12``),
-    commit ids, the finding's own path(s) (so a renamed file keeps its fingerprint), extra spaces."""
-    text = _LINE_REF.sub(":#", text)
-    for p in sorted((p for p in own_paths if p), key=len, reverse=True):
-        text = text.replace(p, "<file>")
-    text = _LINE_WORD.sub(lambda m: f"{m.group(1)} #", text)
-    text = _SHA.sub("<commit>", text)
-    return _SPACE.sub(" ", text).strip()
-
-
-def fingerprint(f: Finding) -> str:
-    """What identifies a finding apart from where it sits: rule, title and evidence, normalised."""
-    own = (f.path,) if f.path else ()
-    return "\x1f".join((f.rule, normalise(f.title, own), normalise(f.evidence, own)))
+# normalise and fingerprint live in auditlib.fingerprint (shared with accepted findings); imported above.
 
 
 def _secret_hash(result: AuditResult, f: Finding) -> str | None:
@@ -423,6 +421,8 @@ def _still_open(o: Finding, n: Finding, how: MatchKind) -> FindingChange:
         changes.append(f"confidence {o.confidence} -> {n.confidence}")
     if how in ("same_file_changed",) or (how == "same_secret" and o.evidence != n.evidence and o.rule == n.rule):
         changes.append("evidence changed")
+    if (o.accepted is None) != (n.accepted is None):
+        changes.append(f"accepted: {n.accepted.reason}" if n.accepted else "no longer accepted")
     rank_o, rank_n = SEVERITIES.index(o.severity), SEVERITIES.index(n.severity)
     trend = "better" if rank_n > rank_o else "worse" if rank_n < rank_o else "same"
     note = ""
@@ -465,17 +465,31 @@ def render_html(diff: Diff) -> str:
     band = (badge(o.band_label, BAND_COLOURS.get(o.band, "#868e96")) + " &rarr; "
             + badge(n.band_label, BAND_COLOURS.get(n.band, "#868e96")))
     c = diff.counts
-    summary = (f'<div class="box"><span class="big">{o.total} / 40 &rarr; {n.total} / 40 '
+    def total(side: Side) -> str:
+        if side.max_total == 40 or side.points is None:
+            return f"{side.total} / 40"
+        return f"{side.total} / 40 ({side.points} / {side.max_total})"
+
+    summary = (f'<div class="box"><span class="big">{escape(total(o))} &rarr; {escape(total(n))} '
                f"({signed(s.total_delta)})</span> &nbsp; {band}"
                f'<p class="big">Verdict: {escape(VERDICT_LABEL.get(o.verdict, o.verdict))} &rarr; '
                f"{escape(VERDICT_LABEL.get(n.verdict, n.verdict))}"
                f"{'' if s.verdict.changed else ' (unchanged)'}</p>"
                f"<p>{c['fixed']} finding(s) fixed, {c['new']} new, {c['still_open']} still open "
                f"({c['better']} less severe, {c['worse']} more severe than before). "
-               f"Findings before: {o.findings}, after: {n.findings}.</p></div>")
+               f"Findings before: {o.findings}, after: {n.findings}"
+               + (f" (accepted with a reason and not counted: {o.accepted} before, {n.accepted} after)"
+                  if o.accepted or n.accepted else "")
+               + ".</p>"
+               + ('<p class="muted">Totals on the 0-40 scale; a category that does not apply (n/a) is left out and '
+                  "the rest scaled.</p>" if o.max_total != 40 or n.max_total != 40 else "")
+               + "</div>")
     warn = "".join(f"<p><b>Note:</b> {escape(w)}</p>" for w in diff.warnings)
-    cat_rows = [[escape(x.title), "open" if x.old is None else str(x.old), "open" if x.new is None else str(x.new),
-                 signed(x.delta)] for x in s.categories]
+    def cell(value: int | None, applicable: bool) -> str:
+        return str(value) if value is not None else ("open" if applicable else "n/a")
+
+    cat_rows = [[escape(x.title), cell(x.old, x.old_applicable), cell(x.new, x.new_applicable), signed(x.delta)]
+                for x in s.categories]
     cat_rows.append(["<b>Total</b>", f"<b>{o.total}</b>", f"<b>{n.total}</b>", f"<b>{signed(s.total_delta)}</b>"])
     scores = "<h2>Scorecard</h2>" + table(["Category", "Before", "After", "Change"], cat_rows, raw=True)
 

@@ -45,7 +45,7 @@ def redact_line(line: str, secret: str | Iterable[str] = "", limit: int = 160) -
         text = scrub(text)  # on the text as written, where every shape is whole
         for value in values:  # then what is left of the candidates, longest first
             text = text.replace(value, mask(value))
-        return text
+        return _mask_continuations(text) if values else text
 
     text = line.strip()
     window = limit + 2048
@@ -64,6 +64,20 @@ def redact_line(line: str, secret: str | Iterable[str] = "", limit: int = 160) -
         # a value too long to be secret-shaped can become so once cut: scrub what is shown again
         text = scrub(text[: limit - 1] + "…")
     return text
+
+
+# A quoted piece concatenated right after a masked one (``"v8pA********" + "tKdVRfLO..."``): the rest of
+# a secret written in pieces, which no detector sees as a secret on its own.
+_CONTINUATION = re.compile(r"""(\*{8}["'`]\s*\+\s*)(["'`])(?!\*{8}["'`])([^"'`\\\n]{4,})\2""")
+
+
+def _mask_continuations(text: str) -> str:
+    """``text`` with every string piece joined by ``+`` to a masked value masked whole, piece after piece."""
+    while True:
+        got = _CONTINUATION.sub(lambda m: f"{m.group(1)}{m.group(2)}{'*' * 8}{m.group(2)}", text)
+        if got == text:
+            return text
+        text = got
 
 
 _spans = None

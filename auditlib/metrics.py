@@ -87,8 +87,9 @@ def _calls(facts: Facts) -> list | None:
 
 
 def _call_share(attr: str) -> MetricFn:
+    """The share of the model calls of the application and its scripts (``app_calls``) that have ``attr``."""
     def fn(facts: Facts, _: list[Finding]) -> MetricValue:
-        calls = _calls(facts)
+        calls = app_calls(facts)
         return None if calls is None else _share([getattr(c, attr) for c in calls])
 
     return fn
@@ -107,9 +108,33 @@ def _llm_calls(facts: Facts, _: list[Finding]) -> MetricValue:
     return None if calls is None else len(calls)
 
 
+APP_CALL_ROLES = ("app", "script")
+"""File roles whose model calls spend money in use (auditlib.collect.roles): the application and the
+scripts run against it; calls in tests, evaluation harnesses, examples and docs are left out."""
+
+
+def app_calls(facts: Facts) -> list | None:
+    """The model calls in application code and scripts (APP_CALL_ROLES); None when the code was not read."""
+    from .collect.roles import file_role
+
+    calls = _calls(facts)
+    if calls is None:
+        return None
+    roles = facts.code.file_roles
+    return [c for c in calls if (roles.get(c.path) or file_role(c.path)) in APP_CALL_ROLES]
+
+
+@metric("app_llm_calls")
+def _app_llm_calls(facts: Facts, _: list[Finding]) -> MetricValue:
+    """Model calls in application code and scripts (tests, evaluations, docs left out): whether the
+    repository has a model cost to govern (``applies_when`` of cost_governance in scorecard.yaml)."""
+    calls = app_calls(facts)
+    return None if calls is None else len(calls)
+
+
 @metric("llm_user_input_sites")
 def _user_input(facts: Facts, _: list[Finding]) -> MetricValue:
-    calls = _calls(facts)
+    calls = app_calls(facts)
     return None if calls is None else sum(c.user_input_in_prompt for c in calls)
 
 

@@ -7,9 +7,10 @@ are pure functions of findings, facts, rubric and answers. Every model here seri
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
 SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
@@ -575,6 +576,106 @@ class DockerBase(Frozen):
     ``latest``, no tag, or a tag without a version number (``alpine``, ``lts``)."""
 
 
+ACCEPT_REASON_MAX = 2000
+"""Longest written reason of an accepted finding (characters)."""
+
+
+class AcceptEntry(Frozen):
+    """One accepted finding (issue 12), as written in the repository's ``.auditlib.yaml`` or in the
+    auditor's answers file (``accept:``): which finding, and why it is accepted.
+
+    A finding is named by its fingerprint (``fp-...``, shown on every finding of results.json: it
+    survives moved lines and renamed files), or by its rule (an id, or a family such as ``secret.*``)
+    with an optional path (a glob: ``*`` within a folder, ``**`` across folders) and line. ``reason``
+    is required; ``until`` (a date) makes the acceptance expire.
+    """
+
+    rule: str | None = Field(None, max_length=200)
+    path: str | None = Field(None, max_length=1000)
+    line: int | None = Field(None, ge=1)
+    fingerprint: str | None = Field(None, max_length=40)
+    reason: str = Field(max_length=ACCEPT_REASON_MAX)
+    by: str | None = Field(None, max_length=200)
+    until: _dt.date | None = None
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason_text(cls, value):
+        if value is None:
+            raise ValueError("an accepted finding needs a written `reason:`")
+        if not isinstance(value, str):
+            raise ValueError("`reason:` must be text")
+        if not value.strip():
+            raise ValueError("an accepted finding needs a written `reason:` (it is empty)")
+        return " ".join(value.split())
+
+    @field_validator("rule", "path", "fingerprint", "by", mode="before")
+    @classmethod
+    def _text(cls, value):
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError("must be text")
+        text = str(value).strip()
+        return text or None
+
+    @field_validator("until", mode="before")
+    @classmethod
+    def _date(cls, value):
+        if isinstance(value, _dt.datetime):
+            return value.date()
+        if isinstance(value, str):
+            try:
+                return _dt.date.fromisoformat(value.strip())
+            except ValueError:
+                raise ValueError("`until:` must be a date, YYYY-MM-DD") from None
+        return value
+
+    @model_validator(mode="after")
+    def _names_a_finding(self) -> "AcceptEntry":
+        if not self.rule and not self.fingerprint:
+            raise ValueError("name the finding by `fingerprint:` (fp-...) or by `rule:` (with `path:` and `line:` "
+                             "to narrow it)")
+        if self.fingerprint and not (self.fingerprint.startswith("fp-") and len(self.fingerprint) == 19
+                                     and all(c in "0123456789abcdef" for c in self.fingerprint[3:])):
+            raise ValueError(f"`fingerprint:` {self.fingerprint!r} is not a finding fingerprint (fp- and 16 hex "
+                             "digits, as results.json shows it)")
+        if self.rule is not None and not self.rule.strip("*.? "):
+            raise ValueError(f"`rule: {self.rule}` names every rule; name one rule or a family such as secret.*")
+        if self.path is not None and not self.path.strip("*/? "):
+            raise ValueError(f"`path: {self.path}` names every file; name a file or a folder (tests/**)")
+        if self.line is not None and not self.path:
+            raise ValueError("`line:` needs a `path:`")
+        return self
+
+    def describe(self) -> str:
+        """The entry in one line: ``secret.committed_credential at tests/corpus.py:35`` or its fingerprint."""
+        if self.fingerprint:
+            what = self.fingerprint + (f" ({self.rule})" if self.rule else "")
+        else:
+            what = self.rule or ""
+        if self.path:
+            what += f" at {self.path}" + (f":{self.line}" if self.line else "")
+        return what
+
+
+class RepoConfig(Frozen):
+    """The audited repository's own ``.auditlib.yaml`` (issue 12), read as data, never executed: CI
+    entry points it declares and findings it accepts with a written reason. Bad entries are listed in
+    ``problems`` (one line each) and left out; the audit carries on."""
+
+    path: str
+    """The file's path in the repository."""
+    ci: list[str] = Field(default_factory=list)
+    """Declared CI entry points that are files of the repository (scripts a CI runner calls)."""
+    accept: list[AcceptEntry] = Field(default_factory=list)
+    """The valid ``accept:`` entries, in file order."""
+    numbers: list[int] = Field(default_factory=list)
+    """The position (1-based) of each of ``accept`` in the file's ``accept:`` list, for messages."""
+    problems: list[str] = Field(default_factory=list)
+    """What was refused or ignored, one line each (``accept[2]: ...``)."""
+
+
 class PracticeFacts(Availability):
     test_files: list[str] = Field(default_factory=list)
     test_lines: int = 0
@@ -616,6 +717,17 @@ class PracticeFacts(Availability):
     platform_monitoring: list[str] = Field(default_factory=list)
     """Monitoring the hosting platform provides, declared in infrastructure files (an Azure Log Analytics
     workspace, Application Insights, CloudWatch alarms...), as ``path: what``; checklists/platforms.yaml."""
+    ci_kinds: dict[str, Literal["hosted", "script", "declared"]] = Field(default_factory=dict)
+    """CI file -> how it was recognised (issue 12): ``hosted``, a file a hosted CI service reads
+    (.github/workflows, .gitlab-ci.yml...); ``script``, a script entry point a runner calls (``.ci/run``,
+    ``ci/*.sh``); ``declared``, named by the repository's ``.auditlib.yaml`` (``ci:``). Vocabulary:
+    checklists/ci.yaml."""
+    ci_followed: list[str] = Field(default_factory=list)
+    """What the CI files call that was read too, for the test, audit and lint commands: Makefile
+    targets (``Makefile: test``), package.json scripts (``package.json: test``) and repository scripts
+    (``scripts/test.sh``)."""
+    config: RepoConfig | None = None
+    """The repository's ``.auditlib.yaml``, when it has one (issue 12)."""
 
 
 class ComplexityFunction(Frozen):
@@ -684,6 +796,21 @@ class Hit(Frozen):
     confidence: Confidence | None = None
 
 
+class Acceptance(Frozen):
+    """Why a finding is accepted, and by whom (issue 12)."""
+
+    reason: str
+    by: str | None = None
+    source: Literal["repository", "auditor"]
+    """``repository``: the target's own ``.auditlib.yaml``; ``auditor``: the answers file's ``accept:``."""
+    file: str
+    """``.auditlib.yaml`` or ``answers`` (never an absolute path)."""
+    entry: int
+    """The entry's position (1-based) in that file's ``accept:`` list."""
+    until: str | None = None
+    """ISO date the acceptance expires after, when it has one."""
+
+
 class Finding(Frozen):
     id: str
     rule: str
@@ -703,6 +830,13 @@ class Finding(Frozen):
     remediation: str = ""
     confidence: Confidence = "medium"
     """How sure the finding is (see CONFIDENCES); results written before it existed read as medium."""
+    fingerprint: str | None = None
+    """The finding's content fingerprint (``fp-`` and 16 hex digits, auditlib.fingerprint): the same
+    across moved lines and renamed files; what an ``accept:`` entry may name (issue 12). None in
+    results written before it existed."""
+    accepted: "Acceptance | None" = None
+    """Set when the finding is accepted with a written reason (issue 12): it stays listed, but leaves
+    the score, the severity counts and the decision."""
 
     @property
     def location(self) -> str:

@@ -67,6 +67,8 @@ class _Target(_Lenient):
 class _Category(_Lenient):
     title: str = ""
     score: int | None = None
+    applicable: bool = True
+    """False: the category does not apply to the target (issue 12); its score is None."""
 
 
 class _Scorecard(_Lenient):
@@ -74,6 +76,15 @@ class _Scorecard(_Lenient):
     total: int
     band: str
     provisional: bool = False
+    max_total: int = 40
+    scaled_total: int | None = None
+    """The total on the 0-40 scale (results before issue 12: the total itself)."""
+    not_applicable: list[str] = []
+
+    @property
+    def comparable_total(self) -> int:
+        """The total on the 0-40 scale, comparable across targets whatever categories apply."""
+        return self.total if self.scaled_total is None else self.scaled_total
 
 
 class _Decision(_Lenient):
@@ -91,6 +102,8 @@ class _Finding(_Lenient):
     effort: str = ""
     remediation: str = ""
     confidence: str = "medium"
+    accepted: dict | None = None
+    """Set when the finding is accepted with a written reason (issue 12): not counted."""
 
 
 class _Answers(_Lenient):
@@ -234,7 +247,7 @@ def columns(categories: list[str]) -> list[str]:
     """The columns of portfolio.csv, in order."""
     return ["name", "status", "source", "commit", "audited_at", "total", "band", "verdict", "provisional",
             *categories, "critical", "high", "medium", "findings", "triage", "business_impact", "top_risks",
-            "error", "seconds", "notebook", "results"]
+            "error", "seconds", "notebook", "results", "not_applicable", "accepted"]
 
 
 def _impact(answers: _Answers, rubric) -> str | None:
@@ -254,19 +267,21 @@ def _where(f: _Finding) -> str:
 
 
 def _result_row(name: str, path: Path, r: _Result, rubric, cats: list[str]) -> tuple[dict, list[dict]]:
-    findings = sorted(r.findings, key=lambda f: (SEVERITY_RANK.get(f.severity, 9),
-                                                 CONFIDENCE_RANK.get(f.confidence, 9)))
+    # accepted findings (issue 12) are out of the counts, the top risks and the fix-first list
+    findings = sorted((f for f in r.findings if f.accepted is None),
+                      key=lambda f: (SEVERITY_RANK.get(f.severity, 9), CONFIDENCE_RANK.get(f.confidence, 9)))
     counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
     triage = rubric.portfolio.triage_for(r.scorecard.band, r.decision.verdict)
     top = [f"{f.title or f.rule} ({_where(f)})" for f in findings if f.severity != "info"][:TOP_RISKS]
     row = {"name": name, "status": STATUS_AUDITED, "source": r.target.source, "commit": r.target.commit,
-           "audited_at": r.target.audited_at, "total": r.scorecard.total, "band": r.scorecard.band,
+           "audited_at": r.target.audited_at, "total": r.scorecard.comparable_total, "band": r.scorecard.band,
            "verdict": r.decision.verdict, "provisional": r.scorecard.provisional,
            **{c: (r.scorecard.categories[c].score if c in r.scorecard.categories else None) for c in cats},
            "critical": counts["critical"], "high": counts["high"], "medium": counts["medium"],
            "findings": len(findings), "triage": triage.id if triage else None,
            "business_impact": _impact(r.answers, rubric), "top_risks": "; ".join(top), "error": "",
-           "seconds": None, "notebook": "", "results": str(path)}
+           "seconds": None, "notebook": "", "results": str(path),
+           "not_applicable": ";".join(r.scorecard.not_applicable), "accepted": len(r.findings) - len(findings)}
     occurrences = [{"target": name, "rule": f.rule, "category": f.category, "severity": f.severity,
                     "confidence": f.confidence, "title": f.title, "where": _where(f), "effort": f.effort,
                     "remediation": f.remediation} for f in findings]
@@ -333,7 +348,7 @@ def load(folder: Path | str, since: Path | str | None = None, rubric=None) -> Po
             row["status"] = status
             row["error"] = f"{error or 'no error recorded'} (the table shows the earlier {RESULTS_NAME})"
     frame = pd.DataFrame([rows[n] for n in sorted(rows)], columns=columns(cats))
-    for col in ("total", *cats, "critical", "high", "medium", "findings"):
+    for col in ("total", *cats, "critical", "high", "medium", "findings", "accepted"):
         frame[col] = frame[col].astype("Int64")
     findings = pd.DataFrame(occurrences, columns=["target", "rule", "category", "severity", "confidence", "title",
                                                   "where", "effort", "remediation"])
@@ -564,8 +579,9 @@ def targets_table(p: Portfolio) -> HTML:
                      escape(labels.get(r["triage"], str(r["triage"]))),
                      f"{_int(r['critical'])} / {_int(r['high'])} / {_int(r['medium'])}",
                      escape(r["top_risks"] or "—")])
-    note = ('<p class="muted">* provisional: some categories are open and count as 0. Findings: critical / high / '
-            'medium.</p>')
+    note = ('<p class="muted">* provisional: some categories are open and count as 0. Totals are on the 0-40 scale: '
+            'a target with categories that do not apply (n/a in the heat map) is scored out of the others and scaled. '
+            'Findings: critical / high / medium (accepted findings left out).</p>')
     return HTML(table(["Target", "Total", "Band", "Verdict", "Triage", "Findings", "Top risks"], rows, raw=True) + note)
 
 

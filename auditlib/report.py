@@ -150,19 +150,32 @@ def where(f: Finding) -> str:
     return f.location or "(repository)"
 
 
+def live_findings(result: AuditResult) -> list[Finding]:
+    """The findings that count: every finding but those accepted with a written reason (issue 12)."""
+    return [f for f in result.findings if f.accepted is None]
+
+
+def accepted_findings(result: AuditResult) -> list[Finding]:
+    """The findings accepted with a written reason (listed in the appendix, out of the score)."""
+    return [f for f in result.findings if f.accepted is not None]
+
+
 def top_findings(result: AuditResult, n: int = 5) -> list[Finding]:
-    """The n most severe findings (results are already sorted by severity)."""
-    return [f for f in result.findings if f.severity != "info"][:n]
+    """The n most severe findings that count (results are already sorted by severity)."""
+    return [f for f in live_findings(result) if f.severity != "info"][:n]
 
 
 # -------------------------------------------------------------------------------------------- cover
 def provenance_line(result: AuditResult) -> str:
     """How much of the scorecard and checklist is evidence-backed, attested by the auditor, or open."""
     sc = result.scorecard.provenance
+    cats = result.scorecard.categories
+    applicable = sum(1 for c in cats.values() if c.applicable)
+    of = f"{applicable} applicable" if applicable != len(cats) else str(len(cats))
     cl = defaultdict(int)
     for item in result.checklist:
         cl[item.provenance] += 1
-    return (f"Scorecard: {sc['auto']} of 8 categories from evidence only, {sc['confirmed']} confirmed and "
+    return (f"Scorecard: {sc['auto']} of {of} categories from evidence only, {sc['confirmed']} confirmed and "
             f"{sc['overridden']} overridden by the auditor, {sc['attested']} attested, {sc['open']} open. "
             f"Checklist: {cl['auto']} of {len(result.checklist)} items pre-answered from evidence, "
             f"{cl['confirmed'] + cl['overridden'] + cl['attested']} answered by the auditor, {cl['open']} open.")
@@ -180,15 +193,44 @@ def commit_label(result: AuditResult) -> str:
     return "no commits"
 
 
+def not_applicable_line(result: AuditResult) -> str:
+    """Which categories do not apply and what the total is out of, or '' when all apply."""
+    sc = result.scorecard
+    na = [c for c in sc.categories.values() if not c.applicable]
+    if not na:
+        return ""
+    names = ", ".join(c.title for c in na)
+    # the basis ends with the metric read, "(app_llm_calls = 0)": an internal id, not for the cover
+    why = "; ".join(c.basis[0].removeprefix("not applicable: ").rsplit(" (", 1)[0] for c in na if c.basis)
+    return (f"Not applicable: {names} ({why}). The total is out of {sc.max_total} for the "
+            f"{len(sc.categories) - len(na)} categories that apply; the band is read from it scaled to 40 "
+            f"({sc.scaled_total} / 40).")
+
+
+def accepted_line(result: AuditResult) -> str:
+    """How many findings were accepted with a written reason, by whom, or '' when none."""
+    acc = accepted_findings(result)
+    if not acc:
+        return ""
+    repo = [f.accepted.file for f in acc if f.accepted.source == "repository"]
+    parts = ([f"{len(repo)} by the repository's own {repo[0]}"] if repo else []) \
+        + ([f"{len(acc) - len(repo)} by the auditor"] if len(acc) > len(repo) else [])
+    worst = [s for s in SEVERITIES if any(f.severity == s for f in acc)][0]
+    return (f"{len(acc)} finding(s) accepted with a written reason ({', '.join(parts)}; the most severe: {worst}): "
+            "listed with their reasons in the appendix, left out of the scorecard, the counts and the decision.")
+
+
 def cover(result: AuditResult) -> HTML:
-    """Client, target, commit, date, auditor, and the evidence/attestation balance."""
+    """Client, target, commit, date, auditor, the evidence/attestation balance, the categories that do
+    not apply and the findings accepted with a reason."""
     t = result.target
     rows = [["Client", t.client or "—"], ["Target", f"{t.name} ({t.source})"],
             ["Commit", commit_label(result)],
             ["Audit date", t.audited_at[:10]], ["Auditor", t.auditor or "—"],
             ["Rubric", f"version {result.run.rubric_version}"]]
-    return HTML(f'<div class="cover"><h1>Production-readiness audit: {escape(t.name)}</h1>'
-                f'{kv_table(rows)}<p class="muted">{escape(provenance_line(result))}</p></div>')
+    notes = [provenance_line(result), not_applicable_line(result), accepted_line(result)]
+    return HTML(f'<div class="cover"><h1>Production-readiness audit: {escape(t.name)}</h1>{kv_table(rows)}'
+                + "".join(f'<p class="muted">{escape(n)}</p>' for n in notes if n) + "</div>")
 
 
 def executive_summary(result: AuditResult) -> HTML:
@@ -196,12 +238,13 @@ def executive_summary(result: AuditResult) -> HTML:
     sc, d = result.scorecard, result.decision
     band = badge(sc.band_label, BAND_COLOURS[sc.band])
     provisional = " (provisional: some categories are open and count as 0)" if sc.provisional else ""
+    live = live_findings(result)
     counts = defaultdict(int)
-    for f in result.findings:
+    for f in live:
         counts[f.severity] += 1
     count_line = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
     by_confidence = defaultdict(int)
-    for f in result.findings:
+    for f in live:
         by_confidence[f.confidence] += 1
     if by_confidence:
         count_line += "; by confidence: " + ", ".join(f"{by_confidence[c]} {c}" for c in CONFIDENCES if by_confidence[c])
@@ -210,11 +253,16 @@ def executive_summary(result: AuditResult) -> HTML:
     flip = ""
     if d.flip and d.flip.requires:
         flip = f"<p>{flip_sentence(d.verdict, d.flip)}</p>"
+    accepted = len(result.findings) - len(live)
+    accepted_note = f" Also {accepted} accepted with a written reason (see the appendix)." if accepted else ""
+    na = [c.title for c in sc.categories.values() if not c.applicable]
+    na_note = (f'<p class="muted">Out of {sc.max_total}: {escape(", ".join(na))} '
+               f'{"does" if len(na) == 1 else "do"} not apply to this repository.</p>' if na else "")
     return HTML(
-        f'<div class="box"><span class="big">{sc.total} / 40</span> &nbsp; {band}{escape(provisional)}'
+        f'<div class="box"><span class="big">{escape(sc.out_of)}</span> &nbsp; {band}{escape(provisional)}{na_note}'
         f'<p>{escape(sc.band_advice)}</p>'
         f'<p class="big">{escape(VERDICT_TEXT[d.verdict])}</p>{flip}'
-        f'<p>{len(result.findings)} findings: {escape(count_line or "none")}.</p></div>'
+        f'<p>{len(live)} findings: {escape(count_line or "none")}.{escape(accepted_note)}</p></div>'
         "<h3>Top findings</h3>" + table(["Severity", "Confidence", "Finding", "Where", "Evidence"], tops, raw=True)
     )
 
@@ -246,14 +294,19 @@ def scorecard_chart(result: AuditResult) -> HTML:
     names = [c.title for c in cats][::-1]
     scores = [c.score or 0 for c in cats][::-1]
     colours = ["#2b8a3e" if s >= 4 else "#e67700" if s >= 2 else "#c92a2a" for s in scores]
+    colours = ["#adb5bd" if not c.applicable else col for c, col in zip(cats[::-1], colours)]
     bars = ax.barh(names, scores, color=colours)
     for bar, c in zip(bars, cats[::-1]):
-        label = f"{c.score if c.score is not None else 'open'}  ({PROVENANCE_TEXT[c.provenance]})"
+        if not c.applicable:
+            label = "not applicable"
+        else:
+            label = f"{c.score if c.score is not None else 'open'}  ({PROVENANCE_TEXT[c.provenance]})"
         ax.text(bar.get_width() + 0.08, bar.get_y() + bar.get_height() / 2, label, va="center", fontsize=8)
     ax.set_xlim(0, 7)
     ax.set_xticks(range(0, 6))
     ax.set_xlabel("score (0 missing, 3 partial, 5 complete and tested)")
-    ax.set_title(f"Launch-risk scorecard: {result.scorecard.total}/40 ({result.scorecard.band_label})", fontsize=10)
+    ax.set_title(f"Launch-risk scorecard: {result.scorecard.out_of.replace(' / ', '/')} "
+                 f"({result.scorecard.band_label})", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return figure_html(fig, "scorecard chart")
@@ -267,11 +320,17 @@ def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
     """
     rows = []
     for cid, c in result.scorecard.categories.items():
-        lines = c.basis if full_basis else [b for b in c.basis if b.startswith(("+", "capped", "not capped"))
+        lines = c.basis if full_basis else [b for b in c.basis if b.startswith(("+", "capped", "not capped",
+                                                                                 "left out", "applies because"))
                                             and not b.startswith("+0")]
         basis = "<br>".join(escape(b) for b in lines) or '<span class="muted">no positive evidence found</span>'
 
         note = f"<b>Auditor:</b> {escape(c.note)}<br>" if c.note else ""
+        if not c.applicable:
+            basis = "<br>".join(escape(b if full_basis else b.rsplit(" (", 1)[0])
+                                for b in c.basis if b.startswith("not applicable"))
+            rows.append([escape(c.title), "n/a", "—", "not applicable", basis])
+            continue
         rows.append([escape(c.title), str(c.score if c.score is not None else "open"),
                      str(c.suggested if c.suggested is not None else "—"), escape(PROVENANCE_TEXT[c.provenance]),
                      note + basis])
@@ -305,8 +364,9 @@ def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
     fig, ax = plt.subplots(figsize=(8, 2.8), dpi=110)
     labels = [f"{p.id}. {p.title}" for p in phases][::-1]
     left = [0] * len(phases)
+    live = live_findings(result)
     for severity in SEVERITIES:
-        counts = [sum(1 for f in result.findings if f.phase == p.id and f.severity == severity) for p in phases][::-1]
+        counts = [sum(1 for f in live if f.phase == p.id and f.severity == severity) for p in phases][::-1]
         ax.barh(labels, counts, left=left, color=SEVERITY_COLOURS[severity], label=severity)
         left = [a + b for a, b in zip(left, counts)]
     ax.set_xlabel("findings")
@@ -317,12 +377,25 @@ def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
     return figure_html(fig, "findings by phase")
 
 
+def accepted_mark(f: Finding) -> str:
+    """The note on an accepted finding (HTML): accepted, by whom, why."""
+    a = f.accepted
+    if a is None:
+        return ""
+    who = f" by {a.by}" if a.by else ""
+    src = "the repository's " + a.file if a.source == "repository" else "the auditor"
+    return (f'<br><span class="muted"><b>Accepted</b>{escape(who)} ({escape(src)}): {escape(a.reason)}'
+            f'{escape(f" (until {a.until})" if a.until else "")}</span>')
+
+
 def findings_table(result: AuditResult, findings: list[Finding] | None = None, limit: int | None = None) -> HTML:
-    """Findings sorted by severity, with file:line evidence."""
-    items = result.findings if findings is None else findings
+    """Findings sorted by severity, with file:line evidence. By default the findings that count (the
+    accepted ones are in the appendix); a list passed in is shown whole, accepted findings marked."""
+    items = live_findings(result) if findings is None else findings
     shown = items[:limit] if limit else items
     rows = [[severity_badge(f.severity), confidence_cell(f.confidence),
-             escape(f.title) + (f' <span class="muted">({escape(f.owasp)})</span>' if f.owasp else ""),
+             escape(f.title) + (f' <span class="muted">({escape(f.owasp)})</span>' if f.owasp else "")
+             + accepted_mark(f),
              code_loc(where(f)), escape(f.evidence), str(f.phase), f.effort] for f in shown]
     more = f'<p class="muted">… and {len(items) - len(shown)} more.</p>' if len(shown) < len(items) else ""
     if not rows:
@@ -410,7 +483,7 @@ def decision_section(result: AuditResult) -> HTML:
 def roadmap(result: AuditResult, rubric) -> HTML:
     """Remediation in the agreed order (security, error handling, observability, performance, then the rest)."""
     by_stage: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
-    for f in result.findings:
+    for f in live_findings(result):
         if f.severity == "info":
             continue
         by_stage[rubric.rule(f.rule).roadmap][f.rule].append(f)
@@ -457,7 +530,46 @@ def appendix(result: AuditResult) -> HTML:
     for name, facts in result.facts:
         notes += [f"{name.capitalize()}: {limit}" for limit in getattr(facts, "limits", [])]
     return HTML(kv_table(rows) + "<h3>Collectors</h3>" + table(["Collector", "Status", "Reason", "Time"], coll)
-                + "".join(f"<p>{escape(n)}</p>" for n in notes))
+                + "".join(f"<p>{escape(n)}</p>" for n in notes) + accepted_section(result).body)
+
+
+ACCEPT_STATUS_TEXT = {"expired": "expired", "unmatched": "names no finding", "refused": "refused",
+                      "ignored": "not honoured"}
+
+
+def accepted_section(result: AuditResult) -> HTML:
+    """Accepted findings with their reasons (issue 12), then the ``accept:`` entries that did not apply
+    (expired, naming no finding, refused, not honoured); empty when there is neither."""
+    acc = accepted_findings(result)
+    other = [r for r in result.acceptances if r.status != "applied"]
+    if not acc and not other:
+        return HTML("")
+    body = "<h3>Accepted findings</h3>"
+    if acc:
+        rows = []
+        for f in acc:
+            a = f.accepted
+            src = (f"repository ({a.file}, entry {a.entry})" if a.source == "repository"
+                   else f"auditor (answers, entry {a.entry})")
+            rows.append([severity_badge(f.severity), escape(f.title), code_loc(where(f)), escape(a.reason),
+                         _nowrap(a.by or "—"), escape(src) + (f"<br>until {escape(a.until)}" if a.until else "")])
+        body += ("<p>Accepted with a written reason: listed here, left out of the scorecard, the severity counts, "
+                 "the roadmap and the decision.</p>"
+                 + table(["Severity", "Finding", "Where", "Reason", "By", "Source"], rows, raw=True))
+    else:
+        body += '<p class="muted">No finding is accepted.</p>'
+    if other:
+        rows = [[escape(f"{r.file}" + (f", entry {r.number}" if r.number else "")),
+                 _nowrap(ACCEPT_STATUS_TEXT.get(r.status, r.status)),
+                 escape(r.entry.describe() if r.entry else "—"), escape(r.message)] for r in other]
+        body += ("<p>Acceptances that did not apply (the findings they name count as usual):</p>"
+                 + table(["Entry", "Status", "Names", "Why"], rows, raw=True))
+    return HTML(body)
+
+
+def _nowrap(text: str) -> str:
+    """A short cell that must not break inside its words (a name, a status); long text wraps as usual."""
+    return f'<span style="white-space: nowrap">{escape(text)}</span>' if len(text) <= 24 else escape(text)
 
 
 def answers_trail(result: AuditResult) -> HTML:

@@ -61,12 +61,27 @@ class EvidenceLine(_Strict):
     says: str
 
 
+class Applicability(_Strict):
+    """When a category applies (issue 12): a condition on a metric, as an evidence line's. A category
+    whose condition does not hold is not applicable (no model call: no model cost to govern) and
+    leaves the total; an unmeasured metric keeps it applicable."""
+
+    metric: str
+    equals: bool | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    otherwise: str
+    """Why the category does not apply when the condition does not hold, for the reader."""
+
+
 class Category(_Strict):
     id: str
     title: str
     covers: str
     levels: dict[int, str]
     evidence: list[EvidenceLine]
+    applies_when: Applicability | None = None
+    """None: the category always applies."""
 
     @model_validator(mode="after")
     def _anchors(self) -> "Category":
@@ -408,6 +423,8 @@ class Rubric:
             for line in cat.evidence:
                 if line.metric not in metric_names:
                     problems.append(f"scorecard.yaml: {cat.id}: unknown metric {line.metric!r}")
+            if cat.applies_when and cat.applies_when.metric not in metric_names:
+                problems.append(f"scorecard.yaml: {cat.id}: applies_when: unknown metric {cat.applies_when.metric!r}")
         for cond in self.conditions():
             if cond.question and cond.question not in self.question_ids:
                 problems.append(f"decision.yaml: unknown question {cond.question!r}")

@@ -228,7 +228,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         properties["commit"] = finding.commit
         if finding.line:
             properties["lineInCommit"] = finding.line
-    return {
+    out: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[finding.severity],
@@ -237,6 +237,20 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: finding.id},
         "properties": properties,
     }
+    if finding.fingerprint:
+        properties["fingerprint"] = finding.fingerprint
+    if finding.accepted is not None:
+        # SARIF's own form of "accepted with a justification": a suppression kept outside the flagged
+        # source (the repository's .auditlib.yaml, or the auditor's answers file)
+        a = finding.accepted
+        suppression: dict[str, Any] = {"kind": "external", "status": "accepted", "justification": a.reason,
+                                       "properties": {"source": a.source, "file": a.file, "entry": a.entry}}
+        if a.by:
+            suppression["properties"]["by"] = a.by
+        if a.until:
+            suppression["properties"]["until"] = a.until
+        out["suppressions"] = [suppression]
+    return out
 
 
 def _invocation(result: AuditResult, rubric) -> dict[str, Any]:
@@ -305,6 +319,8 @@ def to_sarif(result: AuditResult, rubric) -> dict[str, Any]:
         "properties": {
             "target": _target_name(result),
             "scorecardTotal": result.scorecard.total,
+            "scorecardMax": result.scorecard.max_total,
+            "scorecardScaledTotal": result.scorecard.scaled_total,
             "band": result.scorecard.band,
             "verdict": result.decision.verdict,
         },

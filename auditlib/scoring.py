@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Iterable, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from .answers import Answers
 from .metrics import MetricValue
@@ -33,18 +33,58 @@ class CategoryScore(BaseModel):
     """Ids of the findings in this category."""
     basis: list[str] = Field(default_factory=list)
     """How the suggestion was reached, one line per evidence line or cap."""
+    applicable: bool = True
+    """False when the category does not apply to the target (``applies_when`` of scorecard.yaml, issue
+    12): its score is None, it is left out of the total, and ``basis`` says why."""
 
 
 class ScorecardResult(BaseModel):
     categories: dict[str, CategoryScore]
     total: int
+    """Points of the categories that apply (0 to ``max_total``)."""
     band: Literal["high", "moderate", "low"]
+    """Read from ``scaled_total``."""
     band_label: str
     band_advice: str
     provisional: bool
     """Some categories are open: the total counts them as 0."""
     provenance: dict[str, int]
-    """How many categories are auto / confirmed / overridden / attested / open."""
+    """How many of the applicable categories are auto / confirmed / overridden / attested / open."""
+    max_total: int = 40
+    """5 x the categories that apply (40 when all eight do; results written before issue 12: 40)."""
+    scaled_total: int | None = None
+    """``total`` on the 0-40 scale of the bands: ``total * 40 // max_total`` (rounded down); equal to
+    ``total`` when every category applies. Filled from ``total`` for results written before it existed."""
+    not_applicable: list[str] = Field(default_factory=list)
+    """Ids of the categories that do not apply (issue 12)."""
+
+    @model_validator(mode="after")
+    def _scaled(self) -> "ScorecardResult":
+        if self.scaled_total is None:
+            self.scaled_total = scale_total(self.total, self.max_total)
+        return self
+
+    @property
+    def out_of(self) -> str:
+        """The total as a reader sees it: ``26 / 40``, or ``26 / 35 (29 / 40 scaled)`` when some
+        categories do not apply."""
+        return total_text(self.total, self.max_total, self.scaled_total)
+
+
+def scale_total(total: int, max_total: int, scale: int = 40) -> int:
+    """A total out of ``max_total`` on the 0-``scale`` band scale, rounded down (0 when nothing applies)."""
+    return total * scale // max_total if max_total > 0 else 0
+
+
+def total_text(total: int | None, max_total: int | None = 40, scaled: int | None = None) -> str:
+    """``26 / 40``, or ``26 / 35 (29 / 40 scaled)`` when the maximum is not 40."""
+    if total is None:
+        return "—"
+    max_total = 40 if max_total is None else max_total
+    if max_total == 40:
+        return f"{total} / 40"
+    scaled = scale_total(total, max_total) if scaled is None else scaled
+    return f"{total} / {max_total} ({scaled} / 40 scaled)"
 
 
 class ChecklistEntry(BaseModel):
@@ -131,33 +171,65 @@ def suggest_category(category, findings: list[Finding], metrics: dict[str, Metri
     return score, basis
 
 
+def applies(category, metrics: dict[str, MetricValue]) -> bool:
+    """Whether a rubric category applies (its ``applies_when`` holds, or cannot be measured)."""
+    cond = category.applies_when
+    if cond is None:
+        return True
+    held = condition_holds(metrics.get(cond.metric), equals=cond.equals, at_least=cond.at_least,
+                           at_most=cond.at_most)
+    return held is not False
+
+
 def build_scorecard(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> ScorecardResult:
-    """The scorecard: suggestions from evidence, overridden by the auditor's answers."""
+    """The scorecard: suggestions from evidence, overridden by the auditor's answers.
+
+    Accepted findings (``Finding.accepted``, auditlib.accept) are left out of the suggestions and the
+    evidence lists; a category whose ``applies_when`` does not hold is not applicable (score None, out of
+    the total) unless the auditor scored it. The total is out of 5 x the applicable categories; the band
+    is read from it scaled to 0-40 (rounded down)."""
     caps = dict(rubric.scorecard.severity_caps)
     cap_confidence = tuple(rubric.scorecard.cap_confidence)
+    live = [f for f in findings if f.accepted is None]
     cats: dict[str, CategoryScore] = {}
     for cat in rubric.scorecard.categories:
-        suggested, basis = suggest_category(cat, findings, metrics, caps, cap_confidence)
         ans = answers.scores.get(cat.id)
+        suggested, basis = suggest_category(cat, live, metrics, caps, cap_confidence)
+        accepted = sum(1 for f in findings if f.category == cat.id and f.accepted is not None)
+        if accepted:
+            basis.append(f"left out: {accepted} accepted finding(s) (reasons in the appendix)")
+        applicable = ans is not None or applies(cat, metrics)
+        if not applicable:
+            value = metrics.get(cat.applies_when.metric)
+            basis = [f"not applicable: {cat.applies_when.otherwise} ({cat.applies_when.metric} = {value})"]
+            suggested = None
+        elif ans is not None and not applies(cat, metrics):
+            basis.insert(0, f"applies because the auditor scored it (the evidence says: {cat.applies_when.otherwise})")
         score = ans.score if ans else suggested
         cats[cat.id] = CategoryScore(
             title=cat.title, score=score, suggested=suggested,
-            source="auditor" if ans else ("auto" if suggested is not None else None),
-            provenance=_provenance(suggested, ans is not None, ans.score if ans else None),
+            source="auditor" if ans else ("auto" if suggested is not None or not applicable else None),
+            provenance="auto" if not applicable else _provenance(suggested, ans is not None,
+                                                                  ans.score if ans else None),
             note=(ans.note or ans.reason) if ans else "",
-            evidence=[f.id for f in findings if f.category == cat.id], basis=basis,
+            evidence=[f.id for f in live if f.category == cat.id], basis=basis, applicable=applicable,
         )
-    total = sum(c.score or 0 for c in cats.values())
-    band = rubric.band_for(total)
+    on = [c for c in cats.values() if c.applicable]
+    total = sum(c.score or 0 for c in on)
+    max_total = 5 * len(on)
+    scaled = scale_total(total, max_total)
+    band = rubric.band_for(scaled)
     counts = {p: 0 for p in ("auto", "confirmed", "overridden", "attested", "open")}
-    for c in cats.values():
+    for c in on:
         counts[c.provenance] += 1
     return ScorecardResult(categories=cats, total=total, band=band.id, band_label=band.label, band_advice=band.advice,
-                           provisional=counts["open"] > 0, provenance=counts)
+                           provisional=counts["open"] > 0, provenance=counts, max_total=max_total,
+                           scaled_total=scaled, not_applicable=[cid for cid, c in cats.items() if not c.applicable])
 
 
 def build_checklist(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> list[ChecklistEntry]:
     """Checklist entries: auto "no" where evidence shows a gap, the auditor's answers over that."""
+    findings = [f for f in findings if f.accepted is None]  # an accepted finding pre-answers nothing
     entries = []
     for item in rubric.checklist.items:
         related_rules = rubric.matching_rules(item.evidence.rules)

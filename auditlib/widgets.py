@@ -133,7 +133,7 @@ class ScoreRow(_Row):
         cat = result.scorecard.categories[category]
         options = [(f"{v} (suggested)" if v == cat.suggested else str(v), v) for v in range(6)]
         if cat.suggested is None:
-            options.insert(0, ("(open)", None))
+            options.insert(0, ("(not applicable)" if not cat.applicable else "(open)", None))
         given = session.answers.scores.get(category)
         self.select = _make(W.Dropdown, options=options, value=cat.score, width="150px")
         self.note = _make(W.Text, value=given.note if given else "", placeholder="note", continuous_update=False,
@@ -176,7 +176,8 @@ class ScoreRow(_Row):
         key = f"scores.{self.category}"
         reviews = _reviews(result, key)
         self.marker.value = _marker(cat.provenance, reviews)
-        suggested = "open (nothing measured)" if cat.suggested is None else str(cat.suggested)
+        suggested = ("not applicable" if not cat.applicable else "open (nothing measured)") \
+            if cat.suggested is None else str(cat.suggested)
         body = _finding_lines(result, cat.evidence) or '<span class="muted">no findings in this category</span>'
         body += "<br>" + "<br>".join(escape(b) for b in cat.basis)
         body += "".join(f'<br><span style="color:{RED}">{escape(r.message)}</span>' for r in reviews)

@@ -16,6 +16,7 @@ nothing waits for input.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import secrets
 import sys
@@ -237,8 +238,10 @@ def phase(session: Session, number: int) -> report.HTML:
     ph = rubric.phases.phases[number - 1]
     steps = "".join(f"<li>{escape(s)}</li>" for s in ph.steps)
     findings = [f for f in r.findings if f.phase == number]
+    accepted = sum(1 for f in findings if f.accepted is not None)
     body = f"<p><b>Goal:</b> {escape(ph.goal)}</p><ol>{steps}</ol>"
-    body += f"<h3>Evidence: {len(findings)} finding(s) addressed in this phase</h3>"
+    body += (f"<h3>Evidence: {len(findings)} finding(s) addressed in this phase"
+             f"{f' ({accepted} accepted with a reason: out of the score)' if accepted else ''}</h3>")
     body += report.findings_table(r, findings).body
     return report.HTML(body)
 
@@ -272,11 +275,12 @@ def summary_html(result: AuditResult) -> report.HTML:
     provisional = " (provisional: open categories count as 0)" if sc.provisional else ""
     review = len(result.answers.needs_review)
     flag = f' &nbsp; {report.badge(f"{review} to review", "#e67700")}' if review else ""
+    notes = [report.provenance_line(result), report.not_applicable_line(result), report.accepted_line(result)]
     return report.HTML(
-        f'<div class="box al-summary"><span class="big">{sc.total} / 40</span> &nbsp; '
+        f'<div class="box al-summary"><span class="big">{escape(sc.out_of)}</span> &nbsp; '
         f'{report.badge(sc.band_label, report.BAND_COLOURS[sc.band])}{escape(provisional)} &nbsp; '
         f'<b>Verdict: {escape(d.verdict.replace("_", " "))}</b>{flag}'
-        f'<p class="muted">{escape(report.provenance_line(result))}</p></div>')
+        + "".join(f'<p class="muted">{escape(n)}</p>' for n in notes if n) + "</div>")
 
 
 def review_html(session: Session) -> report.HTML:
@@ -406,13 +410,28 @@ def prepare_workspace(target: str, out_dir: Path, *, source: str = "", client: s
     return path
 
 
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+"""JupyterLab settings of an audit session: no "receive official Jupyter news?" prompt in front of a
+client, no update check (written as the session's ``overrides.json``: the user's own settings stay)."""
+
+
+def lab_settings_dir(workspace: Path) -> Path:
+    """The session's JupyterLab app-settings folder (``overrides.json``), a hidden folder of the workspace
+    (JupyterLab's file browser does not list it)."""
+    folder = Path(workspace).resolve() / ".lab-settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=1) + "\n", encoding="utf-8")
+    return folder
+
+
 def lab_command(workspace: Path, port: int, token: str | None = None) -> tuple[list[str], str]:
     """The JupyterLab command serving ``workspace`` on 127.0.0.1:``port``, and the URL of its workbook."""
     token = token or secrets.token_hex(16)
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0",  # a busy port fails, so the URL stays right
            f"--ServerApp.root_dir={Path(workspace).resolve()}", f"--IdentityProvider.token={token}",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           f"--LabApp.app_settings_dir={lab_settings_dir(workspace)}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     return cmd, f"http://127.0.0.1:{port}/lab/tree/workbook.ipynb?token={token}"

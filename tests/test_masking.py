@@ -146,3 +146,13 @@ def test_scrub_model_on_an_audit_result_is_cheap_and_already_done(demo_scan) -> 
     assert again is demo_scan
     assert elapsed < 1.0, f"scrub_model took {elapsed:.3f} s on the demo result"
     assert '"schema": "auditlib.results/1"' in again.to_json()
+
+
+def test_a_secret_written_in_pieces_is_masked_piece_after_piece():
+    from auditlib.masking import redact_line
+
+    line = '"aws_secret": "v8pAbmROLokz3lcnke0E4O6F" + "tKdVRfLOakZkWCfi" + "moremore",'
+    got = redact_line(line, "v8pAbmROLokz3lcnke0E4O6F")
+    assert "tKdVRfLO" not in got and "moremore" not in got and "bmROLokz" not in got
+    assert got.count("********") == 3
+    assert redact_line('x = "abc" + "defgh"', "zzzzzzzzzzzz") == 'x = "abc" + "defgh"'  # nothing masked: untouched

@@ -8,7 +8,8 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 REQUIRED_PARAMETERS = {"workbook.ipynb": {"target", "out_dir", "client", "auditor", "answers", "offline", "vuln_db"},
-                       "report.ipynb": {"results"}, "portfolio.ipynb": {"folder", "since"}}
+                       "report.ipynb": {"results"}, "portfolio.ipynb": {"folder", "since"},
+                       "present.ipynb": {"audit"}}
 
 
 def test_the_workbook_and_the_report_exist():

@@ -149,6 +149,41 @@ def _catch_is_fallback(catch) -> bool:
     return meaningful
 
 
+_QUIET_VALUES = {"null", "undefined", "false", "true", "[]", "{}", "number", "string", "template_string"}
+
+
+def _catch_swallows(catch) -> tuple[int, str] | None:
+    """``(line, "silent" | "printed")`` when the catch neither rethrows, logs nor uses the error: its body
+    is empty, ``continue`` / ``break``, ``return`` of nothing or of a literal, or only ``console.*(...)``
+    calls that leave the error out (then "printed"). Only comments: a documented decision, not reported."""
+    body = catch.child_by_field_name("body") if catch is not None else None
+    if body is None:
+        return None
+    printed = False
+    param = _t(catch.child_by_field_name("parameter"))
+    stmts = body.named_children
+    if stmts and all(st.type == "comment" and st.start_point.row > body.start_point.row for st in stmts) \
+            and not re.search(r"TODO|FIXME|XXX", _t(body)):
+        return None  # catch (_) { // ignore redis errors }: a documented decision
+    for st in stmts:
+        if st.type in {"comment", "empty_statement", "continue_statement", "break_statement"}:
+            continue
+        if st.type == "return_statement":
+            value = st.named_children[0] if st.named_children else None
+            if value is None or value.type in _QUIET_VALUES or _t(value) in _QUIET_VALUES:
+                continue
+            return None
+        if st.type == "expression_statement" and st.named_children:
+            e = st.named_children[0]
+            if e.type == "call_expression" and _t(e.child_by_field_name("function")).startswith("console."):
+                if param and re.search(rf"(?<![\w$]){re.escape(param)}(?![\w$])", _t(e.child_by_field_name("arguments"))):
+                    return None  # console.error("...", err): the error is logged (console is a server's log)
+                printed = True
+                continue
+        return None
+    return _line(catch), "printed" if printed else "silent"
+
+
 _REPORTERS = {"captureException", "captureMessage"}
 _ERROR_STATUS = re.compile(r"\b(status|code)\s*[:(]\s*(4|5)\d\d\b|\bsendStatus\s*\(\s*(4|5)\d\d|"
                            r"\.error\s*\(\s*\)|\b(4|5)\d\d\s*\)")
@@ -314,7 +349,8 @@ class JsFront:
                     self.guards = saved
         elif t == "try_statement":
             handler = node.child_by_field_name("handler")
-            self._under(Guard("try", _line(node), fallback=_catch_is_fallback(handler)),
+            self._under(Guard("try", _line(node), fallback=_catch_is_fallback(handler),
+                              swallows=_catch_swallows(handler)),
                         node.child_by_field_name("body"), scope)
             if handler is not None:
                 self._under(Guard("except", _line(handler)), handler, scope)
@@ -469,9 +505,10 @@ class JsFront:
             idx = node.child_by_field_name("index")
             name = _str(idx) if idx is not None else None
             if name is None:
-                self.ex(obj, scope)
+                target = self.ex(obj, scope)
                 if idx is not None:
                     self.ex(idx, scope)
+                self.mod.item_stores.append((target, scope, _line(node)))
                 return
         if obj is not None and obj.type == "this":
             cls = self._this_class(scope)

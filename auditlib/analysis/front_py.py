@@ -71,6 +71,50 @@ def _handler_is_fallback(handler: ast.ExceptHandler) -> bool:
     return meaningful
 
 
+_CATCH_ALL = {"Exception", "BaseException"}
+
+
+def _swallows(handlers: list[ast.ExceptHandler]) -> tuple[int, str] | None:
+    """``(line, "silent" | "printed")`` for the first handler that catches everything (bare ``except``,
+    ``Exception``, ``BaseException``) and neither re-raises, logs nor uses the error: its body is only
+    ``pass`` / ``continue`` / ``break``, a docstring, a constant return (``return None``, ``return
+    {"error": "failed"}, 500``), or ``print(...)`` (then "printed")."""
+    for h in handlers:
+        types = h.type.elts if isinstance(h.type, ast.Tuple) else [h.type]
+        if not any(t is None or _dotted(t).split(".")[-1] in _CATCH_ALL for t in types):
+            continue
+        printed = False
+        for stmt in h.body:
+            if isinstance(stmt, (ast.Pass, ast.Continue, ast.Break)):
+                continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and _dotted(stmt.value.func) == "print":
+                if h.name and any(isinstance(n, ast.Name) and n.id == h.name for n in ast.walk(stmt.value)):
+                    break  # print(e): the error is written out (stdout is the log of a server)
+                printed = True
+                continue
+            if isinstance(stmt, ast.Return) and _constant_value(stmt.value, h.name):
+                continue
+            break
+        else:
+            return h.lineno, "printed" if printed else "silent"
+    return None
+
+
+def _constant_value(e: ast.expr | None, error: str | None) -> bool:
+    """A value built of constants only (``None``, ``[]``, ``{"error": "x"}``, ``jsonify({...}), 500``):
+    calls given constants are allowed (not ``fallback()``), names other than their callees are not."""
+    if e is None:
+        return True
+    if any(isinstance(c, ast.Call) and not (c.args or c.keywords) for c in ast.walk(e)):
+        return False
+    callees = {id(n) for c in ast.walk(e) if isinstance(c, ast.Call) for n in ast.walk(c.func)}
+    return not any(isinstance(n, (ast.Name, ast.Attribute, ast.Subscript, ast.Starred, ast.Await,
+                                  ast.JoinedStr)) and id(n) not in callees
+                   for n in ast.walk(e))
+
+
 def _has_try(stmts: list[ast.stmt]) -> bool:
     stack = list(stmts)
     while stack:
@@ -189,7 +233,8 @@ class PyFront:
                 self._under(Guard("if", node.lineno, test, False), node.orelse, scope)
         elif isinstance(node, (ast.Try, ast.TryStar)):
             fallback = any(_handler_is_fallback(h) for h in node.handlers)
-            self._under(Guard("try", node.lineno, fallback=fallback), node.body, scope)
+            self._under(Guard("try", node.lineno, fallback=fallback, swallows=_swallows(node.handlers)),
+                        node.body, scope)
             for h in node.handlers:
                 if h.type is not None:
                     self.ex(h.type, scope)
@@ -353,6 +398,7 @@ class PyFront:
                 self.mod.stores.append(Store(obj, key.value, value, scope, target.lineno, self.guards))
             else:
                 self.ex(key, scope)
+                self.mod.item_stores.append((obj, scope, target.lineno))
 
     # ------------------------------------------------------------------------------ expressions
     def annot_meta(self, node: ast.AST | None, scope: Scope) -> tuple[Expr, ...]:

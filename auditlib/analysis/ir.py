@@ -204,14 +204,20 @@ class Guard:
       or the statements after ``if test: return``, for which ``early`` is True);
     - ``loop``: the call is in a loop body; ``test`` is the iterated value (for) or condition (while),
       ``retry`` says whether a try sits in the loop body (a hand-written retry loop).
+
+    A ``try`` also says whether a handler that catches everything swallows the error (``swallows``:
+    ``(handler line, "silent")`` for ``except Exception: pass`` / ``catch (e) {}`` / a constant return,
+    ``(handler line, "printed")`` when it only prints it (print, console.*); None otherwise).
     """
 
-    __slots__ = ("branch", "early", "fallback", "kind", "line", "retry", "test")
+    __slots__ = ("branch", "early", "fallback", "kind", "line", "retry", "swallows", "test")
 
     def __init__(self, kind: str, line: int, test: Expr | None = None, branch: bool = True,
-                 fallback: bool = False, early: bool = False, retry: bool = False) -> None:
+                 fallback: bool = False, early: bool = False, retry: bool = False,
+                 swallows: tuple[int, str] | None = None) -> None:
         self.kind, self.line, self.test, self.branch = kind, line, test, branch
         self.fallback, self.early, self.retry = fallback, early, retry
+        self.swallows = swallows
 
 
 # ------------------------------------------------------------------------------------------- program
@@ -287,6 +293,9 @@ class Module:
     exports: dict[str, Expr] = field(default_factory=dict)     # JS: exported name -> expr (module scope)
     reexports: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # (spec, name, as)
     stores: list[Store] = field(default_factory=list)
+    item_stores: list[tuple[Expr, Scope, int]] = field(default_factory=list)
+    """``x[key] = value`` with a key that is not a string literal: (the container ``x``, the scope of the
+    assignment, its line). The value is not kept (a literal key is a ``Store``)."""
     calls: list[Call] = field(default_factory=list)
     classes: list[ClassDef] = field(default_factory=list)
     scopes: list[Scope] = field(default_factory=list)

@@ -195,6 +195,17 @@ def is_server_code(q: Query, mod: Module) -> bool:
     return mod.path in servers
 
 
+def log_arguments(q: Query, call: Call) -> list[Expr]:
+    """The arguments ``call`` writes to a log (a logger's level method, or print / console.* in server
+    code), else []: the same sinks of kind "log" the use-site pass follows model output into."""
+    memo = q.__dict__.setdefault("_facts_memo", {})
+    uses = memo.get("log_sinks")
+    if uses is None:
+        uses = memo["log_sinks"] = _Uses(q, knowledge())
+    sinks = uses.sinks(call)
+    return list(sinks[0].exprs) if sinks and sinks[0].kind == "log" else []
+
+
 def llm_uses(q: Query, calls: list[LLMCallSite] | None = None) -> list[LLMUseSite]:
     """Every model-related use site of the repository (see :class:`auditlib.models.LLMUseSite`).
     ``calls`` (the call-site facts) is not needed: model calls are ``q.site`` over the IR."""

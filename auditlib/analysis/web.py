@@ -58,6 +58,13 @@ def endpoints(q: Query) -> list[Endpoint]:
     return list(_index(q).endpoints)
 
 
+def handler_scopes(q: Query) -> dict[int, tuple[Scope, Endpoint]]:
+    """id(function scope) -> (the scope, its endpoint) for every function declared as a route's handler
+    (as the endpoint was first built: before a Next.js middleware marked it authenticated)."""
+    idx = _index(q)
+    return {id(s): (s, e) for s, e in idx.handlers}
+
+
 def public_binds(q: Query) -> list[str]:
     """``path:line`` of the Python calls that start a server on every interface (``app.run(host=
     "0.0.0.0")``, ``uvicorn.run(app, host="0.0.0.0")``): without one and without a deploy file, a
@@ -77,6 +84,8 @@ def public_binds(q: Query) -> list[str]:
 @dataclass
 class _Index:
     endpoints: list[Endpoint] = field(default_factory=list)
+    handlers: list[tuple[Scope, Endpoint]] = field(default_factory=list)
+    """The handler functions of the endpoints (a route may have several: middleware chains)."""
 
 
 def _index(q: Query) -> _Index:
@@ -471,7 +480,9 @@ class _Web:
     # --------------------------------------------------------------------- what it reaches
     def _endpoint(self, *, roots: list[Scope], **fields) -> Endpoint:
         """An endpoint with why it is public by design (if it is) and what its handler reaches."""
-        return Endpoint(**fields, public=_public(fields.get("route")), reaches=reacher(self.q).of(roots))
+        ep = Endpoint(**fields, public=_public(fields.get("route")), reaches=reacher(self.q).of(roots))
+        self.out.handlers += [(r, ep) for r in roots]
+        return ep
 
     def _scopes_of(self, handlers: list[Expr], scope: Scope, depth: int = 0) -> list[Scope]:
         """The functions the handler expressions are: a function literal, a name bound to one, the

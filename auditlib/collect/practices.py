@@ -21,6 +21,7 @@ import yaml
 from auditlib.collect.files import FileSet, RepoFile, read_head
 from auditlib.collect.inventory import count_lines
 from auditlib.models import DockerBase, PracticeFacts
+from auditlib.pathglob import path_matches
 from auditlib.rubric import knowledge_file
 
 MAX_MIGRATIONS = 20
@@ -79,28 +80,6 @@ TEST_FRAMEWORK_CONFIGS: dict[str, tuple[str, ...]] = {
 _PYTEST_SECTION = re.compile(r"^\s*\[(tool\.pytest[^\]]*|pytest|tool:pytest)\]", re.M)
 _PYTEST_CONFIG_HOSTS = frozenset({"pyproject.toml", "setup.cfg", "tox.ini"})
 
-CI_RUNS_TESTS = re.compile(
-    r"\bpytest\b|\bnpm\s+(?:run\s+)?test\b|\bnpm\s+t\b|\byarn\s+(?:run\s+)?test\b|\bpnpm\s+(?:run\s+)?test\b"
-    r"|\bjest\b|\bvitest\b|\btox\b|\bnox\b|\bmake\s+test\b|\bgo\s+test\b|\bpython3?\s+-m\s+unittest\b",
-    re.I,
-)
-CI_RUNS_AUDIT = re.compile(
-    r"\bpip-audit\b|\b(?:npm|yarn|pnpm)\s+audit\b|\bsafety\s+(?:check|scan)\b|\bsnyk\b|\btrivy\b"
-    r"|\bgitleaks\b|\btrufflehog\b|\bdetect-secrets\b|\bsemgrep\b|\bbandit\b|\bcodeql\b|\bosv-scanner\b",
-    re.I,
-)
-
-CI_RUNS_LINT = re.compile(
-    r"\bruff\b|\bflake8\b|\bpylint\b|\bpyright\b|\bmypy\b|\bblack\s+(?:--check|--diff)|\bisort\s+(?:--check|-c)\b"
-    r"|\beslint\b|\bprettier\b|\btsc\b|\bbiome\b|\bnext\s+lint\b|\bvue-tsc\b"
-    r"|\b(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?(?:lint|typecheck|type-check|check-types|format:check)\b"
-    r"|\bmake\s+(?:lint|check)\b|\bpre-commit\b|\bgolangci-lint\b|\bhadolint\b|\brubocop\b",
-    re.I | re.M,
-)
-"""A CI step that runs a linter, formatter check or type checker."""
-
-_ROOT_CI_FILES = frozenset({".gitlab-ci.yml", "azure-pipelines.yml", "azure-pipelines.yaml", "jenkinsfile",
-                            "bitbucket-pipelines.yml", ".travis.yml"})
 _JS_TS_SUFFIXES = frozenset({".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts"})
 _ENV_EXAMPLE_ENDINGS = (".example", ".sample", ".template", ".dist")
 _RUNBOOK_WORDS = ("runbook", "playbook", "oncall", "on-call", "on_call", "incident", "operations")
@@ -168,6 +147,61 @@ def _platforms(path) -> Platforms:
     return Platforms(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
+class CIKnowledge:
+    """checklists/ci.yaml: which files are CI, which commands in them run tests, an audit or a linter,
+    and which wrappers they call are read too (issue 12)."""
+
+    def __init__(self, data: dict) -> None:
+        self.hosted = tuple(str(p) for p in data.get("hosted") or ())
+        self.scripts = tuple(str(p) for p in data.get("scripts") or ())
+        self.script_ignore = tuple(str(p).lower() for p in data.get("script_ignore") or ())
+        runs = data.get("runs") or {}
+
+        def rx(kind: str) -> re.Pattern[str]:
+            return re.compile("|".join(f"(?:{p})" for p in runs.get(kind) or ()) or r"(?!)", re.I | re.M)
+
+        self.tests, self.audit, self.lint = rx("tests"), rx("audit"), rx("lint")
+        follow = data.get("follow") or {}
+        self.makefiles = tuple(str(n) for n in follow.get("makefiles") or ())
+        self.package_json = bool(follow.get("package_json"))
+        self.repository_scripts = bool(follow.get("repository_scripts"))
+        self.max_depth = int(follow.get("max_depth", 3))
+        self.max_bytes = int(follow.get("max_bytes", 1_000_000))
+
+        # patterns by their first path part when it is literal (".github", "jenkinsfile"), so a file is
+        # compared with the few patterns that can match it (kind() runs on every file of the target)
+        self._index: dict[str, list[tuple[str, str]]] = {}
+        self._wild: list[tuple[str, str]] = []
+        for kind, patterns in (("hosted", self.hosted), ("script", self.scripts)):
+            for p in patterns:
+                head = p.lower().split("/", 1)[0]
+                if any(c in head for c in "*?["):
+                    self._wild.append((kind, p))
+                else:
+                    self._index.setdefault(head, []).append((kind, p))
+
+    def kind(self, path: str) -> str | None:
+        """``hosted`` or ``script`` for a CI file's path, else None."""
+        candidates = self._index.get(path.split("/", 1)[0].lower(), []) + self._wild
+        kinds = {kind for kind, p in candidates if path_matches(p, path, ignore_case=True)}
+        if "hosted" in kinds:
+            return "hosted"
+        name = path.rsplit("/", 1)[-1].lower()
+        if "script" in kinds and not any(fnmatch.fnmatchcase(name, p) for p in self.script_ignore):
+            return "script"
+        return None
+
+
+def ci_knowledge() -> CIKnowledge:
+    """checklists/ci.yaml (or the AUDITLIB_RUBRIC folder's copy), read once per file."""
+    return _ci_knowledge(knowledge_file("ci.yaml"))
+
+
+@functools.cache
+def _ci_knowledge(path) -> CIKnowledge:
+    return CIKnowledge(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+
+
 MONITORING_MAX_FILES = 200
 """Infrastructure files read for platform monitoring at most (the shallowest first)."""
 
@@ -199,15 +233,11 @@ def is_test_file(f: RepoFile) -> bool:
     return f.is_code and f.role == "test"
 
 
-def is_ci_file(f: RepoFile) -> bool:
-    """A continuous-integration definition (GitHub Actions, GitLab, CircleCI, Azure, Jenkins, ...)."""
-    path = f.path.lower()
-    parent = str(PurePosixPath(path).parent)
-    if parent == ".github/workflows" and f.suffix in {".yml", ".yaml"}:
-        return True
-    if path in {".circleci/config.yml", ".circleci/config.yaml"}:
-        return True
-    return parent == "." and path in _ROOT_CI_FILES
+def is_ci_file(f: RepoFile, known: CIKnowledge | None = None) -> bool:
+    """A continuous-integration definition (GitHub Actions, GitLab, CircleCI, Azure, Jenkins, ...) or a
+    script entry point a CI runner calls (``.ci/run``, ``ci/test.sh``): ``hosted`` and ``scripts`` of
+    checklists/ci.yaml."""
+    return (known or ci_knowledge()).kind(f.path) is not None
 
 
 def is_dockerfile(f: RepoFile | str) -> bool:
@@ -464,6 +494,139 @@ def _count_evals(files: FileSet, evals: list[RepoFile]) -> tuple[dict[str, int],
     return counts, uncounted, partial
 
 
+# ------------------------------------------------------------------------------------ CI wrappers
+_MAKE_CALL = re.compile(r"(?:^|[\s;&|`(])(?:g?make|\$\(MAKE\)|\$\{MAKE\})(?=[ \t]|$)([^\n;&|`)#]*)", re.M)
+_MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)[ \t]*::?(?!=)(.*)$")
+_MAKE_OPT_WITH_ARG = frozenset({"-C", "-f", "-I", "-o", "-W", "--directory", "--file", "--makefile"})
+_PKG_CALL = re.compile(r"\b(?:npm\s+(?:run(?:-script)?\s+)?|yarn\s+(?:run\s+)?|pnpm\s+(?:run\s+)?|bun\s+run\s+)"
+                       r"([A-Za-z0-9:_.-]+)")
+_NPM_ALIASES = {"t": "test", "tst": "test"}
+_SCRIPT_TOKEN = re.compile(r"(?<![\w/.$-])(?:\./)?([A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*)")
+_SCRIPT_SUFFIXES = frozenset({"", ".sh", ".bash", ".zsh", ".ps1"})
+
+
+def makefile_rules(text: str) -> tuple[dict[str, tuple[list[str], str]], str | None]:
+    """A Makefile's explicit rules, ``target -> (prerequisites, recipe text)``, and its default goal
+    (the first target not starting with a dot). Read as text: nothing is run, no include is followed."""
+    rules: dict[str, tuple[list[str], str]] = {}
+    default = None
+    current: list[str] = []
+    joined = re.sub(r"\\\r?\n", " ", text)
+    for line in joined.splitlines():
+        if line.startswith("\t"):
+            for t in current:
+                pre, recipe = rules[t]
+                rules[t] = (pre, recipe + line[1:] + "\n")
+            continue
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _MAKE_RULE.match(line)
+        if not m:
+            current = []
+            continue
+        rest, _, inline = m.group(2).partition(";")
+        current = m.group(1).split()
+        for t in current:
+            pre, recipe = rules.get(t, ([], ""))
+            rules[t] = (pre + rest.split(), recipe + (inline.strip() + "\n" if inline.strip() else ""))
+            if default is None and not t.startswith(".") and "%" not in t:
+                default = t
+    return rules, default
+
+
+def make_targets(args: str) -> list[str]:
+    """The targets of a ``make`` command line (options, their arguments and VAR=value left out)."""
+    words, out, skip = args.split(), [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in _MAKE_OPT_WITH_ARG:
+            skip = True
+            continue
+        if w.startswith("-") or "=" in w or w.isdigit():
+            continue
+        if re.fullmatch(r"[A-Za-z0-9_.%/-]+", w):
+            out.append(w)
+    return out
+
+
+def follow_ci(files: FileSet, texts: dict[str, str], known: CIKnowledge) -> tuple[str, list[str]]:
+    """The text of what the CI files call (``follow`` of checklists/ci.yaml): Makefile targets and
+    their prerequisites, package.json scripts, repository scripts named in the text, wrappers of
+    wrappers up to ``max_depth``, at most ``max_bytes``; and what was read (``Makefile: test``)."""
+    by_path = {f.path: f for f in files.files}
+    budget = known.max_bytes
+    cache: dict[str, str | None] = {}
+
+    def read(path: str) -> str | None:
+        nonlocal budget
+        if path not in cache:
+            f = by_path.get(path)
+            text = files.read_text(f) if f is not None and f.size <= budget else None
+            if text is not None:
+                budget -= len(text)
+            cache[path] = text
+        return cache[path]
+
+    makefile = next((n for n in known.makefiles if n in by_path), None)
+    rules, default = makefile_rules(read(makefile) or "") if makefile else ({}, None)
+    scripts: dict[str, str] = {}
+    if known.package_json and "package.json" in by_path:
+        try:
+            doc = json.loads(read("package.json") or "{}")
+            raw = doc.get("scripts") if isinstance(doc, dict) else None
+            scripts = {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
+        except (ValueError, RecursionError):
+            scripts = {}
+    followed: list[str] = []
+    seen: set[str] = set(texts)
+    out: list[str] = []
+    frontier = list(texts.values())
+    for _depth in range(max(known.max_depth, 0)):
+        nxt: list[str] = []
+        for text in frontier:
+            if rules:
+                goals = []
+                for m in _MAKE_CALL.finditer(text):
+                    goals += make_targets(m.group(1)) or ([default] if default else [])
+                stack = list(goals)
+                while stack:
+                    t = stack.pop()
+                    key = f"{makefile}: {t}"
+                    if key in seen or t not in rules:
+                        continue
+                    seen.add(key)
+                    followed.append(key)
+                    pre, recipe = rules[t]
+                    stack += [p for p in pre if p in rules]
+                    nxt.append(recipe)
+            for m in _PKG_CALL.finditer(text):
+                name = _NPM_ALIASES.get(m.group(1), m.group(1))
+                key = f"package.json: {name}"
+                if name in scripts and key not in seen:
+                    seen.add(key)
+                    followed.append(key)
+                    nxt.append(scripts[name])
+            if known.repository_scripts:
+                for m in _SCRIPT_TOKEN.finditer(text):
+                    path = m.group(1)
+                    if path in seen or path not in by_path or PurePosixPath(path).suffix.lower() not in _SCRIPT_SUFFIXES:
+                        continue
+                    if path in known.makefiles or path == "package.json":
+                        continue
+                    body = read(path)
+                    seen.add(path)
+                    if body is not None:
+                        followed.append(path)
+                        nxt.append(body)
+        out += nxt
+        frontier = nxt
+        if not frontier or budget <= 0:
+            break
+    return "\n".join(out), followed
+
+
 # ------------------------------------------------------------------------------------------ collector
 def _frameworks(files: FileSet, names: set[str]) -> list[str]:
     found = {fw for fw, patterns in TEST_FRAMEWORKS.items() if any(_matches(n, patterns) for n in names)}
@@ -506,15 +669,22 @@ def collect_practices(
         if text is not None:
             test_lines += count_lines(text)
 
-    ci_files = [f for f in files.files if is_ci_file(f)]
-    ci_runs_tests = ci_runs_audit = ci_runs_lint = False
-    for f in ci_files:
-        text = files.read_text(f)
-        if text is None:
-            continue
-        ci_runs_tests = ci_runs_tests or bool(CI_RUNS_TESTS.search(text))
-        ci_runs_audit = ci_runs_audit or bool(CI_RUNS_AUDIT.search(text))
-        ci_runs_lint = ci_runs_lint or bool(CI_RUNS_LINT.search(text))
+    config = _repo_config(files)
+    ci = ci_knowledge()
+    ci_kinds: dict[str, str] = {}
+    for f in files.files:
+        kind = ci.kind(f.path)
+        if kind:
+            ci_kinds[f.path] = kind
+    for path in config.ci if config else ():
+        ci_kinds.setdefault(path, "declared")
+    ci_files = list(ci_kinds)
+    ci_texts = {path: text for path in ci_files if (text := files.read_text(path)) is not None}
+    followed_text, ci_followed = follow_ci(files, ci_texts, ci) if ci_texts else ("", [])
+    everything = "\n".join([*ci_texts.values(), followed_text])
+    ci_runs_tests = bool(ci_texts) and bool(ci.tests.search(everything))
+    ci_runs_audit = bool(ci_texts) and bool(ci.audit.search(everything))
+    ci_runs_lint = bool(ci_texts) and bool(ci.lint.search(everything))
 
     dockerfiles = [f for f in files.files if is_dockerfile(f)]
     nonroot: list[bool] = []
@@ -543,7 +713,7 @@ def collect_practices(
         test_files=[f.path for f in test_files],
         test_lines=test_lines,
         test_frameworks=_frameworks(files, names),
-        ci_files=[f.path for f in ci_files],
+        ci_files=ci_files,
         ci_runs_tests=ci_runs_tests,
         ci_runs_audit=ci_runs_audit,
         dockerfiles=[f.path for f in dockerfiles],
@@ -565,4 +735,19 @@ def collect_practices(
         deploy_files=[f.path for f in files.files if is_deploy_file(f, known)],
         app_frameworks=sorted(n for n in names if n in known.app_frameworks),
         platform_monitoring=platform_monitoring(files, known),
+        ci_kinds=ci_kinds,
+        ci_followed=ci_followed,
+        config=config,
     )
+
+
+def _repo_config(files: FileSet):
+    """The repository's ``.auditlib.yaml`` (auditlib.accept), or None; a failure to read it is one of
+    its problems, never a failure of this collector."""
+    from auditlib.accept import CONFIG_NAMES, read_repo_config
+    from auditlib.models import RepoConfig
+
+    try:
+        return read_repo_config(files)
+    except Exception as exc:  # noqa: BLE001 - hostile input must not sink the practices collector
+        return RepoConfig(path=CONFIG_NAMES[0], problems=[f"could not be read: {type(exc).__name__}"])

@@ -292,7 +292,9 @@ _PLACEHOLDER_WORDS = ("example", "your", "xxx", "placeholder", "dummy", "fake", 
                       "replaceme", "replace_me", "redacted", "...")
 _DEFAULT_PASSWORDS = frozenset({"password", "pass", "passwd", "pw", "pwd", "secret", "postgres", "root",
                                 "admin", "user", "test", "guest", "mysql", "redis", "mongo", "example"})
-_TEMPLATE_RE = re.compile(r"\$\{[^}]*\}|\{\{.*?\}\}|<[^<>]+>|%\([^)]*\)s|%s|\{[A-Za-z_][A-Za-z0-9_.]*\}")
+# the last: a Python f-string or str.format slot, also with an index, a call or a format spec
+# (``{p[1]}``, ``{rand(16)}``, ``{cfg.password!r}``)
+_TEMPLATE_RE = re.compile(r"\$\{[^}]*\}|\{\{.*?\}\}|<[^<>]+>|%\([^)]*\)s|%s|\{[A-Za-z_][\w.\[\]()'\", !:-]*\}")
 _ENV_READ_BEFORE_RE = re.compile(
     r"(?:environ(?:\.get)?\s*[\[(]|getenv\s*\(|process\.env\.?|process\.env\[|import\.meta\.env\.|"
     r"ENV\s*\[|env\s*\(|config\s*\()\s*[\"'`]?$"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..analysis.llm import text_kinds
+from ..metrics import APP_CALL_ROLES, app_calls
 from ..models import Endpoint, Facts, Hit, LLMCallSite, Reach
 from . import probe, role_of
 from .practices import STEP_DOWN, local_only
@@ -134,20 +135,22 @@ def reads_token_usage(facts: Facts) -> bool:
 
 @probe("llm.no_token_tracking")
 def no_token_tracking(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Model calls exist but nothing tracks tokens or cost: no library, no usage field read."""
-    if facts.code.llm_calls and facts.practices.available and not _has(facts, "token_tracking") \
-            and not reads_token_usage(facts):
-        first = facts.code.llm_calls[0]
+    """Model calls of the application or its scripts exist (``app_calls``: calls in tests, evaluations and
+    examples spend nothing in use) but nothing tracks tokens or cost: no library, no usage field read."""
+    calls = app_calls(facts) or []
+    if calls and facts.practices.available and not _has(facts, "token_tracking") and not reads_token_usage(facts):
+        first = calls[0]
         yield Hit(rule="llm.no_token_tracking", title="No token or cost tracking",
-                  evidence=f"{len(facts.code.llm_calls)} model call(s), no token-tracking library and "
+                  evidence=f"{len(calls)} model call(s), no token-tracking library and "
                            "no read of the responses' usage fields",
                   path=first.path, line=first.line)
 
 
 @probe("llm.no_feature_flag")
 def no_feature_flag(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Model calls exist with no feature-flag service and not every call behind a flag check."""
-    calls = facts.code.llm_calls
+    """Model calls of the application or its scripts exist with no feature-flag service and not every
+    call behind a flag check."""
+    calls = app_calls(facts) or []
     if not calls or not facts.practices.available or _has(facts, "feature_flags"):
         return
     unguarded = [c for c in calls if not c.guarded_by_flag]
@@ -317,8 +320,10 @@ def no_rate_limiting(facts: Facts, params: dict) -> Iterable[Hit]:
     """Endpoints reach the model and nothing rate-limits them: no rate-limiting library and no
     hand-written quota that refuses a request (``CodeFacts.quota_checks``: a per-user message count
     checked against a limit, issue 9)."""
-    if facts.code.endpoints and facts.code.llm_calls and facts.practices.available \
+    endpoints = [e for e in facts.code.endpoints if role_of(facts, e.path) in APP_CALL_ROLES]
+    calls = app_calls(facts) or []
+    if endpoints and calls and facts.practices.available \
             and not _has(facts, "rate_limiting") and not facts.code.quota_checks:
         yield Hit(rule="architecture.no_rate_limiting", title="No rate limiting on endpoints that call the model",
-                  evidence=f"{len(facts.code.endpoints)} endpoint(s), {len(facts.code.llm_calls)} model call(s), "
+                  evidence=f"{len(endpoints)} endpoint(s), {len(calls)} model call(s), "
                            "no rate-limiting library and no quota check that refuses a request")

@@ -1,0 +1,4 @@
+import { Sequelize } from "sequelize";
+
+const sequelize = new Sequelize(process.env.DATABASE_URL as string);
+sequelize.authenticate();

@@ -1,0 +1,2 @@
+"""users"""
+revision = "0001"
