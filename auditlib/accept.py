@@ -43,6 +43,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from .answers import (
+    _expanded_size,  # the same alias-expansion bound as the answers file
+)
 from .fingerprint import fingerprint_id
 from .models import Acceptance, AcceptEntry, Facts, Finding, RepoConfig
 from .pathglob import path_matches
@@ -100,19 +103,6 @@ def describe_entry_error(err: Any, skip: int = 0) -> str:
         return f"unknown key `{field}` (keys: fingerprint, rule, path, line, reason, by, until)"
     msg = str(err.get("msg", "")).removeprefix("Value error, ")
     return f"`{field}`: {msg}" if field else msg
-
-
-def _expanded_size(data: Any, budget: int) -> int:
-    seen, stack = 0, [data]
-    while stack and seen <= budget:
-        item = stack.pop()
-        seen += 1
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, (list, tuple, set)):
-            stack.extend(item)
-    return seen
 
 
 def parse_repo_config(text: str, path: str = REPOSITORY_FILE, files: Iterable[str] | None = None) -> RepoConfig:

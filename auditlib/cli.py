@@ -4,6 +4,7 @@
     auditlib scan TARGET --json FILE [...]
     auditlib demo [--out audits/demo]
     auditlib open TARGET --out DIR [--port N] [--dry-run]
+    auditlib report DIR [--no-pdf]
     auditlib cache list | clean [--older-than DAYS]
     auditlib batch TARGETS --out DIR [--workers N] [--timeout S] [--force] [--offline] [--no-pdf] [--scheduler ADDR]
     auditlib portfolio FOLDER [--since PREVIOUS_FOLDER] [--no-pdf]
@@ -57,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--out", type=Path, required=True, help="the audit's folder (workbook.ipynb, answers.yaml, results.json)")
     o.add_argument("--port", type=int, default=8888, help="port on 127.0.0.1 (default 8888; a busy port is an error)")
     o.add_argument("--dry-run", action="store_true", help="prepare the folder, print the command and URL, start nothing")
+
+    rp = sub.add_parser("report", help="the deliverable of a workbook session (a folder `open` prepared): results.json, "
+                                       "report.html and report.pdf from its parameters and answers; the open "
+                                       "workbook is left alone")
+    rp.add_argument("folder", type=Path, help="the session's folder (the --out of `auditlib open`)")
+    rp.add_argument("--no-pdf", action="store_true", help="skip the PDF export")
+    rp.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
 
     d = sub.add_parser("demo", help="build the bundled sample prototype and audit it (no network needed)")
     d.add_argument("--out", type=Path, default=Path("audits/demo"), help="output folder (default audits/demo)")
@@ -229,6 +237,12 @@ def _audit(args: argparse.Namespace, progress, target_source: str | None = None,
     from .safeio import make_dir
     from .targets import display_source, resolve_target
 
+    from .workbook import is_session_folder
+
+    if is_session_folder(args.out):
+        raise InputError(f"--out {_short(args.out)}: a workbook session (`auditlib open`) works in this folder and "
+                         f"its workbook.ipynb would be replaced: run `auditlib report {_short(args.out)}` for its "
+                         "deliverable, or choose another --out")
     source = target_source or args.target
     offline = args.offline if offline is None else offline
     target = target or resolve_target(source, offline=offline)
@@ -248,7 +262,7 @@ def _open(args: argparse.Namespace, progress) -> int:
     import subprocess
 
     from .targets import display_source, resolve_target
-    from .workbook import lab_command, prepare_workspace
+    from .workbook import kernel_env, lab_command, prepare_workspace
 
     target = resolve_target(args.target, offline=args.offline)
     notebook = prepare_workspace(target, args.out, source=display_source(args.target), client=args.client, auditor=args.auditor,
@@ -258,10 +272,10 @@ def _open(args: argparse.Namespace, progress) -> int:
     if args.dry_run:
         sys.stdout.write(shlex.join(cmd) + "\n" + url + "\n")
         return 0
-    from .present import wait_until_answering
+    from .present import stop, wait_until_answering
 
     progress("open: starting JupyterLab")
-    proc = subprocess.Popen(cmd, cwd=notebook.parent)
+    proc = subprocess.Popen(cmd, cwd=notebook.parent, env=kernel_env(notebook.parent))
     try:
         wait_until_answering(url, proc)  # the URL is printed once it works, not while JupyterLab starts
         sys.stdout.write(f"JupyterLab: {url}\n(stop it with Ctrl-C)\n")
@@ -270,13 +284,21 @@ def _open(args: argparse.Namespace, progress) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
+
+
+def _report(args: argparse.Namespace, progress) -> int:
+    from .workbook import report_session
+
+    if not args.folder.is_dir():
+        raise InputError(f"{_short(args.folder)}: not a directory")
+    start = time.perf_counter()
+    outputs = report_session(args.folder, pdf=not args.no_pdf, progress=progress)
+    from .audit import AuditResult
+
+    _summary(AuditResult.read(outputs["results"]), progress)
+    progress(f"done in {time.perf_counter() - start:.0f} s: " + ", ".join(str(p) for p in outputs.values()))
+    return 0
 
 
 def _demo(args: argparse.Namespace, progress) -> int:
@@ -408,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args, progress)
         if args.command == "open":
             return _open(args, progress)
+        if args.command == "report":
+            return _report(args, progress)
         return _scan(args, progress) if args.command == "scan" else _audit(args, progress)
     except (TargetError, AnswersError, RubricError, InputError) as exc:
         _error(str(exc))

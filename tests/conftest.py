@@ -47,3 +47,22 @@ def have_chromium() -> bool:
     from auditlib.run import find_chromium
 
     return find_chromium() is not None and shutil.which("pdftoppm") is not None
+
+
+def stop_group(proc, first=None, timeout: float = 20) -> None:
+    """Stop a server a test started in its own session (``start_new_session=True``), and what it started:
+    ``first`` (SIGTERM by default), then SIGKILL."""
+    import signal
+    import subprocess
+
+    if proc.poll() is not None:
+        return
+    for sig in (first or signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=timeout)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue

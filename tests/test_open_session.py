@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import stop_group
 from tests.test_browser import free_port
 
 pytestmark = pytest.mark.slow
@@ -42,10 +41,4 @@ def test_open_prints_a_url_that_answers_and_turns_news_off(tmp_path, demo_target
         overrides = json.loads((out / ".lab-settings" / "overrides.json").read_text())
         assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc)

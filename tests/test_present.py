@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -16,7 +15,7 @@ import pytest
 from auditlib import present
 from auditlib.errors import RunError
 from auditlib.report import live_findings
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, stop_group
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +68,7 @@ def test_view_of_a_folder_that_is_no_audit_says_so_in_one_sentence(tmp_path, mon
 
 def test_cli_refuses_a_missing_folder_in_one_line(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "auditlib", "present", str(tmp_path / "nope")],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "no such file or folder" in proc.stderr
 
@@ -134,10 +133,4 @@ def test_the_view_in_a_browser_shows_the_audit_without_code(audit_dir, demo_scan
             finally:
                 browser.close()
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop_group(proc, signal.SIGINT)
