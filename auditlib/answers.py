@@ -38,6 +38,7 @@ item the last writer wins.
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -187,6 +188,20 @@ def validate_answers(answers: Answers, rubric) -> None:
         }[kind]
         if not ok:
             raise AnswersError(f"questions.{qid}: expected {kind}, got {value!r}")
+        if kind in ("int", "number"):
+            problem = number_problem(value)
+            if problem:
+                raise AnswersError(f"questions.{qid}: {problem}")
+
+
+def number_problem(value: float) -> str:
+    """Why a number cannot answer a question ('' when it can): every number question is a count or an
+    amount (cases in the evaluation set, the build cost), so it is finite and not negative."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not a usable number: give a finite amount (0 or more)"
+    if value < 0:
+        return f"{value:g} is negative: give 0 or more (a count or an amount)"
+    return ""
 
 
 MAX_ANSWERS_BYTES = 5_000_000
@@ -332,10 +347,11 @@ def review_answers(answers: Answers, result) -> list[ReviewFlag]:
         entry = entries.get(iid)
         if entry is None:
             continue
-        compare(f"checklist.{iid}", ans, entry.evidence, f"checklist item {iid}")
+        what = f"checklist item \u201c{getattr(entry, 'text', iid)}\u201d"
+        compare(f"checklist.{iid}", ans, entry.evidence, what)
         if entry.provenance == "overridden" and not override_reason(ans):
             flags.append(ReviewFlag(key=f"checklist.{iid}", kind="no_reason",
-                                    message=f"checklist item {iid}: {ans.answer!r} overrides the evidence's "
+                                    message=f"{what}: {ans.answer!r} overrides the evidence's "
                                             "pre-answer without a written reason"))
     return flags
 
@@ -422,6 +438,8 @@ def coerce_question(kind: str, raw: Any) -> Any:
             number = float(text.replace(",", "").replace("_", ""))
         except ValueError:
             raise AnswersError(f"{text!r} is not a number") from None
+        if not math.isfinite(number):
+            raise AnswersError(f"{text!r} is not a usable number: give a finite amount (0 or more)")
         return int(number) if number.is_integer() else number
     if kind == "bool":
         lowered = text.lower()

@@ -90,8 +90,9 @@ def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
     bf = history.bus_factor if history.bus_factor is not None else "?"
     state = {True: "active", False: "inactive", None: "activity unknown"}[history.top_authors_active]
     ax.set_title(f"Ownership: bus factor {bf}, owners {state} in the last {history.activity_window_days} days",
-                 fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+                 fontsize=10, pad=16)
+    # above the bars: inside the axes the legend covered a bar of 100 %
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False, borderaxespad=0.2)
     ax.spines[["top", "right"]].set_visible(False)
     return _png(fig, "ownership chart")
 
@@ -131,9 +132,12 @@ def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
                align="edge")
         bottom = [b + c for b, c in zip(bottom, counts)]
     ax.set_ylabel("commits per week")
-    ax.set_title(f"Commit timeline: {history.commits} commits, {len(history.authors)} author(s)"
-                 + (" (shallow clone: partial)" if history.shallow else ""), fontsize=10)
-    ax.legend(fontsize=7, loc="upper left", ncol=min(4, len(series)))
+    n_commits, n_authors = history.commits, len(history.authors)
+    ax.set_title(f"Commit timeline: {n_commits} commit{'' if n_commits == 1 else 's'}, "
+                 f"{n_authors} author{'' if n_authors == 1 else 's'}"
+                 + (" (shallow clone: partial)" if history.shallow else ""), fontsize=10, pad=16)
+    ax.legend(fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=min(4, len(series)), frameon=False,
+              borderaxespad=0.2)
     ax.spines[["top", "right"]].set_visible(False)
     fig.autofmt_xdate()
     return _png(fig, "commit timeline")

@@ -236,7 +236,6 @@ def _audit(args: argparse.Namespace, progress, target_source: str | None = None,
     from .run import run_audit
     from .safeio import make_dir
     from .targets import display_source, resolve_target
-
     from .workbook import is_session_folder
 
     if is_session_folder(args.out):
@@ -288,14 +287,13 @@ def _open(args: argparse.Namespace, progress) -> int:
 
 
 def _report(args: argparse.Namespace, progress) -> int:
+    from .audit import AuditResult
     from .workbook import report_session
 
     if not args.folder.is_dir():
         raise InputError(f"{_short(args.folder)}: not a directory")
     start = time.perf_counter()
     outputs = report_session(args.folder, pdf=not args.no_pdf, progress=progress)
-    from .audit import AuditResult
-
     _summary(AuditResult.read(outputs["results"]), progress)
     progress(f"done in {time.perf_counter() - start:.0f} s: " + ", ".join(str(p) for p in outputs.values()))
     return 0

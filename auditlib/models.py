@@ -728,6 +728,14 @@ class PracticeFacts(Availability):
     (``scripts/test.sh``)."""
     config: RepoConfig | None = None
     """The repository's ``.auditlib.yaml``, when it has one (issue 12)."""
+    health_checks: list[str] = Field(default_factory=list)
+    """Health checks declared outside the code, as ``path: what`` (Dockerfile HEALTHCHECK, compose
+    ``healthcheck:``, Kubernetes probes, render/railway ``healthCheckPath``, fly.toml ``checks``) (issue 11)."""
+    orm_schemas: list[str] = Field(default_factory=list)
+    """Files declaring database tables through an ORM (SQLAlchemy, Django, SQLModel, Prisma, drizzle,
+    TypeORM, Sequelize), at most 20 (issue 11)."""
+    dependency_bots: list[str] = Field(default_factory=list)
+    """Dependabot or Renovate configuration files (issue 11)."""
 
 
 class ComplexityFunction(Frozen):

@@ -7,6 +7,7 @@ verdict. Text from the target (paths, evidence) is escaped; evidence is already 
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from collections import defaultdict
 from html import escape
@@ -40,9 +41,14 @@ CSS = """
 .al .badge { white-space: nowrap; display: inline-block; padding: 2px 8px; border-radius: 10px; color: #fff; font-weight: bold; font-size: 12px; }
 .al .big { font-size: 20px; font-weight: bold; }
 .al .muted { color: #6c757d; } .al code { font-size: 12px; word-break: break-all; }
+.al code.loc, .al code .loc { word-break: normal; overflow-wrap: normal; white-space: nowrap; }
 .al .cover { border-left: 6px solid #343a40; padding: 8px 16px; margin-bottom: 10px; }
 .al .box { border: 1px solid #dee2e6; border-radius: 6px; padding: 8px 12px; margin: 8px 0; }
-@media print { .al table { page-break-inside: auto; } .al tr { page-break-inside: avoid; } }
+@media print { .al table { page-break-inside: auto; } .al tr { page-break-inside: avoid; } .al img { break-inside: avoid; }
+  /* JupyterLab keeps each output on one page (break-inside: avoid-page on a table-display box): a long
+     table then starts on a new page and leaves the previous one half blank under a chart */
+  .jp-OutputArea-child { break-inside: auto !important; display: block !important; overflow: visible !important; }
+  .jp-OutputArea-child .jp-OutputArea-output { display: block !important; } .jp-OutputArea { overflow: visible !important; } }
 </style>
 """
 
@@ -140,9 +146,12 @@ def kv_table(rows: Iterable[list[str]]) -> str:
 
 
 def code_loc(text: str) -> str:
-    """A file location in code style; short ones never wrap."""
-    cls = ' class="loc"' if len(text) <= 40 else ""
-    return f"<code{cls}>{escape(text)}</code>"
+    """A file location in code style; short ones never wrap, nor does a line number, a commit hash or
+    "(repository)" (a long path breaks at its slashes only)."""
+    if len(text) <= 40 or " " not in text and "/" not in text:
+        return f'<code class="loc">{escape(text)}</code>'
+    parts = [escape(p) for p in text.split("/")]
+    return "<code>" + "/<wbr>".join(f'<span class="loc">{p}</span>' for p in parts) + "</code>"
 
 
 def where(f: Finding) -> str:
@@ -163,6 +172,65 @@ def accepted_findings(result: AuditResult) -> list[Finding]:
 def top_findings(result: AuditResult, n: int = 5) -> list[Finding]:
     """The n most severe findings that count (results are already sorted by severity)."""
     return [f for f in live_findings(result) if f.severity != "info"][:n]
+
+
+METRIC_TEXT = {
+    "top_authors_active": "the main authors committed in the last 90 days",
+    "eval_cases": "cases found in the evaluation suite",
+    "eval_suite_present": "an evaluation suite exists",
+    "structural_security_findings": "structural security findings",
+    "no_structural_security_findings": "no structural security finding",
+    "endpoint_auth_share": "share of the endpoints with authentication",
+    "feature_flags": "feature flags in use",
+    "live_secrets_in_tree": "live secrets in the files",
+    "secrets_only_in_history": "secrets only in the git history",
+    "mixed_layer_files": "files mixing web, model and data code",
+    "tests_present": "tests exist",
+    "test_ratio": "test code per line of code",
+    "tracing": "tracing in place",
+    "validation_library": "a validation library in use",
+    "metrics_library": "a metrics library in use",
+    "token_tracking": "model token usage tracked",
+    "ci_runs_tests": "CI runs the tests",
+    "bus_factor": "bus factor",
+}
+"""How a metric is named for people (the workbook's evidence beside a question or a checklist item)."""
+
+
+def metric_text(name: str, value) -> str:
+    """``the main authors committed in the last 90 days: no`` for ``top_authors_active = False``."""
+    if value is None:
+        shown = "not measured"
+    elif isinstance(value, bool):
+        shown = "yes" if value else "no"
+    elif isinstance(value, float):
+        shown = f"{value:.0%}" if name.endswith("_share") else f"{value:g}"
+    else:
+        shown = str(value)
+    return f"{METRIC_TEXT.get(name, name.replace('_', ' '))}: {shown}"
+
+
+def answer_text(value) -> str:
+    """An auditor's answer for people: yes / no for booleans, numbers without a trailing .0."""
+    if value is None or value == "":
+        return "unanswered"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    """``1 author``, ``2 authors``."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def signal_state(signal) -> str:
+    """Where a decision signal points and why, for people (never "not established: not established")."""
+    if not signal.points_to:
+        return "not established (no evidence and no answer yet)"
+    return f"points to {signal.points_to}: {signal.says}"
 
 
 # -------------------------------------------------------------------------------------------- cover
@@ -224,7 +292,7 @@ def cover(result: AuditResult) -> HTML:
     """Client, target, commit, date, auditor, the evidence/attestation balance, the categories that do
     not apply and the findings accepted with a reason."""
     t = result.target
-    rows = [["Client", t.client or "—"], ["Target", f"{t.name} ({t.source})"],
+    rows = [["Client", t.client or "—"], ["Target", t.name if _source_text(t.source).startswith("local copy") else f"{t.name} ({t.source})"],
             ["Commit", commit_label(result)],
             ["Audit date", t.audited_at[:10]], ["Auditor", t.auditor or "—"],
             ["Rubric", f"version {result.run.rubric_version}"]]
@@ -370,9 +438,10 @@ def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
         ax.barh(labels, counts, left=left, color=SEVERITY_COLOURS[severity], label=severity)
         left = [a + b for a, b in zip(left, counts)]
     ax.set_xlabel("findings")
-    ax.legend(ncols=5, fontsize=7, loc="lower right", frameon=False)
+    # the legend in its own row above the bars (inside the axes it covered the longest bar)
+    ax.legend(ncols=5, fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, borderaxespad=0.2)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Findings by playbook phase", fontsize=10)
+    ax.set_title("Findings by playbook phase", fontsize=10, pad=18)
     fig.tight_layout()
     return figure_html(fig, "findings by phase")
 
@@ -413,11 +482,10 @@ def checklist_evidence(result: AuditResult, rubric, item_id: str) -> str:
     if len(entry.evidence) > 4:
         parts.append(f'<span class="muted">+{len(entry.evidence) - 4} more findings</span>')
     for m in item.evidence.metrics:
-        value = result.metrics.get(m)
-        parts.append(escape(f"{m} = {'not measured' if value is None else value}"))
+        parts.append(escape("Evidence: " + metric_text(m, result.metrics.get(m))))
+    texts = {q.id: q.text for q in rubric.questions.questions}
     for q in item.evidence.questions:
-        value = result.answers.question(q)
-        parts.append(escape(f"{q}: {'unanswered' if value is None else value}"))
+        parts.append(escape(f"Asked: {texts.get(q, q)} Answer: {answer_text(result.answers.question(q))}"))
     return "<br>".join(parts)
 
 
@@ -459,7 +527,8 @@ def decision_section(result: AuditResult) -> HTML:
                         ("Rebuild trigger", d.triggers)):
         for c in group.values():
             cond_rows.append([kind, c.text, _state(c.holds), _src(c.source)])
-    sig_rows = [[s.text, s.points_to or "not established", s.says, _src(s.source)] for s in d.signals.values()]
+    sig_rows = [[s.text, s.points_to or "not established",
+                 s.says if s.points_to else "no evidence and no answer yet", _src(s.source)] for s in d.signals.values()]
     lo, hi = d.cost_multiplier
     money = ""
     if d.cost_money:
@@ -472,11 +541,38 @@ def decision_section(result: AuditResult) -> HTML:
         f'<p class="big">{escape(VERDICT_TEXT[d.verdict])}</p>'
         + table(["Kind", "Condition", "Holds", "Source"], cond_rows)
         + "<h3>Signals</h3>" + table(["Signal", "Points to", "Meaning", "Source"], sig_rows)
-        + "<h3>Reasons</h3><ul>" + "".join(f"<li>{escape(x)}</li>" for x in d.rationale) + "</ul>" + flip
+        + "<h3>Reasons</h3><ul>" + "".join(f"<li>{escape(x)}</li>" for x in decision_reasons(d)) + "</ul>" + flip
         + f"<h3>Cost and timeline</h3><p>Cost: {lo:g}x to {hi:g}x the original build{escape(money)}. "
         f"Timeline: {d.weeks[0]} to {d.weeks[1]} weeks after the audit.</p>"
         + "".join(f'<p class="muted">{escape(n)}</p>' for n in d.notes)
     )
+
+
+def decision_reasons(d) -> list[str]:
+    """The decision's reasons for people: each condition and signal in words, with where it comes from
+    (results.json keeps the id-keyed ``rationale`` for machines)."""
+    out = []
+    for kind, group, good, bad in (("Ready for planning", d.readiness, "met", "not met"),
+                                   ("Refactor precondition", d.preconditions, "holds", "does not hold"),
+                                   ("Rebuild trigger", d.triggers, "present", "absent")):
+        for c in group.values():
+            if kind == "Rebuild trigger" and not c.holds:
+                continue
+            state = good if c.holds else ("not established" if c.holds is None else bad)
+            if c.source == "auditor":
+                src = f"auditor's answer: {answer_text(c.value)}"
+            elif c.source == "evidence":
+                src = "from the evidence" + (f": {answer_text(c.value)}" if c.value is not None else "")
+            else:
+                src = "no answer and no evidence yet"
+            out.append(f"{kind}: {c.text.rstrip('.')}: {state} ({src}).")
+    for s in d.signals.values():
+        if s.points_to:
+            src = "auditor" if s.source == "auditor" else "from the evidence"
+            out.append(f"Signal: {s.text.rstrip('.')}: points to {s.points_to}, {s.says} ({src}).")
+        else:
+            out.append(f"Signal: {s.text.rstrip('.')}: not established (no evidence and no answer yet).")
+    return out
 
 
 # ------------------------------------------------------------------------------------------ roadmap
@@ -503,16 +599,35 @@ def roadmap(result: AuditResult, rubric) -> HTML:
 
 
 # ----------------------------------------------------------------------------------------- appendix
+_LOCAL_PATH = re.compile(r"(?<![\w./~-])(?:~/|/)(?:[^\s/:;,'\"()]+/)*([^\s/:;,'\"()]+)/?")
+
+
+def local_path_text(text: str) -> str:
+    """``text`` without the auditor's machine: every absolute (or ``~``) path becomes its last part
+    (``/tmp/tmpab12/answers.yaml`` reads ``answers.yaml``); URLs are left as they are."""
+    return _LOCAL_PATH.sub(lambda m: m.group(1), text)
+
+
+def _source_text(source: str) -> str:
+    """A target as the client reads it: a URL as it is, a folder of the auditor's machine by its name."""
+    if re.match(r"^[a-z][a-z0-9+.-]*://|^[\w.-]+@[\w.-]+:", source, re.IGNORECASE):
+        return source
+    return f"local copy of {local_path_text(source)}" if source.startswith(("/", "~")) else source
+
+
 def appendix(result: AuditResult) -> HTML:
-    """What makes the audit reproducible: commit, rubric and tool versions, collectors that could not run."""
+    """What makes the audit reproducible: commit, rubric and tool versions, collectors that could not run.
+    No path of the auditor's machine is printed (the client reads it): folders and files by their name."""
     run, t = result.run, result.target
-    rows = [["Target commit", t.commit or "—"], ["Source", t.source], ["Audited at", t.audited_at],
+    vuln_db = f"local advisory records ({local_path_text(run.vuln_db)})" if run.vuln_db else "online services"
+    answers = f"{local_path_text(run.answers_file)}" if run.answers_file else "none"
+    rows = [["Target commit", t.commit or "—"], ["Source", _source_text(t.source)], ["Audited at", t.audited_at],
             ["Rubric version", run.rubric_version], ["auditlib", run.auditlib_version],
-            ["Offline", "yes" if run.offline else "no"], ["Vulnerability data", run.vuln_db or "online services"],
-            ["Answers file", run.answers_file or "none"]]
+            ["Offline", "yes" if run.offline else "no"], ["Vulnerability data", vuln_db],
+            ["Auditor's answers", answers]]
     rows += [[name, version] for name, version in run.tools.items()]
-    coll = [[name, "ran" if c["available"] else "could not run", c.get("reason") or "", f"{c.get('seconds', 0)} s"]
-            for name, c in run.collectors.items()]
+    coll = [[name, "ran" if c["available"] else "could not run", local_path_text(c.get("reason") or ""),
+             f"{c.get('seconds', 0)} s"] for name, c in run.collectors.items()]
     vc = result.facts.dependencies.vuln_check
     vuln = f"Vulnerability check: {vc.status}" + (f" ({vc.source})" if vc.source else "") + (f": {vc.reason}" if vc.reason else "")
     hist = result.facts.history
@@ -530,7 +645,7 @@ def appendix(result: AuditResult) -> HTML:
     for name, facts in result.facts:
         notes += [f"{name.capitalize()}: {limit}" for limit in getattr(facts, "limits", [])]
     return HTML(kv_table(rows) + "<h3>Collectors</h3>" + table(["Collector", "Status", "Reason", "Time"], coll)
-                + "".join(f"<p>{escape(n)}</p>" for n in notes) + accepted_section(result).body)
+                + "".join(f"<p>{escape(local_path_text(n))}</p>" for n in notes) + accepted_section(result).body)
 
 
 ACCEPT_STATUS_TEXT = {"expired": "expired", "unmatched": "names no finding", "refused": "refused",
@@ -581,12 +696,14 @@ def answers_trail(result: AuditResult) -> HTML:
     def given(g) -> list[str]:
         return [g.by or "—", (g.at or "—").replace("T", " ")[:16], (g.commit or "—")[:10]] if g else ["—", "—", "—"]
 
-    rows = [[f"question: {k}", str(v), "", *given(a.trail.get(f"questions.{k}"))]
+    names = _question_names(result)
+    rows = [[names.get(f"questions.{k}", k), answer_text(v), "", *given(a.trail.get(f"questions.{k}"))]
             for k, v in a.questions.items() if v not in (None, "")]
-    rows += [[f"score: {k}", str(s.score) + (f" (suggested {s.suggested})" if s.suggested not in (None, s.score) else ""),
+    rows += [[names.get(f"scores.{k}", k),
+              str(s.score) + (f" (suggested {s.suggested})" if s.suggested not in (None, s.score) else ""),
               s.reason or s.note, *given(s)] for k, s in a.scores.items()]
-    rows += [[f"checklist: {k}", c.answer, c.note, *given(c)] for k, c in a.checklist.items()]
-    rows += [[f"signal: {k}", v, "", *given(a.trail.get(f"signals.{k}"))] for k, v in a.signals.items()]
+    rows += [[names.get(f"checklist.{k}", k), c.answer, c.note, *given(c)] for k, c in a.checklist.items()]
+    rows += [[names.get(f"signals.{k}", k), v, "", *given(a.trail.get(f"signals.{k}"))] for k, v in a.signals.items()]
     if not rows:
         return HTML('<p class="muted">No auditor answers were given: every score and answer above comes from evidence or is open.</p>')
     who = f"<p>Answered by {escape(a.auditor)}.</p>" if a.auditor else ""
@@ -594,5 +711,90 @@ def answers_trail(result: AuditResult) -> HTML:
     flags = review_answers(a, result)
     if flags:
         body += (f"<p><b>{len(flags)} answer(s) to review</b> (the evidence changed since they were given, or an "
-                 "override has no written reason):</p>" + table(["Answer", "Why"], [[f.key, f.message] for f in flags]))
+                 "override has no written reason):</p>"
+                 + table(["Answer", "Why"], [[names.get(f.key, f.key), f.message] for f in flags]))
     return HTML(body)
+
+
+def _question_names(result: AuditResult) -> dict[str, str]:
+    """What each answer key is, for people: the question asked, the category's or item's title, the
+    signal's text (``questions.eval_set_size``: "Questions: How many inputs ...?")."""
+    from .rubric import load_rubric
+
+    try:
+        rubric = load_rubric()
+    except Exception:  # noqa: BLE001 - a report still renders with the keys
+        return {}
+    names = {f"questions.{q.id}": q.text for q in rubric.questions.questions}
+    names |= {f"scores.{cid}": f"Score: {c.title}" for cid, c in result.scorecard.categories.items()}
+    names |= {f"checklist.{e.id}": f"Checklist: {e.text}" for e in result.checklist}
+    names |= {f"signals.{s.id}": f"Signal: {s.text}" for s in rubric.decision.signals}
+    return names
+
+
+# ------------------------------------------------------------------------- appendix: what was covered
+_OPEN_LABELS = {"missing": "not seen by the tool", "judgment": "for a person to judge",
+                "unanswered": "asked, not answered", "not_run": "not checked (collector did not run)"}
+
+
+def coverage_appendix(result: AuditResult, rubric, titles: int | None = 5) -> HTML:
+    """Appendix "What this audit covered" (issue 11): the catalogue of production failure patterns
+    (checklists/coverage.yaml) counted per production dimension and per playbook phase: what was
+    checked from evidence (a rule ran: its collector was available), how many of those gave findings,
+    what the auditor answered, and what remains open (no rule yet, judgment only, unanswered, a
+    collector that did not run), with the open items' titles per dimension (``titles`` per dimension,
+    None: all)."""
+    from .coverage import item_states, tally
+
+    states = item_states(result, rubric)
+    count = {k: sum(s.state == k for s in states) for k in
+             ("checked", "not_run", "answered", "unanswered", "judgment", "missing")}
+    found = sum(s.state == "checked" and s.findings > 0 for s in states)
+    asked = count["answered"] + count["unanswered"]
+    by_auditor = sum(s.state == "answered" and s.by == "auditor" for s in states)
+    pre = count["answered"] - by_auditor
+    summary = (f"The catalogue behind this audit lists {len(states)} ways an AI prototype fails in production. "
+               f"<b>{count['checked']}</b> were checked against the repository's evidence ({found} gave findings); "
+               f"<b>{count['answered']}</b> of the {asked} asked of the auditor have an answer"
+               + (f" ({by_auditor} from the auditor, {pre} a checklist \"no\" pre-answered from findings)" if pre else "")
+               + ". "
+               f"<b>{count['missing'] + count['judgment'] + count['unanswered'] + count['not_run']}</b> remain open: "
+               f"{count['missing']} the tool cannot see yet, {count['judgment']} only a person can judge, "
+               f"{count['unanswered']} unanswered" + (f", {count['not_run']} not checked because a collector could not run"
+                                                      if count["not_run"] else "") + ".")
+
+    def cells(t) -> list[str]:
+        return [f"{t.checked}", f"{t.found}", f"{t.answered} / {t.asked}" if t.asked else "—", f"{len(t.open)}"]
+
+    by_dim = tally(states, "dimension")
+    dim_rows = [[f"<b>{escape(d.title)}</b><br><span class=\"muted\">{escape(d.asks)}</span>", str(by_dim[d.id].items),
+                 *cells(by_dim[d.id])] for d in rubric.coverage.dimensions if d.id in by_dim]
+    heads = ["Checked from evidence", "With findings", "Answered", "Open"]
+    out = [f"<p>{summary}</p>", table(["Dimension", "Items", *heads], dim_rows, raw=True)]
+
+    lines = []
+    for d in rubric.coverage.dimensions:
+        t = by_dim.get(d.id)
+        if not t or not t.open:
+            continue
+        parts = []
+        for state, label in _OPEN_LABELS.items():
+            names = [s.title for s in t.open if s.state == state]
+            if not names:
+                continue
+            shown = names if titles is None else names[:titles]
+            more = f" and {len(names) - len(shown)} more" if len(shown) < len(names) else ""
+            parts.append(f"<i>{escape(label)}</i>: {escape('; '.join(shown))}{escape(more)}")
+        lines.append(f"<li><b>{escape(d.title)}</b> — {' · '.join(parts)}</li>")
+    if lines:
+        out.append("<h3>What remains open, by dimension</h3><ul>" + "".join(lines) + "</ul>")
+
+    by_phase = tally(states, "phase")
+    phase_rows = [[f"{p.id}. {escape(p.title)}", str(by_phase[p.id].items), *cells(by_phase[p.id])]
+                  for p in rubric.phases.phases if p.id in by_phase]
+    out.append("<h3>By playbook phase</h3>" + table(["Phase", "Items", *heads], phase_rows, raw=True))
+    out.append('<p class="muted">Checked from evidence: a rule of the rubric looks for the failure and the '
+               "collector it reads ran (a check finds what it is written for; a clean result is not proof of "
+               "absence). Answered: a checklist item or judgment question asking it has an answer, the auditor's "
+               "or a checklist \"no\" from findings. The full map is checklists/coverage.yaml.</p>")
+    return HTML("".join(out))

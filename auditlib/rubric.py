@@ -332,6 +332,80 @@ class PortfolioRubric(_Strict):
         return next((t for t in self.triage if band in t.bands and verdict in t.verdicts), None)
 
 
+COVERAGE_STATUSES = ("detected", "asked", "judgment", "missing")
+"""How the rubric covers a catalogue item (checklists/coverage.yaml): a rule detects it, a checklist item
+or a question asks it, only a person can judge it, or nothing looks at it yet."""
+
+
+class CoverageDimension(_Strict):
+    """One of the ten production dimensions (concurrency, data volume, network...)."""
+
+    id: str
+    title: str
+    asks: str
+    """What production asks of the code in this dimension, in a few words, for the report's table."""
+
+
+class CoverageItem(_Strict):
+    """One catalogue item (C001-C150) and how the rubric covers it (issue 11, item 4)."""
+
+    title: str
+    dimension: str
+    phase: int = Field(ge=1, le=5)
+    rules: list[str] = Field(default_factory=list)
+    """Rules of rules.yaml that detect the item."""
+    asks: list[str] = Field(default_factory=list)
+    """Checklist item ids or question ids that ask the auditor about it."""
+    judgment: int | None = Field(None, ge=1, le=5)
+    """Only a person can judge it, in this playbook phase."""
+    missing: str | None = None
+    """Not covered yet: how a rule could detect it."""
+
+    @model_validator(mode="after")
+    def _one_status(self) -> "CoverageItem":
+        kinds = [bool(self.rules or self.asks), self.judgment is not None, self.missing is not None]
+        if sum(kinds) != 1:
+            raise ValueError("an item is covered by rules and/or asks, or is judgment, or is missing: exactly one")
+        if self.judgment is not None and self.judgment != self.phase:
+            raise ValueError(f"judgment names phase {self.judgment} but the item's phase is {self.phase}")
+        return self
+
+    @property
+    def status(self) -> str:
+        """``detected`` (a rule), ``asked`` (only a checklist item or question), ``judgment`` or ``missing``."""
+        if self.rules:
+            return "detected"
+        if self.asks:
+            return "asked"
+        return "judgment" if self.judgment is not None else "missing"
+
+
+class Coverage(_Strict):
+    """checklists/coverage.yaml: the catalogue items, their production dimension, phase and coverage."""
+
+    dimensions: list[CoverageDimension]
+    items: dict[str, CoverageItem]
+
+    @model_validator(mode="after")
+    def _check(self) -> "Coverage":
+        ids = [d.id for d in self.dimensions]
+        if len(ids) != 10 or len(set(ids)) != 10:
+            raise ValueError(f"the coverage map needs the ten production dimensions, each once (found {len(ids)})")
+        for cid, item in self.items.items():
+            if not (len(cid) == 4 and cid[0] == "C" and cid[1:].isdigit()):
+                raise ValueError(f"item {cid!r}: catalogue ids are C001 to C999")
+            if item.dimension not in ids:
+                raise ValueError(f"item {cid}: unknown dimension {item.dimension!r}")
+        return self
+
+    def by_status(self) -> dict[str, list[str]]:
+        """Status -> catalogue ids, in id order."""
+        out: dict[str, list[str]] = {s: [] for s in COVERAGE_STATUSES}
+        for cid in sorted(self.items):
+            out[self.items[cid].status].append(cid)
+        return out
+
+
 _FILES = {
     "meta": ("meta.yaml", Meta),
     "scorecard": ("scorecard.yaml", Scorecard),
@@ -341,8 +415,9 @@ _FILES = {
     "decision": ("decision.yaml", DecisionRubric),
     "rules": ("rules.yaml", Rules),
     "portfolio": ("portfolio.yaml", PortfolioRubric),
+    "coverage": ("coverage.yaml", Coverage),
 }
-_FALLBACK = {"portfolio"}
+_FALLBACK = {"portfolio", "coverage"}
 """Parts a custom rubric folder (AUDITLIB_RUBRIC) may leave out: the shipped file is read instead."""
 
 
@@ -359,6 +434,7 @@ class Rubric:
         self.decision: DecisionRubric = parts["decision"]
         self.rules: Rules = parts["rules"]
         self.portfolio: PortfolioRubric = parts["portfolio"]
+        self.coverage: Coverage = parts["coverage"]
 
     @property
     def version(self) -> str:
@@ -438,6 +514,15 @@ class Rubric:
             for m in (q.hint, q.default_from):
                 if m and m not in metric_names:
                     problems.append(f"questions.yaml: {q.id}: unknown metric {m!r}")
+        checklist_ids = {i.id for i in self.checklist.items}
+        for cid, item in self.coverage.items.items():
+            for rid in item.rules:
+                if rid not in self.rules.rules:
+                    problems.append(f"coverage.yaml: {cid}: unknown rule {rid!r} (not in rules.yaml)")
+            for ask in item.asks:
+                if ask not in checklist_ids and ask not in self.question_ids:
+                    problems.append(f"coverage.yaml: {cid}: {ask!r} is neither a checklist item (checklist.yaml) "
+                                    "nor a question (questions.yaml)")
         return problems
 
 

@@ -14,6 +14,7 @@ export, where the form is not rendered, shows the static tables.
 
 from __future__ import annotations
 
+import re
 from html import escape
 from typing import Any, Callable
 
@@ -28,6 +29,30 @@ HIDE_STATIC = ("<style>.al-static { display: none !important; } "
 PROVENANCE_COLOURS = {"auto": "#868e96", "confirmed": "#2b8a3e", "overridden": "#e67700", "attested": "#1c7ed6",
                       "open": "#adb5bd"}
 RED = "#c92a2a"
+ORANGE = "#e67700"
+OPEN = ""
+"""The value of a dropdown's "(open)" / "(unanswered)" / "from evidence" choice. Not None: ipywidgets 8
+reads a value of None as "nothing selected" and shows an empty box."""
+
+
+def _shown(value: Any) -> Any:
+    """What a dropdown shows for a saved value (None: the open choice)."""
+    return OPEN if value is None else value
+
+
+def _given(value: Any) -> Any:
+    """The saved value of a dropdown's choice (the open choice: None)."""
+    return None if isinstance(value, str) and value == OPEN else value
+
+
+_KEY = re.compile(r"^(?:scores|checklist|questions|signals)\.[\w.-]+: ")
+
+
+def human_message(exc: BaseException) -> str:
+    """A refusal as the auditor reads it beside the row: no answers-file key, no field names in code style."""
+    text = _KEY.sub("", str(exc)).removesuffix("; not saved")
+    text = text.replace("in `note`", "in the note field").replace("`", "")
+    return text[:1].upper() + text[1:]
 
 
 _SHARED: dict[Any, W.Widget] = {}
@@ -51,12 +76,22 @@ def _make(cls, *args, width: str = "", **kwargs):
     return cls(*args, **kwargs)
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PLACEHOLDER = ('<div class="al al-form-placeholder" style="border:1px solid #ced4da;border-left:4px solid #1c7ed6;'
+               'padding:6px 10px;margin:4px 0;background:#f8f9fa"><b>The form is not running.</b> To answer, run the '
+               'workbook: <i>Run &gt; Run All Cells</i> (the evidence is collected again in seconds and every answer '
+               'saved in answers.yaml comes back). Below: the answers as they were when this notebook was saved.</div>')
+"""Shown in a form's place wherever the live form is not: a reopened notebook (the session's save hook,
+``workbook.strip_live_forms``, keeps only this), a notebook executed by papermill opened untrusted."""
+
+
 def show(widget: W.Widget) -> None:
-    """Display a widget with an empty plain-text fallback (an export then shows nothing in its place)."""
+    """Display a widget with a text/html fallback saying how to get the form back (``PLACEHOLDER``)."""
     from IPython.display import display
 
     bundle = widget._repr_mimebundle_()
-    bundle["text/plain"] = ""
+    bundle["text/html"] = PLACEHOLDER
+    bundle["text/plain"] = "(form: run the workbook to answer)"
     display(bundle, raw=True)
 
 
@@ -97,10 +132,31 @@ class _Row:
             action()
         except (AnswersError, OSError) as exc:  # refused, or the file could not be written: say so, keep the input
             self.pending = True
-            self.message.value = _al(f'<span style="color:{RED}"><b>Not saved:</b> {escape(str(exc))}</span>')
+            self.message.value = _al(f'<span style="color:{RED}"><b>Not saved:</b> {escape(human_message(exc))}</span>')
         else:
             self.pending = False
             self.message.value = _al(f'<span class="muted al-saved">saved {escape(self.session.clock()[11:19])} UTC</span>')
+
+    def _reset(self, action: Callable[[], Any]) -> None:
+        """Remove the answer: what a refused change left on screen goes too (the row shows the file again)."""
+        self.pending = False
+        self._save(action)
+
+    def _text_changed(self, saved: bool) -> None:
+        """A note or reason was typed. It is saved at once only as an edit of the answer the row already
+        holds (``saved``) or to complete a refused change; otherwise it waits for the score or answer it
+        goes with (a choice in the dropdown, or *confirm*), so leaving the field saves nothing by itself."""
+        if self._syncing:
+            return
+        if saved or self.pending:
+            self.save()
+            return
+        self.pending = True  # keep the text through redraws until it is saved or reset
+        self.message.value = _al(f'<span style="color:{ORANGE}">Not saved yet: choose a value or press '
+                                 '<i>confirm</i> to save it with this text.</span>')
+
+    def save(self) -> None:  # pragma: no cover - every row defines it
+        raise NotImplementedError
 
     def _quietly(self, fn: Callable[[], None]) -> None:
         self._syncing = True
@@ -115,11 +171,13 @@ def _details(summary: str, body: str) -> str:
 
 
 def _finding_lines(result, ids: list[str], limit: int = 12) -> str:
+    """The findings behind a row; past ``limit`` the rest behind their own disclosure (none is left out)."""
     found = {f.id: f for f in result.findings}
-    lines = [report.finding_line(found[i]) for i in ids[:limit] if i in found]
-    if len(ids) > limit:
-        lines.append(f'<span class="muted">… and {len(ids) - limit} more</span>')
-    return "<br>".join(lines)
+    lines = [report.finding_line(found[i]) for i in ids if i in found]
+    out = "<br>".join(lines[:limit])
+    if len(lines) > limit:
+        out += "<br>" + _details(f"… and {len(lines) - limit} more (show them)", "<br>".join(lines[limit:]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------- scorecard
@@ -131,11 +189,11 @@ class ScoreRow(_Row):
         self.category = category
         result = session.result
         cat = result.scorecard.categories[category]
-        options = [(f"{v} (suggested)" if v == cat.suggested else str(v), v) for v in range(6)]
+        options: list[tuple[str, Any]] = [(f"{v} (suggested)" if v == cat.suggested else str(v), v) for v in range(6)]
         if cat.suggested is None:
-            options.insert(0, ("(not applicable)" if not cat.applicable else "(open)", None))
+            options.insert(0, ("(not applicable)" if not cat.applicable else "(open)", OPEN))
         given = session.answers.scores.get(category)
-        self.select = _make(W.Dropdown, options=options, value=cat.score, width="150px")
+        self.select = _make(W.Dropdown, options=options, value=_shown(cat.score), width="150px")
         self.note = _make(W.Text, value=given.note if given else "", placeholder="note", continuous_update=False,
                            width="22%")
         self.reason = _make(W.Text, value=given.reason if given else "", continuous_update=False,
@@ -151,24 +209,31 @@ class ScoreRow(_Row):
         self.box = _make(W.VBox, [top, self.evidence, self.message])
         self.box.add_class("al-score-row")
         self.box.add_class(f"al-score-{category}")
-        for w in (self.select, self.note, self.reason):
-            w.observe(lambda _change: self.save(), "value")
+        self.select.observe(lambda _change: self.save(), "value")
+        for w in (self.note, self.reason):
+            w.observe(lambda _change: self._text_changed(self._shows_saved()), "value")
         self.confirm.on_click(lambda _b: self.save())
-        self.reset.on_click(lambda _b: self._save(lambda: session.set_score(category, None)))
+        self.reset.on_click(lambda _b: self._reset(lambda: session.set_score(category, None)))
         self.sync(result)
         session.subscribe(f"row:scores.{category}", self.sync)
+
+    def _shows_saved(self) -> bool:
+        given = self.session.answers.scores.get(self.category)
+        return given is not None and given.score == _given(self.select.value)
 
     def save(self) -> None:
         """Save the row as shown (refused with a message when an override has no reason)."""
         if self._syncing:
             return
-        if self.select.value is None:
+        score = _given(self.select.value)
+        if score is None:
             if self.note.value.strip() or self.reason.value.strip():
+                self.pending = True
                 self.message.value = _al(f'<span style="color:{RED}">Choose a score to save the note.</span>')
             else:
                 self._save(lambda: self.session.set_score(self.category, None))
             return
-        self._save(lambda: self.session.set_score(self.category, self.select.value, self.note.value, self.reason.value))
+        self._save(lambda: self.session.set_score(self.category, score, self.note.value, self.reason.value))
 
     def sync(self, result) -> None:
         """Redraw from ``result``: marker, evidence, and (unless a change is pending) the values."""
@@ -187,7 +252,7 @@ class ScoreRow(_Row):
         given = self.session.answers.scores.get(self.category)
 
         def put() -> None:
-            self.select.value = cat.score
+            self.select.value = _shown(cat.score)
             self.note.value = given.note if given else ""
             self.reason.value = given.reason if given else ""
         self._quietly(put)
@@ -237,8 +302,8 @@ class ChecklistRow(_Row):
         result = session.result
         entry = next(e for e in result.checklist if e.id == item)
         given = session.answers.checklist.get(item)
-        self.select = _make(W.Dropdown, options=[("(open)", None), ("yes", "yes"), ("no", "no"), ("exception", "exception")],
-                                 value=entry.answer, width="120px")
+        self.select = _make(W.Dropdown, options=[("(open)", OPEN), ("yes", "yes"), ("no", "no"), ("exception", "exception")],
+                                 value=_shown(entry.answer), width="120px")
         self.note = _make(W.Text, value=given.note if given else "", continuous_update=False, width="34%",
                            placeholder="note (required for an exception, or to change the evidence's answer)")
         self.confirm = _make(W.Button, description="confirm", tooltip="save the answer shown", width="80px")
@@ -251,20 +316,26 @@ class ChecklistRow(_Row):
         self.box.add_class("al-check-row")
         self.box.add_class("al-check-" + item.replace(".", "-"))
         self.select.observe(lambda _c: self.save(), "value")
-        self.note.observe(lambda _c: self.save(), "value")
+        self.note.observe(lambda _c: self._text_changed(self._shows_saved()), "value")
         self.confirm.on_click(lambda _b: self.save())
-        self.reset.on_click(lambda _b: self._save(lambda: session.set_checklist(item, None)))
+        self.reset.on_click(lambda _b: self._reset(lambda: session.set_checklist(item, None)))
         self.sync(result)
         session.subscribe(f"row:checklist.{item}", self.sync)
+
+    def _shows_saved(self) -> bool:
+        given = self.session.answers.checklist.get(self.item)
+        return given is not None and given.answer == _given(self.select.value)
 
     def save(self) -> None:
         """Save the row as shown (refused with a message when an exception or override has no note)."""
         if self._syncing:
             return
-        if self.select.value is None and self.note.value.strip():
+        answer = _given(self.select.value)
+        if answer is None and self.note.value.strip():
+            self.pending = True
             self.message.value = _al(f'<span style="color:{RED}">Choose an answer to save the note.</span>')
             return
-        self._save(lambda: self.session.set_checklist(self.item, self.select.value, self.note.value))
+        self._save(lambda: self.session.set_checklist(self.item, answer, self.note.value))
 
     def sync(self, result) -> None:
         """Redraw from ``result``."""
@@ -279,7 +350,7 @@ class ChecklistRow(_Row):
         given = self.session.answers.checklist.get(self.item)
 
         def put() -> None:
-            self.select.value = entry.answer
+            self.select.value = _shown(entry.answer)
             self.note.value = given.note if given else ""
         self._quietly(put)
 
@@ -305,8 +376,8 @@ class QuestionRow(_Row):
         self.question = question
         value = session.answers.question(question.id)
         if question.type == "bool":
-            self.input = _make(W.Dropdown, options=[("(unanswered)", None), ("yes", True), ("no", False)], value=value,
-                                    width="120px")
+            self.input = _make(W.Dropdown, options=[("(unanswered)", OPEN), ("yes", True), ("no", False)],
+                               value=_shown(value), width="120px")
         else:
             self.input = _make(W.Text, value="" if value is None else str(value), continuous_update=False,
                                 placeholder=f"{question.type}; press Enter to save", width="40%")
@@ -314,8 +385,8 @@ class QuestionRow(_Row):
         from .workbook import question_hint
 
         hint = question_hint(session.result, question)
-        label = _make(W.HTML, _al(f"{escape(question.text)}<br><code>{escape(question.id)}</code>"
-                           + (f' &nbsp; <span class="muted">{escape(hint)}</span>' if hint else "")))
+        label = _make(W.HTML, _al(escape(question.text)
+                                  + (f'<br><span class="muted">{escape(hint)}</span>' if hint else "")))
         self.box = _make(W.VBox, [label, _make(W.HBox, [self.input, self.given]), self.message])
         self.box.add_class("al-question-row")
         self.box.add_class(f"al-question-{question.id}")
@@ -326,7 +397,7 @@ class QuestionRow(_Row):
     def save(self) -> None:
         """Save the answer (refused with a message when it does not parse as the question's type)."""
         q = self.question
-        self._save(lambda: self.session.set_question(q.id, coerce_question(q.type, self.input.value)))
+        self._save(lambda: self.session.set_question(q.id, coerce_question(q.type, _given(self.input.value))))
 
     def sync(self, result) -> None:
         """Redraw who answered, and the value unless a change is pending."""
@@ -337,7 +408,7 @@ class QuestionRow(_Row):
                                f'{" " + escape((stamp.at or "")[:16]) if stamp else ""}</span>')
         if self.pending:
             return
-        shown = value if self.question.type == "bool" else ("" if value is None else str(value))
+        shown = _shown(value) if self.question.type == "bool" else ("" if value is None else str(value))
         self._quietly(lambda: setattr(self.input, "value", shown))
 
 
@@ -357,22 +428,22 @@ class SignalRow(_Row):
     def __init__(self, session, signal) -> None:
         super().__init__(session)
         self.signal = signal
-        self.select = _make(W.Dropdown, options=[("from evidence", None), ("refactor", "refactor"), ("rebuild", "rebuild")],
-                                 value=session.answers.signals.get(signal.id), width="150px")
+        self.select = _make(W.Dropdown, options=[("from evidence", OPEN), ("refactor", "refactor"), ("rebuild", "rebuild")],
+                            value=_shown(session.answers.signals.get(signal.id)), width="150px")
         self.state = _make(W.HTML)
         self.box = _make(W.VBox, [_make(W.HBox, [_make(W.HTML, _al(escape(signal.text)), width="40%"), self.select,
                                    self.state]), self.message])
         self.box.add_class(f"al-signal-{signal.id}")
-        self.select.observe(lambda _c: self._save(lambda: session.set_signal(signal.id, self.select.value)), "value")
+        self.select.observe(lambda _c: self._save(lambda: session.set_signal(signal.id, _given(self.select.value))), "value")
         self.sync(session.result)
         session.subscribe(f"row:signals.{signal.id}", self.sync)
 
     def sync(self, result) -> None:
         """Redraw where the signal points now."""
         s = result.decision.signals[self.signal.id]
-        self.state.value = _al(f'<span class="muted">{escape(s.points_to or "not established")}: {escape(s.says)}</span>')
+        self.state.value = _al(f'<span class="muted">{escape(report.signal_state(s))}</span>')
         if not self.pending:
-            self._quietly(lambda: setattr(self.select, "value", self.session.answers.signals.get(self.signal.id)))
+            self._quietly(lambda: setattr(self.select, "value", _shown(self.session.answers.signals.get(self.signal.id))))
 
 
 def decision_form(session) -> W.VBox:

@@ -15,6 +15,7 @@ nothing waits for input.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import json
 import os
@@ -33,7 +34,7 @@ from .answers import (Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_overri
                       update_answers)
 from .audit import AuditResult, assemble, collect
 from .context import AuditContext, stdout_progress
-from .errors import AnswersError
+from .errors import AnswersError, AuditError, TargetError
 from .rubric import Rubric, load_rubric
 from .scoring import build_checklist
 from .safeio import atomic_write, make_dir
@@ -158,11 +159,85 @@ class Session:
         return self.result
 
 
+class NotStarted:
+    """What ``session`` holds until the intake cell has run (or when it failed): every section then says
+    what to do, in one message, instead of a NameError or a traceback."""
+
+    def __init__(self, reason: str = "") -> None:
+        self.reason = reason
+
+    def error(self) -> WorkbookNotStarted:
+        if self.reason:
+            return WorkbookNotStarted(f"The intake cell failed: {self.reason}\n{AFTER_FIX}")
+        return WorkbookNotStarted("The workbook has not been run yet: run it from the top (Run > Run All Cells). "
+                                  "The intake cell collects the evidence every section shows.")
+
+    def __repr__(self) -> str:
+        return "<the workbook has not been run: Run > Run All Cells>"
+
+
+class WorkbookNotStarted(AuditError):
+    """A section was run before the intake cell completed."""
+
+
+AFTER_FIX = "Fix it, then run the workbook again from the top (Run > Run All Cells)."
+NOT_STARTED = NotStarted()
+_current: Session | NotStarted = NOT_STARTED
+
+
+def current_session() -> Session | NotStarted:
+    """The session the intake cell started in this kernel (for the workbook's first cell: a section run
+    before intake then says to run the workbook instead of failing with a NameError)."""
+    return _current
+
+
+def _needs_session(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def section(session: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(session, Session):
+            raise (session.error() if isinstance(session, NotStarted) else NOT_STARTED.error())
+        return fn(session, *args, **kwargs)
+    return section
+
+
+def _failed_start(message: str) -> AuditError:
+    """Record a failed intake (later sections say so) and return the one-message error to raise."""
+    global _current
+    _current = NotStarted(message)
+    try:  # the notebook's `session` still holds the previous session: later sections must not show it
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        if shell is not None and "session" in shell.user_ns:
+            shell.user_ns["session"] = _current
+    except ImportError:
+        pass
+    return WorkbookNotStarted(message + "\n" + AFTER_FIX)
+
+
 def start(target: str, *, out_dir: str = "", client: str = "", auditor: str = "", answers: str = "",
           offline: bool = False, vuln_db: str = "", source: str = "") -> Session:
-    """Resolve the target, load rubric and answers, run every collector once, and evaluate."""
+    """Resolve the target, load rubric and answers, run every collector once, and evaluate.
+
+    A target, answers file or rubric that cannot be used raises one message (no traceback in a
+    notebook) saying what is wrong and what to do; until the intake succeeds every section says so too."""
+    global _current
+    try:
+        session = _start(target, out_dir=out_dir, client=client, auditor=auditor, answers=answers, offline=offline,
+                         vuln_db=vuln_db, source=source)
+    except AnswersError as exc:
+        raise _failed_start(f"the answers file cannot be used: {exc}") from None
+    except AuditError as exc:  # no target, a target that cannot be read, a malformed rubric
+        raise _failed_start(str(exc)) from None
+    _current = session
+    return session
+
+
+def _start(target: str, *, out_dir: str, client: str, auditor: str, answers: str, offline: bool, vuln_db: str,
+           source: str) -> Session:
     if not target:
-        raise ValueError("set `target` in the parameters cell to the repository to audit")
+        raise TargetError("no target: set `target` in the parameters cell to the repository to audit "
+                         "(or prepare the workbook with `auditlib open TARGET --out DIR`)")
     repo = resolve_target(target, offline=offline)
     out = make_dir(Path(out_dir or f"audits/{repo.name}").resolve())
     answers_path = Path(answers).resolve() if answers else (out / "answers.yaml")
@@ -181,6 +256,7 @@ def start(target: str, *, out_dir: str = "", client: str = "", auditor: str = ""
     return session
 
 
+@_needs_session
 def intake(session: Session) -> report.HTML:
     """What is being audited: target, commit, size, languages, authors, and what could not be measured."""
     r = session.result
@@ -188,11 +264,11 @@ def intake(session: Session) -> report.HTML:
     langs = sorted(f.inventory.languages.items(), key=lambda kv: -kv[1].lines)[:8]
     lang = ", ".join(f"{k} {v.lines} lines" for k, v in langs) or "none"
     h = f.history
-    authors = ", ".join(f"{a.name} ({a.commits} commits, last {a.last_commit[:10]}"
+    authors = ", ".join(f"{a.name} ({report.plural(a.commits, 'commit')}, last {a.last_commit[:10]}"
                         f"{', active' if a.active_recently else ''})" for a in h.authors[:5]) or "none"
     rows = [["Target", f"{r.target.name} ({r.target.source})"], ["Commit", report.commit_label(r)],
             ["Files", f"{f.inventory.files} ({f.inventory.code_files} code files, {f.inventory.code_lines} lines of code)"],
-            ["Languages", lang], ["History", f"{h.commits} commits, {(h.first_commit or '—')[:10]} to {(h.last_commit or '—')[:10]}"
+            ["Languages", lang], ["History", f"{report.plural(h.commits, 'commit')}, {(h.first_commit or '—')[:10]} to {(h.last_commit or '—')[:10]}"
                                   + (" (shallow clone: partial)" if h.shallow else "")],
             ["Authors", authors]]
     if h.prototype_mode:
@@ -210,6 +286,7 @@ def _join(*parts: report.HTML) -> report.HTML:
     return report.HTML("".join(p.body for p in parts))
 
 
+@_needs_session
 def history_overview(session: Session) -> report.HTML:
     """Who owns the code and when it was written: ownership chart and table, commit timeline."""
     from . import charts
@@ -218,11 +295,13 @@ def history_overview(session: Session) -> report.HTML:
     return _join(charts.ownership_chart(h), charts.ownership_table(h), charts.timeline_chart(h))
 
 
+@_needs_session
 def findings_overview(session: Session) -> report.HTML:
     """How many findings of each severity each phase addresses."""
     return report.findings_by_phase_chart(session.result, session.rubric)
 
 
+@_needs_session
 def code_health(session: Session) -> report.HTML:
     """Hotspots (churn x complexity) and the spread of complexity."""
     from . import charts
@@ -232,6 +311,7 @@ def code_health(session: Session) -> report.HTML:
                  charts.complexity_distribution_table(f.complexity))
 
 
+@_needs_session
 def phase(session: Session, number: int) -> report.HTML:
     """One playbook phase: its goal and steps, the findings addressed in it, and its open questions."""
     r, rubric = session.result, session.rubric
@@ -250,10 +330,10 @@ def question_hint(result: AuditResult, question) -> str:
     """The evidence shown beside a judgment question (its rubric ``hint`` metric), or ''."""
     if not question.hint:
         return ""
-    value = result.metrics.get(question.hint)
-    return f"evidence: {question.hint} = {'not measured' if value is None else value}"
+    return "Evidence: " + report.metric_text(question.hint, result.metrics.get(question.hint))
 
 
+@_needs_session
 def questions_html(session: Session, number: int) -> report.HTML:
     """The judgment-only questions of one phase with their answers, who gave them, and the evidence beside them."""
     rows = []
@@ -283,6 +363,7 @@ def summary_html(result: AuditResult) -> report.HTML:
         + "".join(f'<p class="muted">{escape(n)}</p>' for n in notes if n) + "</div>")
 
 
+@_needs_session
 def review_html(session: Session) -> report.HTML:
     """Answers given against other evidence than the current (new commits) or overriding without a reason."""
     r, a = session.result, session.answers
@@ -297,10 +378,11 @@ def review_html(session: Session) -> report.HTML:
                      + (", and every override has a reason." if a.scores or a.checklist else "."))
         return report.HTML("".join(f"<p>{escape(x)}</p>" for x in lines))
     found = {f.id: f for f in r.findings}
+    names = report._question_names(r)
     rows = []
     for flag in a.needs_review:
         added = "<br>".join(report.finding_line(found[i]) for i in flag.added if i in found)
-        rows.append([f"<code>{escape(flag.key)}</code>", escape(flag.message),
+        rows.append([escape(names.get(flag.key, flag.key)), escape(flag.message),
                      escape(", ".join(flag.gone)) or "—", added or "—"])
     return report.HTML("".join(f"<p>{escape(x)}</p>" for x in lines)
                        + f"<p><b>{len(rows)} answer(s) to review</b> (answer the item again to clear it):</p>"
@@ -333,6 +415,7 @@ def _with_form(build: Callable[[], Any], static: report.HTML) -> Static:
     return Static(static.body)
 
 
+@_needs_session
 def questions(session: Session, number: int) -> Static:
     """The phase's judgment questions: a form (in a kernel), then the static table."""
     from . import widgets
@@ -340,6 +423,7 @@ def questions(session: Session, number: int) -> Static:
     return _with_form(lambda: widgets.questions_form(session, number), questions_html(session, number))
 
 
+@_needs_session
 def summary(session: Session) -> Static:
     """Total, band and verdict, recomputed live as answers change."""
     from . import widgets
@@ -347,6 +431,7 @@ def summary(session: Session) -> Static:
     return _with_form(lambda: widgets.summary_widget(session), summary_html(session.result))
 
 
+@_needs_session
 def review(session: Session) -> Static:
     """Which answers need review since the target changed (or lack a reason), kept current as answers change."""
     from . import widgets
@@ -354,6 +439,7 @@ def review(session: Session) -> Static:
     return _with_form(lambda: widgets.review_widget(session), review_html(session))
 
 
+@_needs_session
 def scorecard(session: Session) -> Static:
     """The scorecard: one form row per category (in a kernel), then the table with suggestions, provenance and basis."""
     from . import widgets
@@ -362,6 +448,7 @@ def scorecard(session: Session) -> Static:
                       report.scorecard_table(session.result, full_basis=True))
 
 
+@_needs_session
 def checklist(session: Session) -> Static:
     """The readiness checklist: a form row per item (in a kernel), then the static table."""
     from . import widgets
@@ -370,6 +457,7 @@ def checklist(session: Session) -> Static:
                       report.checklist_table(session.result, session.rubric, with_evidence=True))
 
 
+@_needs_session
 def decision(session: Session) -> Static:
     """The refactor / rebuild / not-ready decision: signal overrides and a live decision (in a kernel), then static."""
     from . import widgets
@@ -377,6 +465,7 @@ def decision(session: Session) -> Static:
     return _with_form(lambda: widgets.decision_form(session), report.decision_section(session.result))
 
 
+@_needs_session
 def save(session: Session) -> Path:
     """Write ``<out_dir>/results.json`` and ``findings.sarif`` (the last cell of the workbook)."""
     from .sarif import write_sarif
@@ -410,9 +499,55 @@ def prepare_workspace(target: str, out_dir: Path, *, source: str = "", client: s
     return path
 
 
-LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+LAB_OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+                 "@jupyterlab/docmanager-extension:plugin": {"lastModifiedCheckMargin": 10 ** 13}}
 """JupyterLab settings of an audit session: no "receive official Jupyter news?" prompt in front of a
-client, no update check (written as the session's ``overrides.json``: the user's own settings stay)."""
+client, no update check, and no "File changed on disk: overwrite / revert" dialog (two tabs on the
+workbook, each autosaving: the notebook is only a view, the answers live in answers.yaml, and the save
+hook ``strip_live_forms`` makes every saved copy the same kind of snapshot, so the last save may win).
+Written as the session's ``overrides.json``: the user's own settings stay."""
+
+
+def strip_live_forms(model: dict | None = None, **_kwargs: Any) -> None:
+    """The session's JupyterLab save hook (``ContentsManager.pre_save_hook``): a saved notebook keeps no
+    reference to a live form. Each form output keeps its text/html fallback (how to get the form back)
+    and loses its widget view, whose model exists only in the kernel that drew it: reopened later (a
+    reload, a second tab, a restarted kernel or server) such a view would show "Error displaying widget:
+    model not found". Saved widget state, if any, is dropped for the same reason."""
+    from .widgets import PLACEHOLDER, WIDGET_VIEW
+
+    if not model or model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    nb = model["content"]
+    metadata = nb.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop("widgets", None)
+    for cell in nb.get("cells") or []:
+        for output in (cell.get("outputs") or []) if isinstance(cell, dict) else []:
+            data = output.get("data") if isinstance(output, dict) else None
+            if isinstance(data, dict) and WIDGET_VIEW in data:
+                del data[WIDGET_VIEW]
+                data.setdefault("text/html", PLACEHOLDER)
+
+
+KERNEL_STARTUP = '''# auditlib workbook session: `wb` and `session` exist before any cell runs, so a section run
+# before the intake cell says to run the workbook instead of failing with a NameError.
+try:
+    from auditlib import workbook as wb
+    session = wb.current_session()
+except Exception:  # never stop a kernel from starting
+    pass
+'''
+
+
+def kernel_env(workspace: Path, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the session's JupyterLab (its kernels inherit it): ``IPYTHONDIR`` is a hidden
+    folder of the workspace whose startup file defines ``wb`` and ``session`` (KERNEL_STARTUP)."""
+    folder = Path(workspace).resolve() / ".ipython"
+    startup = folder / "profile_default" / "startup"
+    startup.mkdir(parents=True, exist_ok=True)
+    (startup / "00-auditlib-workbook.py").write_text(KERNEL_STARTUP, encoding="utf-8")
+    return {**(os.environ if env is None else env), "IPYTHONDIR": str(folder)}
 
 
 def lab_settings_dir(workspace: Path) -> Path:
@@ -431,7 +566,88 @@ def lab_command(workspace: Path, port: int, token: str | None = None) -> tuple[l
            f"--ServerApp.port={port}", "--ServerApp.port_retries=0",  # a busy port fails, so the URL stays right
            f"--ServerApp.root_dir={Path(workspace).resolve()}", f"--IdentityProvider.token={token}",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           "--ContentsManager.pre_save_hook=auditlib.workbook.strip_live_forms",
            f"--LabApp.app_settings_dir={lab_settings_dir(workspace)}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     return cmd, f"http://127.0.0.1:{port}/lab/tree/workbook.ipynb?token={token}"
+
+
+# ------------------------------------------------------------------------------- auditlib report
+SESSION_MARK = ".lab-settings"
+"""A folder `auditlib open` prepared holds this hidden folder (the session's JupyterLab settings)."""
+
+
+def is_session_folder(folder: Path) -> bool:
+    """Whether ``folder`` holds a workbook session prepared by ``auditlib open``."""
+    return (Path(folder) / SESSION_MARK).is_dir()
+
+
+def session_parameters(folder: Path) -> dict[str, Any]:
+    """The parameters of the workbook in ``folder`` (prepared by ``auditlib open`` or run by ``audit``):
+    the injected-parameters cell as it is now (the auditor may have edited it), else the parameters
+    papermill recorded. TargetError when the folder holds no parameterised workbook."""
+    import ast
+
+    from .run import WORKBOOK
+
+    path = Path(folder) / WORKBOOK
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        raise TargetError(f"{path}: no workbook to take the session's parameters from (prepare the folder with "
+                          "`auditlib open TARGET --out DIR`)") from None
+    params: dict[str, Any] = {}
+    recorded = (nb.get("metadata") or {}).get("papermill") or {}
+    if isinstance(recorded.get("parameters"), dict):
+        params.update(recorded["parameters"])
+    for cell in nb.get("cells") or []:
+        if "injected-parameters" not in ((cell.get("metadata") or {}).get("tags") or []):
+            continue
+        source = cell.get("source")
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else str(source or ""))
+        except SyntaxError:
+            break
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                try:
+                    params[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+    if not params.get("target"):
+        raise TargetError(f"{path}: the workbook names no target (prepare the folder with "
+                          "`auditlib open TARGET --out DIR`)")
+    return params
+
+
+def report_session(folder: Path, *, pdf: bool = True, progress: Callable[[str], None] = lambda _m: None) -> dict[str, Path]:
+    """The deliverable of a workbook session, beside it: ``results.json`` and ``findings.sarif`` computed
+    again from the session's parameters (target, client, auditor, offline, vulnerability data) and its
+    answers file as saved now, then ``report.ipynb``, ``report.html`` and ``report.pdf``. The workbook
+    notebook is neither executed nor written (it may be open in JupyterLab)."""
+    from .audit import audit
+    from .run import REPORT, execute, export_html, export_pdf
+    from .sarif import write_sarif
+
+    folder = Path(folder).resolve()
+    p = session_parameters(folder)
+    answers = Path(p["answers"]) if p.get("answers") else folder / "answers.yaml"
+    offline = bool(p.get("offline"))
+    target = resolve_target(str(p["target"]), offline=offline)
+    ctx = AuditContext(target=target, source=display_source(p.get("source") or str(p["target"])),
+                       client=str(p.get("client") or ""), auditor=str(p.get("auditor") or ""), offline=offline,
+                       vuln_db=Path(p["vuln_db"]) if p.get("vuln_db") else None,
+                       answers_path=answers if answers.exists() else None, progress=progress)
+    progress(f"report: the session's evidence and answers ({answers.name if answers.exists() else 'no answers file'})")
+    result = audit(ctx)
+    results = result.write(folder / "results.json")
+    write_sarif(result, load_rubric(), folder / "findings.sarif")
+    progress("report: rendering the deliverable notebook (papermill)")
+    report_nb = execute(REPORT, folder / REPORT, {"results": str(results)}, progress)
+    progress("report: exporting report.html (nbconvert, code hidden)")
+    outputs = {"results": results, "report_notebook": report_nb, "html": export_html(report_nb, folder / "report.html")}
+    if pdf:
+        progress("report: printing report.pdf (headless chromium)")
+        outputs["pdf"] = export_pdf(outputs["html"], folder / "report.pdf")
+    return outputs

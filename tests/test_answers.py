@@ -223,3 +223,28 @@ def test_saved_files_keep_a_readable_mode(tmp_path):
         assert stat.S_IMODE(kept.stat().st_mode) == 0o640
     finally:
         os.umask(old)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("eval_set_size: -5", "negative"),
+    ("original_build_cost: -1", "negative"),
+    ("original_build_cost: .nan", "not a usable number"),
+    ("original_build_cost: .inf", "not a usable number"),
+    ("original_build_cost: -.inf", "not a usable number"),
+])
+def test_impossible_numbers_refused_from_file(tmp_path, text, why):
+    path = write(tmp_path, f"questions:\n  {text}\n")
+    with pytest.raises(AnswersError, match=f"questions\\.\\w+: .*{why}"):
+        load_answers(path, RUBRIC)
+
+
+def test_zero_is_a_possible_number(tmp_path):
+    validate_answers(Answers(questions={"eval_set_size": 0, "original_build_cost": 0}), RUBRIC)
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "1e400"])
+def test_form_text_that_is_not_a_finite_number_is_refused(raw):
+    from auditlib.answers import coerce_question
+
+    with pytest.raises(AnswersError, match="not a usable number"):
+        coerce_question("number", raw)

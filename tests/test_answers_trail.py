@@ -203,3 +203,15 @@ def test_concurrent_writers_lose_no_item(tmp_path):
     data = yaml.safe_load(path.read_text())
     assert sorted(data["checklist"]) == sorted(ITEMS)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".answers.yaml.lock", "answers.yaml"]  # no temp file left
+
+
+def test_the_appendix_names_questions_and_prints_no_local_path():
+    """Issue 12: the client's appendix lists answers by question and shows no path of the auditor's machine."""
+    from auditlib import report
+
+    assert report.local_path_text("partial (osv-dir:/home/ana/adv/osv): 2 not looked up") == \
+        "partial (osv-dir:osv): 2 not looked up"
+    assert report.local_path_text("/tmp/tmpx1/answers.yaml") == "answers.yaml"
+    assert report.local_path_text("see https://osv.dev/vuln/PYSEC-1") == "see https://osv.dev/vuln/PYSEC-1"
+    assert report._source_text("/home/ana/clients/acme-bot") == "local copy of acme-bot"
+    assert report._source_text("https://github.com/acme/bot.git") == "https://github.com/acme/bot.git"

@@ -61,7 +61,7 @@ def write_lab_settings(settings: Path) -> None:
 def lab(tmp_path):
     """A JupyterLab server on the demo audit's workspace; always terminated."""
     from auditlib.demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
-    from auditlib.workbook import lab_command, prepare_workspace
+    from auditlib.workbook import kernel_env, lab_command, prepare_workspace
 
     target = build_demo_target(tmp_path / "target")
     out = tmp_path / "audit"
@@ -74,7 +74,8 @@ def lab(tmp_path):
     write_lab_settings(jupyter / "settings")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
            "JUPYTER_DATA_DIR": str(jupyter / "data"), "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces"), "IPYTHONDIR": str(jupyter / "ipython")}
+           "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces")}
+    env = kernel_env(out, env)  # as `auditlib open`: the session's own IPython folder
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(cmd, cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
@@ -128,6 +129,18 @@ def total(page) -> int:
     return int(re.search(r"(\d+) / 40", text).group(1))
 
 
+def save(page) -> None:
+    """File > Save Notebook (a key press would go to the focused widget's input)."""
+    page.bring_to_front()
+    page.locator(".lm-MenuBar-item", has_text="File").first.click()
+    page.locator('.lm-Menu-item[data-command="docmanager:save"]').click()
+    page.wait_for_timeout(1500)
+
+
+def selected_label(select) -> str:
+    return select.evaluate("s => s.selectedIndex < 0 ? '' : s.options[s.selectedIndex].text")
+
+
 def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
     out: Path = lab["out"]
     before = yaml.safe_load((out / "answers.yaml").read_text())
@@ -151,17 +164,31 @@ def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
             start_total = total(page)
             old = int(re.match(r"\d+", row.locator("select").input_value()).group())
 
-            # an override without a reason is refused, and the form says so
+            # an override without a reason is refused, and the form says so; reset brings back what is saved
+            suggested_label = selected_label(row.locator("select"))
             row.locator("select").select_option(label="3")
             sync_api.expect(row).to_contain_text("Not saved", timeout=30_000)
-            row.locator("input[placeholder^='reason']").fill("integration tests run in the client's own CI")
-            row.locator("input[placeholder^='reason']").press("Enter")
-            sync_api.expect(row).to_contain_text("saved", timeout=30_000)
+            row.locator("button", has_text="reset").click()
+            sync_api.expect(row.locator(".al-saved")).to_be_visible(timeout=30_000)
+            sync_api.expect(row).to_contain_text("from evidence")
+            assert selected_label(row.locator("select")) == suggested_label and total(page) == start_total
+            assert CATEGORY not in (yaml.safe_load((out / "answers.yaml").read_text()).get("scores") or {})
+
+            # a reason typed first, then the dropdown opened: nothing is saved in between (not "confirmed")
+            reason = row.locator("input[placeholder^='reason']")
+            reason.fill("integration tests run in the client's own CI")
+            row.locator("select").click()  # leaves the reason field
+            sync_api.expect(row).to_contain_text("Not saved yet", timeout=30_000)
+            assert CATEGORY not in (yaml.safe_load((out / "answers.yaml").read_text()).get("scores") or {})
+            assert "auditor confirmed" not in row.inner_text()
+            row.locator("select").select_option(label="3")
+            sync_api.expect(row.locator(".al-saved")).to_be_visible(timeout=30_000)
             sync_api.expect(row).to_contain_text("auditor overrode", timeout=30_000)
             summary = page.locator(".al-scorecard-form .al-summary-widget")
             sync_api.expect(summary).to_contain_text(f"{start_total - old + 3} / 40", timeout=30_000)
 
             item = page.locator(".al-check-" + ITEM.replace(".", "-"))
+            assert selected_label(item.locator("select")) == "(open)"  # not a blank box
             item.locator("select").select_option(label="yes")
             sync_api.expect(item).to_contain_text("auditor attested", timeout=30_000)
 
@@ -171,6 +198,38 @@ def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
             page.wait_for_timeout(300)  # let the expanded row paint before the screenshot
             shot = lab["tmp"] / "session.png"
             page.screenshot(path=str(shot))
+
+            # an impossible number is refused beside the question
+            size = page.locator(".al-question-eval_set_size")
+            size.locator("input").fill("-5")
+            size.locator("input").press("Enter")
+            sync_api.expect(size).to_contain_text("Not saved", timeout=30_000)
+            sync_api.expect(size).to_contain_text("negative")
+            assert yaml.safe_load((out / "answers.yaml").read_text())["questions"]["eval_set_size"] == 40
+            assert "scores.testing" not in page.locator(".jp-NotebookPanel").inner_text()  # no internal id shown
+
+            # saved, then reloaded and opened in a second tab: no widget errors, no "file changed" dialog
+            save(page)
+            saved_nb = json.loads((out / "workbook.ipynb").read_text())
+            assert "application/vnd.jupyter.widget-view+json" not in json.dumps(saved_nb)  # the save hook
+            second = browser.new_page(viewport={"width": 1500, "height": 1000})
+            second.set_default_timeout(120_000)
+            for view in (page, second):
+                if view is page:
+                    view.reload()
+                else:
+                    view.goto(lab["url"])
+                view.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+                view.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
+                view.locator(".al-form-placeholder").first.wait_for()
+                view.wait_for_timeout(1500)
+                text = view.locator(".jp-NotebookPanel").inner_text()
+                assert "Error displaying widget" not in text and "model not found" not in text
+                assert "The form is not running" in text
+            save(page)  # both tabs save the same notebook, one after the other
+            save(second)
+            assert second.locator(".jp-Dialog", has_text="File Changed").count() == 0
+            assert page.locator(".jp-Dialog").count() == 0
         finally:
             browser.close()
 

@@ -107,3 +107,33 @@ def test_target_name_drops_url_noise(source, name):
     from auditlib.audit import target_name
 
     assert target_name(source) == name
+
+
+def test_report_renders_a_live_session_and_leaves_its_workbook_alone(demo_target, tmp_path, capsys):
+    from auditlib.workbook import lab_command, prepare_workspace
+
+    out = tmp_path / "session"
+    prepare_workspace(demo_target, out, client="Acme Corp", auditor="J. Doe", offline=True, vuln_db=str(DEMO_ADVISORIES))
+    lab_command(out, 9999)  # as `auditlib open` does: the folder is marked as a session's
+    (out / "answers.yaml").write_text("scores:\n  testing: {score: 2, reason: integration tests in the client's CI}\n")
+    notebook = (out / "workbook.ipynb").read_bytes()
+    assert main(["report", str(out), "--no-pdf", "-q"]) == 0
+    assert (out / "workbook.ipynb").read_bytes() == notebook  # not executed, not rewritten
+    results = json.loads((out / "results.json").read_text())
+    assert results["target"]["client"] == "Acme Corp" and results["run"]["offline"] is True
+    assert results["scorecard"]["categories"]["testing"]["score"] == 2
+    html = (out / "report.html").read_text()
+    assert "Acme Corp" in html and str(demo_target) not in html and str(tmp_path) not in html  # no local path
+    assert str(DEMO_ADVISORIES) not in html
+    assert "Score: Automated testing" in html and "score: testing" not in html  # by question, not by id
+
+    # `audit --out` on the session's folder would replace the open workbook: refused, pointing to `report`
+    assert main(["audit", str(demo_target), "--out", str(out), "--offline", "--no-pdf", "-q"]) == 2
+    assert "auditlib report" in capsys.readouterr().err
+    assert (out / "workbook.ipynb").read_bytes() == notebook
+
+
+def test_report_of_a_folder_without_a_workbook_is_one_line(tmp_path, capsys):
+    assert main(["report", str(tmp_path), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("auditlib: error:") and "auditlib open" in err and "Traceback" not in err

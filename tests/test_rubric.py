@@ -48,7 +48,7 @@ def test_every_rule_has_a_probe_and_every_probe_a_rule():
 def test_rule_namespaces_are_the_documented_ones():
     allowed = {"secret", "dependency", "llm", "complexity", "architecture", "testing", "ci", "deployment",
                "observability", "incident", "history", "http", "web", "errors", "integration", "auth",
-               "performance", "db"}
+               "performance", "db", "validation"}
     assert {rid.split(".")[0] for rid in load_rubric().rules.rules} <= allowed
 
 

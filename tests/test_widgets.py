@@ -84,7 +84,9 @@ def test_score_override_needs_a_reason_then_saves_with_its_trail(session):
 def test_confirm_keeps_the_suggestion_and_reset_removes_the_answer(session):
     row = score_rows(session)["security_access"]
     assert "from evidence" in row.marker.value
-    row.note.value = "checked with the client's security lead"  # a note confirms the score shown
+    row.note.value = "checked with the client's security lead"  # typed: waits for confirm (issue 12)
+    assert not session.answers_path.exists() and "Not saved yet" in row.message.value
+    row.confirm.click()
     saved = on_file(session)["scores"]["security_access"]
     assert saved["score"] == session.result.scorecard.categories["security_access"].suggested
     assert "reason" not in saved and "auditor confirmed" in row.marker.value
@@ -152,7 +154,8 @@ def test_typed_question_refuses_what_does_not_parse(session):
 def test_hint_is_shown_beside_its_question(session):
     form = widgets.questions_form(session, 1)
     text = " ".join(getattr(w, "value", "") for box in form.children[2:] for w in box.children[:1])
-    assert "evidence: top_authors_active = " in text
+    assert "Evidence: the main authors committed in the last 90 days: " in text
+    assert "top_authors_active" not in text and "<code>" not in text  # no internal id shown to people
 
 
 def test_bool_question_changes_the_decision_live(session):
@@ -160,10 +163,10 @@ def test_bool_question_changes_the_decision_live(session):
     live = form.children[-1]
     q = next(q for q in session.rubric.questions.questions if q.id == "engineers_available")
     row = widgets.QuestionRow(session, q)
-    assert "answer: True" not in live.value
+    assert "answer: yes)" not in live.value
     row.input.value = True
     assert on_file(session)["questions"]["engineers_available"] is True
-    assert "answer: True" in live.value  # "precondition ...: holds (auditor's answer: True)"
+    assert "answer: yes)" in live.value  # "Refactor precondition: ...: holds (auditor's answer: yes)"
 
 
 def test_signal_override_is_saved_and_can_be_taken_back(session):
@@ -172,7 +175,7 @@ def test_signal_override_is_saved_and_can_be_taken_back(session):
     row.select.value = "rebuild"
     assert on_file(session)["signals"][signal.id] == "rebuild"
     assert session.result.decision.signals[signal.id].source == "auditor"
-    row.select.value = None
+    row.select.value = widgets.OPEN  # "from evidence"
     assert signal.id not in on_file(session).get("signals", {})
     assert f"signals.{signal.id}" not in on_file(session).get("trail", {})
 
@@ -300,3 +303,141 @@ def test_open_keeps_existing_answers(tmp_path, base_session):
     wb.prepare_workspace(str(base_session.ctx.target), out)
     assert (out / "answers.yaml").read_text() == "auditor: Kept\n"
     shutil.rmtree(out)
+
+
+# ------------------------------------------------------------------------------ issue 12, section 2
+def test_reset_after_a_refused_change_shows_the_saved_state_again(session):
+    row = score_rows(session)["testing"]
+    summary = widgets.summary_widget(session).children[1]
+    cat = session.result.scorecard.categories["testing"]
+    start = total_in(summary)
+    row.select.value = (cat.suggested + 3) % 6  # an override without a reason: refused
+    assert "Not saved" in row.message.value
+    row.reset.click()
+    assert row.select.value == cat.suggested and "from evidence" in row.marker.value
+    assert "saved" in row.message.value and total_in(summary) == start
+    assert "testing" not in on_file(session).get("scores", {})
+
+
+def test_reset_after_a_refused_checklist_change(session):
+    auto = next(e for e in session.result.checklist if e.source == "auto")
+    row = widgets.ChecklistRow(session, auto.id)
+    row.select.value = "yes"  # overriding the evidence's "no" without a note: refused
+    assert "Not saved" in row.message.value
+    row.reset.click()
+    assert row.select.value == "no" and "from evidence" in row.marker.value
+    assert auto.id not in on_file(session).get("checklist", {})
+
+
+def test_a_reason_typed_before_the_score_is_not_saved_as_a_confirmation(session):
+    row = score_rows(session)["testing"]
+    suggested = session.result.scorecard.categories["testing"].suggested
+    row.reason.value = "integration tests run in the client's CI"  # leaving the field (opening the dropdown)
+    assert not session.answers_path.exists()  # nothing saved in between, above all not "confirmed"
+    assert "auditor confirmed" not in row.marker.value
+    row.select.value = (suggested + 2) % 6
+    saved = on_file(session)["scores"]["testing"]
+    assert saved["score"] == (suggested + 2) % 6 and saved["reason"].startswith("integration")
+    assert "auditor overrode" in row.marker.value
+    row.note.value = "seen in their pipeline"  # an edit of the answer the row holds is saved at once
+    assert on_file(session)["scores"]["testing"]["note"] == "seen in their pipeline"
+
+
+def test_a_checklist_note_typed_first_waits_for_the_answer(session):
+    auto = next(e for e in session.result.checklist if e.source == "auto")
+    row = widgets.ChecklistRow(session, auto.id)
+    row.note.value = "fixed on a branch"
+    assert not session.answers_path.exists()
+    row.select.value = "yes"
+    assert on_file(session)["checklist"][auto.id] | {} and on_file(session)["checklist"][auto.id]["answer"] == "yes"
+
+
+@pytest.mark.parametrize("qid,raw,why", [("eval_set_size", "-5", "negative"), ("original_build_cost", "-1", "negative"),
+                                         ("original_build_cost", "nan", "not a usable number"),
+                                         ("original_build_cost", "inf", "not a usable number"),
+                                         ("original_build_cost", "1e400", "not a usable number")])
+def test_impossible_numbers_are_refused_in_the_form(session, qid, raw, why):
+    q = next(q for q in session.rubric.questions.questions if q.id == qid)
+    row = widgets.QuestionRow(session, q)
+    row.input.value = raw
+    assert "Not saved" in row.message.value and why in row.message.value
+    assert qid not in row.message.value  # no answers-file key in the message
+    assert not session.answers_path.exists()
+    assert "inf" not in report_money(session)
+
+
+def report_money(session) -> str:
+    from auditlib import report
+
+    return report.decision_section(session.result).body.split("Cost and timeline")[1]
+
+
+def test_dropdowns_show_their_open_choice_not_a_blank(session):
+    item = next(e for e in session.result.checklist if e.answer is None)
+    row = widgets.ChecklistRow(session, item.id)
+    assert row.select.index == 0 and row.select.label == "(open)"
+    q = next(q for q in session.rubric.questions.questions if q.type == "bool" and session.answers.question(q.id) is None)
+    assert widgets.QuestionRow(session, q).input.label == "(unanswered)"
+    signal = widgets.SignalRow(session, session.rubric.decision.signals[0])
+    assert signal.select.label == "from evidence"
+    assert "not established: not established" not in signal.state.value
+
+
+def test_refusals_name_no_internal_id(session):
+    auto = next(e for e in session.result.checklist if e.source == "auto")
+    row = widgets.ChecklistRow(session, auto.id)
+    row.select.value = "exception"
+    assert "Not saved" in row.message.value and "checklist." not in row.message.value and "`" not in row.message.value
+
+
+def test_every_finding_of_a_row_can_be_seen(session):
+    ids = [f.id for f in session.result.findings]
+    html = widgets._finding_lines(session.result, ids, limit=3)
+    assert f"and {len(ids) - 3} more" in html and html.count("<br>") >= len(ids) - 2  # the rest behind a disclosure
+
+
+def test_forms_carry_a_fallback_and_the_save_hook_keeps_only_it(session):
+    bundle = {}
+    widgets.show.__globals__  # noqa: B018 - the function exists
+    form = widgets.scorecard_form(session)
+    data = form._repr_mimebundle_()
+    data["text/html"] = widgets.PLACEHOLDER
+    model = {"type": "notebook", "content": {"metadata": {"widgets": {"state": {}}}, "cells": [
+        {"cell_type": "code", "outputs": [{"output_type": "display_data", "data": dict(data)}]},
+        {"cell_type": "markdown", "source": "x"}]}}
+    wb.strip_live_forms(model=model, path="workbook.ipynb", contents_manager=None)
+    out = model["content"]["cells"][0]["outputs"][0]["data"]
+    assert widgets.WIDGET_VIEW not in out and "Run All Cells" in out["text/html"]
+    assert "widgets" not in model["content"]["metadata"]
+    wb.strip_live_forms(model={"type": "file", "content": "x"})  # anything else is left alone
+    assert bundle == {}
+
+
+def test_lab_command_saves_through_the_hook_and_turns_the_changed_on_disk_dialog_off(tmp_path):
+    cmd, _url = wb.lab_command(tmp_path, 9999, "t" * 32)
+    assert "--ContentsManager.pre_save_hook=auditlib.workbook.strip_live_forms" in cmd
+    overrides = json.loads((tmp_path / ".lab-settings" / "overrides.json").read_text())
+    assert overrides["@jupyterlab/docmanager-extension:plugin"]["lastModifiedCheckMargin"] >= 10 ** 12
+    env = wb.kernel_env(tmp_path, {})
+    startup = next((tmp_path / ".ipython").rglob("*.py")).read_text()
+    assert env["IPYTHONDIR"] == str((tmp_path / ".ipython").resolve()) and "current_session()" in startup
+
+
+def test_sections_before_intake_say_to_run_the_workbook():
+    with pytest.raises(wb.WorkbookNotStarted, match="Run All Cells"):
+        wb.phase(wb.current_session() if not isinstance(wb.current_session(), wb.Session) else wb.NOT_STARTED, 1)
+    err = wb.NOT_STARTED.error()
+    assert "\x1b[" in err._render_traceback_()[0] and len(err._render_traceback_()) == 1
+
+
+def test_a_bad_answers_file_is_one_message_and_later_sections_repeat_it(base_session, tmp_path):
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("scores:\n  testing: 9\n")
+    with pytest.raises(wb.WorkbookNotStarted) as info:
+        wb.start(str(base_session.ctx.target), out_dir=str(tmp_path), answers=str(bad), offline=True)
+    lines = info.value._render_traceback_()
+    assert "answers file cannot be used" in lines[0] and "Run All Cells" in lines[-1] and len(lines) == 2
+    later = wb.current_session()
+    assert isinstance(later, wb.NotStarted)
+    with pytest.raises(wb.WorkbookNotStarted, match="intake cell failed"):
+        wb.scorecard(later)

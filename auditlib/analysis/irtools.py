@@ -16,6 +16,7 @@ from .ir import (
     Cmp,
     Elem,
     Expr,
+    Imp,
     Lit,
     Name,
     Not,
@@ -111,6 +112,37 @@ def may_be_external(f: Expr, scope: Scope) -> bool:
         if bound and all(type(v) is Elem for v in bound):
             return False
     return True
+
+
+def may_be_import(f: Expr, scope: Scope) -> bool:
+    """Whether a callee can be a library's function called by its imported name (``CORS(app)``,
+    ``flask_cors.CORS``, ``cors()`` of ``const cors = require("cors")``): its root name is bound to an
+    import (or a call, which may be ``require``). A cheap test before resolving, for checks that look
+    for one library function among every call of a repository."""
+    root = f
+    while isinstance(root, Attr):
+        root = root.obj
+    if not isinstance(root, Name):
+        return False
+    home = binding_scope(root.id, scope)
+    return home is not None and any(isinstance(v, (Imp, Call)) for v in home.bindings.get(root.id, ()))
+
+
+def imported_from(f: Expr, scope: Scope, packages: frozenset[str]) -> bool:
+    """Whether the root name of a callee is bound to an import of one of ``packages`` (top-level
+    names: ``flask_cors``, ``cors``), by ``import``/``from ... import`` or ``require("...")``. A
+    cheaper question than resolving the callee, for checks about one library's functions."""
+    root = f
+    while isinstance(root, Attr):
+        root = root.obj
+    if not isinstance(root, Name):
+        return False
+    home = binding_scope(root.id, scope)
+    for v in home.bindings.get(root.id, ()) if home is not None else ():
+        spec = v.spec if isinstance(v, Imp) else string_value(v.args[0]) if isinstance(v, Call) and v.args else None
+        if spec and spec.lstrip("@").split("/")[0].split(".")[0].removeprefix("node:") in packages:
+            return True
+    return False
 
 
 def string_value(e: Expr | None) -> str | None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
+from typing import TypeVar
 
 import yaml
 
@@ -70,6 +72,22 @@ def refresh() -> None:
     """Choose the table again (AUDITLIB_RUBRIC may have changed): at the start of each analysis."""
     global _current
     _current = None
+    _KNOWN.clear()
+
+
+T = TypeVar("T")
+_KNOWN: dict[tuple[str, Callable], object] = {}
+
+
+def knowledge_of(name: str, load: Callable[[Path], T]) -> T:
+    """``load(path)`` of the knowledge file ``name`` (``runtime.yaml``...), the file chosen once per
+    analysis as ``tables()`` is: checks ask for their knowledge once per call site, and looking at the
+    environment for ``AUDITLIB_RUBRIC`` each time cost a second on 3,000 files."""
+    key = (name, load)
+    got = _KNOWN.get(key)
+    if got is None:
+        got = _KNOWN[key] = load(knowledge_file(name))
+    return got  # type: ignore[return-value]
 
 
 @functools.cache

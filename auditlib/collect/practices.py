@@ -49,6 +49,9 @@ LIBRARY_CAPABILITIES: dict[str, tuple[str, ...]] = {
              "firebase-admin", "supabase", "@supabase/*"),
     "caching": ("redis", "ioredis", "cachetools", "diskcache", "flask-caching", "aiocache"),
     "token_tracking": ("tiktoken", "langfuse", "helicone", "openlit", "tokencost"),
+    "correlation_id": ("asgi-correlation-id", "django-guid", "django-log-request-id", "flask-request-id",
+                       "flask-request-id-header", "starlette-context", "cls-rtracer", "express-request-id",
+                       "pino-http", "correlation-id", "express-correlation-id"),
 }
 """Capability -> library name patterns (normalised: lower case, ``-`` for ``_``; fnmatch wildcards).
 
@@ -260,6 +263,8 @@ def is_migration(f: RepoFile) -> bool:
         return True
     if any(dirs[i:i + 2] == ("alembic", "versions") for i in range(len(dirs) - 1)):
         return True
+    if parts[-1] == "_journal.json" and dirs[-1:] == ("meta",):
+        return True  # drizzle-kit's migration journal (drizzle/meta/_journal.json beside the .sql files)
     return any(dirs[i:i + 2] == ("db", "migrate") for i in range(len(dirs) - 1))
 
 
@@ -407,6 +412,88 @@ def dockerfile_has_healthcheck(text: str) -> bool:
         keyword == "HEALTHCHECK" and args.split()[:1] != ["NONE"] and bool(args)
         for keyword, args in dockerfile_instructions(text)
     )
+
+
+# ------------------------------------------------------------------- health checks, schemas, dependency bots
+_HEALTH_DECLARED = re.compile(
+    r"^\s*(healthcheck|health_check|readinessProbe|livenessProbe|startupProbe)\s*:"  # compose, k8s, Helm
+    r"|\b(healthCheckPath|healthcheckPath|health_check_path|HealthCheckPath|HealthCheckConfiguration)\b"  # render, railway, AWS
+    r"|^\s*\[\[?\s*(http_service\.checks|services\.http_checks|services\.tcp_checks|checks)[\].]",  # fly.toml
+    re.M)
+_HEALTH_SUFFIXES = (".yml", ".yaml", ".toml", ".json")
+_HEALTH_MAX_BYTES = 256_000
+
+
+def declared_health_checks(files: FileSet, dockerfile_checks: list[str]) -> list[str]:
+    """Where a health check of the running service is declared outside the code, as ``path: what``: a
+    Dockerfile ``HEALTHCHECK`` (``dockerfile_checks``), a compose ``healthcheck:``, Kubernetes or Helm
+    probes, render/railway ``healthCheckPath``, fly.toml ``checks``, AWS health-check settings
+    (issue 11: ``deployment.no_health_check``). Lock files and files over 256 KB are not read."""
+    out = [f"{path}: HEALTHCHECK" for path in dockerfile_checks]
+    for f in files.files:
+        if f.suffix not in _HEALTH_SUFFIXES or f.size > _HEALTH_MAX_BYTES or "lock" in f.name.lower() \
+                or f.role in {"test", "docs", "vendored", "generated"}:
+            continue
+        text = files.read_text(f)
+        m = _HEALTH_DECLARED.search(text) if text else None
+        if m:
+            out.append(f"{f.path}: {m.group(0).strip().strip('[]:').strip()}")
+    return out
+
+
+_DEPENDENCY_BOTS = re.compile(r"(^|/)(\.github/dependabot\.ya?ml|renovate\.json5?|\.renovaterc(\.json5?)?|"
+                              r"\.github/renovate\.json5?|\.gitlab/renovate\.json)$", re.I)
+
+
+def dependency_bots(files: FileSet) -> list[str]:
+    """Dependabot or Renovate configuration: a service that audits the dependencies outside the CI file."""
+    return [f.path for f in files.files if _DEPENDENCY_BOTS.search(f.path)]
+
+
+_PY_CLASS = re.compile(r"^[ \t]*class\s+\w+\s*\((?P<bases>[^)]*)\)\s*:", re.M)
+_JS_SCHEMA = re.compile(r"\b(pgTable|mysqlTable|sqliteTable)\s*\(|@Entity\s*\(|\bsequelize\.define\s*\(|"
+                        r"\.init\s*\(\s*\{[^}]*DataTypes\.")
+_PRISMA_MODEL = re.compile(r"^\s*model\s+\w+\s*\{", re.M)
+_ORM_MAX_BYTES = 512_000
+
+
+def orm_schemas(files: FileSet, names: set[str]) -> list[str]:
+    """Files that declare database tables through an ORM (issue 11: ``deployment.no_migrations``): Python
+    classes on SQLAlchemy's declarative base (``Base``, ``DeclarativeBase``), Flask-SQLAlchemy's
+    ``db.Model``, ``SQLModel, table=True``, Django's or Tortoise's ``models.Model``; a Prisma
+    ``schema.prisma`` with a ``model``; drizzle ``pgTable``/``mysqlTable``/``sqliteTable``; TypeORM or
+    MikroORM ``@Entity``; Sequelize ``define`` / ``Model.init`` with ``DataTypes``. Application and
+    config files only (tests, docs and vendored code left out); at most 20 paths."""
+    sqlalchemy = bool(names & {"sqlalchemy", "flask-sqlalchemy", "sqlmodel"})
+    django = bool(names & {"django", "tortoise", "tortoise-orm"})
+    out: list[str] = []
+    for f in files.files:
+        if len(out) >= 20:
+            break
+        if f.size > _ORM_MAX_BYTES or f.role not in {"app", "script", "config", "other"}:
+            continue
+        if f.name == "schema.prisma" or f.suffix == ".prisma":
+            text = files.read_text(f)
+            if text and _PRISMA_MODEL.search(text):
+                out.append(f.path)
+            continue
+        if f.suffix == ".py" and (sqlalchemy or django):
+            text = files.read_text(f)
+            if not text or "class " not in text or "Model" not in text and "Base" not in text:
+                continue
+            for m in _PY_CLASS.finditer(text):
+                bases = m.group("bases")
+                if (sqlalchemy and (re.search(r"\bdb\.Model\b|\bDeclarativeBase\b|\bBase\b", bases)
+                                    or re.search(r"\bSQLModel\b.*\btable\s*=\s*True", bases))) \
+                        or (django and re.search(r"\bmodels\.Model\b", bases)):
+                    out.append(f.path)
+                    break
+        elif f.suffix in {".ts", ".js", ".mjs", ".cjs", ".mts"} and names & {
+                "drizzle-orm", "typeorm", "sequelize", "@mikro-orm/core", "mikro-orm"}:
+            text = files.read_text(f)
+            if text and _JS_SCHEMA.search(text):
+                out.append(f.path)
+    return out
 
 
 # --------------------------------------------------------------------------------------- eval cases
@@ -689,6 +776,7 @@ def collect_practices(
     dockerfiles = [f for f in files.files if is_dockerfile(f)]
     nonroot: list[bool] = []
     healthcheck: list[bool] = []
+    health_files: list[str] = []
     bases: list[DockerBase] = []
     for f in dockerfiles:
         text = files.read_text(f)
@@ -696,6 +784,8 @@ def collect_practices(
             continue
         nonroot.append(dockerfile_runs_nonroot(text))
         healthcheck.append(dockerfile_has_healthcheck(text))
+        if healthcheck[-1]:
+            health_files.append(f.path)
         bases.extend(DockerBase(path=f.path, line=line, image=image, pinned=pinned)
                      for line, image, pinned in dockerfile_bases(text))
     evals = [f for f in files.files if is_eval_file(f)]
@@ -738,6 +828,9 @@ def collect_practices(
         ci_kinds=ci_kinds,
         ci_followed=ci_followed,
         config=config,
+        health_checks=declared_health_checks(files, health_files),
+        orm_schemas=orm_schemas(files, names),
+        dependency_bots=dependency_bots(files),
     )
 
 

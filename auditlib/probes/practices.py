@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from ..models import Facts, Hit
-from . import grader, probe
+from . import grader, probe, role_of
 
 
 @probe("complexity.complex_function")
@@ -245,3 +245,156 @@ _missing_practice("observability.no_monitoring", "No tracing or metrics",
                   lambda f: _lib(f, "tracing") or _lib(f, "metrics") or bool(f.practices.platform_monitoring))
 _missing_practice("incident.no_runbook", "No runbooks", "no runbook, on-call or incident document",
                   lambda f: bool(f.practices.runbooks))
+
+
+# ------------------------------------------------------- practices measured but never reported (issue 11, item 3)
+_SERVERLESS_DEPLOY = ("vercel.json", "netlify.toml", "serverless.yml", "serverless.yaml", "wrangler.toml",
+                      "wrangler.json", "samconfig.toml")
+"""Deploy files of platforms that run functions, not a long-lived process: nothing to health-check."""
+
+
+def _app_endpoints(facts: Facts) -> list:
+    if not facts.code.available:
+        return []
+    return [e for e in facts.code.endpoints if role_of(facts, e.path) in ("app", "script")]
+
+
+@probe("ci.no_audit_gate")
+def ci_no_audit_gate(facts: Facts, params: dict) -> Iterable[Hit]:
+    """CI exists but runs no dependency or secret audit (``ci_runs_audit``; pip-audit, npm audit, osv-scanner,
+    gitleaks, trufflehog, snyk, semgrep... as ``audit`` in checklists/ci.yaml) and no Dependabot or
+    Renovate configuration audits the dependencies instead. Low for a service or an app, info for scripts,
+    notebooks and libraries (a pipeline that ships nothing to users)."""
+    p = facts.practices
+    if not p.available or not p.ci_files or p.ci_runs_audit or p.dependency_bots or not _code_exists(facts):
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="ci.no_audit_gate", title="CI runs no dependency or secret audit",
+              evidence=f"{', '.join(p.ci_files[:3])}: no pip-audit, npm audit, osv-scanner, gitleaks, trufflehog or "
+                       f"similar step, and no Dependabot or Renovate configuration; {why}",
+              path=p.ci_files[0], severity="info" if kind == "script" else None)
+
+
+@probe("deployment.no_migrations")
+def no_migrations(facts: Facts, params: dict) -> Iterable[Hit]:
+    """The code declares database tables through an ORM (``orm_schemas``) and the repository holds no
+    versioned migration. Medium for a deployed service, low for an app with no deploy file; not reported
+    for scripts and notebooks (a local database a script rebuilds is not a production schema), nor when
+    ``deployment.schema_by_app`` already reports the app creating its tables (the stronger form)."""
+    p = facts.practices
+    if not p.available or not p.orm_schemas or p.migrations:
+        return
+    if facts.code.available and any(h.rule == "deployment.schema_by_app" for h in facts.code.rule_hits):
+        return
+    kind, why = deployment_kind(facts)
+    if kind == "script":
+        return
+    yield Hit(rule="deployment.no_migrations", title="Database schema without versioned migrations",
+              evidence=f"tables declared in {_some(p.orm_schemas)} and no migrations folder (Alembic, Django, Prisma, "
+                       f"drizzle-kit, Supabase...); {why}",
+              path=p.orm_schemas[0], severity="low" if kind == "app" else None)
+
+
+@probe("deployment.no_health_check")
+def no_health_check(facts: Facts, params: dict) -> Iterable[Hit]:
+    """A web service deployed as a long-lived process (a deploy file other than a serverless platform's,
+    and web endpoints in its code) with no health route (``/health``, ``/healthz``, ``/ready``, ``/ping``...:
+    ``public_routes.health`` of web.yaml) and no health check declared (Dockerfile ``HEALTHCHECK``,
+    compose ``healthcheck``, Kubernetes probes, render/railway/fly settings). Apps without a deploy file
+    and scripts are not services: not reported."""
+    p = facts.practices
+    if not p.available or not facts.code.available:
+        return
+    endpoints = _app_endpoints(facts)
+    deploy = [d for d in _deploy_files(facts) if d.rsplit("/", 1)[-1].lower() not in _SERVERLESS_DEPLOY]
+    if not endpoints or not deploy or p.health_checks or p.docker_healthcheck:
+        return
+    if any(e.public == "health check route" for e in facts.code.endpoints):
+        return
+    yield Hit(rule="deployment.no_health_check", title="No health check",
+              evidence=f"deployed with {_some(deploy)}; {len(endpoints)} endpoint(s), none a health route "
+                       "(/health, /healthz, /ready...), and no HEALTHCHECK, compose healthcheck or Kubernetes probe",
+              path=deploy[0])
+
+
+_SIGN_IN = ("login", "signin", "sign-in", "signup", "sign-up", "register", "forgot-password", "reset-password",
+            "password-reset", "forgot", "reset", "otp", "verify-email", "magic-link", "contact", "invite")
+"""Route segments (or handler names) of the public forms bots hammer: sign-in, sign-up, resets, one-time
+codes, contact and invite forms."""
+
+
+def _public_form(e) -> bool:
+    segments = {s.strip("[]") for s in (e.route or "").lower().replace("_", "-").strip("/").split("/") if s}
+    if segments & set(_SIGN_IN):
+        return True
+    fn = (e.function or "").lower().replace("_", "")
+    return fn in {"login", "signin", "signup", "register", "forgotpassword", "resetpassword", "verifyotp"}
+
+
+@probe("architecture.auth_endpoint_without_rate_limit")
+def auth_endpoint_without_rate_limit(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Sign-in, sign-up, password-reset, one-time-code or contact endpoints, and nothing in the repository
+    rate-limits (no rate-limiting library, no hand-written quota refusing a request): credential stuffing
+    and form spam. ``architecture.no_rate_limiting`` only looks at endpoints that reach a model. One
+    finding per repository, at the first such endpoint. Medium for a deployed service, low for an app with
+    no deploy file or one that runs on the developer's machine only."""
+    p = facts.practices
+    if not p.available or not facts.code.available or _lib(facts, "rate_limiting") or facts.code.quota_checks:
+        return
+    forms = [e for e in _app_endpoints(facts) if _public_form(e) and (e.method or "POST").upper() != "GET"]
+    if not forms:
+        return
+    kind, why = deployment_kind(facts)
+    local = local_only(facts)
+    routes = _some([e.route or e.function for e in forms])
+    yield Hit(rule="architecture.auth_endpoint_without_rate_limit",
+              title="Sign-in and public form endpoints without rate limiting",
+              evidence=f"{routes}: no rate-limiting library and no quota check; {local and f'the app runs {local}' or why}",
+              path=forms[0].path, line=forms[0].line,
+              severity="low" if kind != "service" or local else None)
+
+
+_VALIDATING_FRAMEWORKS = {"fastapi", "litestar"}
+"""Frameworks that validate typed request parameters and bodies themselves (pydantic, msgspec)."""
+
+
+@probe("validation.no_validation_library")
+def no_validation_library(facts: Facts, params: dict) -> Iterable[Hit]:
+    """Web endpoints that take a body (POST, PUT, PATCH) and no schema-validation library anywhere
+    (pydantic, marshmallow, jsonschema, zod, joi, yup, ajv...: ``validation_library``), in a framework that
+    does not validate typed parameters itself (FastAPI does). Repository level, low: hand-written checks
+    validate too, so the library's absence is a lead, not proof. Not reported for scripts (no endpoint)."""
+    p = facts.practices
+    if not p.available or not facts.code.available or _lib(facts, "validation"):
+        return
+    writes = [e for e in _app_endpoints(facts) if (e.method or "").upper() in {"POST", "PUT", "PATCH"}
+              and e.framework not in _VALIDATING_FRAMEWORKS]
+    if not writes:
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="validation.no_validation_library", title="No schema validation of request bodies",
+              evidence=f"{len(writes)} endpoint(s) take a body ({_some([e.route or e.function for e in writes])}) "
+                       f"and no validation library (pydantic, marshmallow, zod, joi, yup, ajv...) is used; {why}",
+              path=writes[0].path, line=writes[0].line)
+
+
+@probe("observability.no_structured_logging")
+def no_structured_logging(facts: Facts, params: dict) -> Iterable[Hit]:
+    """A deployed service (``deployment_kind``: service) with web endpoints logs without structure and
+    without request ids: no structured-logging library (structlog, loguru, python-json-logger, pino,
+    winston), no request-id middleware (asgi-correlation-id, django-guid, cls-rtracer, pino-http...) and
+    no tracing library (its trace ids correlate requests). Not reported when ``observability.print_logging``
+    fires (its remediation says the same), nor for apps without a deploy file and scripts."""
+    p, c = facts.practices, facts.code
+    if not p.available or not c.available or not _app_endpoints(facts):
+        return
+    if _lib(facts, "structured_logging") or _lib(facts, "correlation_id") or _lib(facts, "tracing"):
+        return
+    if c.print_calls > c.logging_calls:
+        return
+    kind, why = deployment_kind(facts)
+    if kind != "service":
+        return
+    yield Hit(rule="observability.no_structured_logging", title="No structured logs or request ids",
+              evidence=f"{c.logging_calls} logging call(s); no structured-logging library, request-id middleware or "
+                       f"tracing library, so one request's lines cannot be found among others; {why}")

@@ -24,7 +24,6 @@ import yaml
 
 from ...collect.practices import is_migration
 from ...models import RuleHit
-from ...rubric import knowledge_file
 from ..ir import Arr, Attr, Call, Elem, Expr, Lit, Module, Name, Obj, Param, Scope, Tmpl
 from ..irtools import (
     binding_scope,
@@ -37,6 +36,7 @@ from ..irtools import (
 )
 from ..query import Query
 from ..reach import reacher
+from ..tables import knowledge_of
 from ..uses import is_server_code, log_arguments
 from ..web import handler_scopes
 from . import check
@@ -86,7 +86,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return _knowledge(knowledge_file("runtime.yaml"))
+    return knowledge_of("runtime.yaml", _knowledge)  # chosen once per analysis (tables.refresh)
 
 
 @functools.cache

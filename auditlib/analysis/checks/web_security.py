@@ -33,7 +33,6 @@ from weakref import WeakKeyDictionary
 import yaml
 
 from ...models import RuleHit
-from ...rubric import knowledge_file
 from ..ir import (
     Arr,
     Attr,
@@ -48,8 +47,19 @@ from ..ir import (
     Union,
     Unknown,
 )
-from ..irtools import dotted, function_scope, render, scopes_in, string_value, walk
+from ..irtools import (
+    dotted,
+    function_scope,
+    imported_from,
+    may_be_external,
+    may_be_import,
+    render,
+    scopes_in,
+    string_value,
+    walk,
+)
 from ..query import Query
+from ..tables import knowledge_of
 from ..uses import is_server_code
 from . import check
 
@@ -73,7 +83,7 @@ def _load(path: Path) -> dict:
 
 def data(section: str) -> dict:
     """One section of checklists/web_security.yaml (or the AUDITLIB_RUBRIC folder's copy)."""
-    return _load(knowledge_file("web_security.yaml")).get(section) or {}
+    return knowledge_of("web_security.yaml", _load).get(section) or {}
 
 
 @functools.cache
@@ -95,10 +105,7 @@ def source(q: Query, path: str) -> str | None:
     if path not in memo:
         memo[path] = None
         if q.files is not None:
-            for f in q.files.files:
-                if f.path == path:
-                    memo[path] = q.files.read_text(f)
-                    break
+            memo[path] = q.files.read_text(path)  # the FileSet keeps the texts it read: no second read
     return memo[path]
 
 
@@ -309,7 +316,7 @@ def token_not_verified(mod: Module, q: Query) -> Iterator[RuleHit]:
         yield from _js_tokens(mod, q, server)
     if server:
         text = source(q, mod.path)
-        if text is not None:
+        if text is not None and "split" in text:  # _B64_PAYLOAD needs a split(".")[1]
             lines = text.splitlines()
             for n, line in _code_lines(text):
                 if _B64_PAYLOAD.search(line) and _B64_DECODE.search(" ".join(lines[max(0, n - 2):n + 1])):
@@ -448,8 +455,8 @@ def _py_html(mod: Module, q: Query) -> Iterator[RuleHit]:
     flag_sinks, sinks = rx("html", "py_flag_sinks"), rx("html", "py_sinks")
     flag = data("html").get("py_flag") or "unsafe_allow_html"
     for call in mod.calls:
-        if not call.args and not call.kwargs:
-            continue
+        if (not call.args and not call.kwargs) or not may_be_import(call.callee, call.scope):
+            continue  # the sinks are library functions called through their import (st.markdown, Markup)
         qual = q.callee_qual(call) or ""
         if flag_sinks.search(qual):
             if not _truthy(call.kwargs.get(flag)):
@@ -783,6 +790,10 @@ def cors_any_origin(mod: Module, q: Query) -> Iterator[RuleHit]:
             yield _hit(CORS, CORS_TITLE, f"Access-Control-Allow-Origin: *{more}: {why}", mod.path, lines[0], sev, conf)
 
 
+_FLASK_CORS = frozenset({"flask_cors"})
+_CORS_PACKAGE = frozenset({"cors"})
+
+
 def _py_cors(call: Call, q: Query, star: re.Pattern, flask: re.Pattern) -> tuple[str, bool] | None:
     if not isinstance(call.callee, (Attr, Name)):
         return None
@@ -797,6 +808,8 @@ def _py_cors(call: Call, q: Query, star: re.Pattern, flask: re.Pattern) -> tuple
         if not any_origin:
             return None
         return 'CORSMiddleware(allow_origins=["*"])', _truthy(call.kwargs.get("allow_credentials"))
+    if not imported_from(call.callee, call.scope, _FLASK_CORS):
+        return None  # flask-cors is called through its import: nothing else needs resolving
     qual = q.callee_qual(call) or ""
     if not flask.search(qual):
         return None
@@ -819,7 +832,7 @@ def _py_cors(call: Call, q: Query, star: re.Pattern, flask: re.Pattern) -> tuple
 
 
 def _js_cors(call: Call, q: Query, express: re.Pattern) -> tuple[str, bool] | None:
-    if not isinstance(call.callee, Name):
+    if not isinstance(call.callee, Name) or not imported_from(call.callee, call.scope, _CORS_PACKAGE):
         return None
     qual = q.callee_qual(call) or ""
     if not express.search(qual):
@@ -894,6 +907,11 @@ _JS_PLAIN_STORE = re.compile(r"\bpassword\s*:\s*(?:req\.body|body|data|input|arg
                              r"\.password\b", re.IGNORECASE)
 
 
+# The password names of web_security.yaml's ``passwords.name``, without Python's ``pass`` statement (a
+# line of its own), on the lower-cased text: a cheap test of a whole file before it is read again.
+_PASSWORD_HINT = re.compile(r"(?m)pass(?:word|wd|phrase)|\bpwd\b|_pass\b|\bpw\b|\bpass\b(?![ \t]*(?:#.*)?$)")
+
+
 @check(PASSWORD, on="module", roles={"app"})
 def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
     d = data("passwords")
@@ -907,6 +925,8 @@ def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
                 {"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "new", "update", "blake2b", "blake2s"} and \
                 not last(call).startswith("sha3_"):
             continue
+        if not may_be_external(call.callee, call.scope):
+            continue  # row.update(...) in a loop: no hash object
         qual = q.callee_qual(call) or ""
         if not fast.search(qual):
             continue
@@ -928,8 +948,9 @@ def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
         else:
             yield _hit(PASSWORD, PW_TITLE, f"{algo}({shown}) without a salt: a fast hash is not a password hash; "
                        "where the result is kept is not in this function", mod.path, call.line, "medium", "medium")
-    if good.search(text) or not text:
-        return
+    low = text.lower() if text else ""
+    if ("pass" not in low and "pw" not in low) or not _PASSWORD_HINT.search(low) or good.search(text):
+        return  # no password named at all, or a password hash library: nothing stored as typed here
     if mod.lang == "python":
         yield from _py_plain(mod, text, name)
     else:

@@ -1,0 +1,3 @@
+import psycopg2
+
+conn = psycopg2.connect("dbname=app")
