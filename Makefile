@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SYSTEM_PACKAGES := chromium poppler-utils git fonts-dejavu-core
 
-.PHONY: setup system-deps demo test test-fast clean
+.PHONY: setup system-deps demo test test-fast lint clean
 
 setup: system-deps $(VENV)/.installed
 
@@ -29,8 +29,12 @@ $(VENV)/.installed: pyproject.toml
 demo: setup
 	$(BIN)/auditlib demo --out audits/demo
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest
+
+# held to its own standard (issue 12): the lint gate runs before the tests
+lint: setup
+	$(BIN)/ruff check auditlib tests benchmarks
 
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"

@@ -224,7 +224,7 @@ def apply_acceptances(findings: list[Finding], facts: Facts, rubric, answers,
     config = facts.practices.config
     honour = getattr(answers, "accept_repository", True)
     if config is not None:
-        entries += [("repository", config.path, n, e) for n, e in zip(config.numbers, config.accept)]
+        entries += [("repository", config.path, n, e) for n, e in zip(config.numbers, config.accept, strict=False)]
     accepted: dict[int, Acceptance] = {}
     for source, file, number, entry in entries:
         if source == "auditor" and not entry.by and getattr(answers, "auditor", None):

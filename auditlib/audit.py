@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from importlib import metadata
 from datetime import date, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,8 +23,17 @@ from .collect.files import list_files
 from .context import AuditContext
 from .decision import DecisionResult, decide
 from .metrics import MetricValue, compute_metrics
-from .models import (CodeFacts, ComplexityFacts, DependencyFacts, Facts, Finding, HistoryFacts, InventoryFacts,
-                     PracticeFacts, SecretFacts)
+from .models import (
+    CodeFacts,
+    ComplexityFacts,
+    DependencyFacts,
+    Facts,
+    Finding,
+    HistoryFacts,
+    InventoryFacts,
+    PracticeFacts,
+    SecretFacts,
+)
 from .rubric import Rubric, load_rubric
 from .scoring import ChecklistEntry, ScorecardResult, build_checklist, build_scorecard
 

@@ -80,7 +80,7 @@ def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
                     color=[COLOURS[0] if r.active else INACTIVE for r in rows], label="share of the code (lines)")
     ax.barh([y - h / 2 for y in ys], [r.commit_share * 100 for r in rows], h,
             color=[COLOURS[1] if r.active else "#dee2e6" for r in rows], label="share of the commits")
-    for bar, r in zip(lines, rows):
+    for bar, r in zip(lines, rows, strict=False):
         ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2, f"{r.line_share:.0%}", va="center", fontsize=7)
     ax.set_yticks(list(ys))
     ax.set_yticklabels([f"{'* ' if r.owner else ''}{_label(r.name)}{'' if r.active else ' (inactive)'}" for r in rows],
@@ -130,7 +130,7 @@ def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
     for k, (name, counts) in enumerate(series.items()):
         ax.bar(weeks, counts, width=6, bottom=bottom, color=COLOURS[k % len(COLOURS)], label=_label(name),
                align="edge")
-        bottom = [b + c for b, c in zip(bottom, counts)]
+        bottom = [b + c for b, c in zip(bottom, counts, strict=False)]
     ax.set_ylabel("commits per week")
     n_commits, n_authors = history.commits, len(history.authors)
     ax.set_title(f"Commit timeline: {n_commits} commit{'' if n_commits == 1 else 's'}, "
@@ -159,7 +159,7 @@ def hotspots_chart(history: HistoryFacts, complexity: ComplexityFacts, top: int 
     bars = ax.barh(list(ys), [s.score for s in spots], color=COLOURS[4])
     ax.set_yticks(list(ys))
     ax.set_yticklabels([_label(s.path, keep_end=True) for s in spots])
-    for bar, s in zip(bars, spots):
+    for bar, s in zip(bars, spots, strict=False):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2,
                 f"  churn {s.churn} x complexity {s.complexity}", va="center", fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
@@ -277,11 +277,11 @@ def category_distribution_chart(scores, titles: dict[str, str]) -> HTML:
     for value, name, colour in levels:
         counts = [int(scores[c].isna().sum()) if value is None else int((scores[c] == value).sum()) for c in cats]
         bars = ax.barh(range(len(cats)), counts, left=left, color=colour, label=name, edgecolor="white")
-        for bar, n in zip(bars, counts):
+        for bar, n in zip(bars, counts, strict=False):
             if n:
                 ax.text(bar.get_x() + bar.get_width() / 2, bar.get_y() + bar.get_height() / 2, str(n),
                         ha="center", va="center", fontsize=7)
-        left = [a + b for a, b in zip(left, counts)]
+        left = [a + b for a, b in zip(left, counts, strict=False)]
     ax.set_yticks(range(len(cats)))
     ax.set_yticklabels([_label(titles.get(c, c)) for c in cats], fontsize=8)
     ax.set_xlabel("targets")

@@ -106,7 +106,7 @@ def tickets(customer_id):
 
 if __name__ == "__main__":
     app.run(debug=True, host="0.0.0.0")
-'''
+'''  # noqa: E501 (the demo prototype's source, as a prototype writes it)
 
 _PRICING = '''def plan_price(plan, seats, annual, coupon, region, vip):
     """Price quoted to the customer by the bot."""

@@ -444,7 +444,7 @@ MATCH_LABEL = {"same_secret": "same secret", "same_file": "same file", "renamed"
 def render_html(diff: Diff) -> str:
     """diff.html: a self-contained page for the client (no code, no script, nothing loaded from elsewhere),
     with the report's styles. Every text is escaped; evidence is the results' masked evidence."""
-    from .report import CSS, BAND_COLOURS, badge, code_loc, severity_badge, table
+    from .report import BAND_COLOURS, CSS, badge, code_loc, severity_badge, table
     from .run import PRINT_CSS, self_contained
 
     o, n, s = diff.old, diff.new, diff.scores

@@ -184,14 +184,14 @@ def _scrub_value(value: Any) -> Any:
         return value.model_copy(update=changes) if changes else value
     if isinstance(value, (list, tuple)):
         items = [_scrub_value(v) for v in value]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=False)):
             return value
         if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
             return type(value)(*items)
         return type(value)(items)
     if isinstance(value, dict):
         pairs = [(_scrub_value(k), _scrub_value(v)) for k, v in value.items()]
-        if all(k2 is k and v2 is v for (k2, v2), (k, v) in zip(pairs, value.items())):
+        if all(k2 is k and v2 is v for (k2, v2), (k, v) in zip(pairs, value.items(), strict=False)):
             return value
         out = value.copy()  # keeps a dict subclass (and a defaultdict's factory)
         out.clear()
@@ -199,7 +199,7 @@ def _scrub_value(value: Any) -> Any:
         return out
     if isinstance(value, (set, frozenset)):
         items = [_scrub_value(v) for v in value]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=False)):
             return value
         return type(value)(items)
     return value

@@ -30,7 +30,7 @@ def path_matches(pattern: str, path: str, ignore_case: bool = False) -> bool:
     if len(pp) > MAX_SEGMENTS or len(ss) > MAX_SEGMENTS:
         return False
     if "**" not in pp:  # the usual case: one folder name against one pattern part, no table needed
-        return len(pp) == len(ss) and all(fnmatch.fnmatchcase(s, p) for s, p in zip(ss, pp))
+        return len(pp) == len(ss) and all(fnmatch.fnmatchcase(s, p) for s, p in zip(ss, pp, strict=False))
     # ok[i][j]: pp[i:] matches ss[j:]
     n, m = len(pp), len(ss)
     ok = [[False] * (m + 1) for _ in range(n + 1)]

@@ -401,7 +401,7 @@ def fix_first(p: Portfolio):
     f = p.findings
     if f.empty:
         return pd.DataFrame(columns=cols)
-    impact = {n: i for n, i in zip(p.targets["name"], p.targets["business_impact"]) if isinstance(i, str) and i}
+    impact = {n: i for n, i in zip(p.targets["name"], p.targets["business_impact"], strict=False) if isinstance(i, str) and i}
     f = f.assign(rank=f["severity"].map(SEVERITY_RANK).fillna(9))
     per = f.groupby(["rule", "target"]).agg(rank=("rank", "min"), n=("rank", "size")).reset_index()
     per["sev"] = per["rank"].map(lambda r: SEVERITIES[int(r)] if r < len(SEVERITIES) else "info")

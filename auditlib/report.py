@@ -50,7 +50,7 @@ CSS = """
   .jp-OutputArea-child { break-inside: auto !important; display: block !important; overflow: visible !important; }
   .jp-OutputArea-child .jp-OutputArea-output { display: block !important; } .jp-OutputArea { overflow: visible !important; } }
 </style>
-"""
+"""  # noqa: E501 (CSS rules, one per line)
 
 
 class HTML:
@@ -292,7 +292,8 @@ def cover(result: AuditResult) -> HTML:
     """Client, target, commit, date, auditor, the evidence/attestation balance, the categories that do
     not apply and the findings accepted with a reason."""
     t = result.target
-    rows = [["Client", t.client or "—"], ["Target", t.name if _source_text(t.source).startswith("local copy") else f"{t.name} ({t.source})"],
+    rows = [["Client", t.client or "—"],
+            ["Target", t.name if _source_text(t.source).startswith("local copy") else f"{t.name} ({t.source})"],
             ["Commit", commit_label(result)],
             ["Audit date", t.audited_at[:10]], ["Auditor", t.auditor or "—"],
             ["Rubric", f"version {result.run.rubric_version}"]]
@@ -362,9 +363,9 @@ def scorecard_chart(result: AuditResult) -> HTML:
     names = [c.title for c in cats][::-1]
     scores = [c.score or 0 for c in cats][::-1]
     colours = ["#2b8a3e" if s >= 4 else "#e67700" if s >= 2 else "#c92a2a" for s in scores]
-    colours = ["#adb5bd" if not c.applicable else col for c, col in zip(cats[::-1], colours)]
+    colours = ["#adb5bd" if not c.applicable else col for c, col in zip(cats[::-1], colours, strict=False)]
     bars = ax.barh(names, scores, color=colours)
-    for bar, c in zip(bars, cats[::-1]):
+    for bar, c in zip(bars, cats[::-1], strict=False):
         if not c.applicable:
             label = "not applicable"
         else:
@@ -387,7 +388,7 @@ def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
     points, capped the score (a finding of high confidence) or say that a less certain finding did not.
     """
     rows = []
-    for cid, c in result.scorecard.categories.items():
+    for c in result.scorecard.categories.values():
         lines = c.basis if full_basis else [b for b in c.basis if b.startswith(("+", "capped", "not capped",
                                                                                  "left out", "applies because"))
                                             and not b.startswith("+0")]
@@ -436,7 +437,7 @@ def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
     for severity in SEVERITIES:
         counts = [sum(1 for f in live if f.phase == p.id and f.severity == severity) for p in phases][::-1]
         ax.barh(labels, counts, left=left, color=SEVERITY_COLOURS[severity], label=severity)
-        left = [a + b for a, b in zip(left, counts)]
+        left = [a + b for a, b in zip(left, counts, strict=False)]
     ax.set_xlabel("findings")
     # the legend in its own row above the bars (inside the axes it covered the longest bar)
     ax.legend(ncols=5, fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, borderaxespad=0.2)
@@ -589,7 +590,7 @@ def roadmap(result: AuditResult, rubric) -> HTML:
         if not rules:
             continue
         rows = []
-        for rule_id, fs in sorted(rules.items(), key=lambda kv: SEVERITIES.index(kv[1][0].severity)):
+        for _rule_id, fs in sorted(rules.items(), key=lambda kv: SEVERITIES.index(kv[1][0].severity)):
             f = fs[0]
             rows.append([severity_badge(f.severity), escape(f.title if len(fs) == 1 else f"{f.title} (×{len(fs)})"),
                          escape(f.remediation), f.effort, str(f.phase)])
@@ -629,7 +630,8 @@ def appendix(result: AuditResult) -> HTML:
     coll = [[name, "ran" if c["available"] else "could not run", local_path_text(c.get("reason") or ""),
              f"{c.get('seconds', 0)} s"] for name, c in run.collectors.items()]
     vc = result.facts.dependencies.vuln_check
-    vuln = f"Vulnerability check: {vc.status}" + (f" ({vc.source})" if vc.source else "") + (f": {vc.reason}" if vc.reason else "")
+    vuln = f"Vulnerability check: {vc.status}" + (f" ({vc.source})" if vc.source else "") \
+        + (f": {vc.reason}" if vc.reason else "")
     hist = result.facts.history
     notes = [vuln]
     if hist.shallow:
@@ -705,7 +707,8 @@ def answers_trail(result: AuditResult) -> HTML:
     rows += [[names.get(f"checklist.{k}", k), c.answer, c.note, *given(c)] for k, c in a.checklist.items()]
     rows += [[names.get(f"signals.{k}", k), v, "", *given(a.trail.get(f"signals.{k}"))] for k, v in a.signals.items()]
     if not rows:
-        return HTML('<p class="muted">No auditor answers were given: every score and answer above comes from evidence or is open.</p>')
+        return HTML('<p class="muted">No auditor answers were given: every score and answer above comes from evidence '
+                    'or is open.</p>')
     who = f"<p>Answered by {escape(a.auditor)}.</p>" if a.auditor else ""
     body = who + table(["Answer", "Value", "Why (reason / note)", "By", "When (UTC)", "At commit"], rows)
     flags = review_answers(a, result)

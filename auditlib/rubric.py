@@ -18,8 +18,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from . import resources
-from .errors import RubricError
 from .collect.roles import Role
+from .errors import RubricError
 from .models import Confidence, Effort, Severity
 
 DEFAULT_RUBRIC_DIR = resources.shipped_rubric_dir()

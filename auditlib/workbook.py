@@ -30,14 +30,13 @@ from typing import Any, Callable
 from pydantic import ValidationError
 
 from . import report
-from .answers import (Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers,
-                      update_answers)
+from .answers import Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers, update_answers
 from .audit import AuditResult, assemble, collect
 from .context import AuditContext, stdout_progress
 from .errors import AnswersError, AuditError, TargetError
 from .rubric import Rubric, load_rubric
-from .scoring import build_checklist
 from .safeio import atomic_write, make_dir
+from .scoring import build_checklist
 from .targets import display_source, resolve_target
 
 
@@ -268,7 +267,9 @@ def intake(session: Session) -> report.HTML:
                         f"{', active' if a.active_recently else ''})" for a in h.authors[:5]) or "none"
     rows = [["Target", f"{r.target.name} ({r.target.source})"], ["Commit", report.commit_label(r)],
             ["Files", f"{f.inventory.files} ({f.inventory.code_files} code files, {f.inventory.code_lines} lines of code)"],
-            ["Languages", lang], ["History", f"{report.plural(h.commits, 'commit')}, {(h.first_commit or '—')[:10]} to {(h.last_commit or '—')[:10]}"
+            ["Languages", lang],
+            ["History", f"{report.plural(h.commits, 'commit')}, {(h.first_commit or '—')[:10]} to "
+                        f"{(h.last_commit or '—')[:10]}"
                                   + (" (shallow clone: partial)" if h.shallow else "")],
             ["Authors", authors]]
     if h.prototype_mode:

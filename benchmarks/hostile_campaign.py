@@ -523,7 +523,7 @@ def key_in_latin1(lab: Lab, repo: Path) -> None:
 def keys_odd_line_breaks(lab: Lab, repo: Path) -> None:
     keys = [lab.secret(k) for k in ("openai", "stripe", "github", "aws", "anthropic", "openai")]
     seps = ["\u2028", "\x0c", "\x85", "\r", "\x0b", "\n"]
-    text = "".join(f'k{i} = "{k}"{sep}' for i, (k, sep) in enumerate(zip(keys, seps)))
+    text = "".join(f'k{i} = "{k}"{sep}' for i, (k, sep) in enumerate(zip(keys, seps, strict=False)))
     lab.new_repo(repo, {"keys.py": text, "app.py": APP_PY})
 
 
@@ -1731,7 +1731,8 @@ def kill_test(root: Path, kills: int, rng: random.Random) -> Outcome:
         child.kill()
         out, err = child.communicate()
         if b"Traceback" in err:
-            o.add("crash", f"kill {k + 1}: the saving process failed: {err.decode(errors='replace').strip().splitlines()[-1][:150]}")
+            last = err.decode(errors="replace").strip().splitlines()[-1][:150]
+            o.add("crash", f"kill {k + 1}: the saving process failed: {last}")
         saved = [int(line) for line in out.split() if line.isdigit()]
         confirmed = max([confirmed, *saved])
         now = load_checked(path)

@@ -9,8 +9,18 @@ import pytest
 import yaml
 
 from auditlib import report
-from auditlib.answers import (Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, coerce_question,
-                              load_answers, review_answers, save_answers, update_answers)
+from auditlib.answers import (
+    Answers,
+    ChecklistAnswer,
+    ScoreAnswer,
+    Stamp,
+    check_override,
+    coerce_question,
+    load_answers,
+    review_answers,
+    save_answers,
+    update_answers,
+)
 from auditlib.errors import AnswersError
 from auditlib.rubric import DEFAULT_RUBRIC_DIR, load_rubric
 

@@ -119,7 +119,7 @@ def test_report_shows_each_findings_confidence(demo_scan):
     assert "<th>Confidence</th>" in html
     rows = html.split("<tr>")[2:]  # after the header row
     assert len(rows) == len(demo_scan.findings)
-    for f, row in zip(demo_scan.findings, rows):
+    for f, row in zip(demo_scan.findings, rows, strict=False):
         assert f"<td>{f.confidence}<br>" in row
     summary = str(report.executive_summary(demo_scan))
     assert "<th>Confidence</th>" in summary and "by confidence:" in summary

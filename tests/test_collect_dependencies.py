@@ -835,7 +835,6 @@ QUART_PYPROJECT = '[project]\nname = "quartapp"\nversion = "1"\ndependencies = [
 
 def _no_lockfile(facts: DependencyFacts) -> list:
     from auditlib.probes import PROBES
-
     from tests.factories import make_facts
 
     return list(PROBES["dependency.no_lockfile"](make_facts(dependencies=facts), {}))

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from git import GitCommandError
 
 from auditlib.collect.files import decode, list_files, read_head, read_text
 from auditlib.collect.gitio import open_repo
@@ -158,7 +159,7 @@ def test_open_repo_never_fetches_a_missing_object_of_a_partial_clone(tmp_path: P
     git(dst, "config", "protocol.file.allow", "always")  # the target's config cannot re-allow it
     old_blob = git(src, "rev-parse", "HEAD~1:a.txt")
     with open_repo(dst) as repo:
-        with pytest.raises(Exception):
+        with pytest.raises(GitCommandError):
             repo.git.cat_file("-p", old_blob)
     # Without the offline environment git would have fetched it from the promisor remote.
     assert git(dst, "cat-file", "-p", old_blob) == "one"

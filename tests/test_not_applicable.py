@@ -58,7 +58,7 @@ def test_a_repository_without_model_calls_has_cost_governance_not_applicable():
 def test_the_scaled_total_is_rounded_down_never_into_a_better_band():
     assert scale_total(17, 35) == 19 and scale_total(26, 35) == 29 and scale_total(35, 35) == 40
     card = build_scorecard(RUBRIC, [], {"app_llm_calls": 0},
-                           Answers(scores={c: ScoreAnswer(score=s) for c, s in zip(OTHERS, [3, 3, 3, 2, 2, 2, 2])}))
+                           Answers(scores={c: ScoreAnswer(score=s) for c, s in zip(OTHERS, [3, 3, 3, 2, 2, 2, 2], strict=False)}))
     assert (card.total, card.scaled_total, card.band) == (17, 19, "high")
     assert scale_total(0, 0) == 0 and total_text(12) == "12 / 40" and total_text(None) == "—"
 

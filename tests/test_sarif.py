@@ -17,8 +17,16 @@ from auditlib.context import AuditContext
 from auditlib.masking import fingerprint, mask
 from auditlib.models import CodeFacts, HistoryFacts, InventoryFacts, LLMCallSite, SecretFacts, SecretHit
 from auditlib.rubric import load_rubric
-from auditlib.sarif import (FINGERPRINT_KEY, REPOSITORY_URI, SARIF_SCHEMA_URI, SRCROOT, repository_uri, rule_title,
-                            to_sarif, write_sarif)
+from auditlib.sarif import (
+    FINGERPRINT_KEY,
+    REPOSITORY_URI,
+    SARIF_SCHEMA_URI,
+    SRCROOT,
+    repository_uri,
+    rule_title,
+    to_sarif,
+    write_sarif,
+)
 
 from .factories import make_facts, make_finding
 

@@ -175,7 +175,7 @@ def test_critical_finding_uses_the_rubric_cap():
 
 # --------------------------------------------------------------------------------- build_scorecard
 def scores_answers(values: list[int]) -> Answers:
-    return Answers(scores={cid: {"score": v} for cid, v in zip(CATEGORY_IDS, values)})
+    return Answers(scores={cid: {"score": v} for cid, v in zip(CATEGORY_IDS, values, strict=False)})
 
 
 @pytest.mark.parametrize("values, band", [

@@ -113,10 +113,9 @@ def build_leaky_prototype(root: Path) -> tuple[Path, dict[str, str]]:
 
 
 def audit_secrets(repo: Path):
+    from auditlib.analysis.checks import load_all
     from auditlib.models import Facts
     from auditlib.probes import PROBES
-
-    from auditlib.analysis.checks import load_all
 
     facts = collect_secrets(list_files(repo))
     full = Facts.model_construct(secrets=facts)

@@ -1,12 +1,11 @@
 """The second process for the git side of large audits: secrets and history (auditlib.worker)."""
 
+import importlib
 from datetime import datetime, timezone
 
-import importlib
-
 audit_mod = importlib.import_module("auditlib.audit")  # the package exports a function of the same name
-from auditlib import AuditContext, audit
-from auditlib.demo import DEMO_ADVISORIES
+from auditlib import AuditContext, audit  # noqa: E402
+from auditlib.demo import DEMO_ADVISORIES  # noqa: E402
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 

@@ -13,8 +13,8 @@ from .ir import (
     Bin,
     Call,
     ClassDef,
-    Cmp,
     ClsRef,
+    Cmp,
     Elem,
     Expr,
     Fn,
@@ -305,13 +305,13 @@ class PyFront:
         a = node.args
         positional = a.posonlyargs + a.args
         defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
-        for i, (arg, default) in enumerate(zip(positional, defaults)):
+        for i, (arg, default) in enumerate(zip(positional, defaults, strict=False)):
             p = Param(arg.arg, i, self.annot(arg.annotation, scope),
                       self.ex(default, scope) if default is not None else None, fs,
                       meta=self.annot_meta(arg.annotation, scope))
             fs.params.append(p)
             fs.bind(arg.arg, p)
-        for arg, default in zip(a.kwonlyargs, a.kw_defaults):
+        for arg, default in zip(a.kwonlyargs, a.kw_defaults, strict=False):
             p = Param(arg.arg, -1, self.annot(arg.annotation, scope),
                       self.ex(default, scope) if default is not None else None, fs, kw_only=True,
                       meta=self.annot_meta(arg.annotation, scope))
@@ -487,7 +487,7 @@ class PyFront:
             return self.ex(node.value, scope)
         if isinstance(node, ast.Dict):
             items = []
-            for k, v in zip(node.keys, node.values):
+            for k, v in zip(node.keys, node.values, strict=False):
                 val = self.ex(v, scope)
                 if k is None:
                     items.append((None, val))

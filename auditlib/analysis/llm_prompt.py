@@ -396,7 +396,8 @@ class Prompt:
             return self._messages_spliced(tainted, scope)
         for c, _q in quals:
             if t["text_agents"].search(last_name(c.callee)):
-                return f"formatted into the built-in text template of {strict_dotted(c.callee) or last_name(c.callee)} (line {c.line})"
+                return ("formatted into the built-in text template of "
+                        f"{strict_dotted(c.callee) or last_name(c.callee)} (line {c.line})")
         return self._messages_spliced(tainted, scope)
 
     def _messages_spliced(self, tainted: list, scope: Scope) -> str | None:
@@ -437,7 +438,7 @@ class Prompt:
         or None for a single unnamed input, value)."""
         out: list[tuple[str | None, Expr]] = [(k, v) for k, v in call.kwargs.items()
                                                if k not in {"callbacks", "config", "run_manager", "tags"}]
-        for i, a in enumerate(call.args[:1]):
+        for a in call.args[:1]:
             obj = a
             if isinstance(a, Name):
                 objs = [b for b, _s in self.ctx.binding(a.id, scope) if isinstance(b, Obj)]

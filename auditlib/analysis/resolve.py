@@ -29,6 +29,8 @@ from pathlib import Path
 
 import yaml
 
+from ..rubric import knowledge_file
+from .front_js import JS_SUFFIXES
 from .ir import (
     Arr,
     Attr,
@@ -49,8 +51,6 @@ from .ir import (
     Tmpl,
     Union,
 )
-from ..rubric import knowledge_file
-from .front_js import JS_SUFFIXES
 from .irtools import binding_scope
 
 EMPTY: frozenset = frozenset()

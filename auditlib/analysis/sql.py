@@ -114,7 +114,7 @@ def _kind(e: Expr, scope: Scope, lang: str, depth: int) -> tuple[str, str] | Non
     if isinstance(e, Bin) and e.op == "+":
         leaves = plus_leaves(e)
         texts = [_text(leaf, scope, lang) for leaf in leaves]
-        variable = any(t is None or _substitutes(leaf) for leaf, t in zip(leaves, texts))
+        variable = any(t is None or _substitutes(leaf) for leaf, t in zip(leaves, texts, strict=False))
         if variable and any(t is not None for t in texts):
             return "concatenation", "".join(t or "" for t in texts)
         return None

@@ -47,7 +47,7 @@ from auditlib.collect.vulns import (
     VulnSource,
     spec_admits,
 )
-from auditlib.models import Dependency, DependencyFacts, Manifest, Vulnerability, VulnCheck
+from auditlib.models import Dependency, DependencyFacts, Manifest, VulnCheck, Vulnerability
 
 Progress = Callable[[str], None] | None
 
@@ -789,7 +789,7 @@ def parse_setup_py(text: str, path: str) -> tuple[list[Dependency], list[str]]:
                 if isinstance(value, ast.Name) and isinstance(names.get(value.id), ast.Dict):
                     value = names[value.id]  # type: ignore[assignment]
                 if isinstance(value, ast.Dict):
-                    for key, item in zip(value.keys, value.values):
+                    for key, item in zip(value.keys, value.values, strict=False):
                         label = f"extras_require[{key.value!r}]" if isinstance(
                             key, ast.Constant) else "extras_require"
                         add(item, True, label)

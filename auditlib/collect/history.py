@@ -686,7 +686,7 @@ def _fallback_ref(repo: git.Repo) -> tuple[str, str] | None:
                     "--batch-check=%(objectname) %(objecttype)",
                     input="".join(f"{sha}^{{commit}}\n" for _n, sha in refs).encode())
     lines = check.stdout.decode("ascii", "replace").splitlines()
-    readable = [(name, line.split()[0]) for (name, _sha), line in zip(refs, lines)
+    readable = [(name, line.split()[0]) for (name, _sha), line in zip(refs, lines, strict=False)
                 if line.endswith(" commit")]
     if not readable:
         return None

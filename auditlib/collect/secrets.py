@@ -328,7 +328,7 @@ def _longest_run(body: str) -> int:
     """Longest run of one repeated character or of consecutive characters (``123456``, ``abcdef``)."""
     best = same = step_up = step_down = 1
     low = body.lower()
-    for a, b in zip(low, low[1:]):
+    for a, b in zip(low, low[1:], strict=False):
         same = same + 1 if a == b else 1
         step_up = step_up + 1 if ord(b) - ord(a) == 1 else 1
         step_down = step_down + 1 if ord(a) - ord(b) == 1 else 1

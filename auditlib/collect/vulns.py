@@ -917,7 +917,7 @@ class OsvApiSource(VulnSource):
             if isinstance(record, dict):
                 records[vid] = record
         vulns = _Vulns()
-        for (_key, dep), found in zip(items, ids):
+        for (_key, dep), found in zip(items, ids, strict=False):
             for vid in found:
                 record = records.get(vid)
                 if record is None:
@@ -972,7 +972,7 @@ class OsvApiSource(VulnSource):
             results = answer.get("results") if isinstance(answer, dict) else None
             if not isinstance(results, list) or len(results) != len(chunk):
                 raise ValueError("unexpected querybatch answer")
-            for query, result in zip(queries, results):
+            for query, result in zip(queries, results, strict=False):
                 found = ids_of(result)
                 token = (result or {}).get("next_page_token")
                 pages = 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..models import Facts, Hit
-from . import probe
 from ..ownership import knowledge_silos
+from . import probe
 
 
 @probe("history.knowledge_silo")

@@ -144,7 +144,8 @@ def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
         top = ", ".join(h.owners[:3] or [a.name for a in h.authors[:3]])
         last = max((a.last_commit for a in h.authors), default="?")
         yield Hit(rule="history.authors_inactive", title="Main authors inactive",
-                  evidence=f"no commit by the main authors ({top}) in the last {h.activity_window_days} days; last commit {last[:10]}")
+                  evidence=f"no commit by the main authors ({top}) in the last {h.activity_window_days} days; "
+                           f"last commit {last[:10]}")
 
 
 @probe("deployment.docker_base_unpinned")

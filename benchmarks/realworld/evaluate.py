@@ -167,7 +167,7 @@ def missing_blobs(repo: Path, commit: str) -> list[str]:
     if not entries:
         return []
     check = git("cat-file", "--batch-check", cwd=repo, input_="".join(f"{o}\n" for o, _ in entries))
-    return [path for (obj, path), line in zip(entries, check.splitlines()) if line.endswith(" missing")]
+    return [path for (obj, path), line in zip(entries, check.splitlines(), strict=False) if line.endswith(" missing")]
 
 
 def ensure_clone(repo: dict[str, Any], clones: Path, mirrors: Path | None) -> tuple[Path, list[str]]:
@@ -616,9 +616,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="write the full result here")
     ap.add_argument("--only", action="append", help="repository name(s) to evaluate (comma-separated)")
     ap.add_argument("--labels", type=Path, default=HERE / "repos.yaml",
-                    help="label file (default repos.yaml; heldout.yaml is the held-out list, labelled after the rules were frozen)")
+                    help="label file (default repos.yaml; heldout.yaml is the held-out list, "
+                         "labelled after the rules were frozen)")
     ap.add_argument("--history", action="store_true",
-                    help="also scan git history for secrets, as `auditlib scan` does (off by default: repos.yaml is measured without it)")
+                    help="also scan git history for secrets, as `auditlib scan` does "
+                         "(off by default: repos.yaml is measured without it)")
     ap.add_argument("--show-labels", action="store_true", help="print the code at every labelled line and exit")
     ap.add_argument("--clone-commands", action="store_true",
                     help="print the git commands that make the clones from GitHub (nothing is run) and exit")

@@ -515,7 +515,7 @@ def _queried_model(callee: Expr) -> Expr | None:
     return None
 
 
-_DRIZZLE = re.compile(r"(?:const|let)\s+(\w+)\s*=\s*\w*[tT]able\(\s*['\"][\w.]+['\"]\s*,\s*(?:\([^)]*\)\s*=>\s*\(?\s*)?\{(.*?)\n\s*\}", re.DOTALL)
+_DRIZZLE = re.compile(r"(?:const|let)\s+(\w+)\s*=\s*\w*[tT]able\(\s*['\"][\w.]+['\"]\s*,\s*(?:\([^)]*\)\s*=>\s*\(?\s*)?\{(.*?)\n\s*\}", re.DOTALL)  # noqa: E501
 
 
 def _drizzle_tables(q: Query) -> dict[str, set[str]]:
@@ -567,7 +567,8 @@ def _owner_column(cols: set[str]) -> bool:
 def _is_admin(h: Handler, text: str) -> bool:
     k = knowledge()
     return bool(k.admin.search(h.route or "") or k.admin.search(h.label) or k.admin.search(h.decorators)
-                or k.admin.search(text) or "/admin" in h.scope.module.path or "admin" in posixpath.basename(h.scope.module.path).lower())
+                or k.admin.search(text)
+                or "/admin" in h.scope.module.path or "admin" in posixpath.basename(h.scope.module.path).lower())
 
 
 @check(IDOR, on="module", roles={"app"})
@@ -657,8 +658,8 @@ def _used_as_identity(q: Query, key: str, e: Expr, scope: Scope, text: str) -> t
     if name is None:
         return None
     if k.role_keys.match(key):
-        m = re.search(rf"\b{re.escape(name)}\b[\w.?\[\]'\"]*\s*(===?|!==?|\bin\b)\s*[\[(]?\s*['\"](admin|superuser|owner|staff|root)",
-                      text, re.IGNORECASE) or re.search(rf"['\"](admin|superuser|staff|root)['\"]\s*(===?|!==?)\s*{re.escape(name)}\b", text, re.IGNORECASE)
+        m = re.search(rf"\b{re.escape(name)}\b[\w.?\[\]'\"]*\s*(===?|!==?|\bin\b)\s*[\[(]?\s*['\"](admin|superuser|owner|staff|root)",  # noqa: E501
+                      text, re.IGNORECASE) or re.search(rf"['\"](admin|superuser|staff|root)['\"]\s*(===?|!==?)\s*{re.escape(name)}\b", text, re.IGNORECASE)  # noqa: E501
         if m:
             line = scope.line + text[:m.start()].count("\n") if scope.line else 0
             return f"compared with '{m.group(2) if m.lastindex and m.lastindex >= 2 else 'admin'}'", line
@@ -950,11 +951,13 @@ def client_chosen_prompt_or_model(call: Call, q: Query) -> RuleHit | None:
     h = _handler_of(q, call.scope)
     authed = h is not None and h.authed
     if "system" in kinds:
-        severity, why = ("medium" if authed else "high"), "the caller writes the instructions the model follows (LLM01), on the server's key"
+        severity, why = ("medium" if authed else "high"), ("the caller writes the instructions the model follows (LLM01), "
+                                                           "on the server's key")
     elif "tools" in kinds:
         severity, why = ("low" if authed else "medium"), "the caller chooses what the model may call"
     else:
-        severity, why = ("low" if authed else "medium"), "the caller picks the model or the output budget billed to the server's key (LLM10)"
+        severity, why = ("low" if authed else "medium"), ("the caller picks the model or the output budget billed to the "
+                                                         "server's key (LLM10)")
     if authed:
         why += "; only signed-in users reach this route"
     names = ", ".join(key for _kind, key in chosen)

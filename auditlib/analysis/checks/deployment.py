@@ -57,7 +57,7 @@ DJANGO = "switches on Django debug mode: error pages show tracebacks, settings a
 DEBUG_ENV = "switches on the application's debug setting, which the code reads from the environment"
 
 # qualified callee -> (option, meaning, starts a development server)
-_CALLS: tuple[tuple[re.Pattern, str, str, bool], ...] = tuple((re.compile(rx), opt, meaning, launcher) for rx, opt, meaning, launcher in (
+_CALLS: tuple[tuple[re.Pattern, str, str, bool], ...] = tuple((re.compile(rx), opt, meaning, launcher) for rx, opt, meaning, launcher in (  # noqa: E501
     (r"^(flask\.Flask|quart\.Quart)\(\)\.run$", "debug", FLASK, True),
     (r"^flask_socketio\.SocketIO\(\)\.run$", "debug", FLASK, True),
     (r"^uvicorn\.run$", "reload", RELOAD, True),

@@ -216,7 +216,7 @@ def _call_state(call: Call, q: Query, client: Client, options: int | None = None
         for name in client.bound:
             if name in call.kwargs:
                 states.append(_value_state(call.kwargs[name], call.scope, q, client))
-        for name, idx in client.positional.items():
+        for _name, idx in client.positional.items():
             if idx < len(call.args) and not isinstance(call.args[idx], Obj):
                 states.append(_value_state(call.args[idx], call.scope, q, client))
         for a in call.args:

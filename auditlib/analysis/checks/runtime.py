@@ -384,7 +384,7 @@ def schema_in_scripts(path: str, text: str, q: Query) -> Iterator[RuleHit]:
         risky = m.group(1).startswith("migrate") or re.search(r"--(accept-data-loss|force-reset)", m.group(2))
         line = next((n for n, t in enumerate(lines, 1) if f'"{name}"' in t and "prisma" in t), 1)
         yield _hit(SCHEMA, "Database schema pushed by the deploy script",
-                   f"the {name} script runs prisma {' '.join(m.group(1).split())}{' ' + m.group(2).strip() if m.group(2).strip() else ''}"
+                   f"the {name} script runs prisma {' '.join(m.group(1).split())}{' ' + m.group(2).strip() if m.group(2).strip() else ''}"  # noqa: E501
                    " and the repository has no prisma/migrations: every deploy alters the database to the schema"
                    + (", dropping data" if risky else ", with no reviewed migration"), path, line,
                    severity="high" if risky else None)
