@@ -47,11 +47,13 @@ from .answers import (
     _expanded_size,  # the same alias-expansion bound as the answers file
 )
 from .fingerprint import fingerprint_id
-from .models import Acceptance, AcceptEntry, Facts, Finding, RepoConfig
+from .models import Acceptance, AcceptEntry, Facts, Finding, RepoConfig, SecretHit
 from .pathglob import path_matches
 
 if TYPE_CHECKING:
+    from .answers import Answers
     from .collect.files import FileSet
+    from .rubric import Rubric
 
 CONFIG_NAMES = (".auditlib.yaml", ".auditlib.yml")
 """The repository's own auditlib file, at its root (the first that exists)."""
@@ -205,12 +207,12 @@ def entry_matches(entry: AcceptEntry, f: Finding) -> bool:
     return True
 
 
-def unknown_rule(entry: AcceptEntry, rubric) -> bool:
+def unknown_rule(entry: AcceptEntry, rubric: Rubric) -> bool:
     """The entry names a rule (or family) that no rule of the rubric matches."""
-    return bool(entry.rule) and not rubric.matching_rules([entry.rule])
+    return bool(entry.rule and not rubric.matching_rules([entry.rule]))
 
 
-def apply_acceptances(findings: list[Finding], facts: Facts, rubric, answers,
+def apply_acceptances(findings: list[Finding], facts: Facts, rubric: Rubric, answers: Answers | None,
                       today: _dt.date | None = None) -> tuple[list[Finding], list[AcceptanceRecord]]:
     """Every finding with its fingerprint and, when an entry accepts it, ``accepted``; and what became
     of each entry. Pure: reads the findings, the repository's ``.auditlib.yaml`` (from ``facts``) and
@@ -227,7 +229,7 @@ def apply_acceptances(findings: list[Finding], facts: Facts, rubric, answers,
         entries += [("repository", config.path, n, e) for n, e in zip(config.numbers, config.accept, strict=False)]
     accepted: dict[int, Acceptance] = {}
     for source, file, number, entry in entries:
-        if source == "auditor" and not entry.by and getattr(answers, "auditor", None):
+        if source == "auditor" and not entry.by and answers is not None and answers.auditor:
             entry = entry.model_copy(update={"by": answers.auditor})
         rec = AcceptanceRecord(source=source, file=file, number=number, status="applied", entry=entry)
         records.append(rec)
@@ -281,7 +283,7 @@ def scoring_facts(facts: Facts, findings: list[Finding]) -> Facts:
     """``facts`` without the evidence behind accepted findings, for the metrics: the secret of an
     accepted secret finding, an accepted committed env file, SQL site, request-data-in-prompt call,
     unauthenticated endpoint or mixed-layer file. The facts of results.json stay complete."""
-    acc: dict[str, set] = defaultdict(set)
+    acc: dict[str, set[Any]] = defaultdict(set)
     for f in findings:
         if f.accepted is not None:
             acc[f.rule].add((f.path, f.line, f.commit))
@@ -290,7 +292,7 @@ def scoring_facts(facts: Facts, findings: list[Finding]) -> Facts:
     tree = set().union(*(acc.get(r, set()) for r in _TREE_SECRET_RULES))
     history = acc.get("secret.in_history", set())
 
-    def kept(h) -> bool:
+    def kept(h: SecretHit) -> bool:
         if h.in_tree:
             return (h.path, h.line, None) not in tree
         return (h.path, h.line, h.commit) not in history

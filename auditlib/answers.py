@@ -41,13 +41,17 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import AnswersError
 from .models import AcceptEntry
+
+if TYPE_CHECKING:
+    from .audit import AuditResult
+    from .rubric import Rubric
 
 
 class _Model(BaseModel):
@@ -160,7 +164,7 @@ class Answers(_Model):
         return value
 
 
-def validate_answers(answers: Answers, rubric) -> None:
+def validate_answers(answers: Answers, rubric: Rubric) -> None:
     """Check every id in ``answers`` exists in ``rubric``; raise AnswersError listing the unknown ones."""
     problems = []
     problems += [f"scores.{k}" for k in answers.scores if k not in rubric.categories]
@@ -230,7 +234,7 @@ def _first_line(exc: Exception) -> str:
     return " ".join(str(exc).split())[:300]
 
 
-def load_answers(path: Path | str | None, rubric=None) -> Answers:
+def load_answers(path: Path | str | None, rubric: Rubric | None = None) -> Answers:
     """Read an answers file (a missing path gives empty answers); validate it against ``rubric``."""
     if path is None:
         return Answers()
@@ -310,7 +314,7 @@ def check_override(key: str, answer: ScoreAnswer | ChecklistAnswer, suggested: A
                            f"(the {field} field); not saved")
 
 
-def review_answers(answers: Answers, result) -> list[ReviewFlag]:
+def review_answers(answers: Answers, result: AuditResult) -> list[ReviewFlag]:
     """Answers to review against ``result`` (an AuditResult, read duck-typed to avoid an import cycle).
 
     Flags an answer whose recorded findings no longer exist (evidence_gone), one whose item has
@@ -343,15 +347,15 @@ def review_answers(answers: Answers, result) -> list[ReviewFlag]:
                                     message=f"score of {cat.title}: {ans.score} overrides the suggested "
                                             f"{cat.suggested} without a written reason"))
     entries = {e.id: e for e in result.checklist}
-    for iid, ans in answers.checklist.items():
+    for iid, item_ans in answers.checklist.items():
         entry = entries.get(iid)
         if entry is None:
             continue
         what = f"checklist item \u201c{getattr(entry, 'text', iid)}\u201d"
-        compare(f"checklist.{iid}", ans, entry.evidence, what)
-        if entry.provenance == "overridden" and not override_reason(ans):
+        compare(f"checklist.{iid}", item_ans, entry.evidence, what)
+        if entry.provenance == "overridden" and not override_reason(item_ans):
             flags.append(ReviewFlag(key=f"checklist.{iid}", kind="no_reason",
-                                    message=f"{what}: {ans.answer!r} overrides the evidence's "
+                                    message=f"{what}: {item_ans.answer!r} overrides the evidence's "
                                             "pre-answer without a written reason"))
     return flags
 
@@ -377,7 +381,7 @@ def locked(path: Path) -> Iterator[None]:
 SECTIONS = ("scores", "checklist", "questions", "signals")
 
 
-def update_answers(path: Path | str, section: str, key: str, value: Any, *, rubric=None,
+def update_answers(path: Path | str, section: str, key: str, value: Any, *, rubric: Rubric | None = None,
                    auditor: str | None = None, stamp: Stamp | None = None) -> Answers:
     """Set (or, with ``value=None``, remove) one answer in the answers file and return the merged answers.
 

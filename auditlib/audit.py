@@ -19,11 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import __version__
 from .accept import AcceptanceRecord, active, apply_acceptances, scoring_facts
 from .answers import Answers, load_answers, review_answers
-from .collect.files import list_files
+from .collect.files import FileSet, list_files
 from .context import AuditContext
 from .decision import DecisionResult, decide
 from .metrics import MetricValue, compute_metrics
 from .models import (
+    Availability,
     CodeFacts,
     ComplexityFacts,
     DependencyFacts,
@@ -67,7 +68,7 @@ class AuditResult(BaseModel):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    schema_: str = Field(SCHEMA, alias="schema")
+    schema_: str = Field(default=SCHEMA, alias="schema")
     target: TargetInfo
     facts: Facts
     metrics: dict[str, MetricValue]
@@ -120,7 +121,7 @@ def tool_versions() -> dict[str, str]:
     return out
 
 
-def _run(name: str, fn: Callable[[], BaseModel], fallback: type[BaseModel], ctx: AuditContext,
+def _run(name: str, fn: Callable[[], Availability], fallback: type[Availability], ctx: AuditContext,
          record: dict[str, dict[str, Any]]) -> Any:
     ctx.progress(f"collect: {name}")
     start = time.perf_counter()
@@ -151,8 +152,8 @@ def _commit_count(root: Path) -> int:
         return 0
 
 
-def _git_side(target: Path, history: bool, files, now: datetime | None = None
-              ) -> tuple[SecretFacts, dict, HistoryFacts]:
+def _git_side(target: Path, history: bool, files: FileSet, now: datetime | None = None
+              ) -> tuple[SecretFacts, dict[str, Any], HistoryFacts]:
     """The git side of a large audit, run in a second process (auditlib.worker): the secrets collector
     (its history pass is the longest git stream), then the history collector, while the first process
     parses the tree. Results are picklable."""
@@ -164,7 +165,7 @@ def _git_side(target: Path, history: bool, files, now: datetime | None = None
     return sec, record, hist
 
 
-def _secrets_and_history(ctx: AuditContext, files, record: dict[str, dict[str, Any]], now: datetime | None
+def _secrets_and_history(ctx: AuditContext, files: FileSet, record: dict[str, dict[str, Any]], now: datetime | None
                          ) -> tuple[SecretFacts, HistoryFacts]:
     """The secrets collector, then the history collector, over one ``git log -p`` pass when both read
     the history: the history's line counts come from the secrets scan's stream (history.PatchTap);
@@ -221,7 +222,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
             secrets, history = _secrets_and_history(ctx, files, record, ctx.now)
         deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db,
                                                                  progress=p), DependencyFacts, ctx, record)
-        parsed: dict = {}  # one parse per source file: the engine's trees give the complexity too
+        parsed: dict[Any, Any] = {}  # one parse per source file: the engine's trees give the complexity too
         code = _run("code", lambda: analyse(files, progress=p, on_parsed=keep_parsed_metrics(parsed)), CodeFacts, ctx,
                     record)
         practices = _run("practices", lambda: collect_practices(
@@ -250,7 +251,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
 
 
 def evaluate(facts: Facts, rubric: Rubric, answers: Answers, today: date | None = None
-             ) -> tuple[list[Finding], dict, ScorecardResult, list[ChecklistEntry], DecisionResult,
+             ) -> tuple[list[Finding], dict[str, Any], ScorecardResult, list[ChecklistEntry], DecisionResult,
                         list[AcceptanceRecord]]:
     """Probes, accepted findings, metrics, scorecard, checklist and decision for collected facts (pure).
 

@@ -14,10 +14,16 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from html import escape
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from . import ownership
 from .models import ComplexityFacts, HistoryFacts
 from .report import HTML, chart, figure_html, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
 
 INACTIVE = "#adb5bd"
 COLOURS = ["#1c7ed6", "#e67700", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0c8599", "#5f3dc4", "#d6336c", "#868e96"]
@@ -42,12 +48,12 @@ def _label(text: str, keep_end: bool = False) -> str:
     return " " + text if text.startswith("_") else text
 
 
-def _png(fig, alt: str) -> HTML:
+def _png(fig: Figure, alt: str) -> HTML:
     fig.tight_layout()
     return figure_html(fig, alt)
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -234,7 +240,7 @@ HEATMAP_MAX_ROWS = 60
 
 
 @chart("portfolio heat map")
-def portfolio_heatmap(scores, titles: dict[str, str], limit: int = HEATMAP_MAX_ROWS) -> HTML:
+def portfolio_heatmap(scores: pd.DataFrame, titles: dict[str, str], limit: int = HEATMAP_MAX_ROWS) -> HTML:
     """Targets x scorecard categories, one cell per score (0 red to 5 green, grey when open), in the
     order of ``scores`` (a pandas DataFrame indexed by target name, one column per category id);
     at most ``limit`` rows, the title says how many were left out."""
@@ -264,7 +270,7 @@ def portfolio_heatmap(scores, titles: dict[str, str], limit: int = HEATMAP_MAX_R
 
 
 @chart("category distribution chart")
-def category_distribution_chart(scores, titles: dict[str, str]) -> HTML:
+def category_distribution_chart(scores: pd.DataFrame, titles: dict[str, str]) -> HTML:
     """For each scorecard category, how many targets score 0, 1, ... 5 (stacked bars; open in grey)."""
     if scores.empty:
         return _note("No audited target to chart.")

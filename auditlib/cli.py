@@ -20,11 +20,19 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .context import AuditContext, stderr_progress
 from .errors import AnswersError, AuditError, RubricError, RunError, TargetError
+
+if TYPE_CHECKING:
+    from .audit import AuditResult
+    from .batch import BatchResult
+
+Progress = Callable[[str], None]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -111,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _cache(args: argparse.Namespace, progress) -> int:
+def _cache(args: argparse.Namespace, progress: Progress) -> int:
     from .targets import cache_entries, default_cache_dir, prune_cache
 
     cache = default_cache_dir()
@@ -134,7 +142,8 @@ class InputError(AuditError):
 
 def _check_inputs(args: argparse.Namespace) -> None:
     """Refuse unusable arguments with one line before any long work starts."""
-    from .safeio import OutputError, check_sibling_dir, output_path
+    from .errors import OutputError
+    from .safeio import check_sibling_dir, output_path
 
     if getattr(args, "vuln_db", None) and not args.vuln_db.is_dir():
         raise TargetError(f"--vuln-db {args.vuln_db}: not a directory")
@@ -171,7 +180,7 @@ def _error(message: str) -> None:
     print(f"auditlib: error: {message.translate(_CONTROL)}", file=sys.stderr)
 
 
-def _short(name) -> str:
+def _short(name: object) -> str:
     text = str(name or "")
     return text if len(text) <= 120 else text[:60] + "…" + text[-40:]
 
@@ -181,7 +190,7 @@ def probe_writable(folder: Path) -> None:
     created later, by the write)."""
     import tempfile
 
-    from .safeio import OutputError
+    from .errors import OutputError
 
     existing = folder
     while not existing.exists() and existing != existing.parent:
@@ -197,7 +206,7 @@ def probe_writable(folder: Path) -> None:
 SARIF_NAME = "findings.sarif"
 
 
-def _scan(args: argparse.Namespace, progress) -> int:
+def _scan(args: argparse.Namespace, progress: Progress) -> int:
     from .audit import audit
     from .targets import display_source, resolve_target
 
@@ -218,7 +227,7 @@ def _scan(args: argparse.Namespace, progress) -> int:
     return 0
 
 
-def _summary(result, progress) -> None:
+def _summary(result: AuditResult, progress: Progress) -> None:
     sc, d = result.scorecard, result.decision
     live = [f for f in result.findings if f.accepted is None]
     accepted = f" (and {len(result.findings) - len(live)} accepted)" if len(live) < len(result.findings) else ""
@@ -230,7 +239,7 @@ def _summary(result, progress) -> None:
             print(f"auditlib: warning: {where}: {r.message}", file=sys.stderr)
 
 
-def _audit(args: argparse.Namespace, progress, target_source: str | None = None, target: Path | None = None,
+def _audit(args: argparse.Namespace, progress: Progress, target_source: str | None = None, target: Path | None = None,
            vuln_db: Path | None = None, answers: Path | None = None, offline: bool | None = None) -> int:
     from .audit import AuditResult
     from .run import run_audit
@@ -256,7 +265,7 @@ def _audit(args: argparse.Namespace, progress, target_source: str | None = None,
     return 0
 
 
-def _open(args: argparse.Namespace, progress) -> int:
+def _open(args: argparse.Namespace, progress: Progress) -> int:
     import shlex
     import subprocess
 
@@ -286,7 +295,7 @@ def _open(args: argparse.Namespace, progress) -> int:
         stop(proc)
 
 
-def _report(args: argparse.Namespace, progress) -> int:
+def _report(args: argparse.Namespace, progress: Progress) -> int:
     from .audit import AuditResult
     from .workbook import report_session
 
@@ -299,7 +308,7 @@ def _report(args: argparse.Namespace, progress) -> int:
     return 0
 
 
-def _demo(args: argparse.Namespace, progress) -> int:
+def _demo(args: argparse.Namespace, progress: Progress) -> int:
     from .demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
     from .safeio import atomic_write, make_dir
 
@@ -315,7 +324,7 @@ def _demo(args: argparse.Namespace, progress) -> int:
                   answers=answers, offline=True)
 
 
-def _diff(args: argparse.Namespace, progress) -> int:
+def _diff(args: argparse.Namespace, progress: Progress) -> int:
     from .diff import DiffError, compare, load_pair, write_diff
 
     try:
@@ -333,7 +342,7 @@ def _diff(args: argparse.Namespace, progress) -> int:
     return 0
 
 
-def _present(args: argparse.Namespace, progress) -> int:
+def _present(args: argparse.Namespace, progress: Progress) -> int:
     from .diff import DiffError
     from .present import serve
 
@@ -343,7 +352,7 @@ def _present(args: argparse.Namespace, progress) -> int:
         raise InputError(str(exc)) from None
 
 
-def _portfolio(args: argparse.Namespace, progress) -> int:
+def _portfolio(args: argparse.Namespace, progress: Progress) -> int:
     from .portfolio import BATCH_NAME, discover, run_portfolio
 
     for flag, folder in (("", args.folder), ("--since ", args.since)):
@@ -365,7 +374,7 @@ def _portfolio(args: argparse.Namespace, progress) -> int:
     return 0
 
 
-def _batch_on_dask(args: argparse.Namespace):
+def _batch_on_dask(args: argparse.Namespace) -> BatchResult:
     """``batch --scheduler``: the same batch with each target a task of a Dask cluster (exit 2 when
     the scheduler cannot be reached or has no worker)."""
     import logging
@@ -388,7 +397,7 @@ def _batch_on_dask(args: argparse.Namespace):
         raise InputError(str(exc)) from None
 
 
-def _batch(args: argparse.Namespace, progress) -> int:
+def _batch(args: argparse.Namespace, progress: Progress) -> int:
     from .batch import BatchFileError, run_batch
 
     if args.workers < 1:

@@ -19,6 +19,11 @@ production dimension and per playbook phase. Nothing here scores or decides.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .audit import AuditResult
+    from .rubric import Rubric
 
 OPEN_STATES = ("not_run", "unanswered", "judgment", "missing")
 
@@ -68,7 +73,7 @@ class Tally:
     open: list[ItemState] = field(default_factory=list)
 
 
-def item_states(result, rubric) -> list[ItemState]:
+def item_states(result: AuditResult, rubric: Rubric) -> list[ItemState]:
     """Every catalogue item of the rubric's coverage map, with its state for ``result``."""
     collectors = result.run.collectors or {}
     live: dict[str, int] = {}
@@ -103,9 +108,9 @@ def item_states(result, rubric) -> list[ItemState]:
     return out
 
 
-def tally(states: list[ItemState], key: str) -> dict:
+def tally(states: list[ItemState], key: str) -> dict[Any, Tally]:
     """States counted per ``key`` (``dimension`` or ``phase``)."""
-    out: dict = {}
+    out: dict[Any, Tally] = {}
     for s in states:
         t = out.setdefault(getattr(s, key), Tally())
         t.items += 1

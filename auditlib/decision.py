@@ -9,13 +9,16 @@ smallest set of answers or fixes that would change it.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
 from .answers import Answers
 from .metrics import MetricValue
 from .scoring import condition_holds
+
+if TYPE_CHECKING:
+    from .rubric import Condition, DecisionRule, Rubric
 
 Verdict = Literal["refactor", "rebuild", "not_ready"]
 
@@ -56,10 +59,11 @@ class DecisionResult(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
-def _eval(cond, metrics: dict[str, MetricValue], answers: Answers) -> tuple[bool | None, str | None, Any]:
+def _eval(cond: Condition, metrics: dict[str, MetricValue],
+          answers: Answers) -> tuple[bool | None, Literal["auditor", "evidence"] | None, Any]:
     if cond.guard is not None and _eval(cond.guard, metrics, answers)[0] is not True:
         return None, None, None  # too little to measure: not established
-    kw = dict(equals=cond.equals, at_least=cond.at_least, at_most=cond.at_most, present=cond.present)
+    kw: dict[str, Any] = dict(equals=cond.equals, at_least=cond.at_least, at_most=cond.at_most, present=cond.present)
     if cond.question:
         value = answers.question(cond.question)
         if value is not None:
@@ -69,11 +73,12 @@ def _eval(cond, metrics: dict[str, MetricValue], answers: Answers) -> tuple[bool
             held = condition_holds(value, equals=True)
             return held, ("evidence" if held is not None else None), value
         return None, None, None
-    value = metrics.get(cond.metric)
+    value = metrics.get(cond.metric) if cond.metric is not None else None
     return condition_holds(value, **kw), ("evidence" if value is not None else None), value
 
 
-def _conditions(rules, metrics, answers) -> dict[str, ConditionResult]:
+def _conditions(rules: list[DecisionRule], metrics: dict[str, MetricValue],
+                answers: Answers) -> dict[str, ConditionResult]:
     out = {}
     for r in rules:
         holds, source, value = _eval(r.when, metrics, answers)
@@ -81,7 +86,7 @@ def _conditions(rules, metrics, answers) -> dict[str, ConditionResult]:
     return out
 
 
-def _signals(rubric, metrics, answers) -> dict[str, SignalResult]:
+def _signals(rubric: Rubric, metrics: dict[str, MetricValue], answers: Answers) -> dict[str, SignalResult]:
     out = {}
     for s in rubric.decision.signals:
         if s.id in answers.signals:
@@ -99,7 +104,8 @@ def _signals(rubric, metrics, answers) -> dict[str, SignalResult]:
     return out
 
 
-def _verdict(readiness, preconditions, triggers, signals) -> Verdict:
+def _verdict(readiness: dict[str, ConditionResult], preconditions: dict[str, ConditionResult],
+             triggers: dict[str, ConditionResult], signals: dict[str, SignalResult]) -> Verdict:
     if not all(c.holds for c in readiness.values()):
         return "not_ready"
     if not all(c.holds for c in preconditions.values()) or any(c.holds for c in triggers.values()):
@@ -123,7 +129,7 @@ def _line(kind: str, cid: str, c: ConditionResult, good: str, bad: str) -> str:
     return f"{kind} {cid}: {state} ({src}: {_fmt(c.value)}). {c.text}"
 
 
-def _signal_flips(rubric, signals: dict[str, SignalResult]) -> list[str]:
+def _signal_flips(rubric: Rubric, signals: dict[str, SignalResult]) -> list[str]:
     rebuild = [sid for sid, s in signals.items() if s.points_to == "rebuild"]
     refactor = sum(s.points_to == "refactor" for s in signals.values())
     need = max(0, math.ceil((len(rebuild) - refactor) / 2))
@@ -133,7 +139,7 @@ def _signal_flips(rubric, signals: dict[str, SignalResult]) -> list[str]:
     return [flips[sid] for sid in rebuild[:need]]
 
 
-def decide(rubric, metrics: dict[str, MetricValue], answers: Answers) -> DecisionResult:
+def decide(rubric: Rubric, metrics: dict[str, MetricValue], answers: Answers) -> DecisionResult:
     """The refactor / rebuild / not-ready decision with its reasons, figures and flip conditions."""
     d = rubric.decision
     readiness = _conditions(d.readiness, metrics, answers)
@@ -166,14 +172,16 @@ def decide(rubric, metrics: dict[str, MetricValue], answers: Answers) -> Decisio
         flip = Flip(to="rebuild", requires=["any one of: " + "; ".join(options)])
 
     notes = [d.cost.note, d.weeks.note]
+    multiplier, weeks = d.cost.multiplier, d.weeks.range
+    assert multiplier is not None and weeks is not None  # DecisionRubric's validator requires both
     cost_money, currency = None, None
     build_cost = answers.question("original_build_cost")
     if isinstance(build_cost, (int, float)) and not isinstance(build_cost, bool) and build_cost > 0:
-        lo, hi = d.cost.multiplier
+        lo, hi = multiplier
         cost_money = (round(build_cost * lo, 2), round(build_cost * hi, 2))
         currency = str(answers.question("currency") or "")
     return DecisionResult(
         verdict=verdict, readiness=readiness, preconditions=pre, triggers=triggers, signals=signals,
-        rationale=rationale, flip=flip, cost_multiplier=d.cost.multiplier, weeks=d.weeks.range,
+        rationale=rationale, flip=flip, cost_multiplier=multiplier, weeks=weeks,
         cost_money=cost_money, currency=currency or None, notes=notes,
     )

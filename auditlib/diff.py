@@ -31,7 +31,7 @@ import json
 from collections import defaultdict
 from html import escape
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -156,7 +156,7 @@ class ChecklistChange(BaseModel):
 class Diff(BaseModel):
     """What changed between two audits of one target (diff.json, ``auditlib.diff/1``)."""
 
-    schema_: str = Field(DIFF_SCHEMA, alias="schema")
+    schema_: str = Field(default=DIFF_SCHEMA, alias="schema")
     results_schema: str = SCHEMA
     old: Side
     new: Side
@@ -202,7 +202,7 @@ def load_pair(old: Path | str, new: Path | str) -> tuple[AuditResult, AuditResul
     return _validate(old_data, old_where), _validate(new_data, new_where)
 
 
-def _load_json(path: Path) -> tuple[dict, str]:
+def _load_json(path: Path) -> tuple[dict[str, Any], str]:
     where = str(path)
     try:
         if path.is_dir():
@@ -231,7 +231,7 @@ def _load_json(path: Path) -> tuple[dict, str]:
     return data, where
 
 
-def _validate(data: dict, where: str) -> AuditResult:
+def _validate(data: dict[str, Any], where: str) -> AuditResult:
     try:
         return AuditResult.model_validate(data)
     except ValidationError as exc:
@@ -304,7 +304,9 @@ def _scores(old: AuditResult, new: AuditResult) -> ScoreDiff:
     for cid in ids:
         o, n = old.scorecard.categories.get(cid), new.scorecard.categories.get(cid)
         os_, ns = (o.score if o else None), (n.score if n else None)
-        cats.append(CategoryChange(id=cid, title=(n or o).title, old=os_, new=ns,
+        either = n or o
+        assert either is not None  # cid is a category of one result or the other
+        cats.append(CategoryChange(id=cid, title=either.title, old=os_, new=ns,
                                    delta=None if os_ is None or ns is None else ns - os_,
                                    old_provenance=o.provenance if o else "absent",
                                    new_provenance=n.provenance if n else "absent",
@@ -424,7 +426,7 @@ def _still_open(o: Finding, n: Finding, how: MatchKind) -> FindingChange:
     if (o.accepted is None) != (n.accepted is None):
         changes.append(f"accepted: {n.accepted.reason}" if n.accepted else "no longer accepted")
     rank_o, rank_n = SEVERITIES.index(o.severity), SEVERITIES.index(n.severity)
-    trend = "better" if rank_n > rank_o else "worse" if rank_n < rank_o else "same"
+    trend: Literal["better", "worse", "same"] = "better" if rank_n > rank_o else "worse" if rank_n < rank_o else "same"
     note = ""
     if o.rule == "secret.committed_credential" and n.rule == "secret.in_history":
         note = ("Removed from the code, but still in the git history: rotate the key (a rotation cannot be seen from "
@@ -503,7 +505,10 @@ def render_html(diff: Diff) -> str:
                      + (f"<br><b>{escape(x.note)}</b>" if x.note else ""),
                      escape(x.new.evidence if x.new else "")] for x in items]
             return table(["Severity", "Finding", "Where now", "What changed", "Evidence"], body, raw=True)
-        f_of = (lambda x: x.old) if kind == "fixed" else (lambda x: x.new)
+        def f_of(x: FindingChange) -> Finding:
+            f = x.old if kind == "fixed" else x.new
+            assert f is not None  # a fixed finding has its old side, a new one its new side
+            return f
         body = [[severity_badge(x.severity), escape(x.title), where(f_of(x)), escape(f_of(x).evidence)]
                 for x in items]
         return table(["Severity", "Finding", "Where" + (" (before)" if kind == "fixed" else ""), "Evidence"], body,

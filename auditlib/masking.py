@@ -150,7 +150,8 @@ def scrub_model(model: M) -> M:
     Types, aliases, frozen-ness and unset-ness are kept (changed models are copied with
     ``model_copy``, which does not re-validate); unchanged parts are returned as they are.
     """
-    return _scrub_value(model)
+    scrubbed: M = _scrub_value(model)
+    return scrubbed
 
 
 def _utf8_clean(text: str) -> str:

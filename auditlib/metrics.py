@@ -7,7 +7,7 @@ Registered once, here, with the @metric decorator; a test checks every name the 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 from .models import Facts, Finding
 
@@ -82,7 +82,7 @@ def _history_secrets(facts: Facts, _: list[Finding]) -> MetricValue:
 
 
 # ------------------------------------------------------------------------------ code / model calls
-def _calls(facts: Facts) -> list | None:
+def _calls(facts: Facts) -> list[Any] | None:
     return facts.code.llm_calls if facts.code.available else None
 
 
@@ -113,7 +113,7 @@ APP_CALL_ROLES = ("app", "script")
 scripts run against it; calls in tests, evaluation harnesses, examples and docs are left out."""
 
 
-def app_calls(facts: Facts) -> list | None:
+def app_calls(facts: Facts) -> list[Any] | None:
     """The model calls in application code and scripts (APP_CALL_ROLES); None when the code was not read."""
     from .collect.roles import file_role
 
@@ -130,6 +130,66 @@ def _app_llm_calls(facts: Facts, _: list[Finding]) -> MetricValue:
     repository has a model cost to govern (``applies_when`` of cost_governance in scorecard.yaml)."""
     calls = app_calls(facts)
     return None if calls is None else len(calls)
+
+
+@metric("app_endpoints")
+def _app_endpoints(facts: Facts, _: list[Finding]) -> MetricValue:
+    """Web endpoints of the application and its scripts (test fixtures never reach the facts): whether
+    there is an endpoint whose authentication can be measured (scorecard.yaml, ``endpoint_auth_share``)."""
+    from .collect.roles import file_role
+
+    if not facts.code.available:
+        return None
+    roles = facts.code.file_roles
+    return sum(1 for e in facts.code.endpoints if (roles.get(e.path) or file_role(e.path)) in APP_CALL_ROLES)
+
+
+@metric("service_or_app")
+def _service_or_app(facts: Facts, _: list[Finding]) -> MetricValue:
+    """The repository deploys a service or is a web or interactive app (a Dockerfile or deploy file, a web
+    endpoint, a web or UI framework: ``deployment_kind`` of the practice probes), as opposed to scripts,
+    notebooks, a command-line tool or a library. Unknown when the code or the practices were not read
+    and nothing was found."""
+    from .probes.practices import deployment_kind
+
+    if not facts.practices.available:
+        return None
+    kind, _why = deployment_kind(facts)
+    if kind == "script" and not facts.code.available:
+        return None
+    return kind != "script"
+
+
+@metric("service_or_model")
+def _service_or_model(facts: Facts, findings: list[Finding]) -> MetricValue:
+    """A service or app (``service_or_app``), or model calls in the application code or its scripts
+    (``app_llm_calls``): something runs that can be observed and held to latency targets. A command-line
+    tool or library that calls no model has neither."""
+    service, calls = _service_or_app(facts, findings), app_calls(facts)
+    if service or calls:
+        return True
+    if service is None or calls is None:
+        return None
+    return False
+
+
+@metric("database_in_use")
+def _database_in_use(facts: Facts, _: list[Finding]) -> MetricValue:
+    """The project uses a database: versioned migrations or ORM tables, SQL built in its code, or a database
+    driver or ORM imported by its own (not its tests') code (``db_modules`` of checklists/web.yaml)."""
+    from .analysis.tables import tables
+    from .collect.roles import is_project_path
+
+    p, c = facts.practices, facts.code
+    if p.available and (p.migrations or p.orm_schemas):
+        return True
+    if not c.available:
+        return None
+    if any(is_project_path(site.path) for site in c.sql_sites):
+        return True
+    t = tables()
+    db = set(t.py.db_modules) | set(t.js.db_modules)
+    return bool(set(c.imports) & db)
 
 
 @metric("llm_user_input_sites")

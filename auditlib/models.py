@@ -8,7 +8,7 @@ are pure functions of findings, facts, rubric and answers. Every model here seri
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -600,7 +600,7 @@ class AcceptEntry(Frozen):
 
     @field_validator("reason", mode="before")
     @classmethod
-    def _reason_text(cls, value):
+    def _reason_text(cls, value: Any) -> str:
         if value is None:
             raise ValueError("an accepted finding needs a written `reason:`")
         if not isinstance(value, str):
@@ -611,7 +611,7 @@ class AcceptEntry(Frozen):
 
     @field_validator("rule", "path", "fingerprint", "by", mode="before")
     @classmethod
-    def _text(cls, value):
+    def _text(cls, value: Any) -> str | None:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -621,7 +621,7 @@ class AcceptEntry(Frozen):
 
     @field_validator("until", mode="before")
     @classmethod
-    def _date(cls, value):
+    def _date(cls, value: Any) -> Any:
         if isinstance(value, _dt.datetime):
             return value.date()
         if isinstance(value, str):
@@ -688,12 +688,15 @@ class PracticeFacts(Availability):
     docker_healthcheck: bool | None = None
     migrations: list[str] = Field(default_factory=list)
     env_example: list[str] = Field(default_factory=list)
+    """Committed templates of environment variables (``.env.example``), and sections of the README or docs/
+    headed "Environment variables" that name them (``path#heading``)."""
     readme: bool = False
     runbooks: list[str] = Field(default_factory=list)
     eval_files: list[str] = Field(default_factory=list)
     libraries: dict[str, list[str]] = Field(default_factory=dict)
     """Capability -> libraries found: error_tracking, tracing, metrics, structured_logging, retry,
-    rate_limiting, feature_flags, validation, auth, caching, token_tracking."""
+    rate_limiting, feature_flags, validation, auth, caching, token_tracking, analytics (browser SDKs),
+    consent (cookie-consent managers)."""
     ci_runs_lint: bool = False
     """A CI file runs a linter or type checker (ruff, flake8, pylint, eslint, prettier, mypy, tsc...) (issue 3)."""
     docker_bases: list[DockerBase] = Field(default_factory=list)
@@ -736,6 +739,33 @@ class PracticeFacts(Availability):
     TypeORM, Sequelize), at most 20 (issue 11)."""
     dependency_bots: list[str] = Field(default_factory=list)
     """Dependabot or Renovate configuration files (issue 11)."""
+    codeowners: list[str] = Field(default_factory=list)
+    """CODEOWNERS or OWNERS files (at the root, under .github/, .gitlab/ or docs/) (issue 11, C049)."""
+    architecture_docs: list[str] = Field(default_factory=list)
+    """Architecture documents or decision records: ARCHITECTURE.md, DESIGN.md, docs/adr/, decisions/...
+    (issue 11, C119)."""
+    readme_lines: int | None = None
+    """Lines of the root README (the longest one when there are several); None without one."""
+    load_tests: list[str] = Field(default_factory=list)
+    """Load-test scripts or tools: locustfiles, k6 scripts, artillery configs, JMeter plans, or the
+    libraries (locust, artillery, autocannon, k6) (issue 11, C037)."""
+    e2e_frameworks: list[str] = Field(default_factory=list)
+    """End-to-end browser test frameworks (playwright, cypress, selenium, puppeteer, webdriverio,
+    testcafe, nightwatch), from dependency names and config files (issue 11, C020)."""
+    test_signals: dict[str, list[str]] = Field(default_factory=dict)
+    """What the test files' text shows, kind -> up to 5 test files: ``failure_path`` (pytest.raises,
+    toThrow, a 4xx/5xx assertion...), ``auth_boundary`` (401/403, unauthorized), ``model_mock`` (respx,
+    vcrpy, a patched model SDK, msw, nock, a fake chat model), ``model_ref`` (the test names a model
+    SDK or model code), ``app_client`` (TestClient, test_client, supertest...) (issue 11, C019-C023, C068)."""
+    large_static_images: list[str] = Field(default_factory=list)
+    """Raster images over 300 KB in a served static folder (public/, static/), as ``path (N KB)``, at most
+    20, largest first (issue 11, C094)."""
+    error_boundaries: list[str] = Field(default_factory=list)
+    """Files that declare a React error boundary (componentDidCatch, getDerivedStateFromError,
+    react-error-boundary, a Next.js error.tsx) (issue 11, C111)."""
+    irreversible_migrations: list[str] = Field(default_factory=list)
+    """Migrations that cannot be rolled back: an Alembic ``downgrade()`` that only passes, a knex migration
+    without ``down`` (issue 11, C106)."""
 
 
 class ComplexityFunction(Frozen):

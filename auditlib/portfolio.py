@@ -24,12 +24,17 @@ import os
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .models import CONFIDENCES, SEVERITIES
 from .report import BAND_COLOURS, HTML, badge, severity_badge, table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .rubric import FixFirst, Rubric
 
 RESULTS_NAME = "results.json"
 BATCH_NAME = "batch.json"
@@ -102,7 +107,7 @@ class _Finding(_Lenient):
     effort: str = ""
     remediation: str = ""
     confidence: str = "medium"
-    accepted: dict | None = None
+    accepted: dict[Any, Any] | None = None
     """Set when the finding is accepted with a written reason (issue 12): not counted."""
 
 
@@ -250,7 +255,7 @@ def columns(categories: list[str]) -> list[str]:
             "error", "seconds", "notebook", "results", "not_applicable", "accepted"]
 
 
-def _impact(answers: _Answers, rubric) -> str | None:
+def _impact(answers: _Answers, rubric: Rubric) -> str | None:
     ff = rubric.portfolio.fix_first
     value = answers.questions.get(ff.impact_question)
     if value is None or not str(value).strip():
@@ -266,7 +271,8 @@ def _where(f: _Finding) -> str:
     return where or "(repository)"
 
 
-def _result_row(name: str, path: Path, r: _Result, rubric, cats: list[str]) -> tuple[dict, list[dict]]:
+def _result_row(name: str, path: Path, r: _Result, rubric: Rubric,
+                cats: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     # accepted findings (issue 12) are out of the counts, the top risks and the fix-first list
     findings = sorted((f for f in r.findings if f.accepted is None),
                       key=lambda f: (SEVERITY_RANK.get(f.severity, 9), CONFIDENCE_RANK.get(f.confidence, 9)))
@@ -288,15 +294,15 @@ def _result_row(name: str, path: Path, r: _Result, rubric, cats: list[str]) -> t
     return row, occurrences
 
 
-def _problem_row(name: str, status: str, error: str, cats: list[str], **extra) -> dict:
-    row = {c: None for c in columns(cats)}
+def _problem_row(name: str, status: str, error: str, cats: list[str], **extra: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {c: None for c in columns(cats)}
     row.update({"name": name, "status": status, "error": error, "source": "", "top_risks": "", "notebook": "",
                 "results": ""})
     row.update({k: v for k, v in extra.items() if v not in (None, "")})
     return row
 
 
-def load(folder: Path | str, since: Path | str | None = None, rubric=None) -> Portfolio:
+def load(folder: Path | str, since: Path | str | None = None, rubric: Rubric | None = None) -> Portfolio:
     """Read every results.json under ``folder`` (and its batch.json) into a Portfolio; with
     ``since``, the previous portfolio folder too, for the deltas. PortfolioError when ``folder`` is
     not a folder."""
@@ -310,8 +316,8 @@ def load(folder: Path | str, since: Path | str | None = None, rubric=None) -> Po
     rubric = rubric or load_rubric()
     cats = list(rubric.categories)
     found, empty = discover(folder)
-    rows: dict[str, dict] = {}
-    occurrences: list[dict] = []
+    rows: dict[str, dict[Any, Any]] = {}
+    occurrences: list[dict[Any, Any]] = []
     for name, path in sorted(found.items()):
         try:
             r = read_result(path)
@@ -361,17 +367,19 @@ def load(folder: Path | str, since: Path | str | None = None, rubric=None) -> Po
 
 
 # ------------------------------------------------------------------------------------ computations
-def audited(p: Portfolio):
+def audited(p: Portfolio) -> pd.DataFrame:
     """The rows of targets with a readable results.json (a failed re-run keeps its earlier audit)."""
-    return p.targets[p.targets["total"].notna()]
+    rows: pd.DataFrame = p.targets[p.targets["total"].notna()]
+    return rows
 
 
-def not_audited(p: Portfolio):
+def not_audited(p: Portfolio) -> pd.DataFrame:
     """Rows of targets without a usable audit, or whose last batch run failed."""
-    return p.targets[(p.targets["status"] != STATUS_AUDITED)]
+    rows: pd.DataFrame = p.targets[(p.targets["status"] != STATUS_AUDITED)]
+    return rows
 
 
-def common_findings(p: Portfolio):
+def common_findings(p: Portfolio) -> pd.DataFrame:
     """Rules by how many targets have them: rule, title, category, worst severity, targets, occurrences."""
     import pandas as pd
 
@@ -389,7 +397,7 @@ def common_findings(p: Portfolio):
     return out[["rule", "title", "category", "severity", "targets", "occurrences"]].reset_index(drop=True)
 
 
-def fix_first(p: Portfolio):
+def fix_first(p: Portfolio) -> pd.DataFrame:
     """Rules ranked by severity x reach x business impact (checklists/portfolio.yaml ``fix_first``):
     score = sum over the targets with the rule of the weight of its worst severity there times the
     weight of the target's business impact (unknown: ``unknown_impact_weight``). Rules of weight 0
@@ -428,11 +436,11 @@ def fix_first(p: Portfolio):
     return out[cols].reset_index(drop=True)
 
 
-def _impact_order(ff) -> Callable[[str], tuple]:
+def _impact_order(ff: FixFirst) -> Callable[[str], tuple[Any, ...]]:
     return lambda k: (-ff.impact_weights.get(k, 0), k)
 
 
-def deltas(p: Portfolio):
+def deltas(p: Portfolio) -> pd.DataFrame:
     """Per target, the change against the previous portfolio (``since``): total, band, verdict,
     triage and findings before and after. Targets are matched by folder name, else by source; a
     target of the previous portfolio that is not in this one is listed as ``gone``."""
@@ -445,7 +453,7 @@ def deltas(p: Portfolio):
         return pd.DataFrame(columns=cols)
     prev = audited(p.previous)
     by_name = {r["name"]: r for _, r in prev.iterrows()}
-    sources: dict[str, list] = {}
+    sources: dict[str, list[Any]] = {}
     for _, r in prev.iterrows():
         if r["source"]:
             sources.setdefault(r["source"], []).append(r)
@@ -516,7 +524,7 @@ def _triage_labels(p: Portfolio) -> dict[str, str]:
     return {t.id: t.label for t in p.rubric.portfolio.triage}
 
 
-def _int(v) -> str:
+def _int(v: Any) -> str:
     return "—" if _missing(v) else str(int(v))
 
 
@@ -585,10 +593,10 @@ def targets_table(p: Portfolio) -> HTML:
     return HTML(table(["Target", "Total", "Band", "Verdict", "Triage", "Findings", "Top risks"], rows, raw=True) + note)
 
 
-def score_matrix(p: Portfolio):
+def score_matrix(p: Portfolio) -> pd.DataFrame:
     """Audited targets x categories (scores 0-5, missing where open), worst total first."""
     a = audited(p).sort_values(["total", "name"])
-    m = a.set_index("name")[list(p.categories)].astype("float")
+    m: pd.DataFrame = a.set_index("name")[list(p.categories)].astype("float")
     return m
 
 
@@ -629,7 +637,7 @@ def fix_first_table(p: Portfolio, limit: int = 15) -> HTML:
            f"target's business impact ({impact}; not given {ff.unknown_impact_weight:g}, from the answer to "
            f"`{ff.impact_question}`), summed over the targets.")
     if f.empty:
-        return HTML(f'<p class="muted">{escape(how)}</p>') + _note("Nothing to fix: no finding above info.")
+        return HTML(f'<p class="muted">{escape(how)}</p>' + _note("Nothing to fix: no finding above info.").body)
     rows = [[str(i + 1), f"<code>{escape(r['rule'])}</code><br>{escape(r['title'])}", severity_badge(r["severity"]),
              str(r["targets"]), escape(r["impact"]), f"{r['score']:g}", escape(r["effort"] or "—"),
              escape(r["remediation"] or "—")] for i, (_, r) in enumerate(f.head(limit).iterrows())]
@@ -666,14 +674,14 @@ def failed_table(p: Portfolio) -> HTML:
 
 def since_table(p: Portfolio) -> HTML:
     """The per-target deltas against the previous portfolio, or a note when there is none."""
-    if p.previous is None:
+    if p.previous is None or p.since is None:  # both set by --since, or neither
         return _note("No previous portfolio given (`auditlib portfolio FOLDER --since PREVIOUS_FOLDER`).")
     d = deltas(p)
     if d.empty:
         return _note("Neither portfolio has an audited target.")
     labels = _triage_labels(p)
 
-    def pair(a, b, fmt=str):
+    def pair(a: Any, b: Any, fmt: Callable[[Any], str] = str) -> str:
         a = "—" if _missing(a) else fmt(a)
         b = "—" if _missing(b) else fmt(b)
         return a if a == b else f"{a} → {b}"
@@ -693,7 +701,7 @@ def since_table(p: Portfolio) -> HTML:
                 + table(["Target", "Matched by", "Total", "Band", "Verdict", "Triage", "Findings"], rows))
 
 
-def _missing(value) -> bool:
+def _missing(value: Any) -> bool:
     """None, NaN or pandas' NA (a cell with no value)."""
     import pandas as pd
 

@@ -23,9 +23,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import RunError
+
+if TYPE_CHECKING:
+    from .audit import AuditResult
+    from .rubric import Rubric
 
 ENV = "AUDITLIB_PRESENT_DIR"
 """The audit folder the view shows: set by :func:`present_command` for the Voilà server's kernels."""
@@ -45,14 +49,14 @@ SEVERITY_FILTERS: dict[str, tuple[str, ...] | None] = {
 
 
 # ------------------------------------------------------------------------------------------ the view
-def load(folder: Path | str):
+def load(folder: Path | str) -> AuditResult:
     """The AuditResult of an audit folder or results.json (one-line errors, as ``auditlib diff``)."""
     from .diff import load_result
 
     return load_result(folder)
 
 
-def sections(result, rubric) -> list[tuple[str, list[Callable[[], Any]]]]:
+def sections(result: AuditResult, rubric: Rubric) -> list[tuple[str, list[Callable[[], Any]]]]:
     """The tabs of the view and the report sections each shows, in the PDF's order."""
     from . import charts, report
 
@@ -86,7 +90,7 @@ def _html(parts: list[Callable[[], Any]]) -> str:
     return CSS + "".join(out)
 
 
-def findings_html(result, severities: tuple[str, ...] | None) -> str:
+def findings_html(result: AuditResult, severities: tuple[str, ...] | None) -> str:
     """The findings table, limited to ``severities`` (None: all), saying how many are shown."""
     from . import report
 
@@ -95,7 +99,7 @@ def findings_html(result, severities: tuple[str, ...] | None) -> str:
     return _html([lambda: note, lambda: report.findings_table(result, shown)])
 
 
-def view(folder: Path | str | None = None):
+def view(folder: Path | str | None = None) -> Any:  # an ipywidgets widget (ipywidgets is untyped)
     """The read-only view of the audit in ``folder`` (default: ``$AUDITLIB_PRESENT_DIR``): an
     ipywidgets Tab, one tab per section of the report. A folder that cannot be read gives one
     sentence, never a traceback."""
@@ -125,14 +129,14 @@ def view(folder: Path | str | None = None):
     return widgets.VBox([widgets.HTML(f"<h2>{_escape(result.target.name)}: production-readiness audit</h2>"), tab])
 
 
-def findings_tab(result):
+def findings_tab(result: AuditResult) -> Any:
     """The findings with a severity filter (the only control of the view: it changes what is shown)."""
     import ipywidgets as widgets
 
     choose = widgets.Dropdown(options=list(SEVERITY_FILTERS), value="All findings", description="Show")
     body = widgets.HTML(findings_html(result, SEVERITY_FILTERS["All findings"]))
 
-    def update(change) -> None:
+    def update(change: dict[str, Any]) -> None:
         body.value = findings_html(result, SEVERITY_FILTERS[change["new"]])
 
     choose.observe(update, names="value")
@@ -160,7 +164,7 @@ def present_command(folder: Path, port: int, token: str | None = None) -> tuple[
     return cmd, f"http://127.0.0.1:{port}/?token={token}", env
 
 
-def wait_until_answering(url: str, proc: subprocess.Popen | None = None, timeout: float = READY_TIMEOUT,
+def wait_until_answering(url: str, proc: subprocess.Popen[Any] | None = None, timeout: float = READY_TIMEOUT,
                          interval: float = 0.25) -> None:
     """Return once ``url`` answers over HTTP (any status); RunError when ``proc`` exits first or
     nothing answers within ``timeout`` seconds."""
@@ -206,7 +210,7 @@ def serve(folder: Path, port: int, progress: Callable[[str], None], dry_run: boo
             stop(proc)
 
 
-def stop(proc: subprocess.Popen, timeout: float = 15) -> None:
+def stop(proc: subprocess.Popen[Any], timeout: float = 15) -> None:
     """Stop a server started here: SIGTERM (a clean shutdown), SIGKILL after ``timeout`` seconds."""
     if proc.poll() is None:
         proc.terminate()

@@ -11,10 +11,19 @@ import re
 import warnings
 from collections import defaultdict
 from html import escape
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .audit import AuditResult
 from .models import CONFIDENCES, SEVERITIES, Finding
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
+
+    from .answers import ChecklistAnswer, ScoreAnswer, Stamp
+    from .coverage import Tally
+    from .decision import DecisionResult, Flip, SignalResult
+    from .rubric import Rubric
 
 SEVERITY_COLOURS = {"critical": "#8b0000", "high": "#d9480f", "medium": "#e8a317", "low": "#4a7bb7", "info": "#868e96"}
 BAND_COLOURS = {"high": "#c92a2a", "moderate": "#e67700", "low": "#2b8a3e"}
@@ -66,7 +75,7 @@ class HTML:
         return self.body
 
 
-PLAIN_TEXT = {"text.parse_math": False, "text.usetex": False}
+PLAIN_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": False}
 """matplotlib settings under which every chart is drawn: labels are shown as written (author names,
 paths and messages come from the target; ``$...$`` must not be parsed as mathtext, nor sent to TeX)."""
 
@@ -82,7 +91,7 @@ def chart(what: str) -> Callable[[Callable[..., HTML]], Callable[..., HTML]]:
 
     def decorate(draw: Callable[..., HTML]) -> Callable[..., HTML]:
         @functools.wraps(draw)
-        def wrapper(*args, **kwargs) -> HTML:
+        def wrapper(*args: Any, **kwargs: Any) -> HTML:
             import matplotlib
 
             matplotlib.use("Agg", force=False)
@@ -197,7 +206,7 @@ METRIC_TEXT = {
 """How a metric is named for people (the workbook's evidence beside a question or a checklist item)."""
 
 
-def metric_text(name: str, value) -> str:
+def metric_text(name: str, value: object) -> str:
     """``the main authors committed in the last 90 days: no`` for ``top_authors_active = False``."""
     if value is None:
         shown = "not measured"
@@ -210,7 +219,7 @@ def metric_text(name: str, value) -> str:
     return f"{METRIC_TEXT.get(name, name.replace('_', ' '))}: {shown}"
 
 
-def answer_text(value) -> str:
+def answer_text(value: object) -> str:
     """An auditor's answer for people: yes / no for booleans, numbers without a trailing .0."""
     if value is None or value == "":
         return "unanswered"
@@ -226,7 +235,7 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word if n == 1 else (words or word + 's')}"
 
 
-def signal_state(signal) -> str:
+def signal_state(signal: SignalResult) -> str:
     """Where a decision signal points and why, for people (never "not established: not established")."""
     if not signal.points_to:
         return "not established (no evidence and no answer yet)"
@@ -240,7 +249,7 @@ def provenance_line(result: AuditResult) -> str:
     cats = result.scorecard.categories
     applicable = sum(1 for c in cats.values() if c.applicable)
     of = f"{applicable} applicable" if applicable != len(cats) else str(len(cats))
-    cl = defaultdict(int)
+    cl: defaultdict[str, int] = defaultdict(int)
     for item in result.checklist:
         cl[item.provenance] += 1
     return (f"Scorecard: {sc['auto']} of {of} categories from evidence only, {sc['confirmed']} confirmed and "
@@ -280,7 +289,7 @@ def accepted_line(result: AuditResult) -> str:
     acc = accepted_findings(result)
     if not acc:
         return ""
-    repo = [f.accepted.file for f in acc if f.accepted.source == "repository"]
+    repo = [a.file for f in acc if (a := f.accepted) is not None and a.source == "repository"]
     parts = ([f"{len(repo)} by the repository's own {repo[0]}"] if repo else []) \
         + ([f"{len(acc) - len(repo)} by the auditor"] if len(acc) > len(repo) else [])
     worst = [s for s in SEVERITIES if any(f.severity == s for f in acc)][0]
@@ -308,11 +317,11 @@ def executive_summary(result: AuditResult) -> HTML:
     band = badge(sc.band_label, BAND_COLOURS[sc.band])
     provisional = " (provisional: some categories are open and count as 0)" if sc.provisional else ""
     live = live_findings(result)
-    counts = defaultdict(int)
+    counts: defaultdict[str, int] = defaultdict(int)
     for f in live:
         counts[f.severity] += 1
     count_line = ", ".join(f"{counts[s]} {s}" for s in SEVERITIES if counts[s])
-    by_confidence = defaultdict(int)
+    by_confidence: defaultdict[str, int] = defaultdict(int)
     for f in live:
         by_confidence[f.confidence] += 1
     if by_confidence:
@@ -336,7 +345,7 @@ def executive_summary(result: AuditResult) -> HTML:
     )
 
 
-def flip_sentence(verdict: str, flip) -> str:
+def flip_sentence(verdict: str, flip: Flip) -> str:
     """What would change the verdict, in one sentence (HTML-escaped)."""
     needs = escape("; ".join(flip.requires))
     if verdict == "not_ready":
@@ -407,7 +416,7 @@ def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
 
 
 # ----------------------------------------------------------------------------------------- findings
-def figure_html(fig, alt: str) -> HTML:
+def figure_html(fig: Figure, alt: str) -> HTML:
     """A matplotlib figure as an embedded PNG (renders in notebooks, HTML and PDF alike); closes it."""
     import base64
     import io
@@ -422,7 +431,7 @@ def figure_html(fig, alt: str) -> HTML:
 
 
 @chart("findings-by-phase chart")
-def findings_by_phase_chart(result: AuditResult, rubric) -> HTML:
+def findings_by_phase_chart(result: AuditResult, rubric: Rubric) -> HTML:
     """Stacked bars: how many findings of each severity each playbook phase addresses."""
     import matplotlib
 
@@ -474,7 +483,7 @@ def findings_table(result: AuditResult, findings: list[Finding] | None = None, l
 
 
 # ---------------------------------------------------------------------------------------- checklist
-def checklist_evidence(result: AuditResult, rubric, item_id: str) -> str:
+def checklist_evidence(result: AuditResult, rubric: Rubric, item_id: str) -> str:
     """What bears on one checklist item: its findings, metric values and judgment answers (HTML)."""
     item = next(i for i in rubric.checklist.items if i.id == item_id)
     entry = next(e for e in result.checklist if e.id == item_id)
@@ -490,7 +499,7 @@ def checklist_evidence(result: AuditResult, rubric, item_id: str) -> str:
     return "<br>".join(parts)
 
 
-def checklist_table(result: AuditResult, rubric, with_evidence: bool = False) -> HTML:
+def checklist_table(result: AuditResult, rubric: Rubric, with_evidence: bool = False) -> HTML:
     """The twenty items by group with yes / no / exception and where each answer came from.
 
     ``with_evidence`` adds what bears on each item (for the auditor's workbook).
@@ -512,11 +521,11 @@ def checklist_table(result: AuditResult, rubric, with_evidence: bool = False) ->
 
 
 # ----------------------------------------------------------------------------------------- decision
-def _state(holds) -> str:
+def _state(holds: bool | None) -> str:
     return {True: "yes", False: "no", None: "not established"}[holds]
 
 
-def _src(source) -> str:
+def _src(source: str | None) -> str:
     return {"auditor": "auditor", "evidence": "evidence", None: "—"}[source]
 
 
@@ -549,7 +558,7 @@ def decision_section(result: AuditResult) -> HTML:
     )
 
 
-def decision_reasons(d) -> list[str]:
+def decision_reasons(d: DecisionResult) -> list[str]:
     """The decision's reasons for people: each condition and signal in words, with where it comes from
     (results.json keeps the id-keyed ``rationale`` for machines)."""
     out = []
@@ -577,7 +586,7 @@ def decision_reasons(d) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ roadmap
-def roadmap(result: AuditResult, rubric) -> HTML:
+def roadmap(result: AuditResult, rubric: Rubric) -> HTML:
     """Remediation in the agreed order (security, error handling, observability, performance, then the rest)."""
     by_stage: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in live_findings(result):
@@ -666,6 +675,8 @@ def accepted_section(result: AuditResult) -> HTML:
         rows = []
         for f in acc:
             a = f.accepted
+            if a is None:  # accepted_findings keeps the accepted ones only
+                continue
             src = (f"repository ({a.file}, entry {a.entry})" if a.source == "repository"
                    else f"auditor (answers, entry {a.entry})")
             rows.append([severity_badge(f.severity), escape(f.title), code_loc(where(f)), escape(a.reason),
@@ -695,7 +706,7 @@ def answers_trail(result: AuditResult) -> HTML:
 
     a = result.answers
 
-    def given(g) -> list[str]:
+    def given(g: ScoreAnswer | ChecklistAnswer | Stamp | None) -> list[str]:
         return [g.by or "—", (g.at or "—").replace("T", " ")[:16], (g.commit or "—")[:10]] if g else ["—", "—", "—"]
 
     names = _question_names(result)
@@ -740,7 +751,7 @@ _OPEN_LABELS = {"missing": "not seen by the tool", "judgment": "for a person to 
                 "unanswered": "asked, not answered", "not_run": "not checked (collector did not run)"}
 
 
-def coverage_appendix(result: AuditResult, rubric, titles: int | None = 5) -> HTML:
+def coverage_appendix(result: AuditResult, rubric: Rubric, titles: int | None = 5) -> HTML:
     """Appendix "What this audit covered" (issue 11): the catalogue of production failure patterns
     (checklists/coverage.yaml) counted per production dimension and per playbook phase: what was
     checked from evidence (a rule ran: its collector was available), how many of those gave findings,
@@ -766,7 +777,7 @@ def coverage_appendix(result: AuditResult, rubric, titles: int | None = 5) -> HT
                f"{count['unanswered']} unanswered" + (f", {count['not_run']} not checked because a collector could not run"
                                                       if count["not_run"] else "") + ".")
 
-    def cells(t) -> list[str]:
+    def cells(t: Tally) -> list[str]:
         return [f"{t.checked}", f"{t.found}", f"{t.answered} / {t.asked}" if t.asked else "—", f"{len(t.open)}"]
 
     by_dim = tally(states, "dimension")

@@ -52,15 +52,6 @@ class Band(_Strict):
     advice: str
 
 
-class EvidenceLine(_Strict):
-    metric: str
-    equals: bool | None = None
-    at_least: float | None = None
-    at_most: float | None = None
-    points: int = Field(ge=0, le=5)
-    says: str
-
-
 class Applicability(_Strict):
     """When a category applies (issue 12): a condition on a metric, as an evidence line's. A category
     whose condition does not hold is not applicable (no model call: no model cost to govern) and
@@ -72,6 +63,19 @@ class Applicability(_Strict):
     at_most: float | None = None
     otherwise: str
     """Why the category does not apply when the condition does not hold, for the reader."""
+
+
+class EvidenceLine(_Strict):
+    metric: str
+    equals: bool | None = None
+    at_least: float | None = None
+    at_most: float | None = None
+    points: int = Field(ge=0, le=5)
+    says: str
+    applies_when: Applicability | None = None
+    """None: the line always applies. A line whose condition does not hold (no database: no migrations to
+    version) leaves the category's points: the points held are scaled to 0-5 over the lines that apply
+    (auditlib.scoring.suggest_category); an unmeasured metric keeps the line."""
 
 
 class Category(_Strict):
@@ -93,7 +97,7 @@ class Category(_Strict):
 class Scorecard(_Strict):
     scale: dict[str, Any]
     severity_caps: dict[Severity, int]
-    cap_confidence: list[Confidence] = Field(default_factory=lambda: ["high"])
+    cap_confidence: list[Confidence] = Field(default_factory=lambda: list[Confidence](["high"]))
     """The confidences at which a finding caps its category (a rubric written before confidence
     existed caps with high-confidence findings only, like the shipped one)."""
     bands: list[Band]
@@ -406,7 +410,7 @@ class Coverage(_Strict):
         return out
 
 
-_FILES = {
+_FILES: dict[str, tuple[str, type[BaseModel]]] = {
     "meta": ("meta.yaml", Meta),
     "scorecard": ("scorecard.yaml", Scorecard),
     "checklist": ("checklist.yaml", Checklist),
@@ -499,27 +503,30 @@ class Rubric:
             for line in cat.evidence:
                 if line.metric not in metric_names:
                     problems.append(f"scorecard.yaml: {cat.id}: unknown metric {line.metric!r}")
+                if line.applies_when and line.applies_when.metric not in metric_names:
+                    problems.append(f"scorecard.yaml: {cat.id}: {line.metric}: applies_when: unknown metric "
+                                    f"{line.applies_when.metric!r}")
             if cat.applies_when and cat.applies_when.metric not in metric_names:
                 problems.append(f"scorecard.yaml: {cat.id}: applies_when: unknown metric {cat.applies_when.metric!r}")
         for cond in self.conditions():
             if cond.question and cond.question not in self.question_ids:
                 problems.append(f"decision.yaml: unknown question {cond.question!r}")
-            for m in (cond.metric, cond.default_metric, cond.guard.metric if cond.guard else None):
-                if m and m not in metric_names:
-                    problems.append(f"decision.yaml: unknown metric {m!r}")
+            for metric in (cond.metric, cond.default_metric, cond.guard.metric if cond.guard else None):
+                if metric and metric not in metric_names:
+                    problems.append(f"decision.yaml: unknown metric {metric!r}")
         if self.portfolio.fix_first.impact_question not in self.question_ids:
             problems.append(f"portfolio.yaml: fix_first.impact_question: unknown question "
                             f"{self.portfolio.fix_first.impact_question!r}")
-        for q in self.questions.questions:
-            for m in (q.hint, q.default_from):
-                if m and m not in metric_names:
-                    problems.append(f"questions.yaml: {q.id}: unknown metric {m!r}")
+        for question in self.questions.questions:
+            for metric in (question.hint, question.default_from):
+                if metric and metric not in metric_names:
+                    problems.append(f"questions.yaml: {question.id}: unknown metric {metric!r}")
         checklist_ids = {i.id for i in self.checklist.items}
-        for cid, item in self.coverage.items.items():
-            for rid in item.rules:
+        for cid, cov in self.coverage.items.items():
+            for rid in cov.rules:
                 if rid not in self.rules.rules:
                     problems.append(f"coverage.yaml: {cid}: unknown rule {rid!r} (not in rules.yaml)")
-            for ask in item.asks:
+            for ask in cov.asks:
                 if ask not in checklist_ids and ask not in self.question_ids:
                     problems.append(f"coverage.yaml: {cid}: {ask!r} is neither a checklist item (checklist.yaml) "
                                     "nor a question (questions.yaml)")

@@ -165,7 +165,7 @@ def remove_stale_temps(output: Path) -> list[Path]:
     suffixes = {".tmp", real.suffix} if real.suffix else {".tmp"}
     name = re.compile(re.escape(f".{real.name}-") + r"[a-z0-9_]{8}(?:"
                       + "|".join(re.escape(s) for s in sorted(suffixes)) + r")\Z")
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(real.parent))
     except OSError:

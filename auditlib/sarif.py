@@ -32,12 +32,15 @@ import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from . import __version__
 from .audit import AuditResult
 from .models import Finding
+
+if TYPE_CHECKING:
+    from .rubric import Rubric
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -192,7 +195,7 @@ def _rule_descriptor(rule_id: str, *, category: str, severity: str, phase: int, 
     return descriptor
 
 
-def _rules(result: AuditResult, rubric) -> list[dict[str, Any]]:
+def _rules(result: AuditResult, rubric: Rubric) -> list[dict[str, Any]]:
     rules = []
     for rule_id, rule in rubric.rules.rules.items():
         rules.append(_rule_descriptor(
@@ -253,7 +256,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, Any]:
     return out
 
 
-def _invocation(result: AuditResult, rubric) -> dict[str, Any]:
+def _invocation(result: AuditResult, rubric: Rubric) -> dict[str, Any]:
     run = result.run
     unavailable = {name: info.get("reason") or "not available" for name, info in run.collectors.items()
                    if not info.get("available", True)}
@@ -295,7 +298,7 @@ def _provenance(result: AuditResult) -> list[dict[str, Any]]:
     return [details]
 
 
-def to_sarif(result: AuditResult, rubric) -> dict[str, Any]:
+def to_sarif(result: AuditResult, rubric: Rubric) -> dict[str, Any]:
     """The SARIF 2.1.0 log of an audit result: one run, every rubric rule, one result per finding.
 
     ``rubric`` is the :class:`auditlib.rubric.Rubric` the result was computed with (its rules give the
@@ -331,7 +334,7 @@ def to_sarif(result: AuditResult, rubric) -> dict[str, Any]:
     return {"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
-def write_sarif(result: AuditResult, rubric, path: Path | str) -> Path:
+def write_sarif(result: AuditResult, rubric: Rubric, path: Path | str) -> Path:
     """Write ``findings.sarif`` for ``result`` atomically and owner-only (see auditlib.safeio)."""
     from .safeio import atomic_write
 

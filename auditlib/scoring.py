@@ -8,13 +8,16 @@ is named as not capping); each score and checklist answer carries its provenance
 
 from __future__ import annotations
 
-from typing import Iterable, Literal
+from typing import TYPE_CHECKING, Iterable, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from .answers import Answers
 from .metrics import MetricValue
-from .models import CONFIDENCES, SEVERITIES, Finding
+from .models import CONFIDENCES, SEVERITIES, Finding, Severity
+
+if TYPE_CHECKING:
+    from .rubric import Category, EvidenceLine, Rubric
 
 Provenance = Literal["auto", "confirmed", "overridden", "attested", "open"]
 """auto: from evidence, not yet reviewed; confirmed: auditor agreed with the suggestion;
@@ -98,7 +101,8 @@ class ChecklistEntry(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-def condition_holds(value: MetricValue, *, equals=None, at_least=None, at_most=None, present=None) -> bool | None:
+def condition_holds(value: MetricValue, *, equals: bool | None = None, at_least: float | None = None,
+                    at_most: float | None = None, present: bool | None = None) -> bool | None:
     """Compare a value with a rubric condition; None when the value is unknown."""
     if value is None:
         return None
@@ -113,7 +117,7 @@ def condition_holds(value: MetricValue, *, equals=None, at_least=None, at_most=N
     return True
 
 
-def _provenance(suggested, answered, answer_value) -> Provenance:
+def _provenance(suggested: object, answered: bool, answer_value: object) -> Provenance:
     if answered:
         if suggested is None:
             return "attested"
@@ -129,15 +133,27 @@ def _finding_ref(f: Finding) -> str:
     return f"{f.title} ({f.location})" if f.location else f.title
 
 
-def suggest_category(category, findings: list[Finding], metrics: dict[str, MetricValue], caps: dict[str, int],
-                     cap_confidence: Iterable[str] = ("high",)):
+def suggest_category(category: Category, findings: list[Finding], metrics: dict[str, MetricValue], caps: dict[Severity, int],
+                     cap_confidence: Iterable[str] = ("high",)) -> tuple[int | None, list[str]]:
     """(suggested score or None, basis lines) for one rubric category.
 
     A finding caps the score by its severity only when its confidence is in ``cap_confidence``; a
     less certain finding that would have capped lower is named in a ``not capped`` line instead.
+    An evidence line whose ``applies_when`` does not hold (no database: no migrations to version) is
+    left out, and the points held are scaled to 0-5 over the points of the lines that apply (rounded
+    down, as a total over the categories that apply).
     """
     basis, points, measured = [], 0, False
+    all_points = sum(line.points for line in category.evidence)
+    left_out = 0
     for line in category.evidence:
+        if not applies(line, metrics):
+            assert line.applies_when is not None  # applies() is False only by it
+            left_out += line.points
+            value = metrics.get(line.applies_when.metric)
+            basis.append(f"not applicable: {line.says} ({line.applies_when.otherwise}; "
+                         f"{line.applies_when.metric} = {value})")
+            continue
         held = condition_holds(metrics.get(line.metric), equals=line.equals, at_least=line.at_least, at_most=line.at_most)
         if held is None:
             basis.append(f"not measured: {line.says}")
@@ -152,6 +168,9 @@ def suggest_category(category, findings: list[Finding], metrics: dict[str, Metri
     if not measured and not mine:
         return None, basis
     score = min(5, points)
+    if left_out and all_points > left_out:  # on 0-5 over the lines that apply, rounded down
+        score = min(5, points * min(5, all_points) // (all_points - left_out))
+        basis.append(f"{points} of {all_points - left_out} point(s) of the lines that apply, scaled to {score} of 5")
     certain = sorted((f for f in mine if f.confidence in cap_confidence), key=_severity_rank)
     if certain and caps[certain[0].severity] < 5:
         worst = certain[0]
@@ -171,8 +190,9 @@ def suggest_category(category, findings: list[Finding], metrics: dict[str, Metri
     return score, basis
 
 
-def applies(category, metrics: dict[str, MetricValue]) -> bool:
-    """Whether a rubric category applies (its ``applies_when`` holds, or cannot be measured)."""
+def applies(category: Category | EvidenceLine, metrics: dict[str, MetricValue]) -> bool:
+    """Whether a rubric category (or an evidence line) applies: its ``applies_when`` holds, or cannot be
+    measured."""
     cond = category.applies_when
     if cond is None:
         return True
@@ -181,7 +201,8 @@ def applies(category, metrics: dict[str, MetricValue]) -> bool:
     return held is not False
 
 
-def build_scorecard(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> ScorecardResult:
+def build_scorecard(rubric: Rubric, findings: list[Finding], metrics: dict[str, MetricValue],
+                    answers: Answers) -> ScorecardResult:
     """The scorecard: suggestions from evidence, overridden by the auditor's answers.
 
     Accepted findings (``Finding.accepted``, auditlib.accept) are left out of the suggestions and the
@@ -200,10 +221,11 @@ def build_scorecard(rubric, findings: list[Finding], metrics: dict[str, MetricVa
             basis.append(f"left out: {accepted} accepted finding(s) (reasons in the appendix)")
         applicable = ans is not None or applies(cat, metrics)
         if not applicable:
+            assert cat.applies_when is not None  # applies() is False only by it
             value = metrics.get(cat.applies_when.metric)
             basis = [f"not applicable: {cat.applies_when.otherwise} ({cat.applies_when.metric} = {value})"]
             suggested = None
-        elif ans is not None and not applies(cat, metrics):
+        elif ans is not None and not applies(cat, metrics) and cat.applies_when is not None:
             basis.insert(0, f"applies because the auditor scored it (the evidence says: {cat.applies_when.otherwise})")
         score = ans.score if ans else suggested
         cats[cat.id] = CategoryScore(
@@ -227,14 +249,15 @@ def build_scorecard(rubric, findings: list[Finding], metrics: dict[str, MetricVa
                            scaled_total=scaled, not_applicable=[cid for cid, c in cats.items() if not c.applicable])
 
 
-def build_checklist(rubric, findings: list[Finding], metrics: dict[str, MetricValue], answers: Answers) -> list[ChecklistEntry]:
+def build_checklist(rubric: Rubric, findings: list[Finding], metrics: dict[str, MetricValue],
+                    answers: Answers) -> list[ChecklistEntry]:
     """Checklist entries: auto "no" where evidence shows a gap, the auditor's answers over that."""
     findings = [f for f in findings if f.accepted is None]  # an accepted finding pre-answers nothing
     entries = []
     for item in rubric.checklist.items:
         related_rules = rubric.matching_rules(item.evidence.rules)
         evidence = [f.id for f in findings if f.rule in related_rules]
-        auto = None
+        auto: Literal["no"] | None = None
         if item.auto_no and any(f.rule in rubric.matching_rules(item.auto_no.rules) for f in findings):
             auto = "no"
         ans = answers.checklist.get(item.id)

@@ -30,6 +30,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .collect.files import MAX_TEXT_BYTES
@@ -127,13 +128,13 @@ def _repo_name(source: str) -> str:
     return name or "target"
 
 
-def _bounded_checkout(repo: Path, timeout: float) -> dict:
+def _bounded_checkout(repo: Path, timeout: float) -> dict[str, Any]:
     """Check out HEAD's files, leaving out blobs over MAX_TEXT_BYTES and anything past the totals."""
     proc = run_git(repo, "ls-tree", "-r", "-l", "-z", "--full-tree", "HEAD", timeout=timeout)
     if proc.returncode != 0:  # an empty repository or a broken HEAD: nothing to check out
         return {"checked_out": 0, "left_out": [], "reason": proc.stderr.decode("utf-8", "replace").strip()[:200]}
     keep: list[bytes] = []
-    left_out: list[dict] = []
+    left_out: list[dict[Any, Any]] = []
     total = 0
     for record in proc.stdout.split(b"\0"):
         if not record:
@@ -153,7 +154,7 @@ def _bounded_checkout(repo: Path, timeout: float) -> dict:
             total += size
     # The index names every file of HEAD; the files left out are marked skip-worktree, so git
     # neither writes them nor reports them as deleted.
-    steps = [(["read-tree", "HEAD"], None)]
+    steps: list[tuple[list[str], bytes | None]] = [(["read-tree", "HEAD"], None)]
     if left_out:
         steps.append((["update-index", "--skip-worktree", "-z", "--stdin"],
                       b"".join(d["path"].encode("utf-8", "surrogateescape") + b"\0" for d in left_out)))
@@ -219,7 +220,7 @@ def clone(url: str, cache_dir: Path, timeout: float = 900) -> Path:
     return dest
 
 
-def clone_note(root: Path) -> dict | None:
+def clone_note(root: Path) -> dict[str, Any] | None:
     """What the bounded checkout of a cached clone left out (None for a repository auditlib did not clone)."""
     try:
         data = json.loads((Path(root) / ".git" / CLONE_NOTE).read_text(encoding="utf-8"))

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import re
 from html import escape
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import ipywidgets as W
 
 from . import report
 from .answers import coerce_question
 from .errors import AnswersError
+
+if TYPE_CHECKING:
+    from .audit import AuditResult
+    from .rubric import Question, Signal
+    from .workbook import Session
 
 HIDE_STATIC = ("<style>.al-static { display: none !important; } "
                ".jp-OutputArea-child:has(.al-static) { display: none !important; }</style>")
@@ -67,7 +72,7 @@ def _shared(key: Any, factory: Callable[[], W.Widget]) -> W.Widget:
     return widget
 
 
-def _make(cls, *args, width: str = "", **kwargs):
+def _make(cls: Any, *args: Any, width: str = "", **kwargs: Any) -> Any:  # ipywidgets is untyped
     """``cls(*args, **kwargs)`` with a shared layout (of ``width``) and a shared style."""
     kwargs.setdefault("layout", _shared(("layout", width), lambda: W.Layout(width=width) if width else W.Layout()))
     style = cls.class_traits().get("style")
@@ -92,7 +97,7 @@ def show(widget: W.Widget) -> None:
     bundle = widget._repr_mimebundle_()
     bundle["text/html"] = PLACEHOLDER
     bundle["text/plain"] = "(form: run the workbook to answer)"
-    display(bundle, raw=True)
+    display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython's display() is not annotated
 
 
 def _al(fragment: str) -> str:
@@ -103,7 +108,7 @@ def _style() -> W.HTML:
     return _make(W.HTML, report.CSS + HIDE_STATIC)
 
 
-def _marker(provenance: str, review: list) -> str:
+def _marker(provenance: str, review: list[Any]) -> str:
     text = report.PROVENANCE_TEXT[provenance]
     out = report.badge(text, PROVENANCE_COLOURS[provenance])
     if review:
@@ -111,14 +116,14 @@ def _marker(provenance: str, review: list) -> str:
     return _al(out)
 
 
-def _reviews(result, key: str) -> list:
+def _reviews(result: AuditResult, key: str) -> list[Any]:
     return [f for f in result.answers.needs_review if f.key == key]
 
 
 class _Row:
     """One answerable item: shows the saved state, saves on change, says when a change is refused."""
 
-    def __init__(self, session) -> None:
+    def __init__(self, session: Session) -> None:
         self.session = session
         self.message = _make(W.HTML)
         self._syncing = False
@@ -170,7 +175,7 @@ def _details(summary: str, body: str) -> str:
     return f"<details><summary>{escape(summary)}</summary>{body}</details>"
 
 
-def _finding_lines(result, ids: list[str], limit: int = 12) -> str:
+def _finding_lines(result: AuditResult, ids: list[str], limit: int = 12) -> str:
     """The findings behind a row; past ``limit`` the rest behind their own disclosure (none is left out)."""
     found = {f.id: f for f in result.findings}
     lines = [report.finding_line(found[i]) for i in ids if i in found]
@@ -184,10 +189,10 @@ def _finding_lines(result, ids: list[str], limit: int = 12) -> str:
 class ScoreRow(_Row):
     """A category: 0-5 selector pre-set to the current score (the suggestion until answered), note, reason."""
 
-    def __init__(self, session, category: str) -> None:
+    def __init__(self, session: Session, category: str) -> None:
         super().__init__(session)
         self.category = category
-        result = session.result
+        result = session.current
         cat = result.scorecard.categories[category]
         options: list[tuple[str, Any]] = [(f"{v} (suggested)" if v == cat.suggested else str(v), v) for v in range(6)]
         if cat.suggested is None:
@@ -235,7 +240,7 @@ class ScoreRow(_Row):
             return
         self._save(lambda: self.session.set_score(self.category, score, self.note.value, self.reason.value))
 
-    def sync(self, result) -> None:
+    def sync(self, result: AuditResult) -> None:
         """Redraw from ``result``: marker, evidence, and (unless a change is pending) the values."""
         cat = result.scorecard.categories[self.category]
         key = f"scores.{self.category}"
@@ -258,15 +263,15 @@ class ScoreRow(_Row):
         self._quietly(put)
 
 
-def summary_widget(session, name: str = "summary") -> W.VBox:
+def summary_widget(session: Session, name: str = "summary") -> W.VBox:
     """Total, band and verdict, redrawn after every change; a button re-reads the answers file."""
-    html = _make(W.HTML, summary_value(session.result))
+    html = _make(W.HTML, summary_value(session.current))
     html.add_class("al-summary-widget")
     reload = _make(W.Button, description="reload answers", tooltip="re-read the answers file (saved by another notebook)",
                       width="140px")
     message = _make(W.HTML)
 
-    def on_reload(_button) -> None:
+    def on_reload(_button: Any) -> None:
         try:
             session.reload()
             message.value = ""
@@ -277,16 +282,16 @@ def summary_widget(session, name: str = "summary") -> W.VBox:
     return _make(W.VBox, [_style(), html, _make(W.HBox, [reload, message])])
 
 
-def summary_value(result) -> str:
+def summary_value(result: AuditResult) -> str:
     """The summary's HTML (rendered by auditlib.workbook)."""
     from .workbook import summary_html
 
     return _al(summary_html(result).body)
 
 
-def scorecard_form(session) -> W.VBox:
+def scorecard_form(session: Session) -> W.VBox:
     """The summary, then one row per scorecard category."""
-    rows = [ScoreRow(session, cid) for cid in session.result.scorecard.categories]
+    rows = [ScoreRow(session, cid) for cid in session.current.scorecard.categories]
     form = _make(W.VBox, [summary_widget(session, "scorecard.summary"), *[r.box for r in rows]])
     form.add_class("al-scorecard-form")
     return form
@@ -296,10 +301,10 @@ def scorecard_form(session) -> W.VBox:
 class ChecklistRow(_Row):
     """A checklist item: yes / no / exception, a note (the written reason of an exception or an override)."""
 
-    def __init__(self, session, item: str) -> None:
+    def __init__(self, session: Session, item: str) -> None:
         super().__init__(session)
         self.item = item
-        result = session.result
+        result = session.current
         entry = next(e for e in result.checklist if e.id == item)
         given = session.answers.checklist.get(item)
         self.select = _make(W.Dropdown, options=[("(open)", OPEN), ("yes", "yes"), ("no", "no"), ("exception", "exception")],
@@ -337,7 +342,7 @@ class ChecklistRow(_Row):
             return
         self._save(lambda: self.session.set_checklist(self.item, answer, self.note.value))
 
-    def sync(self, result) -> None:
+    def sync(self, result: AuditResult) -> None:
         """Redraw from ``result``."""
         entry = next(e for e in result.checklist if e.id == self.item)
         reviews = _reviews(result, f"checklist.{self.item}")
@@ -355,13 +360,13 @@ class ChecklistRow(_Row):
         self._quietly(put)
 
 
-def checklist_form(session) -> W.VBox:
+def checklist_form(session: Session) -> W.VBox:
     """The summary, then the twenty items by group."""
     titles = {g.id: g.title for g in session.rubric.checklist.groups}
     children: list[W.Widget] = [summary_widget(session, "checklist.summary")]
     for gid, title in titles.items():
         children.append(_make(W.HTML, _al(f"<h3>{escape(title)}</h3>")))
-        children += [ChecklistRow(session, e.id).box for e in session.result.checklist if e.group == gid]
+        children += [ChecklistRow(session, e.id).box for e in session.current.checklist if e.group == gid]
     form = _make(W.VBox, children)
     form.add_class("al-checklist-form")
     return form
@@ -371,7 +376,7 @@ def checklist_form(session) -> W.VBox:
 class QuestionRow(_Row):
     """A judgment-only question with the evidence beside it (the rubric's hint metric)."""
 
-    def __init__(self, session, question) -> None:
+    def __init__(self, session: Session, question: Question) -> None:
         super().__init__(session)
         self.question = question
         value = session.answers.question(question.id)
@@ -384,14 +389,14 @@ class QuestionRow(_Row):
         self.given = _make(W.HTML, width="220px")
         from .workbook import question_hint
 
-        hint = question_hint(session.result, question)
+        hint = question_hint(session.current, question)
         label = _make(W.HTML, _al(escape(question.text)
                                   + (f'<br><span class="muted">{escape(hint)}</span>' if hint else "")))
         self.box = _make(W.VBox, [label, _make(W.HBox, [self.input, self.given]), self.message])
         self.box.add_class("al-question-row")
         self.box.add_class(f"al-question-{question.id}")
         self.input.observe(lambda _c: self.save(), "value")
-        self.sync(session.result)
+        self.sync(session.current)
         session.subscribe(f"row:questions.{question.id}", self.sync)
 
     def save(self) -> None:
@@ -399,7 +404,7 @@ class QuestionRow(_Row):
         q = self.question
         self._save(lambda: self.session.set_question(q.id, coerce_question(q.type, _given(self.input.value))))
 
-    def sync(self, result) -> None:
+    def sync(self, result: AuditResult) -> None:
         """Redraw who answered, and the value unless a change is pending."""
         stamp = self.session.answers.trail.get(f"questions.{self.question.id}")
         value = self.session.answers.question(self.question.id)
@@ -412,7 +417,7 @@ class QuestionRow(_Row):
         self._quietly(lambda: setattr(self.input, "value", shown))
 
 
-def questions_form(session, number: int) -> W.VBox:
+def questions_form(session: Session, number: int) -> W.VBox:
     """The judgment-only questions of one playbook phase."""
     rows = [QuestionRow(session, q) for q in session.rubric.questions.questions if q.phase == number]
     header = _make(W.HTML, _al("<h3>Questions only the auditor can answer</h3>"))
@@ -425,7 +430,7 @@ def questions_form(session, number: int) -> W.VBox:
 class SignalRow(_Row):
     """A decision signal: from evidence, or set to refactor / rebuild by the auditor."""
 
-    def __init__(self, session, signal) -> None:
+    def __init__(self, session: Session, signal: Signal) -> None:
         super().__init__(session)
         self.signal = signal
         self.select = _make(W.Dropdown, options=[("from evidence", OPEN), ("refactor", "refactor"), ("rebuild", "rebuild")],
@@ -435,10 +440,10 @@ class SignalRow(_Row):
                                    self.state]), self.message])
         self.box.add_class(f"al-signal-{signal.id}")
         self.select.observe(lambda _c: self._save(lambda: session.set_signal(signal.id, _given(self.select.value))), "value")
-        self.sync(session.result)
+        self.sync(session.current)
         session.subscribe(f"row:signals.{signal.id}", self.sync)
 
-    def sync(self, result) -> None:
+    def sync(self, result: AuditResult) -> None:
         """Redraw where the signal points now."""
         s = result.decision.signals[self.signal.id]
         self.state.value = _al(f'<span class="muted">{escape(report.signal_state(s))}</span>')
@@ -446,10 +451,10 @@ class SignalRow(_Row):
             self._quietly(lambda: setattr(self.select, "value", _shown(self.session.answers.signals.get(self.signal.id))))
 
 
-def decision_form(session) -> W.VBox:
+def decision_form(session: Session) -> W.VBox:
     """The summary, signal overrides, and the decision section redrawn after every change."""
     rows = [SignalRow(session, s) for s in session.rubric.decision.signals]
-    live = _make(W.HTML, _al(report.decision_section(session.result).body))
+    live = _make(W.HTML, _al(report.decision_section(session.current).body))
 
     session.subscribe("decision", lambda result: setattr(live, "value", _al(report.decision_section(result).body)))
     header = _make(W.HTML, _al("<h3>Signals</h3><p class='muted'>Leave a signal to the evidence, or set it after "
@@ -459,7 +464,7 @@ def decision_form(session) -> W.VBox:
     return form
 
 
-def review_widget(session) -> W.VBox:
+def review_widget(session: Session) -> W.VBox:
     """The answers to review (evidence changed since they were given, or no reason), redrawn after every change."""
     from .workbook import review_html
 

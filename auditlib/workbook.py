@@ -25,16 +25,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from . import report
 from .answers import Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers, update_answers
 from .audit import AuditResult, assemble, collect
 from .context import AuditContext, stdout_progress
 from .errors import AnswersError, AuditError, TargetError
-from .rubric import Rubric, load_rubric
+from .rubric import Question, Rubric, load_rubric
 from .safeio import atomic_write, make_dir
 from .scoring import build_checklist
 from .targets import display_source, resolve_target
@@ -44,7 +44,10 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _validated(model, data: dict, key: str):
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _validated(model: type[_M], data: dict[str, Any], key: str) -> _M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -62,7 +65,7 @@ class Session:
     answers_path: Path | None
     answers: Answers
     facts: Any
-    record: dict = field(default_factory=dict)
+    record: dict[Any, Any] = field(default_factory=dict)
     result: AuditResult | None = None
     listeners: dict[str, Callable[[AuditResult], None]] = field(default_factory=dict)
     """Forms to update after every change, by form name (a re-run cell replaces its older form)."""
@@ -77,7 +80,14 @@ class Session:
 
     def _evaluate(self) -> AuditResult:
         # assemble flags answers whose evidence changed (needs_review) on the same Answers object
-        self.result = assemble(self.ctx, self.rubric, self.facts, self.answers, self.record)
+        result = self.result = assemble(self.ctx, self.rubric, self.facts, self.answers, self.record)
+        return result
+
+    @property
+    def current(self) -> AuditResult:
+        """The last result (``result``, set when the session opens): for code that needs one."""
+        if self.result is None:
+            raise RuntimeError("the session has no result yet: call refresh() first")
         return self.result
 
     # ------------------------------------------------------------------ answering (the forms call these)
@@ -91,15 +101,15 @@ class Session:
         except Exception:  # no login name in some containers
             return "unknown"
 
-    def _given(self, findings: list[str] | None = None) -> dict:
-        out = {"by": self.who, "at": self.clock(), "commit": self.result.target.commit}
+    def _given(self, findings: list[str] | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"by": self.who, "at": self.clock(), "commit": self.current.target.commit}
         if findings is not None:
             out["findings"] = list(findings)
         return out
 
     def set_score(self, category: str, score: int | None, note: str = "", reason: str = "") -> AuditResult:
         """Answer (or, with ``score=None``, un-answer) a scorecard category; refuses an override without a reason."""
-        cat = self.result.scorecard.categories[category]
+        cat = self.current.scorecard.categories[category]
         value = None
         if score is not None:
             value = _validated(ScoreAnswer, {"score": score, "note": note.strip(), "reason": reason.strip(),
@@ -110,7 +120,7 @@ class Session:
 
     def set_checklist(self, item: str, answer: str | None, note: str = "") -> AuditResult:
         """Answer (or un-answer) a checklist item; refuses an exception or an override without a written note."""
-        entry = next(e for e in self.result.checklist if e.id == item)
+        entry = next(e for e in self.current.checklist if e.id == item)
         auto = self.auto_answer(item)
         value = None
         if answer is not None:
@@ -121,7 +131,7 @@ class Session:
 
     def auto_answer(self, item: str) -> str | None:
         """The evidence's pre-answer of a checklist item, whatever the auditor answered."""
-        bare = build_checklist(self.rubric, self.result.findings, self.result.metrics, Answers())
+        bare = build_checklist(self.rubric, self.current.findings, self.current.metrics, Answers())
         return next(e.answer for e in bare if e.id == item)
 
     def set_question(self, question: str, value: Any) -> AuditResult:
@@ -133,14 +143,16 @@ class Session:
         return self._update("signals", signal, points_to, stamp=Stamp(**self._given()))
 
     def _update(self, section: str, key: str, value: Any, stamp: Stamp | None = None) -> AuditResult:
+        if self.answers_path is None:  # open_session always sets one
+            raise RuntimeError("this session has no answers file to write to")
         self.answers = update_answers(self.answers_path, section, key, value, rubric=self.rubric,
                                       auditor=self.who, stamp=stamp)
         self.ctx.answers_path = self.answers_path
         self._evaluate()
         # results.json follows the answers, so the report notebook can be re-run at any time
-        self.result.write(self.out_dir / "results.json")
+        self.current.write(self.out_dir / "results.json")
         self.notify()
-        return self.result
+        return self.current
 
     def subscribe(self, name: str, callback: Callable[[AuditResult], None]) -> None:
         """Call ``callback(result)`` after every change; a later form of the same ``name`` replaces it."""
@@ -149,13 +161,13 @@ class Session:
     def notify(self) -> None:
         """Tell every form the result changed."""
         for callback in list(self.listeners.values()):
-            callback(self.result)
+            callback(self.current)
 
     def reload(self) -> AuditResult:
         """Re-read the answers file (e.g. after another notebook saved) and update every form."""
         self.refresh()
         self.notify()
-        return self.result
+        return self.current
 
 
 class NotStarted:
@@ -258,7 +270,7 @@ def _start(target: str, *, out_dir: str, client: str, auditor: str, answers: str
 @_needs_session
 def intake(session: Session) -> report.HTML:
     """What is being audited: target, commit, size, languages, authors, and what could not be measured."""
-    r = session.result
+    r = session.current
     f = r.facts
     langs = sorted(f.inventory.languages.items(), key=lambda kv: -kv[1].lines)[:8]
     lang = ", ".join(f"{k} {v.lines} lines" for k, v in langs) or "none"
@@ -292,14 +304,14 @@ def history_overview(session: Session) -> report.HTML:
     """Who owns the code and when it was written: ownership chart and table, commit timeline."""
     from . import charts
 
-    h = session.result.facts.history
+    h = session.current.facts.history
     return _join(charts.ownership_chart(h), charts.ownership_table(h), charts.timeline_chart(h))
 
 
 @_needs_session
 def findings_overview(session: Session) -> report.HTML:
     """How many findings of each severity each phase addresses."""
-    return report.findings_by_phase_chart(session.result, session.rubric)
+    return report.findings_by_phase_chart(session.current, session.rubric)
 
 
 @_needs_session
@@ -307,7 +319,7 @@ def code_health(session: Session) -> report.HTML:
     """Hotspots (churn x complexity) and the spread of complexity."""
     from . import charts
 
-    f = session.result.facts
+    f = session.current.facts
     return _join(charts.hotspots_chart(f.history, f.complexity), charts.hotspots_table(f.history, f.complexity),
                  charts.complexity_distribution_table(f.complexity))
 
@@ -315,7 +327,7 @@ def code_health(session: Session) -> report.HTML:
 @_needs_session
 def phase(session: Session, number: int) -> report.HTML:
     """One playbook phase: its goal and steps, the findings addressed in it, and its open questions."""
-    r, rubric = session.result, session.rubric
+    r, rubric = session.current, session.rubric
     ph = rubric.phases.phases[number - 1]
     steps = "".join(f"<li>{escape(s)}</li>" for s in ph.steps)
     findings = [f for f in r.findings if f.phase == number]
@@ -327,7 +339,7 @@ def phase(session: Session, number: int) -> report.HTML:
     return report.HTML(body)
 
 
-def question_hint(result: AuditResult, question) -> str:
+def question_hint(result: AuditResult, question: Question) -> str:
     """The evidence shown beside a judgment question (its rubric ``hint`` metric), or ''."""
     if not question.hint:
         return ""
@@ -343,7 +355,7 @@ def questions_html(session: Session, number: int) -> report.HTML:
         stamp = session.answers.trail.get(f"questions.{q.id}")
         given = f" ({stamp.by}, {(stamp.at or '')[:16]})" if stamp and stamp.by else ""
         rows.append([escape(q.text), escape(("unanswered" if value is None else str(value)) + given), escape(q.id),
-                     escape(question_hint(session.result, q))])
+                     escape(question_hint(session.current, q))])
     if not rows:
         return report.HTML('<p class="muted">No judgment questions in this phase.</p>')
     return report.HTML("<h3>Questions only the auditor can answer</h3>" + report.table(
@@ -367,8 +379,8 @@ def summary_html(result: AuditResult) -> report.HTML:
 @_needs_session
 def review_html(session: Session) -> report.HTML:
     """Answers given against other evidence than the current (new commits) or overriding without a reason."""
-    r, a = session.result, session.answers
-    given_at = {g.commit for g in [*a.scores.values(), *a.checklist.values()] if g.commit}
+    r, a = session.current, session.answers
+    given_at = {s.commit for s in a.scores.values() if s.commit} | {c.commit for c in a.checklist.values() if c.commit}
     head = r.target.commit or "—"
     lines = []
     if given_at - {r.target.commit}:
@@ -429,7 +441,7 @@ def summary(session: Session) -> Static:
     """Total, band and verdict, recomputed live as answers change."""
     from . import widgets
 
-    return _with_form(lambda: widgets.summary_widget(session), summary_html(session.result))
+    return _with_form(lambda: widgets.summary_widget(session), summary_html(session.current))
 
 
 @_needs_session
@@ -446,7 +458,7 @@ def scorecard(session: Session) -> Static:
     from . import widgets
 
     return _with_form(lambda: widgets.scorecard_form(session),
-                      report.scorecard_table(session.result, full_basis=True))
+                      report.scorecard_table(session.current, full_basis=True))
 
 
 @_needs_session
@@ -455,7 +467,7 @@ def checklist(session: Session) -> Static:
     from . import widgets
 
     return _with_form(lambda: widgets.checklist_form(session),
-                      report.checklist_table(session.result, session.rubric, with_evidence=True))
+                      report.checklist_table(session.current, session.rubric, with_evidence=True))
 
 
 @_needs_session
@@ -463,7 +475,7 @@ def decision(session: Session) -> Static:
     """The refactor / rebuild / not-ready decision: signal overrides and a live decision (in a kernel), then static."""
     from . import widgets
 
-    return _with_form(lambda: widgets.decision_form(session), report.decision_section(session.result))
+    return _with_form(lambda: widgets.decision_form(session), report.decision_section(session.current))
 
 
 @_needs_session
@@ -471,14 +483,14 @@ def save(session: Session) -> Path:
     """Write ``<out_dir>/results.json`` and ``findings.sarif`` (the last cell of the workbook)."""
     from .sarif import write_sarif
 
-    path = session.result.write(session.out_dir / "results.json")
-    sarif = write_sarif(session.result, session.rubric, session.out_dir / "findings.sarif")
+    path = session.current.write(session.out_dir / "results.json")
+    sarif = write_sarif(session.current, session.rubric, session.out_dir / "findings.sarif")
     session.ctx.progress(f"wrote {path} and {sarif.name}")
     return path
 
 
 # ------------------------------------------------------------------------------- auditlib open
-def prepare_workspace(target: str, out_dir: Path, *, source: str = "", client: str = "", auditor: str = "",
+def prepare_workspace(target: str | Path, out_dir: Path, *, source: str = "", client: str = "", auditor: str = "",
                       answers: str = "", offline: bool = False, vuln_db: str = "") -> Path:
     """Copy the workbook into ``out_dir`` with its parameters set (papermill's parameterize, not executed).
 
@@ -496,7 +508,7 @@ def prepare_workspace(target: str, out_dir: Path, *, source: str = "", client: s
               "vuln_db": str(Path(vuln_db).resolve()) if vuln_db else "", "source": display_source(source or str(target))}
     nb = parameterize_notebook(load_notebook_node(str(NOTEBOOK_DIR / WORKBOOK)), params)
     path = out_dir / WORKBOOK
-    atomic_write(path, nbformat.writes(nb))
+    atomic_write(path, nbformat.writes(nb))  # type: ignore[no-untyped-call]  # nbformat.writes is not annotated
     return path
 
 
@@ -509,7 +521,7 @@ hook ``strip_live_forms`` makes every saved copy the same kind of snapshot, so t
 Written as the session's ``overrides.json``: the user's own settings stay."""
 
 
-def strip_live_forms(model: dict | None = None, **_kwargs: Any) -> None:
+def strip_live_forms(model: dict[str, Any] | None = None, **_kwargs: Any) -> None:
     """The session's JupyterLab save hook (``ContentsManager.pre_save_hook``): a saved notebook keeps no
     reference to a live form. Each form output keeps its text/html fallback (how to get the form back)
     and loses its widget view, whose model exists only in the kernel that drew it: reopened later (a

@@ -16,8 +16,9 @@ from auditlib.rubric import DEFAULT_RUBRIC_DIR, load_rubric
 RUBRIC = load_rubric()
 COVERAGE = RUBRIC.coverage
 BAR = 0.85
-FLOOR = 88
-"""Items detected or asked when the map was written (60 detected, 28 asked): the map may only grow."""
+FLOOR = 107
+"""Items detected or asked (the map was written at 88: 60 detected, 28 asked; 107 with the coverage rules and
+questions of issue 11): the map may only grow."""
 
 
 def test_every_catalogue_item_is_mapped_exactly_once():

@@ -99,7 +99,8 @@ def test_probes_of_the_model_surface_ignore_calls_in_tests():
 # ----------------------------------------------------------------------------------------------- readers
 @pytest.fixture(scope="module")
 def no_model_audit(tmp_path_factory):
-    """A small repository with no model call at all."""
+    """A small service (deployed by its Procfile) with no model call at all: only cost governance is left out
+    (a command-line tool with no service leaves out observability and performance too: test_project_scope)."""
     from datetime import datetime
 
     from auditlib import AuditContext, audit
@@ -107,7 +108,7 @@ def no_model_audit(tmp_path_factory):
     from .gitrepo import make_repo
 
     repo = make_repo(tmp_path_factory.mktemp("na") / "tool", {
-        "tool.py": "import sys\n\ndef main():\n    print(sys.argv)\n",
+        "tool.py": "import sys\n\ndef main():\n    print(sys.argv)\n", "Procfile": "web: python tool.py\n",
         "tests/test_tool.py": "from tool import main\n\ndef test_main():\n    main()\n"})
     return audit(AuditContext(target=repo, source=str(repo), offline=True, progress=lambda _m: None,
                               now=datetime(2026, 11, 22, tzinfo=UTC)))

@@ -170,6 +170,13 @@ def test_a_failed_rerun_keeps_the_earlier_audit_and_says_so(tmp_path):
     assert row["error"] == "timeout after 600 s (the table shows the earlier results.json)"
 
 
+def test_fix_first_with_nothing_to_fix_says_so(tmp_path):
+    # found by mypy (issue 12): the empty case added two HTML fragments, which raised TypeError
+    write(tmp_path, "alpha", make_result("alpha", 5))
+    html = str(pf.fix_first_table(pf.load(tmp_path)))
+    assert "Nothing to fix: no finding above info." in html and "Score: for each target" in html
+
+
 @pytest.mark.parametrize("content,note", [
     ("not json", "batch.json could not be read"),
     ('{"targets": 3}', "holds no `targets` list"),

@@ -18,8 +18,8 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterable
 
-from ..collect.files import FileSet
-from ..collect.roles import file_role
+from ..collect.files import FileSet, RepoFile
+from ..collect.roles import file_role, is_project_path
 from ..models import CodeFacts, RuleHit
 from . import layers, llm, quota, scope, sql, tables, uses, web
 from .checks import Check, load_all
@@ -85,11 +85,12 @@ def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None,
         repo.release()
 
 
-def _facts(repo: Repo, files: FileSet, sources: list, errors: list[str], progress: Progress) -> CodeFacts:
+def _facts(repo: Repo, files: FileSet, sources: list[RepoFile], errors: list[str], progress: Progress) -> CodeFacts:
     parsed = [m for m in repo.modules.values() if not m.error]
     q = Query(repo)
     calls = llm.call_sites(q)
-    endpoints = web.endpoints(q)
+    # a test folder's sample app (fixtures of the rule tests) serves nobody: the project's endpoints only
+    endpoints = [e for e in web.endpoints(q) if is_project_path(e.path)]
     sql_sites = sql.sql_sites(q)
     summary = layers.summarise(q, calls=calls, endpoints=endpoints, sql_sites=sql_sites)
     facts = CodeFacts(
@@ -117,7 +118,7 @@ def _facts(repo: Repo, files: FileSet, sources: list, errors: list[str], progres
     return facts
 
 
-def _kind_of_files(sources) -> str:
+def _kind_of_files(sources: list[RepoFile]) -> str:
     """"Python files", "JavaScript/TypeScript files", or "source files" for both (progress and reasons)."""
     python = sum(1 for f in sources if f.suffix == ".py")
     return "Python files" if python == len(sources) else "JavaScript/TypeScript files" if not python \
@@ -147,7 +148,7 @@ def run_checks(q: Query, files: FileSet | None = None, rules: Iterable[str] | No
     return out
 
 
-def _as_hits(result) -> Iterable[RuleHit]:
+def _as_hits(result: RuleHit | Iterable[RuleHit] | None) -> Iterable[RuleHit]:
     if result is None:
         return ()
     if isinstance(result, RuleHit):

@@ -6,6 +6,7 @@ import functools
 import posixpath
 import re
 import time
+from typing import TYPE_CHECKING, Any
 
 from .ir import (
     UNKNOWN,
@@ -34,22 +35,26 @@ from .ir import (
 )
 from .irtools import binding_scope
 
+if TYPE_CHECKING:
+    import tree_sitter
+
 JS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 """The JS/TS suffixes, TypeScript first (an import of ``./x`` resolves to ``x.ts`` before ``x.js``)."""
 
 
 @functools.cache
-def parser(kind: str):
+def parser(kind: str) -> tree_sitter.Parser:
     import tree_sitter
 
     if kind == "js":
-        import tree_sitter_javascript as g
+        import tree_sitter_javascript
 
-        lang = tree_sitter.Language(g.language())
+        lang = tree_sitter.Language(tree_sitter_javascript.language())
     else:
-        import tree_sitter_typescript as g
+        import tree_sitter_typescript
 
-        lang = tree_sitter.Language(g.language_tsx() if kind == "tsx" else g.language_typescript())
+        lang = tree_sitter.Language(tree_sitter_typescript.language_tsx() if kind == "tsx"
+                                    else tree_sitter_typescript.language_typescript())
     return tree_sitter.Parser(lang)
 
 
@@ -499,6 +504,7 @@ class JsFront:
 
     def store(self, node, value: Expr, scope: Scope) -> None:
         obj = node.child_by_field_name("object")
+        name: str | None
         if node.type == "member_expression":
             name = _t(node.child_by_field_name("property"))
         else:
@@ -709,7 +715,7 @@ class JsFront:
         if t == "string":
             return Lit(_str(node))
         if t == "template_string":
-            parts: list = []
+            parts: list[Any] = []
             for c in node.named_children:
                 if c.type == "string_fragment":
                     parts.append(_t(c))

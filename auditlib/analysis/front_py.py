@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import time
+from typing import Any
 
 from .ir import (
     UNKNOWN,
@@ -279,7 +280,7 @@ class PyFront:
                     self.stmt(child, scope)
                 elif isinstance(child, ast.expr):
                     self.ex(child, scope)
-                elif isinstance(child, ast.excepthandler):
+                elif isinstance(child, ast.ExceptHandler):
                     if child.type is not None:
                         self.ex(child.type, scope)
                     self.body(child.body, scope)
@@ -347,7 +348,7 @@ class PyFront:
                 ann = self.annot(st.annotation, cs)
                 if ann is not None:
                     cls.annotations[st.target.id] = ann
-            if isinstance(st, (ast.Assign, ast.AnnAssign)) and getattr(st, "value", None) is not None:
+            if isinstance(st, (ast.Assign, ast.AnnAssign)) and st.value is not None:
                 value = self.ex(st.value, cs)
                 targets = st.targets if isinstance(st, ast.Assign) else [st.target]
                 for t in targets:
@@ -452,21 +453,21 @@ class PyFront:
         if isinstance(node, ast.Constant):
             return Lit(node.value)
         if isinstance(node, ast.JoinedStr):
-            parts: list = []
-            for v in node.values:
-                if isinstance(v, ast.Constant):
-                    parts.append(str(v.value))
-                elif isinstance(v, ast.FormattedValue):
-                    parts.append(self.ex(v.value, scope))
+            parts: list[Any] = []
+            for piece in node.values:
+                if isinstance(piece, ast.Constant):
+                    parts.append(str(piece.value))
+                elif isinstance(piece, ast.FormattedValue):
+                    parts.append(self.ex(piece.value, scope))
             return Tmpl(parts)
         if isinstance(node, ast.Subscript):
             obj = self.ex(node.value, scope)
             key = node.slice
             if isinstance(key, ast.Constant) and isinstance(key.value, str):
                 return Attr(obj, key.value, node.lineno)
-            k = self.ex(key, scope)
-            if isinstance(k, Arr) and isinstance(key, ast.Tuple) and _dotted(node.value).split(".")[-1] == "Annotated":
-                return AnnotatedElem(obj, tuple(k.items[1:]))
+            index = self.ex(key, scope)
+            if isinstance(index, Arr) and isinstance(key, ast.Tuple) and _dotted(node.value).split(".")[-1] == "Annotated":
+                return AnnotatedElem(obj, tuple(index.items[1:]))
             return Elem(obj)
         if isinstance(node, ast.BinOp):
             return Bin(_BINOPS.get(type(node.op), "op"), self.ex(node.left, scope), self.ex(node.right, scope))
@@ -486,15 +487,15 @@ class PyFront:
         if isinstance(node, ast.Await):
             return self.ex(node.value, scope)
         if isinstance(node, ast.Dict):
-            items = []
-            for k, v in zip(node.keys, node.values, strict=False):
-                val = self.ex(v, scope)
-                if k is None:
+            items: list[tuple[str | None, Expr]] = []
+            for dk, dv in zip(node.keys, node.values, strict=False):
+                val = self.ex(dv, scope)
+                if dk is None:
                     items.append((None, val))
-                elif isinstance(k, ast.Constant) and isinstance(k.value, str):
-                    items.append((k.value, val))
+                elif isinstance(dk, ast.Constant) and isinstance(dk.value, str):
+                    items.append((dk.value, val))
                 else:
-                    self.ex(k, scope)
+                    self.ex(dk, scope)
                     items.append(("?", val))
             return Obj(items, scope)
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):

@@ -11,6 +11,7 @@ still recorded). Nothing here knows about models: that is the resolver's and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 # --------------------------------------------------------------------------------------- expressions
@@ -89,7 +90,7 @@ class Tmpl(Expr):
 
     __slots__ = ("parts",)
 
-    def __init__(self, parts: list) -> None:
+    def __init__(self, parts: list[Any]) -> None:
         self.parts = parts  # str | Expr
 
 

@@ -7,6 +7,7 @@ Nothing here knows about models, web frameworks or the knowledge tables.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .ir import (
     Arr,
@@ -188,7 +189,7 @@ def children(e: Expr) -> Iterator[Expr]:
 def walk(roots: Expr | Iterable[Expr], limit: int = 2_000, *, once: bool = False) -> Iterator[Expr]:
     """The expressions ``roots`` and every expression inside them (not into functions), at most
     ``limit``; with ``once``, an expression shared by several parents is visited once."""
-    stack: list = [roots] if isinstance(roots, Expr) else list(roots)
+    stack: list[Any] = [roots] if isinstance(roots, Expr) else list(roots)
     seen: set[int] = set()
     n = 0
     while stack and n < limit:

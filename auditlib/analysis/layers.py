@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
+from ..collect.roles import is_project_path
 from ..models import Endpoint, LLMCallSite, MixedFile, SQLSite
-from .ir import Attr, Call, Module, Name
+from .ir import Attr, Call, Expr, Module, Name
 from .irtools import last_name
 from .query import Query
 from .tables import tables
@@ -23,8 +25,10 @@ class Summary:
 
 def summarise(q: Query, *, calls: list[LLMCallSite], endpoints: list[Endpoint],
               sql_sites: list[SQLSite] | None = None) -> Summary:
-    """Imports, SDKs, print/log counts and the layers of every parsed file (``calls``, ``endpoints`` and
-    ``sql_sites`` place the llm, web and db layers; SQL sites are found here when not given)."""
+    """Imports, SDKs, print/log counts and the layers of every parsed file of the project (test code and
+    fixtures, vendored and generated files left out: ``auditlib.collect.roles.is_project_path``).
+    ``calls``, ``endpoints`` and ``sql_sites`` place the llm, web and db layers; SQL sites are found here
+    when not given."""
     from .sql import db_call
     from .sql import sql_sites as find_sql
 
@@ -34,6 +38,8 @@ def summarise(q: Query, *, calls: list[LLMCallSite], endpoints: list[Endpoint],
     imports: set[str] = set()
     sdks: set[str] = set()
     for mod in q.parsed_modules():
+        if not is_project_path(mod.path):
+            continue  # tests, their fixtures, vendored and generated code: not the project's layers or libraries
         tops = _imports(mod)
         imports |= tops
         sdks |= {s for s in (sdk_label(mod.lang, i) for i in mod.imports) if s}
@@ -104,14 +110,14 @@ def _counts(mod: Module, q: Query | None = None) -> tuple[int, int]:
     return prints, logs
 
 
-def _is_print(callee, lang_name: str, lang) -> bool:
+def _is_print(callee: Expr, lang_name: str, lang: SimpleNamespace) -> bool:
     """Python ``print(...)``; JS ``console.x(...)``."""
     if lang_name == "python":
         return isinstance(callee, Name) and callee.id in lang.prints
     return isinstance(callee, Attr) and isinstance(callee.obj, Name) and callee.obj.id in lang.prints
 
 
-def _is_logger(e, lang) -> bool:
+def _is_logger(e: Expr, lang: SimpleNamespace) -> bool:
     if isinstance(e, Call):  # logging.getLogger(__name__).info(...)
         return last_name(e.callee) in getattr(lang, "logger_factories", ())
     name = last_name(e).lower()

@@ -22,10 +22,12 @@ Which option names mean timeout, retries, an output cap, structured output or th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cached_property
+from typing import Literal
 
 from ..models import LLMCallSite
-from .ir import Arr, Attr, Call, Expr, Fn, Guard, Name, Obj, Param, Scope
+from .ir import Arr, Attr, Call, Expr, Fn, Guard, Module, Name, Obj, Param, Scope
 from .irtools import (
     function_scope,
     last_name,
@@ -467,7 +469,7 @@ class _Site:
                                   for r in knowledge().agents)
 
     @cached_property
-    def key_source(self) -> str:
+    def key_source(self) -> Literal["server", "user", "local"]:
         """``local`` (Ollama, a localhost URL), ``user`` (the client's key comes from the request or a UI
         input: bring your own key), else ``server``."""
         from .tables import tables
@@ -559,7 +561,7 @@ def _add_options(ctx: Ctx, e: Expr, scope: Scope, found: Opts, depth: int, inner
                 _add_options(ctx, v, scope, found, depth + 1, inner_calls)
 
 
-def module_clients(ctx: Ctx, mod) -> dict[str, set[str]]:
+def module_clients(ctx: Ctx, mod: Module) -> dict[str, set[str]]:
     """Provider -> the option names given to the SDK clients constructed in a module."""
     key = ("clients", mod.path)
     got = ctx.memo.get(key)
@@ -781,7 +783,7 @@ def _callback_is_fallback(cb: Expr) -> bool:
     return any(not _is_log_call(c) for c in fs.calls)
 
 
-def _fields_set_in(fs: Scope):
+def _fields_set_in(fs: Scope) -> Iterator[list[Expr]]:
     for cls in fs.module.classes:
         for values in cls.fields.values():
             yield [v for v, s in values if s is fs]

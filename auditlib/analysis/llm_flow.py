@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from .ir import (
     Arr,
@@ -115,7 +116,7 @@ class Ctx:
         self._taint_active: set[tuple[int, int]] = set()
         self._taint_cut = False
         self._handler: dict[int, frozenset[str]] = {}
-        self.memo: dict = {}  # per-analysis caches of the fact builders (options, module clients...)
+        self.memo: dict[Any, Any] = {}  # per-analysis caches of the fact builders (options, module clients...)
 
     def index(self, mod: Module) -> ModIndex:
         got = self._index.get(mod.path)
@@ -331,7 +332,9 @@ class Ctx:
         return got
 
     def _tainted(self, e: Expr, scope: Scope, depth: int) -> bool:
-        again = lambda x, s=scope: self.tainted(x, s, depth + 1)
+        def again(x: Expr | None, s: Scope = scope) -> bool:
+            return self.tainted(x, s, depth + 1)
+
         if isinstance(e, (Lit, Fn)):
             return False
         if isinstance(e, Param):
@@ -408,7 +411,7 @@ def _is_dependency(p: Param) -> bool:
 class Table:
     """The ``call_sites`` section of checklists/models.yaml, as sets and patterns."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
         opts = data.get("options") or {}
         self.options = {k: frozenset(v or []) for k, v in opts.items()}
@@ -422,7 +425,8 @@ class Table:
         self.not_receivers = frozenset(val.get("not_receivers") or [])
         self.validator_functions = re.compile(val.get("functions") or r"^$")
         prov = data.get("providers") or {}
-        self.provider_quals = [(re.compile(p["match"]), p["provider"]) for p in prov.get("quals") or []]
+        self.provider_quals: list[tuple[re.Pattern[str], str]] = [
+            (re.compile(p["match"]), p["provider"]) for p in prov.get("quals") or []]
         self.provider_kinds = dict(prov.get("kinds") or {})
         self.provider_shapes = dict(prov.get("shapes") or {})
 

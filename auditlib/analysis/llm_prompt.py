@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from .ir import (
     Arr,
@@ -138,14 +139,14 @@ class Prompt:
         """``e`` holds prompt text written in the code (not a role name, not a blank)."""
         return _search(self._literal_step, e, scope)
 
-    def _literal_step(self, e: Expr, scope: Scope, again) -> bool:
+    def _literal_step(self, e: Expr, scope: Scope, again: Callable[..., bool]) -> bool:
         if isinstance(e, (Lit, Tmpl)):
             return is_prompt_text(literal_text(e))
         if isinstance(e, Call):
             return self._call_has_literal(e, again)
         return self._any_part(e, scope, again)
 
-    def _any_part(self, e: Expr, scope: Scope, again) -> bool:
+    def _any_part(self, e: Expr, scope: Scope, again: Callable[..., bool]) -> bool:
         """What ``has_literal`` and ``from_file`` both look into: a list's or union's items, an object's
         values (not under a key that holds no prompt), both sides of an operator, a name's bindings."""
         if isinstance(e, (Arr, Union)):
@@ -158,7 +159,7 @@ class Prompt:
             return any(again(b, s) for b, s in self._bindings(e, scope))
         return False
 
-    def _call_has_literal(self, e: Call, again) -> bool:
+    def _call_has_literal(self, e: Call, again: Callable[..., bool]) -> bool:
         if isinstance(e.callee, Attr) and again(e.callee.obj):
             return True  # "Answer: {q}".format(q=q), prompt.format_messages(...)
         if last_name(e.callee) in TEMPLATE_CALLS:
@@ -179,7 +180,7 @@ class Prompt:
         """The prompt template (not the data put into it) is read from a file or a prompt store."""
         return _search(self._file_step, e, scope)
 
-    def _file_step(self, e: Expr, scope: Scope, again) -> bool:
+    def _file_step(self, e: Expr, scope: Scope, again: Callable[..., bool]) -> bool:
         if isinstance(e, Tmpl):
             return any(again(p) for p in e.parts if isinstance(p, Expr))
         if isinstance(e, (Elem, Attr)):
@@ -199,7 +200,7 @@ class Prompt:
             local = self.ctx.repo._py_module(imp.spec, 0, scope.module.path) is not None
         return local and bool(PROMPT_PATH.search(imp.spec))
 
-    def _call_from_file(self, e: Call, scope: Scope, again) -> bool:
+    def _call_from_file(self, e: Call, scope: Scope, again: Callable[..., bool]) -> bool:
         name = last_name(e.callee)
         text = strict_dotted(e.callee) or ""
         if name in FILE_CALLS or (name == "pull" and "hub" in text):
@@ -243,7 +244,7 @@ class Prompt:
         """How request data is pasted into prompt text in ``e`` (``an f-string``, ``+``), or None."""
         return _search(self._splice_step, e, scope) or None
 
-    def _splice_step(self, e: Expr, scope: Scope, again) -> str | None:
+    def _splice_step(self, e: Expr, scope: Scope, again: Callable[..., str | None]) -> str | None:
         for node in walk(e, 500):
             how = self._splices(node, scope)
             if how:
@@ -265,7 +266,7 @@ class Prompt:
             return False
         key = (id(e), id(scope))
         memo = self.ctx.memo.setdefault("user_text", {})
-        got = memo.get(key)
+        got: bool | None = memo.get(key)
         if got is not None:
             return got
         if depth > MAX_DEPTH:
@@ -276,7 +277,9 @@ class Prompt:
         return got
 
     def _user_text(self, e: Expr, scope: Scope, depth: int) -> bool:
-        again = lambda x, s=scope: self.user_text(x, s, depth + 1)
+        def again(x: Expr | None, s: Scope = scope) -> bool:
+            return self.user_text(x, s, depth + 1)
+
         if isinstance(e, Name):
             binds = self._bindings(e, scope)
             return any(again(b, s) for b, s in binds) if binds else True
@@ -303,7 +306,7 @@ class Prompt:
     def _returns_params(self, fs: Scope, depth: int) -> bool:
         """Some return value of the repository's function ``fs`` carries one of its parameters' text."""
         memo = self.ctx.memo.setdefault("returns_params", {})
-        got = memo.get(id(fs))
+        got: bool | None = memo.get(id(fs))
         if got is None:
             memo[id(fs)] = True  # recursion reads as yes
             params = {id(p) for p in fs.params}
@@ -315,7 +318,9 @@ class Prompt:
         if depth > MAX_DEPTH or id(e) in seen:
             return False
         seen.add(id(e))
-        again = lambda x, s=scope: self._carries(x, s, params, depth + 1, seen)
+        def again(x: Expr, s: Scope = scope) -> bool:
+            return self._carries(x, s, params, depth + 1, seen)
+
         if isinstance(e, Param):
             return id(e) in params
         if isinstance(e, Name):
@@ -387,9 +392,9 @@ class Prompt:
         quals = [(c, self.ctx.qual(c) or "") for c in chain]
         for c, q in quals:
             if t["hub"].search(q):
-                name = string_value(c.args[0]) if c.args else None
-                if name and t["hub_text"].search(name):
-                    return f"formatted into the hub's text template {name} (line {c.line})"
+                hub_name = string_value(c.args[0]) if c.args else None
+                if hub_name and t["hub_text"].search(hub_name):
+                    return f"formatted into the hub's text template {hub_name} (line {c.line})"
         if any(t["hub"].search(q) for _c, q in quals):
             return None  # a hub prompt whose shape the code does not show: nothing is claimed
         if any(t["message_agents"].search(q) for _c, q in quals):
@@ -400,7 +405,7 @@ class Prompt:
                         f"{strict_dotted(c.callee) or last_name(c.callee)} (line {c.line})")
         return self._messages_spliced(tainted, scope)
 
-    def _messages_spliced(self, tainted: list, scope: Scope) -> str | None:
+    def _messages_spliced(self, tainted: list[Any], scope: Scope) -> str | None:
         """A chat model or a message-list agent called directly: the input is the prompt itself; it is
         spliced only when the code pastes it into text (an f-string in a HumanMessage)."""
         for _k, v in tainted:
@@ -410,7 +415,7 @@ class Prompt:
         return None
 
     @property
-    def templates(self) -> dict:
+    def templates(self) -> dict[str, Any]:
         got = getattr(self, "_templates", None)
         if got is None:
             data = self.ctx.t.data.get("templates") or {}
@@ -535,7 +540,7 @@ class Prompt:
             return not e.filtered and any(self._item_messages(x, scope, again) for x in e.items)
         return False
 
-    def _call_messages(self, e: Call, scope: Scope, again) -> bool:
+    def _call_messages(self, e: Call, scope: Scope, again: Callable[..., bool]) -> bool:
         name = last_name(e.callee)
         if name == "get" and isinstance(e.callee, Attr) and e.args:
             return string_value(e.args[0]) in self.msg_names and self.ctx.tainted(e.callee.obj, scope)
@@ -553,7 +558,7 @@ class Prompt:
         # a helper handing its parameter to the SDK: what its callers pass (ask(data["messages"]))
         return any(self.client_messages(a, s, depth + 1) for a, s in self.ctx.param_args(p) if a is not p.default)
 
-    def _item_messages(self, x: Expr, scope: Scope, again) -> bool:
+    def _item_messages(self, x: Expr, scope: Scope, again: Callable[..., bool]) -> bool:
         """An element of a list literal: a spread of the client's list, or a message rebuilt from a
         client message with the client's role (``{"role": m.role, ...} for m in req.messages``)."""
         if isinstance(x, Obj):
@@ -574,7 +579,9 @@ class Prompt:
         0 when ``test`` is not about a flag (or reads the flag from the request: not a kill switch)."""
         if test is None or depth > 6 or (depth == 0 and self.ctx.reads_request(test, scope)):
             return 0
-        again = lambda x: self.flag_polarity(x, scope, depth + 1)
+        def again(x: Expr | None) -> int:
+            return self.flag_polarity(x, scope, depth + 1)
+
         if isinstance(test, Not):
             return -again(test.operand)
         if isinstance(test, Union) and test.op in {"and", "or"}:
@@ -592,7 +599,7 @@ class Prompt:
             return name_sign(test.id)
         return 0
 
-    def _call_sign(self, test: Call, again) -> int:
+    def _call_sign(self, test: Call, again: Callable[..., int]) -> int:
         name = last_name(test.callee)
         receiver = (strict_dotted(test.callee.obj) or "").lower() if isinstance(test.callee, Attr) else ""
         key = string_value(test.args[0]) if test.args else None
@@ -609,7 +616,7 @@ class Prompt:
             return again(test.args[0])
         return 0
 
-    def guarded(self, guards: list) -> bool:
+    def guarded(self, guards: list[Any]) -> bool:
         """Under ``if <flag>:`` (or its else branch for an off-switch), or after ``if not <flag>: return``:
         ``guards`` are (Guard, scope of its test) pairs around a call."""
         for g, scope in guards:
@@ -621,13 +628,16 @@ class Prompt:
         return False
 
 
-def _search(step, e: Expr, scope: Scope) -> bool:
+_T = TypeVar("_T")
+
+
+def _search(step: Callable[[Expr, Scope, Callable[..., Any]], _T], e: Expr, scope: Scope) -> _T | Literal[False]:
     """``step(e, scope, again)``, where ``again(x, s=scope)`` applies ``step`` to a part ``x`` of ``e``
     (or to what it is bound to, in ``s``): each (expression, scope) pair is looked at once, at most
     ``MAX_DEPTH`` steps deep, so a walk through cyclic bindings ends."""
     seen: set[tuple[int, int]] = set()
 
-    def visit(x: Expr, s: Scope, depth: int) -> bool:
+    def visit(x: Expr, s: Scope, depth: int) -> _T | Literal[False]:
         if depth > MAX_DEPTH or (id(x), id(s)) in seen:
             return False
         seen.add((id(x), id(s)))

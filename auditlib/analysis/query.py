@@ -17,8 +17,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from .ir import (
     Arr,
@@ -82,7 +82,8 @@ class Query:
         """The external name a call resolves to ("requests.post", ":fetch"), if any."""
         for v in self.repo.values(call.callee, call.scope):
             if v[0] == "ext":
-                return v[2]
+                qual: str = v[2]
+                return qual
         return None
 
     def function_name(self, scope: Scope) -> str | None:
@@ -118,8 +119,8 @@ class Query:
         if isinstance(e, Param):
             if e.name in REQUEST_PARAMS:
                 return {"request"}
-            got = self.repo.values(e, e.scope)
-            return self.classify(got) if got else {f"param:{e.name}"}
+            vals = self.repo.values(e, e.scope)
+            return self.classify(vals) if vals else {f"param:{e.name}"}
         if isinstance(e, Name):
             home = binding_scope(e.id, scope, class_bodies=True)
             if home is not None:
@@ -142,7 +143,7 @@ class Query:
             return got
         return {"unknown"}
 
-    def classify(self, vals) -> set[str]:
+    def classify(self, vals: Iterable[tuple[Any, ...]]) -> set[str]:
         out = set()
         for v in vals:
             if v[0] == "str":
@@ -171,16 +172,16 @@ def _anonymous_names(mod: Module) -> dict[int, str]:
         if not fns:
             continue
         route = js_route(call)
-        name = f"{route[0].upper()} {route[1]}" if route is not None else held.get(id(call))
-        if name is not None:
+        label = f"{route[0].upper()} {route[1]}" if route is not None else held.get(id(call))
+        if label is not None:
             for f in fns:
-                out.setdefault(id(f.scope), name)
+                out.setdefault(id(f.scope), label)
     for st in mod.stores:
         if isinstance(st.value, Fn):
             out.setdefault(id(st.value.scope), st.name)
     for cls in mod.classes:
-        for fname, values in cls.fields.items():
-            for v, _s in values:
+        for fname, fvalues in cls.fields.items():
+            for v, _s in fvalues:
                 if isinstance(v, Fn):
                     out.setdefault(id(v.scope), fname)
     for name, v in mod.exports.items():

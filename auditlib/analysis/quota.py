@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -34,7 +35,7 @@ SIZES = {"length", "len", "size"}
 
 
 class QuotaWords:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         q = data.get("quota") or {}
         self.count = frozenset(q.get("count") or ())
         self.limit = frozenset(q.get("limit") or ())

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from typing import Any
 
 from ..models import Reach
 from .checks.http import clients as http_clients
@@ -49,7 +50,8 @@ def reacher(q: Query) -> Reacher:
     memo = q.__dict__.setdefault("_facts_memo", {})
     if "reach" not in memo:
         memo["reach"] = Reacher(q)
-    return memo["reach"]
+    got: Reacher = memo["reach"]
+    return got
 
 
 class Reacher:
@@ -114,7 +116,7 @@ class Reacher:
             self._callees[id(fs)] = out
         return self._callees[id(fs)]
 
-    def _called(self, call: Call) -> frozenset:
+    def _called(self, call: Call) -> frozenset[Any]:
         """What ``call`` runs: its callee, a Celery task's ``.delay()``, a function handed to a runner
         (``background_tasks.add_task(f)``, ``asyncio.to_thread(f)``, ``new Thread(target=f)``)."""
         callee, values = call.callee, self.q.repo.values

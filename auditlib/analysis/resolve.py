@@ -24,8 +24,9 @@ import gc
 import json
 import posixpath
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -53,7 +54,10 @@ from .ir import (
 )
 from .irtools import binding_scope
 
-EMPTY: frozenset = frozenset()
+if TYPE_CHECKING:
+    from ..collect.files import FileSet
+
+EMPTY: frozenset[Any] = frozenset()
 MAX_VALUES = 24
 MAX_DEPTH = 40
 MAX_PATH = 6
@@ -62,12 +66,12 @@ _NO_CUT = 1 << 30
 
 # ------------------------------------------------------------------------------------------ knowledge
 @functools.cache
-def _knowledge(cls: type, path: Path) -> Knowledge:
+def _knowledge(cls: type[Knowledge], path: Path) -> Knowledge:
     return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 class Knowledge:
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.data = data  # the whole table: checks read their own sections of it (http_clients)
         self.kinds = data["kinds"]
         for spec in self.kinds.values():
@@ -105,15 +109,16 @@ class Knowledge:
         words |= {"a" + w for w in words}  # the optional async prefix of the patterns (a?create)
         self.interesting = frozenset(words)
         self.callthrough = [(re.compile(c["match"]), int(c["arg"])) for c in data.get("callthrough") or []]
-        self.call_sites: dict = data.get("call_sites") or {}  # what a model call site's facts read (llm.py)
+        self.call_sites: dict[str, Any] = data.get("call_sites") or {}  # what a model call site's facts read (llm.py)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Knowledge:
         """The table of ``path`` (default: checklists/models.yaml), read once per process."""
-        return _knowledge(cls, path or knowledge_file("models.yaml"))
+        # a class is hashable; mypy checks type[...] against Hashable's instance __hash__
+        return _knowledge(cls, path or knowledge_file("models.yaml"))  # type: ignore[arg-type]
 
     @functools.cache  # noqa: B019 - one table per run
-    def constructor(self, qual: str) -> tuple:
+    def constructor(self, qual: str) -> tuple[Any, ...]:
         last = re.split(r"[.:]", qual)[-1]
         if self.not_names.search(last):
             return ()
@@ -130,7 +135,8 @@ class Knowledge:
     def family(self, lang: str, qual: str) -> str | None:
         for name, f in self.families.items():
             if f["python" if lang == "python" else "js"].search(qual):
-                return name
+                family: str = name
+                return family
         return None
 
     @functools.cache  # noqa: B019 - one table per run
@@ -174,7 +180,7 @@ def is_source(path: str) -> bool:
     return path.endswith(".py") or (path.endswith(JS_SUFFIXES) and not path.endswith(".d.ts"))
 
 
-def _json_loose(text: str) -> dict:
+def _json_loose(text: str) -> dict[str, Any]:
     text = re.sub(r'("(?:\\.|[^"\\])*")|//[^\n]*|/\*.*?\*/', lambda m: m.group(1) or "", text, flags=re.DOTALL)
     text = re.sub(r",(\s*[}\]])", r"\1", text)
     try:
@@ -192,11 +198,11 @@ class _Const(Expr):
 
     __slots__ = ("v",)
 
-    def __init__(self, v: tuple) -> None:
+    def __init__(self, v: tuple[Any, ...]) -> None:
         self.v = v
 
 
-def _stable(x) -> str:
+def _stable(x: Any) -> str:
     """A key for an abstract value that is the same in every run (value sets iterate in hash order,
     and IR objects hash by address): what a capped set keeps must not change between runs."""
     if isinstance(x, tuple):
@@ -212,7 +218,7 @@ def _stable(x) -> str:
     return repr(x)
 
 
-def _capped(out: Iterable, cap: int) -> frozenset:
+def _capped(out: Iterable[Any], cap: int) -> frozenset[Any]:
     """``out`` as a frozenset of at most ``cap`` values, the same ones in every run."""
     out = out if isinstance(out, (set, frozenset)) else set(out)
     if len(out) <= cap:
@@ -220,7 +226,7 @@ def _capped(out: Iterable, cap: int) -> frozenset:
     return frozenset(sorted(out, key=_stable)[:cap])
 
 
-def _call_order(c: Call) -> tuple:
+def _call_order(c: Call) -> tuple[Any, ...]:
     return c.scope.module.path, c.line, c.text
 
 
@@ -239,22 +245,22 @@ class Repo:
         self.k = knowledge or Knowledge.load()
         self.modules: dict[str, Module] = {}
         self.dirs: set[str] = {""}
-        self.tsconfigs: dict[str, dict] = {}
+        self.tsconfigs: dict[str, dict[str, Any]] = {}
         self.errors: dict[str, str] = {}
-        self._memo: dict = {}
+        self._memo: dict[Any, Any] = {}
         self._active: dict[tuple[int, int], int] = {}
         """The queries under evaluation -> their stack position (``_depth`` when they started)."""
         self._depth = 0
         self._low = _NO_CUT
         """The outermost stack position a cycle or the depth limit cut back to under the current query."""
         self._building: dict[str, int] = {}
-        self._scratch: dict = {}
+        self._scratch: dict[Any, Any] = {}
         """Partial results (a cut reached an outer query) -> (value, that query's stack position)."""
-        self._scratch_by_low: dict[int, list] = {}
+        self._scratch_by_low: dict[int, list[Any]] = {}
         self._scratch_low = _NO_CUT
-        self._stores: dict[str, list] | None = None
+        self._stores: dict[str, list[Any]] | None = None
         self._calls_by_name: dict[str, list[Call]] | None = None
-        self._site_memo: dict[int, tuple | None] = {}
+        self._site_memo: dict[int, tuple[Any, ...] | None] = {}
         self._contains_memo: dict[int, bool] = {}
         self.steps_used: dict[str, int] = {}
 
@@ -276,7 +282,8 @@ class Repo:
             m.__dict__.clear()
         self.__dict__.clear()
 
-    def load_files(self, files, progress=None, on_parsed=None) -> list[str]:  # files: collect.files.FileSet
+    def load_files(self, files: FileSet, progress: Callable[[str], None] | None = None,
+                   on_parsed: Callable[[str, str, Module], None] | None = None) -> list[str]:
         """Lower every Python and JS/TS file of a FileSet (the audit's way in: committed files, read
         through git's object store when missing from the tree). Returns one line per file not parsed.
 
@@ -370,7 +377,7 @@ class Repo:
                 return p
         return None
 
-    def _tsconfig_for(self, path: str) -> tuple[str, dict] | None:
+    def _tsconfig_for(self, path: str) -> tuple[str, dict[str, Any]] | None:
         d = posixpath.dirname(path)
         while True:
             if d in self.tsconfigs:
@@ -447,16 +454,16 @@ class Repo:
             self.steps_used[step] = self.steps_used.get(step, 0) + 1
         return True
 
-    def values(self, expr: Expr | None, scope: Scope) -> frozenset:
+    def values(self, expr: Expr | None, scope: Scope) -> frozenset[Any]:
         if expr is None:
             return EMPTY
         if isinstance(expr, _Const):
             return frozenset({expr.v})
         key = (id(expr), id(scope))
-        hit = self._memo.get(key)
+        hit: frozenset[Any] | None = self._memo.get(key)
         if hit is not None:
             return hit
-        held = self._scratch.get(key)
+        held: tuple[frozenset[Any], int] | None = self._scratch.get(key)
         if held is not None:  # partial, computed under the outer query at ``held[1]``, still running
             self._low = min(self._low, held[1])
             return held[0]
@@ -471,12 +478,12 @@ class Repo:
         self._active[key] = pos
         self._depth += 1
         try:
-            out = self._values(expr, scope)
+            found = self._values(expr, scope)
         finally:
             self._depth -= 1
             del self._active[key]
             low, self._low = self._low, outer_low
-        out = _capped(out, MAX_VALUES)
+        out = _capped(found, MAX_VALUES)
         if self._scratch_low <= pos:
             self._drop_scratch(pos)
         if low >= pos:
@@ -494,7 +501,7 @@ class Repo:
             self._low = min(self._low, low)
         return out
 
-    def _keep_scratch(self, key, value, low: int) -> None:
+    def _keep_scratch(self, key: tuple[Any, ...], value: Any, low: int) -> None:
         self._scratch[key] = (value, low)
         self._scratch_by_low.setdefault(low, []).append(key)
         self._scratch_low = min(self._scratch_low, low)
@@ -507,7 +514,7 @@ class Repo:
                 self._scratch.pop(k, None)
         self._scratch_low = min(self._scratch_by_low, default=_NO_CUT)
 
-    def _values(self, e: Expr, scope: Scope) -> set:
+    def _values(self, e: Expr, scope: Scope) -> set[Any]:
         if isinstance(e, _Const):
             return {e.v}
         if isinstance(e, Name):
@@ -603,10 +610,10 @@ class Repo:
         return {"{" + hint + "}"}
 
     # --------------------------------------------------------------------------------- names
-    def lookup(self, name: str, scope: Scope) -> set:
+    def lookup(self, name: str, scope: Scope) -> set[Any]:
         home = binding_scope(name, scope)
         if home is not None:
-            out: set = set()
+            out: set[Any] = set()
             for e in home.bindings[name]:
                 out |= self.values(e, home)
             return out
@@ -627,11 +634,11 @@ class Repo:
             return {("ext", "js", ":" + name)}
         return set()
 
-    def super_values(self, scope: Scope) -> set:
+    def super_values(self, scope: Scope) -> set[Any]:
         """``super()`` (Python) / ``super`` (JS) in a method: an instance of each base class of the
         enclosing class, so ``super().ask(q)`` reaches the base's ``ask`` (its ``self`` is then read as
         the base's instance: fields the subclass adds are not seen there)."""
-        out: set = set()
+        out: set[Any] = set()
         for v in self.this_values(scope):
             if v[0] in {"inst", "cls"}:
                 cls = v[1]
@@ -641,7 +648,7 @@ class Repo:
                             out.add((v[0], bv[1]))
         return out
 
-    def this_values(self, scope: Scope) -> set:
+    def this_values(self, scope: Scope) -> set[Any]:
         s: Scope | None = scope
         while s is not None:
             if s.kind == "class" and s.cls is not None:
@@ -655,7 +662,7 @@ class Repo:
             s = s.parent
         return set()
 
-    def import_values(self, imp: Imp, mod: Module) -> set:
+    def import_values(self, imp: Imp, mod: Module) -> set[Any]:
         if mod.lang == "python":
             target = self._py_module(imp.spec, imp.level, mod.path)
             if target is None:
@@ -681,7 +688,7 @@ class Repo:
             return {("mod", target)}
         return self.js_export(target, imp.name, set())
 
-    def js_export(self, path: str, name: str, seen: set) -> set:
+    def js_export(self, path: str, name: str, seen: set[Any]) -> set[Any]:
         if (path, name) in seen:
             return set()
         seen.add((path, name))
@@ -690,7 +697,7 @@ class Repo:
             return set()
         if name in mod.exports:
             return set(self.values(mod.exports[name], mod.scope))
-        out: set = set()
+        out: set[Any] = set()
         for spec, n, alias in mod.reexports:
             target = self.js_module(spec, path)
             if n is not None and alias == name:
@@ -706,13 +713,13 @@ class Repo:
                     out |= self.attr(v, name)
         return out
 
-    def module_attr(self, path: str, name: str) -> set:
+    def module_attr(self, path: str, name: str) -> set[Any]:
         mod = self.modules.get(path)
         if mod is not None:
             if mod.lang == "js":
                 return self.js_export(path, name, set())
             if name in mod.scope.bindings:
-                out = set()
+                out: set[Any] = set()
                 for e in mod.scope.bindings[name]:
                     out |= self.values(e, mod.scope)
                 return out
@@ -730,7 +737,7 @@ class Repo:
         return set()
 
     # ---------------------------------------------------------------------------- attributes
-    def attr(self, v: tuple, name: str, depth: int = 0) -> set:
+    def attr(self, v: tuple[Any, ...], name: str, depth: int = 0) -> set[Any]:
         tag = v[0]
         if tag == "ext":
             lang, qual = v[1], v[2]
@@ -756,7 +763,7 @@ class Repo:
         if tag == "mod":
             return self.module_attr(v[1], name)
         if tag == "dict":
-            out: set = set()
+            out: set[Any] = set()
             obj: Obj = v[1]
             for k, item in obj.items:
                 if k == name:
@@ -770,7 +777,7 @@ class Repo:
             return {v}
         return set()
 
-    def _mro(self, cls: ClassDef, seen: set | None = None) -> list[ClassDef]:
+    def _mro(self, cls: ClassDef, seen: set[Any] | None = None) -> list[ClassDef]:
         seen = seen if seen is not None else set()
         if id(cls) in seen:
             return []
@@ -782,8 +789,8 @@ class Repo:
                     out += self._mro(bv[1], seen)
         return out
 
-    def member(self, cls: ClassDef, name: str, instance: bool) -> set:
-        out: set = set()
+    def member(self, cls: ClassDef, name: str, instance: bool) -> set[Any]:
+        out: set[Any] = set()
         for c in self._mro(cls):
             if name in c.fields and self.on("field"):
                 for value, scope in c.fields[name]:
@@ -810,17 +817,17 @@ class Repo:
             return out
         if not any("__init__" in c.methods or "constructor" in c.methods for c in self._mro(cls)) \
                 and self.on("constructor.kwargs", count=False):
-            for c in self.callers(cls.name, ("cls", cls)):
-                if name in c.kwargs:
-                    got = self.values(c.kwargs[name], c.scope)
-                    if got:
+            for call in self.callers(cls.name, ("cls", cls)):
+                if name in call.kwargs:
+                    passed = self.values(call.kwargs[name], call.scope)
+                    if passed:
                         self.on("constructor.kwargs")
-                    out |= got
+                    out |= passed
         return out
 
-    def construct(self, annotation: Expr, scope: Scope) -> set:
+    def construct(self, annotation: Expr, scope: Scope) -> set[Any]:
         """The values an annotation names: an instance of the SDK class or repository class."""
-        out: set = set()
+        out: set[Any] = set()
         for v in self.values(annotation, scope):
             if v[0] == "ext":
                 out |= {x for x in self.call_result(Call(_Const(v), [], {}, 0, 0, False, scope, ""), scope)
@@ -829,7 +836,7 @@ class Repo:
                 out.add(("inst", v[1]))
         return out
 
-    def access_key(self, e: Expr, scope: Scope, depth: int = 0):
+    def access_key(self, e: Expr, scope: Scope, depth: int = 0) -> tuple[Any, ...] | None:
         """Identity of an access path (``st.session_state.chain``), for matching stores with reads."""
         if depth > 8:
             return None
@@ -854,7 +861,7 @@ class Repo:
             return (("global", scope.module.lang, e.id),)
         return None
 
-    def heap(self, e: Attr, scope: Scope) -> set:
+    def heap(self, e: Attr, scope: Scope) -> set[Any]:
         if self._stores is None:
             self._stores = {}
             for mod in self.modules.values():
@@ -866,7 +873,7 @@ class Repo:
         key = self.access_key(e.obj, scope)
         if key is None:
             return set()
-        out: set = set()
+        out: set[Any] = set()
         for st in cands:
             if self.access_key(st.target, st.scope) == key:
                 self.on("store")
@@ -874,13 +881,13 @@ class Repo:
         return out
 
     # --------------------------------------------------------------------------------- calls
-    def returns(self, fs: Scope) -> set:
-        out: set = set()
+    def returns(self, fs: Scope) -> set[Any]:
+        out: set[Any] = set()
         for r in fs.returns:
             out |= self.values(r, fs)
         return out
 
-    def carries(self, vals: Iterable, what: str, depth: int = 0) -> bool:
+    def carries(self, vals: Iterable[Any], what: str, depth: int = 0) -> bool:
         if depth > 3:
             return False
         for v in vals:
@@ -894,11 +901,11 @@ class Repo:
                 return True
         return False
 
-    def arg_values(self, call: Call, scope: Scope) -> list[frozenset]:
+    def arg_values(self, call: Call, scope: Scope) -> list[frozenset[Any]]:
         return [self.values(a, scope) for a in call.args] + [self.values(v, scope) for v in call.kwargs.values()]
 
-    def compose(self, parts: frozenset | set, receiver: frozenset | set, family: str = "langchain",
-                member: bool = True) -> set:
+    def compose(self, parts: frozenset[Any] | set[Any], receiver: frozenset[Any] | set[Any], family: str = "langchain",
+                member: bool = True) -> set[Any]:
         """A LangChain/LlamaIndex composition: carries a model when any part does. ``member``: the
         result is a family object even without a model (a call into the family, a method of one of
         its objects); otherwise (``a | b``) only when an operand is one."""
@@ -912,8 +919,8 @@ class Repo:
             return {("obj", self.k.families[family]["default"], ())}
         return set()
 
-    def elements(self, vals: Iterable) -> frozenset:
-        out: set = set()
+    def elements(self, vals: Iterable[Any]) -> frozenset[Any]:
+        out: set[Any] = set()
         for v in vals:
             if v[0] == "arr":
                 for item in v[1].items:
@@ -927,8 +934,8 @@ class Repo:
                 out.add(v)
         return _capped(out, MAX_VALUES)
 
-    def call_result(self, call: Call, scope: Scope) -> set:
-        out: set = set()
+    def call_result(self, call: Call, scope: Scope) -> set[Any]:
+        out: set[Any] = set()
         if (scope.module.lang == "python" and isinstance(call.callee, Name) and call.args
                 and call.callee.id in _ITERATING and not self.lookup(call.callee.id, scope)):
             # list(x), sorted(x), enumerate(x), zip(a, b): what they iterate flows through
@@ -990,8 +997,7 @@ class Repo:
                     out.add(("out", spec["calls"][p]))
                 elif p in spec["returns"]:
                     out.add(("obj", spec["returns"][p], ()))
-                elif path and self.k.family_of_kind(kind):
-                    fam = self.k.family_of_kind(kind)
+                elif path and (fam := self.k.family_of_kind(kind)):
                     recv = {("obj", kind, ())} if len(path) == 1 else set()
                     out |= self.compose(set().union(*self.arg_values(call, scope)) if call.args or call.kwargs
                                         else set(), recv, fam)
@@ -1012,7 +1018,7 @@ class Repo:
         return out
 
     # ---------------------------------------------------------------------------- parameters
-    def callers(self, name: str, target: tuple) -> list[Call]:
+    def callers(self, name: str, target: tuple[Any, ...]) -> list[Call]:
         """The repository's calls whose callee is ``target`` (a function or class), found among the
         calls spelled with the same last name; each name's callees are resolved once."""
         if self._calls_by_name is None:
@@ -1023,7 +1029,7 @@ class Repo:
                         c.callee.id if isinstance(c.callee, Name) else None)
                     if last:
                         self._calls_by_name.setdefault(last, []).append(c)
-            self._callers_index: dict[str, dict] = {}
+            self._callers_index: dict[Any, dict[Any, Any]] = {}
         index = self._callers_index.get(name)
         held = self._scratch.get(("callers", name)) if index is None else None
         if held is not None:
@@ -1057,13 +1063,13 @@ class Repo:
                 self._low = min(self._low, low)
         return sorted(index.get(target, []), key=_call_order)
 
-    def param_values(self, p: Param) -> set:
+    def param_values(self, p: Param) -> set[Any]:
         fs = p.scope
         if fs.self_name == p.name and fs.cls is not None:
             if "classmethod" in fs.decorators:
                 return {("cls", fs.cls)}
             return {("inst", fs.cls)}
-        out: set = set()
+        out: set[Any] = set()
         outer = fs.parent or fs
         if p.default is not None and self.on("param.default", count=False):
             got = self.values(p.default, outer)
@@ -1071,13 +1077,13 @@ class Repo:
                 self.on("param.default")
             out |= got
         if p.annotation is not None and self.on("annotation", count=False):
-            got = self.construct(p.annotation, outer)
-            if got:
+            built = self.construct(p.annotation, outer)
+            if built:
                 self.on("annotation")
-            out |= got
+            out |= built
         # the arguments of the repository's own calls of this function
         name = fs.name
-        target: tuple = ("fn", fs)
+        target: tuple[Any, ...] = ("fn", fs)
         offset = 0
         names = [name]
         if fs.cls is not None and fs.name in {"__init__", "constructor"}:
@@ -1198,7 +1204,7 @@ class Repo:
         self._contains_memo[key] = got
         return got
 
-    def model_calls(self) -> list[dict]:
+    def model_calls(self) -> list[dict[str, Any]]:
         out = []
         for path in sorted(self.modules):
             for c in self.modules[path].calls:

@@ -77,7 +77,7 @@ def _web_or_ui(mod: Module) -> bool:
     if mod.lang == "python":
         tops = {i.split(".", 1)[0] for i in mod.imports}
         return bool(tops & t.py.web_modules) or any(i in t.py.web_module_paths for i in mod.imports)
-    ui = getattr(t.js, "ui_packages", frozenset())
+    ui: frozenset[str] = getattr(t.js, "ui_packages", frozenset())
     for spec in mod.imports:
         pkg = package_of(spec)
         if spec in t.js.web_frameworks or pkg in t.js.web_packages or pkg in ui:
@@ -90,7 +90,7 @@ def _cli_entry(mod: Module) -> bool:
     """The file imports a command-line library or reads the command line's arguments."""
     t = tables()
     if mod.lang == "python":
-        cli = getattr(t.py, "cli_modules", frozenset())
+        cli: frozenset[str] = getattr(t.py, "cli_modules", frozenset())
         if {i.split(".", 1)[0] for i in mod.imports} & cli:
             return True
     else:

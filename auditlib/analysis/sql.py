@@ -21,6 +21,7 @@ names, column lists, placeholders). The worst origin wins and its path is kept a
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from ..models import SQLSite
 from .ir import Arr, Attr, Bin, Call, ClsRef, Elem, Expr, Fn, Imp, Lit, Name, Obj, Param, Scope, Tmpl, Union
@@ -31,7 +32,8 @@ from .tables import tables
 MAX_DEPTH = 12
 TRACE_DEPTH = 16
 MAX_CALLERS = 24
-ORIGINS = ("request", "model_output", "file", "unknown", "env", "literal")
+Origin = Literal["request", "model_output", "file", "unknown", "env", "literal"]
+ORIGINS: tuple[Origin, ...] = ("request", "model_output", "file", "unknown", "env", "literal")
 """Worst first: the origin a site reports is the worst of its values'."""
 SAFE_CALLS = frozenset({"int", "float", "bool", "len", "round", "abs", "Number", "parseInt", "parseFloat",
                         "isinstance", "uuid4", "quote_ident", "escape_identifier", "Identifier", "count"})
@@ -119,7 +121,7 @@ def _kind(e: Expr, scope: Scope, lang: str, depth: int) -> tuple[str, str] | Non
             return "concatenation", "".join(t or "" for t in texts)
         return None
     if _is_format(e, lang):
-        text = _text(e.callee.obj, scope, lang)  # type: ignore[union-attr]
+        text = _text(e.callee.obj, scope, lang)  # type: ignore[attr-defined]
         return (".format()", text) if text is not None else None
     if isinstance(e, Name):
         home = binding_scope(e.id, scope)
@@ -137,7 +139,7 @@ def _kind_of_name(name: str, scope: Scope, binds: list[Expr], lang: str, depth: 
     if not _augments(last, name):
         return _kind(last, scope, lang, depth + 1)
     earlier = _kind_of_name(name, scope, binds[:-1], lang, depth + 1)
-    added_expr = last.right  # type: ignore[union-attr]
+    added_expr = last.right  # type: ignore[attr-defined]
     before = earlier[1] if earlier else (_text_of_binds(name, scope, binds[:-1], lang, depth) or "")
     own = _kind(added_expr, scope, lang, depth + 1)
     added = _text(added_expr, scope, lang)
@@ -170,7 +172,7 @@ def _text(e: Expr | None, scope: Scope, lang: str, depth: int = 0) -> str | None
             return None
         return (left or "") + (right or "")
     if _is_format(e, lang):
-        return _text(e.callee.obj, scope, lang, depth + 1)  # type: ignore[union-attr]
+        return _text(e.callee.obj, scope, lang, depth + 1)  # type: ignore[attr-defined]
     if isinstance(e, Name):
         home = binding_scope(e.id, scope)
         if home is not None:
@@ -184,7 +186,7 @@ def _text_of_binds(name: str, scope: Scope, binds: list[Expr], lang: str, depth:
     last = binds[-1]
     if _augments(last, name):
         before = _text_of_binds(name, scope, binds[:-1], lang, depth + 1)
-        added = _text(last.right, scope, lang, depth + 1)  # type: ignore[union-attr]
+        added = _text(last.right, scope, lang, depth + 1)  # type: ignore[attr-defined]
         return None if before is None and added is None else (before or "") + (added or "")
     return _text(last, scope, lang, depth + 1)
 
@@ -205,7 +207,8 @@ def _graded(q: Query, call: Call, path: str, how: str) -> SQLSite:
     lang = call.scope.module.lang
     parts = _pasted(call.args[0], call.scope, lang, 0)
     tracer = _Tracer(q)
-    worst, trail = "literal", []
+    worst: Origin = "literal"
+    trail: list[str] = []
     for e, s in parts:
         kind, steps = tracer.origin(e, s, 0)
         if ORIGINS.index(kind) < ORIGINS.index(worst):
@@ -246,8 +249,8 @@ def _pasted(e: Expr, scope: Scope, lang: str, depth: int) -> list[tuple[Expr, Sc
                 out.append((leaf, scope))
         return out
     if _is_format(e, lang):
-        return _pasted(e.callee.obj, scope, lang, depth + 1) + \
-            [(a, scope) for a in list(e.args) + list(e.kwargs.values())]  # type: ignore[union-attr]
+        return (_pasted(e.callee.obj, scope, lang, depth + 1)  # type: ignore[attr-defined]
+                + [(a, scope) for a in list(e.args) + list(e.kwargs.values())])  # type: ignore[attr-defined]
     if isinstance(e, Name):
         home = binding_scope(e.id, scope)
         if home is None:
@@ -255,7 +258,7 @@ def _pasted(e: Expr, scope: Scope, lang: str, depth: int) -> list[tuple[Expr, Sc
         out = []
         for b in home.bindings[e.id]:
             if _augments(b, e.id):
-                out += _pasted(b.right, home, lang, depth + 1)  # type: ignore[union-attr]
+                out += _pasted(b.right, home, lang, depth + 1)  # type: ignore[attr-defined]
             else:
                 out += _pasted(b, home, lang, depth + 1)
         return out
@@ -272,11 +275,11 @@ class _Tracer:
         self.repo = q.repo
         self.active: set[tuple[int, int]] = set()
         memo = q.__dict__.setdefault("_facts_memo", {})
-        self.tools: set[int] = memo.get("sql_tools")  # type: ignore[assignment]
+        self.tools: set[int] = memo.get("sql_tools")
         if self.tools is None:
             self.tools = memo["sql_tools"] = _tool_functions(q)
 
-    def origin(self, e: Expr | None, scope: Scope, depth: int) -> tuple[str, list[str]]:
+    def origin(self, e: Expr | None, scope: Scope, depth: int) -> tuple[Origin, list[str]]:
         if e is None or depth > TRACE_DEPTH:
             return "unknown", []
         key = (id(e), id(scope))
@@ -288,8 +291,9 @@ class _Tracer:
         finally:
             self.active.discard(key)
 
-    def _worst(self, items, depth: int, hop: str | None = None) -> tuple[str, list[str]]:
-        worst, trail = "literal", []
+    def _worst(self, items: list[tuple[Expr, Scope]], depth: int, hop: str | None = None) -> tuple[Origin, list[str]]:
+        worst: Origin = "literal"
+        trail: list[str] = []
         for x, s in items:
             kind, steps = self.origin(x, s, depth + 1)
             if ORIGINS.index(kind) < ORIGINS.index(worst):
@@ -303,14 +307,15 @@ class _Tracer:
         shown = _shown(e)
         return f"{shown} ({scope.module.path}:{line})" if line else f"{shown} ({scope.module.path})"
 
-    def _classified(self, e: Expr, scope: Scope) -> str | None:
+    def _classified(self, e: Expr, scope: Scope) -> Origin | None:
         got = self.q.classify(self.repo.values(e, scope))
-        for kind in ("request", "model_output", "file", "env"):
+        kinds: tuple[Origin, ...] = ("request", "model_output", "file", "env")
+        for kind in kinds:
             if kind in got:
                 return kind
         return None
 
-    def _origin(self, e: Expr, scope: Scope, depth: int) -> tuple[str, list[str]]:
+    def _origin(self, e: Expr, scope: Scope, depth: int) -> tuple[Origin, list[str]]:
         if isinstance(e, (Lit, Fn, ClsRef)):
             return "literal", []
         if isinstance(e, (Tmpl, Bin, Union, Arr, Obj)):
@@ -350,7 +355,7 @@ class _Tracer:
             return self._call(e, scope, depth)
         return "unknown", []
 
-    def _call(self, call: Call, scope: Scope, depth: int) -> tuple[str, list[str]]:
+    def _call(self, call: Call, scope: Scope, depth: int) -> tuple[Origin, list[str]]:
         if last_name(call.callee) in SAFE_CALLS:
             return "literal", []
         if self.q.site(call) is not None:
@@ -373,7 +378,7 @@ class _Tracer:
             trail = [*trail, self._where(call, scope, call.line)]
         return worst, trail
 
-    def _param(self, p: Param, depth: int) -> tuple[str, list[str]]:
+    def _param(self, p: Param, depth: int) -> tuple[Origin, list[str]]:
         fs = p.scope
         where = f"{p.scope.module.path}:{fs.line}" if fs.line else p.scope.module.path
         name = fs.name if not fs.name.startswith("<") else self.q.function_name(fs) or "handler"
@@ -398,7 +403,8 @@ class _Tracer:
                 items.append((c.args[p.index - offset], c.scope))
         if not items:
             return "unknown", []
-        worst, trail = "literal", []
+        worst: Origin = "literal"
+        trail: list[str] = []
         for x, s in items:
             kind, steps = self.origin(x, s, depth + 1)
             if ORIGINS.index(kind) < ORIGINS.index(worst):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 
@@ -24,7 +24,7 @@ _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 class Tables:
     """checklists/web.yaml, with its lists as frozensets and its patterns compiled."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.sdks_py: dict[str, str] = data["sdks"]["python"]
         self.sdks_js: dict[str, str] = data["sdks"]["js"]
         self.js_local_prefixes = tuple(data["js_local_prefixes"])
@@ -41,7 +41,7 @@ class Tables:
         return self.py if lang == "python" else self.js
 
 
-def _namespace(section: dict) -> SimpleNamespace:
+def _namespace(section: dict[str, Any]) -> SimpleNamespace:
     out = {}
     for key, value in section.items():
         if isinstance(value, list):
@@ -76,7 +76,7 @@ def refresh() -> None:
 
 
 T = TypeVar("T")
-_KNOWN: dict[tuple[str, Callable], object] = {}
+_KNOWN: dict[tuple[str, Callable[..., Any]], object] = {}
 
 
 def knowledge_of(name: str, load: Callable[[Path], T]) -> T:

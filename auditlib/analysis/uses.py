@@ -22,11 +22,13 @@ from __future__ import annotations
 import functools
 import re
 from collections import deque
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from ..models import LLMCallSite, LLMUseSite
+from ..models import LLMCallSite, LLMUseKind, LLMUseSite
 from ..rubric import knowledge_file
 from .ir import (
     Arr,
@@ -46,6 +48,7 @@ from .ir import (
     Obj,
     Param,
     Scope,
+    Store,
     Tmpl,
     Union,
 )
@@ -68,16 +71,17 @@ MAX_DEPTH = 60
 VIA_LEVELS = 2
 """Helpers followed from a sink back to the model call: show(text) -> print, and one caller above."""
 
-_EMPTY: frozenset = frozenset()
-_KINDS = {"log": "response_logged", "exec": "model_output_executed", "sql": "model_output_to_sql",
-          "shell": "model_output_to_shell", "data": "model_output_parsed"}
+_EMPTY: frozenset[Any] = frozenset()
+_KINDS: dict[str, LLMUseKind] = {"log": "response_logged", "exec": "model_output_executed",
+                                 "sql": "model_output_to_sql", "shell": "model_output_to_shell",
+                                 "data": "model_output_parsed"}
 
 
 # ------------------------------------------------------------------------------------------ knowledge
 class Knowledge:
     """uses.yaml, compiled."""
 
-    def __init__(self, data: dict, web: Tables | None = None) -> None:
+    def __init__(self, data: dict[str, Any], web: Tables | None = None) -> None:
         web = web or tables()
         self.metadata = frozenset(data["metadata"])
         self.opaque = frozenset(data["opaque"])
@@ -135,7 +139,7 @@ class Knowledge:
             self.runner_methods, self.sql_methods[lang], self.data_words, self.text_methods.get(lang, ()),
             self.data_builtins.get(lang, ()), self.prints if lang == "python" else ()) for lang in ("python", "js")}
 
-    def _log(self, log: dict, web: Tables) -> None:
+    def _log(self, log: dict[str, Any], web: Tables) -> None:
         self.prints = frozenset(log["prints"])
         self.server_modules = web.py.web_modules | set(log["server_modules"])
         self.server_module_paths = web.py.web_module_paths
@@ -150,7 +154,7 @@ class Knowledge:
         self.consoles = web.js.prints
         self.log_meta_kwargs = frozenset(log["meta_kwargs"])
 
-    def _sql(self, sql: dict, web: Tables) -> None:
+    def _sql(self, sql: dict[str, Any], web: Tables) -> None:
         self.sql_methods = {"python": web.py.sql_calls, "js": frozenset(sql["methods"]["js"])}
         self.sql_only = frozenset(sql["sql_only"])
         self.query_kwargs = tuple(sql["query_kwargs"])
@@ -236,14 +240,14 @@ class _Flow:
 
     def __init__(self, q: Query, k: Knowledge) -> None:
         self.q, self.repo, self.k = q, q.repo, k
-        self._memo: dict[tuple[int, int], frozenset] = {}
-        self._names: dict[tuple[int, str], frozenset] = {}
-        self._returns: dict[int, frozenset] = {}
-        self._active: set = set()
+        self._memo: dict[tuple[int, int], frozenset[Any]] = {}
+        self._names: dict[tuple[int, str], frozenset[Any]] = {}
+        self._returns: dict[int, frozenset[Any]] = {}
+        self._active: set[Any] = set()
         self._solving: set[tuple[int, str]] = set()
-        self._store_keys: dict[int, tuple | None] = {}
+        self._store_keys: dict[int, tuple[Any, ...] | None] = {}
         self._mutations: dict[tuple[int, str], list[tuple[Expr, Scope]]] | None = None
-        self._stores: dict[str, list] | None = None
+        self._stores: dict[str, list[Any]] | None = None
 
     # ---------------------------------------------------------------------------- indexes
     def mutations(self, scope: Scope, name: str) -> list[tuple[Expr, Scope]]:
@@ -265,7 +269,7 @@ class _Flow:
                             self._mutations.setdefault((id(home), st.target.id), []).append((st.value, st.scope))
         return self._mutations.get((id(scope), name), [])
 
-    def stores(self, name: str) -> list:
+    def stores(self, name: str) -> list[Any]:
         if self._stores is None:
             self._stores = {}
             for mod in self.repo.modules.values():
@@ -274,13 +278,13 @@ class _Flow:
         return self._stores.get(name, [])
 
     # ---------------------------------------------------------------------------- sources
-    def sources(self, e: Expr | None, scope: Scope) -> frozenset:
+    def sources(self, e: Expr | None, scope: Scope) -> frozenset[Any]:
         """What ``e`` derives from: model calls and parameters (at most MAX_SOURCES, calls first)."""
         return self.resolve(self.raw(e, scope))
 
-    def resolve(self, raw: frozenset | set) -> frozenset:
+    def resolve(self, raw: frozenset[Any] | set[Any]) -> frozenset[Any]:
         """Replace the local-name markers of a raw set by what those names hold."""
-        out: set = set()
+        out: set[Any] = set()
         for x in raw:
             if isinstance(x, tuple):
                 out |= self.name_value(x[1], x[2])
@@ -288,7 +292,7 @@ class _Flow:
                 out.add(x)
         return _cap(out)
 
-    def raw(self, e: Expr | None, scope: Scope) -> frozenset:
+    def raw(self, e: Expr | None, scope: Scope) -> frozenset[Any]:
         """Like ``sources``, with a read of a local name left as a marker ("local", scope, name): name
         chains are solved per scope without recursion (a generated file chains thousands)."""
         if e is None:
@@ -308,14 +312,14 @@ class _Flow:
         self._memo[key] = out
         return out
 
-    def union(self, exprs, scope: Scope) -> set:
-        out: set = set()
+    def union(self, exprs: Iterable[Expr], scope: Scope) -> set[Any]:
+        out: set[Any] = set()
         for x in exprs:
             if not isinstance(x, Fn):
                 out |= self.raw(x, scope)
         return out
 
-    def _raw(self, e: Expr, scope: Scope) -> set | frozenset:
+    def _raw(self, e: Expr, scope: Scope) -> set[Any] | frozenset[Any]:
         if isinstance(e, Name):
             home = binding_scope(e.id, scope)
             return {("local", home, e.id)} if home is not None else _EMPTY
@@ -331,7 +335,7 @@ class _Flow:
             return _EMPTY  # a boolean says nothing of the text
         return self.union(children(e), scope)
 
-    def name_value(self, home: Scope, name: str) -> frozenset:
+    def name_value(self, home: Scope, name: str) -> frozenset[Any]:
         """What the local name holds: every assignment to it and everything added to it."""
         got = self._names.get((id(home), name))
         if got is None:
@@ -343,7 +347,7 @@ class _Flow:
 
     def _solve(self, home: Scope, start: str) -> None:
         """``start`` and the names of ``home`` it depends on: their raw sources, then a fixpoint."""
-        raw_of: dict[str, set] = {}
+        raw_of: dict[str, set[Any]] = {}
         todo = [start]
         while todo:
             n = todo.pop()
@@ -355,10 +359,10 @@ class _Flow:
                 r |= self.raw(value, s)
             raw_of[n] = r
             todo += [x[2] for x in r if isinstance(x, tuple) and x[1] is home]
-        val: dict[str, frozenset] = {}
+        val: dict[str, frozenset[Any]] = {}
         users: dict[str, set[str]] = {}
         for n, r in raw_of.items():
-            direct: set = set()
+            direct: set[Any] = set()
             for x in r:
                 if not isinstance(x, tuple):
                     direct.add(x)
@@ -381,9 +385,9 @@ class _Flow:
             self._names[(id(home), n)] = val[n]
             self._solving.discard((id(home), n))
 
-    def fields(self, e: Attr, scope: Scope) -> set:
+    def fields(self, e: Attr, scope: Scope) -> set[Any]:
         """``self.answer`` / ``this.answer`` (instance fields) and ``st.session_state.answer`` (stores)."""
-        out: set = set()
+        out: set[Any] = set()
         for v in self.repo.values(e.obj, scope):
             if v[0] == "inst":
                 for cls in self.repo._mro(v[1]):
@@ -399,7 +403,7 @@ class _Flow:
                         out |= self.raw(st.value, st.scope)
         return out
 
-    def call(self, c: Call, scope: Scope) -> set | frozenset:
+    def call(self, c: Call, scope: Scope) -> set[Any] | frozenset[Any]:
         if self.q.site(c) is not None:
             return {c}  # model output
         f = c.callee
@@ -407,7 +411,7 @@ class _Flow:
             return _EMPTY
         fns = [v[1] for v in self.repo.values(f, scope) if v[0] == "fn"]
         if fns:
-            out: set = set()
+            out: set[Any] = set()
             for fs in fns:
                 out |= self.through(fs, c, scope)
             return out
@@ -416,7 +420,7 @@ class _Flow:
             out |= self.sources(f.obj, scope)
         return out
 
-    def returns(self, fs: Scope) -> frozenset:
+    def returns(self, fs: Scope) -> frozenset[Any]:
         got = self._returns.get(id(fs))
         if got is None:
             self._returns[id(fs)] = _EMPTY  # recursion
@@ -424,16 +428,15 @@ class _Flow:
             self._returns[id(fs)] = got
         return got
 
-    def _store_key(self, st) -> tuple | None:
-        key = self._store_keys.get(id(st), False)
-        if key is False:
-            key = self._store_keys[id(st)] = self.repo.access_key(st.target, st.scope)
-        return key
+    def _store_key(self, st: Store) -> tuple[Any, ...] | None:
+        if id(st) not in self._store_keys:
+            self._store_keys[id(st)] = self.repo.access_key(st.target, st.scope)
+        return self._store_keys[id(st)]
 
-    def through(self, fs: Scope, c: Call, scope: Scope) -> set:
+    def through(self, fs: Scope, c: Call, scope: Scope) -> set[Any]:
         """What a call of the repository's function ``fs`` returns: its returns' sources, its own
         parameters replaced by what the call passes."""
-        out: set = set()
+        out: set[Any] = set()
         for src in self.returns(fs):
             if isinstance(src, Param) and src.scope is fs:
                 out |= self.raw(arg_for(src, c), scope)
@@ -442,7 +445,7 @@ class _Flow:
         return out
 
 
-def _source_order(src) -> tuple:
+def _source_order(src: Any) -> tuple[Any, ...]:
     if isinstance(src, Call):
         return (0, src.scope.module.path, src.line, src.text)
     if isinstance(src, tuple):  # ("local", scope, name)
@@ -450,7 +453,7 @@ def _source_order(src) -> tuple:
     return (2, src.scope.module.path, src.scope.line, src.name)
 
 
-def _cap(items, n: int = MAX_SOURCES) -> frozenset:
+def _cap(items: Collection[Any], n: int = MAX_SOURCES) -> frozenset[Any]:
     """The first ``n`` sources, model calls first (deterministic)."""
     if len(items) <= n:
         return frozenset(items)
@@ -479,9 +482,9 @@ class DatabaseAccess:
     as typed: their own database) or ``server`` (anything else). ``from_user(expr, scope)`` says whether a
     value is request data or a UI input."""
 
-    def __init__(self, q: Query, k: Knowledge, from_user) -> None:
+    def __init__(self, q: Query, k: Knowledge, from_user: Callable[[Expr, Scope], bool]) -> None:
         self.q, self.k, self.from_user = q, k, from_user
-        self._active: set = set()
+        self._active: set[Any] = set()
 
     def of_agent(self, c: Call) -> dict[str, tuple[str, int]]:
         """kind -> (path, line) of its first opening, over every database the agent may be given (empty:
@@ -515,7 +518,7 @@ class DatabaseAccess:
             parts.append(f"the visitor's own, from a URL they type ({at('visitor')})")
         return "; the database is " + " or ".join(parts)
 
-    def _of(self, e: Expr | None, scope: Scope, depth: int, subst: dict) -> set[tuple[str, str, int]]:
+    def _of(self, e: Expr | None, scope: Scope, depth: int, subst: dict[int, Any]) -> set[tuple[str, str, int]]:
         if e is None or depth > 12:
             return set()
         key = (id(e), id(scope))
@@ -527,12 +530,14 @@ class DatabaseAccess:
         finally:
             self._active.discard(key)
 
-    def _bound(self, e: Name, scope: Scope, subst: dict):
+    def _bound(self, e: Name, scope: Scope, subst: dict[int, Any]) -> Iterator[tuple[Expr, Scope]]:
         home = binding_scope(e.id, scope)
-        for b in home.bindings.get(e.id, ())[:8] if home is not None else ():
+        if home is None:
+            return
+        for b in home.bindings.get(e.id, ())[:8]:
             yield subst[id(b)] if isinstance(b, Param) and id(b) in subst else (b, home)
 
-    def _of_expr(self, e: Expr, scope: Scope, nxt: int, subst: dict) -> set[tuple[str, str, int]]:
+    def _of_expr(self, e: Expr, scope: Scope, nxt: int, subst: dict[int, Any]) -> set[tuple[str, str, int]]:
         out: set[tuple[str, str, int]] = set()
         if isinstance(e, Name):
             for b, s in self._bound(e, scope, subst):
@@ -570,13 +575,13 @@ class DatabaseAccess:
         kinds = self._url(url, scope, nxt, subst) if url is not None else set()
         return {(k, *where) for k in kinds or {"server"}}
 
-    def _read_only(self, c: Call, scope: Scope, subst: dict) -> bool:
+    def _read_only(self, c: Call, scope: Scope, subst: dict[int, Any]) -> bool:
         opts = c.options()
         if any(_is_true(opts.get(k)) for k in self.k.db_read_only_options):
             return True
         return any(self.k.db_read_only.search(t) for a in [*c.args, *opts.values()] for t in self._texts(a, scope, subst, 0))
 
-    def _texts(self, e: Expr | None, scope: Scope, subst: dict, depth: int) -> list[str]:
+    def _texts(self, e: Expr | None, scope: Scope, subst: dict[int, Any], depth: int) -> list[str]:
         """The literal text of a string argument (through names and ``+``)."""
         if e is None or depth > 4:
             return []
@@ -588,7 +593,7 @@ class DatabaseAccess:
             return [t for b, s in self._bound(e, scope, subst) for t in self._texts(b, s, subst, depth + 1)]
         return []
 
-    def _url(self, e: Expr | None, scope: Scope, depth: int, subst: dict) -> set[str]:
+    def _url(self, e: Expr | None, scope: Scope, depth: int, subst: dict[int, Any]) -> set[str]:
         """``visitor`` for a URL that is the visitor's input as typed, ``server`` for one the code writes or
         composes (a URL literal, a formatted string); a constant that is no URL (a sentinel) says nothing."""
         if e is None or depth > 12:
@@ -622,7 +627,7 @@ class _Uses:
         self.q, self.repo, self.k = q, q.repo, k
         self.flow = _Flow(q, k)
         self.out: dict[tuple[str, str, int], LLMUseSite] = {}
-        self._facts: dict[str, dict] = {}
+        self._facts: dict[str, dict[str, Any]] = {}
         self._servers: set[str] | None = None
         self._sites: dict[str, list[Call]] = {}
 
@@ -650,7 +655,7 @@ class _Uses:
         return sorted(self.out.values(), key=lambda u: (u.path, u.line, u.kind))
 
     # ---------------------------------------------------------------------------- recording
-    def add(self, kind: str, where: Scope, line: int, api: str, detail: str, site: Call | None = None, *,
+    def add(self, kind: LLMUseKind, where: Scope, line: int, api: str, detail: str, site: Call | None = None, *,
             database: str | None = None, confirmed: bool = False) -> None:
         path = where.module.path
         key = (path, kind, line)
@@ -671,7 +676,7 @@ class _Uses:
         where = f"line {site.line}" if site.scope.module.path == path else f"{site.scope.module.path} line {site.line}"
         return f"{site.text} ({where})"
 
-    def facts(self, mod: Module) -> dict:
+    def facts(self, mod: Module) -> dict[str, Any]:
         """Per file: what it imports that matters here (server framework, database, model SDK)."""
         got = self._facts.get(mod.path)
         if got is None:
@@ -735,7 +740,7 @@ class _Uses:
                 return [_Sink(kind, call, exprs)]
         return []
 
-    def _builtin(self, call: Call, names: frozenset) -> bool:
+    def _builtin(self, call: Call, names: frozenset[Any]) -> bool:
         f = call.callee
         return isinstance(f, Name) and f.id in names and binding_scope(f.id, call.scope) is None
 
@@ -870,7 +875,7 @@ class _Uses:
         return False
 
     # ---------------------------------------------------------------------------- sink uses
-    def _direct(self, sink: _Sink, prompts: dict) -> list[tuple[Param, _Sink, int]]:
+    def _direct(self, sink: _Sink, prompts: dict[tuple[int, str], Call]) -> list[tuple[Param, _Sink, int]]:
         """Record what reaches a sink; return the parameters that reach it (for the callers' pass)."""
         scope = sink.call.scope
         srcs = self.flow.resolve(self.flow.union(sink.exprs, scope))
@@ -1025,7 +1030,7 @@ class _Uses:
             return all(self._constant(x, scope, depth + 1) for x in children(e))
         return False
 
-    def _prompt_logged(self, sink: _Sink, prompts: dict) -> None:
+    def _prompt_logged(self, sink: _Sink, prompts: dict[tuple[int, str], Call]) -> None:
         scope = sink.call.scope
         for home, name in self._text_names(sink.exprs, scope):
             site = prompts.get((id(home), name))
@@ -1137,7 +1142,7 @@ class _Uses:
     def _outlives_run(self, c: Call, keys: list[Expr]) -> str | None:
         """Why a client built from a visitor's key serves other visitors too, or None when it lives for the
         visitor's own run (a client per request or per Streamlit run: bring your own key, no finding)."""
-        fs = c.scope
+        fs: Scope | None = c.scope
         while fs is not None and fs.kind != "function":
             fs = fs.parent
         f = fs
@@ -1243,7 +1248,7 @@ class _Uses:
                             "detail": f"{u.detail} (with {name}, line {b.line})"[:240],
                             "database": u.database if u.database is not None else gone.database})
 
-    def _agent_rule(self, c: Call) -> tuple[str, str] | None:
+    def _agent_rule(self, c: Call) -> tuple[LLMUseKind, str] | None:
         quals = self.q.quals(c.callee, c.scope)
         for rule in self.k.agents:
             qual = next((x for x in quals if rule["match"].search(x)), None)
@@ -1262,7 +1267,7 @@ class _Uses:
             return rule["kind"], detail
         return None
 
-    def _made_safe(self, c: Call, option: str, safe_values: list | None) -> bool:
+    def _made_safe(self, c: Call, option: str, safe_values: list[Any] | None) -> bool:
         """The call, or the constructor of its receiver, sets ``option`` (to one of ``safe_values``)."""
         for call in self._chain(c, c.scope, 0):
             if option in call.options():
@@ -1271,7 +1276,7 @@ class _Uses:
                     return True
         return False
 
-    def _chain(self, c: Call, scope: Scope, depth: int):
+    def _chain(self, c: Call, scope: Scope, depth: int) -> Iterator[Call]:
         """The call and the calls that built its receiver: ``agent.chat()`` <- ``pai.Agent(..., sandbox=)``."""
         yield c
         if depth > 4 or not isinstance(c.callee, Attr):

@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..models import Endpoint
 from .ir import AnnotatedElem, Arr, Attr, Call, Expr, Fn, Imp, Lit, Module, Name, Obj, Scope
@@ -92,7 +93,8 @@ def _index(q: Query) -> _Index:
     memo = q.__dict__.setdefault("_facts_memo", {})
     if "web" not in memo:
         memo["web"] = _Web(q).build()
-    return memo["web"]
+    got: _Index = memo["web"]
+    return got
 
 
 class _Web:
@@ -103,14 +105,14 @@ class _Web:
         self.t = tables()
         self.out = _Index()
         self._auth_memo: dict[int, bool] = {}
-        self.mounted: dict[tuple, list[tuple[str, int, bool]]] = {}
+        self.mounted: dict[tuple[Any, ...], list[tuple[str, int, bool]]] = {}
         """Receiver key -> (path, line, ordered) of the auth it sits behind (ordered: only routes after it)."""
         self.next_auth = False
-        self.next_matchers: list[re.Pattern] | None = None
+        self.next_matchers: list[re.Pattern[str]] | None = None
         """The routes a Next.js middleware that authenticates runs on (its ``config.matcher``); None: all."""
-        self.includes: list[tuple[tuple, tuple, str, int]] = []
+        self.includes: list[tuple[tuple[Any, ...], tuple[Any, ...], str, int]] = []
         """(parent receiver, mounted router, path, line): the router inherits the parent's auth."""
-        self._stores: dict[int, list] | None = None
+        self._stores: dict[int, list[Any]] | None = None
 
     def build(self) -> _Index:
         mods = self.q.parsed_modules()
@@ -129,7 +131,7 @@ class _Web:
         return self.out
 
     # ------------------------------------------------------------------------------- receivers
-    def site(self, e: Expr | None, scope: Scope, hops: int = 0) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
+    def site(self, e: Expr | None, scope: Scope, hops: int = 0) -> tuple[tuple[Any, ...] | None, list[tuple[Expr, Scope]]]:
         """(identity, [(expression bound, its scope)]) of the name or attribute ``e``, following imports
         and JS exports to the module that binds it."""
         if hops > MAX_HOPS:
@@ -144,7 +146,7 @@ class _Web:
             return (None if base is None else base + (e.name,)), []
         return None, []
 
-    def _name_site(self, name: str, scope: Scope, hops: int) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
+    def _name_site(self, name: str, scope: Scope, hops: int) -> tuple[tuple[Any, ...] | None, list[tuple[Expr, Scope]]]:
         s = binding_scope(name, scope)
         if s is None:
             return (scope.module.path, "global", name), []
@@ -156,7 +158,7 @@ class _Web:
                     return self._member_site(target, b.name, hops + 1) if b.name else (("mod", target), [])
         return (s.module.path, id(s), name), [(b, s) for b in binds]
 
-    def _member_site(self, path: str, name: str, hops: int) -> tuple[tuple | None, list[tuple[Expr, Scope]]]:
+    def _member_site(self, path: str, name: str, hops: int) -> tuple[tuple[Any, ...] | None, list[tuple[Expr, Scope]]]:
         mod = self.q.repo.modules.get(path)
         if mod is None or hops > MAX_HOPS:
             return (path, "member", name), []
@@ -175,7 +177,7 @@ class _Web:
             return next((v[1] for v in vals if v[0] == "mod"), None)
         return self.q.repo.js_module(imp.spec, mod.path)
 
-    def key(self, e: Expr | None, scope: Scope) -> tuple | None:
+    def key(self, e: Expr | None, scope: Scope) -> tuple[Any, ...] | None:
         return self.site(e, scope)[0]
 
     # ---------------------------------------------------------------------- auth across files
@@ -194,14 +196,14 @@ class _Web:
                     if isinstance(d, Attr) and d.name in self.t.py.before_request and self._hook_authenticates(fs):
                         self._auth(self.key(d.obj, fs.parent or fs), mod.path, 0, False)
 
-    def _auth(self, key: tuple | None, path: str, line: int, ordered: bool) -> None:
+    def _auth(self, key: tuple[Any, ...] | None, path: str, line: int, ordered: bool) -> None:
         if key is not None:
             self.mounted.setdefault(key, []).append((path, line, ordered))
 
     def _js_mount(self, call: Call) -> None:
         t, callee, args, scope = self.t.js, call.callee, call.args, call.scope
-        recv = callee.obj  # type: ignore[union-attr]
-        name = callee.name  # type: ignore[union-attr]
+        recv = callee.obj  # type: ignore[attr-defined]
+        name = callee.name  # type: ignore[attr-defined]
         ordered = last_name(recv) in t.ordered_receivers
         if name in t.hooks and len(args) >= 2 and self._is_auth_middleware(args[1], scope):
             self._auth(self.key(recv, scope), scope.module.path, call.line, ordered)
@@ -228,17 +230,17 @@ class _Web:
 
     def _py_mount(self, call: Call) -> None:
         t, callee, scope = self.t.py, call.callee, call.scope
-        name = callee.name  # type: ignore[union-attr]
+        name = callee.name  # type: ignore[attr-defined]
         if name in t.include_router and call.args:
             child = self.key(call.args[0], scope)
-            parent, defs = self.site(callee.obj, scope)  # type: ignore[union-attr]
+            parent, defs = self.site(callee.obj, scope)  # type: ignore[attr-defined]
             if self._auth_depends(call.kwargs.get("dependencies")) or self._built_with_auth(defs):
                 self._auth(child, scope.module.path, 0, False)
             elif parent is not None and child is not None:
                 self.includes.append((parent, child, scope.module.path, call.line))
         elif name in t.before_request and call.args and (is_auth_text(render(call.args[0])) or any(
                 self._hook_authenticates(fs) for fs in self._scopes_of(call.args[:1], scope))):
-            self._auth(self.key(callee.obj, scope), scope.module.path, 0, False)  # type: ignore[union-attr]
+            self._auth(self.key(callee.obj, scope), scope.module.path, 0, False)  # type: ignore[attr-defined]
 
     def _inherit(self) -> None:
         """A router mounted on an authenticated app or router is authenticated (to a fixed point)."""
@@ -251,7 +253,7 @@ class _Web:
                     self._auth(child, path, 0, False)
                     changed = True
 
-    def authed(self, key: tuple | None, path: str, line: int) -> bool:
+    def authed(self, key: tuple[Any, ...] | None, path: str, line: int) -> bool:
         """Whether the receiver ``key`` is behind auth for a route declared at ``path``:``line``."""
         return key is not None and any(not ordered or p != path or ln < line
                                        for p, ln, ordered in self.mounted.get(key, ()))
@@ -272,7 +274,7 @@ class _Web:
     # ------------------------------------------------------------------------------ Python
     def _py_endpoints(self, mod: Module) -> Iterator[Endpoint]:
         tops = {p.split(".", 1)[0] for p in mod.imports}
-        declared: set[tuple] = set()
+        declared: set[tuple[Any, ...]] = set()
         for fs in sorted(mod.scopes, key=lambda s: s.line):
             for dec in fs.decorator_exprs:
                 route = self._py_route(dec, fs.parent or fs, tops)
@@ -412,7 +414,7 @@ class _Web:
         return self._file_framework(mod), False
 
     def _framework_of(self, spec: str) -> str | None:
-        fws = self.t.js.web_frameworks
+        fws: dict[str, str] = self.t.js.web_frameworks
         return fws.get(spec) or fws.get(package_of(spec) or "")
 
     def _file_framework(self, mod: Module) -> str | None:
@@ -478,7 +480,7 @@ class _Web:
         return value, 1
 
     # --------------------------------------------------------------------- what it reaches
-    def _endpoint(self, *, roots: list[Scope], **fields) -> Endpoint:
+    def _endpoint(self, *, roots: list[Scope], **fields: Any) -> Endpoint:
         """An endpoint with why it is public by design (if it is) and what its handler reaches."""
         ep = Endpoint(**fields, public=_public(fields.get("route")), reaches=reacher(self.q).of(roots))
         self.out.handlers += [(r, ep) for r in roots]
@@ -569,7 +571,7 @@ class _Web:
         return any(st.name in a.request_props and last_name(st.target) in a.request_objects
                    for st in self._stores_of(s))
 
-    def _stores_of(self, s: Scope) -> list:
+    def _stores_of(self, s: Scope) -> list[Any]:
         if self._stores is None:
             self._stores = {}
             for mod in self.q.repo.modules.values():
@@ -610,10 +612,10 @@ def _scope_exprs(s: Scope) -> list[Expr]:
 _PARAM = re.compile(r"/:(\w+)([*+?]?)")
 
 
-def _matcher_regex(pattern: str) -> re.Pattern | None:
+def _matcher_regex(pattern: str) -> re.Pattern[str] | None:
     """A Next.js ``matcher`` entry (path-to-regexp: ``/dashboard/:path*``, ``/api/:id``, or a regular
     expression group such as ``/((?!api|_next).*)``) as a regular expression over a route."""
-    def param(m: re.Match) -> str:
+    def param(m: re.Match[str]) -> str:
         return {"*": "(?:/.*)?", "+": "/.+", "?": "(?:/[^/]+)?"}.get(m.group(2), "/[^/]+")
 
     try:
@@ -622,7 +624,7 @@ def _matcher_regex(pattern: str) -> re.Pattern | None:
         return None
 
 
-def _next_matchers(mod: Module) -> list[re.Pattern] | None:
+def _next_matchers(mod: Module) -> list[re.Pattern[str]] | None:
     """The route patterns of ``export const config = { matcher: ... }`` in a Next.js middleware, or None
     (no matcher, or one that cannot be read: the middleware is taken to run everywhere)."""
     config = mod.exports.get("config")
@@ -633,7 +635,8 @@ def _next_matchers(mod: Module) -> list[re.Pattern] | None:
         return None
     matcher = next((v for k, v in config.items if k == "matcher"), None)
     items = matcher.items if isinstance(matcher, Arr) else [matcher] if matcher is not None else []
-    patterns: list[re.Pattern] = []
+    patterns: list[re.Pattern[str]] = []
+    item: Expr | None
     for item in items:
         if isinstance(item, Obj):  # { source: "/api/:path*", has: [...] }
             item = next((v for k, v in item.items if k == "source"), None)

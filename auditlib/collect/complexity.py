@@ -11,7 +11,7 @@ import ast
 import functools
 import io
 import tokenize
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import lizard
 import tree_sitter
@@ -45,7 +45,7 @@ LIZARD_SUFFIXES = frozenset({
 """Extensions handed to lizard (Python goes to radon, which knows it better)."""
 
 
-def _radon_blocks(blocks: list, prefix: str = "") -> Iterator[tuple[str, int, int]]:
+def _radon_blocks(blocks: list[Any], prefix: str = "") -> Iterator[tuple[str, int, int]]:
     """``(qualified name, line, complexity)`` for every function, method and closure radon saw."""
     for block in blocks:
         if isinstance(block, Class):
@@ -57,7 +57,7 @@ def _radon_blocks(blocks: list, prefix: str = "") -> Iterator[tuple[str, int, in
             yield from _radon_blocks(list(block.closures), f"{prefix}{block.name}.")
 
 
-def _radon_top(blocks: list) -> list[tuple[str, int, int]]:
+def _radon_top(blocks: list[Any]) -> list[tuple[str, int, int]]:
     # radon lists a class's methods twice (inside the class and flattened at top level); keep the
     # nested copy so methods of inner classes and closures are reached the same way.
     top = [b for b in blocks if not (isinstance(b, Function) and b.is_method)]
@@ -160,7 +160,7 @@ _LOOP = frozenset({ast.For, ast.While, ast.AsyncFor})
 _AST = ast.AST
 
 
-def _walk(nodes: list) -> tuple[int, list, list]:
+def _walk(nodes: list[Any]) -> tuple[int, list[Any], list[Any]]:
     """radon's ComplexityVisitor over ``nodes`` (the statements of one block), without its visitor
     machinery: the decision points counted here, the functions and the classes defined (not entered:
     each is its own block). Functions are ``(name, line, complexity, closures)``; classes
@@ -213,7 +213,7 @@ def _walk(nodes: list) -> tuple[int, list, list]:
     return cc, fns, classes
 
 
-def _blocks(fns: list, classes: list, prefix: str, out: list) -> None:
+def _blocks(fns: list[Any], classes: list[Any], prefix: str, out: list[Any]) -> None:
     for name, line, cc, closures in fns:
         out.append((f"{prefix}{name}", line, cc))
         _blocks(closures, [], f"{prefix}{name}.", out)
@@ -224,7 +224,7 @@ def _blocks(fns: list, classes: list, prefix: str, out: list) -> None:
 def _count(tree: ast.Module) -> tuple[list[tuple[str, int, int]], int]:
     c, fns, classes = _walk(tree.body)
     total = 1 + c + sum(f[2] - 1 for f in fns) + sum(k[2] - 1 for k in classes)
-    out = []
+    out: list[tuple[str, int, int]] = []
     _blocks(fns, classes, "", out)
     return out, total
 
@@ -277,7 +277,7 @@ _TS_DECISIONS = frozenset({"if_statement", "for_statement", "for_in_statement", 
                            "catch_clause", "ternary_expression"})
 
 
-def _ts_name(node) -> str:
+def _ts_name(node: tree_sitter.Node) -> str:
     name = node.child_by_field_name("name")
     if name is None and node.parent is not None and node.parent.type in {"variable_declarator", "pair",
                                                                            "public_field_definition"}:
@@ -292,7 +292,7 @@ def _ts_name(node) -> str:
     return text
 
 
-def tree_sitter_functions(tree) -> list[tuple[str, int, int]]:
+def tree_sitter_functions(tree: tree_sitter.Tree) -> list[tuple[str, int, int]]:
     """Functions of a JS/TS parse tree with their cyclomatic complexity, counted as lizard counts:
     1 + if, loops, catch, ternary, ``case`` labels and the ``&&``, ``||``, ``??`` operators; a nested
     function counts for itself only.
@@ -307,8 +307,8 @@ def tree_sitter_functions(tree) -> list[tuple[str, int, int]]:
     events = [(n.start_byte, 0, -n.end_byte, n) for n in caps.get("f", ())]
     events += [(n.start_byte, 1, 0, n) for n in caps.get("d", ())]
     events.sort(key=lambda e: e[:3])
-    out: list[list] = []
-    open_: list[tuple[int, list]] = []  # the functions around the current position, innermost last
+    out: list[list[Any]] = []
+    open_: list[tuple[int, list[Any]]] = []  # the functions around the current position, innermost last
     for start, kind, _end, node in events:
         while open_ and open_[-1][0] <= start:
             open_.pop()
@@ -324,7 +324,7 @@ def tree_sitter_functions(tree) -> list[tuple[str, int, int]]:
 
 
 @functools.cache
-def _ts_query(language) -> tree_sitter.Query | None:
+def _ts_query(language: tree_sitter.Language) -> tree_sitter.Query | None:
     """The functions (``@f``) and decision points (``@d``) of a JS/TS grammar; None if it refuses."""
     def known(kind: str) -> bool:
         return bool(language.id_for_node_kind(kind, True))
@@ -339,11 +339,11 @@ def _ts_query(language) -> tree_sitter.Query | None:
         return None
 
 
-def _walk_ts_functions(tree) -> list[tuple[str, int, int]]:
+def _walk_ts_functions(tree: tree_sitter.Tree) -> list[tuple[str, int, int]]:
     """``tree_sitter_functions`` node by node in Python (when the grammar refuses the query)."""
     out: list[tuple[str, int, int]] = []
-    stack: list[tuple[object, int | None]] = [(tree.root_node, None)]
-    counts: dict[int, list] = {}
+    stack: list[tuple[tree_sitter.Node, int | None]] = [(tree.root_node, None)]
+    counts: dict[int, list[Any]] = {}
     while stack:
         node, owner = stack.pop()
         t = node.type
@@ -374,8 +374,8 @@ def parsed_metrics(path: str, text: str, syntax: object) -> FileMetrics | None:
     if isinstance(syntax, ast.Module):
         functions, total = python_parts(text, syntax)
         return "radon", functions, total
-    if syntax is not None and hasattr(syntax, "root_node"):
-        return "tree-sitter", tree_sitter_functions(syntax), None
+    if syntax is not None and hasattr(syntax, "root_node"):  # a tree-sitter tree
+        return "tree-sitter", tree_sitter_functions(cast(tree_sitter.Tree, syntax)), None
     return None
 
 
@@ -383,7 +383,7 @@ def keep_parsed_metrics(parsed: dict[str, FileMetrics]) -> Callable[[str, str, o
     """A hook for the analysis engine (``analyse(files, on_parsed=...)``): it stores each parsed
     file's metrics in ``parsed``, for ``collect_complexity(..., parsed=parsed)``."""
 
-    def keep(path: str, text: str, module) -> None:
+    def keep(path: str, text: str, module: Any) -> None:
         try:
             got = parsed_metrics(path, text, module.syntax)
         except Exception:  # noqa: BLE001 - radon on hostile input: collect_complexity retries and skips it

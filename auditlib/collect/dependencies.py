@@ -47,7 +47,7 @@ from auditlib.collect.vulns import (
     VulnSource,
     spec_admits,
 )
-from auditlib.models import Dependency, DependencyFacts, Manifest, VulnCheck, Vulnerability
+from auditlib.models import Dependency, DependencyFacts, Ecosystem, Manifest, VulnCheck, Vulnerability
 
 Progress = Callable[[str], None] | None
 
@@ -56,7 +56,7 @@ OFFLINE_REASON = (
 )
 
 # file name -> (kind, ecosystem, lockfile)
-_FIXED_NAMES: dict[str, tuple[str, str, bool]] = {
+_FIXED_NAMES: dict[str, tuple[str, Ecosystem, bool]] = {
     "pyproject.toml": ("pyproject", "PyPI", False),
     "pipfile": ("pipfile", "PyPI", False),
     "package.json": ("package.json", "npm", False),
@@ -106,7 +106,7 @@ class _Malformed(Exception):
     """A manifest that cannot be read as what its name says."""
 
 
-class _Records(list):
+class _Records(list[Dependency]):
     """The entries a parser found: repeats of one (ecosystem, name, spec, version) dropped, at most
     ``MAX_RECORDS_PER_FILE`` kept; ``total`` counts the distinct entries seen, kept or not."""
 
@@ -115,7 +115,7 @@ class _Records(list):
         self.total = 0
         self._seen: set[int] = set()
 
-    def append(self, dep: Dependency) -> None:  # type: ignore[override]
+    def append(self, dep: Dependency) -> None:
         # A hash, not the tuple: a 2 MB file may name a million entries. (A collision, a chance of
         # about 1 in 30 million for a million entries, would drop one entry.)
         key = hash((dep.ecosystem, dep.name, dep.spec, dep.version))
@@ -126,13 +126,13 @@ class _Records(list):
         if len(self) < MAX_RECORDS_PER_FILE:
             super().append(dep)
 
-    def extend(self, deps: Iterable[Dependency]) -> None:  # type: ignore[override]
+    def extend(self, deps: Iterable[Dependency]) -> None:
         for dep in deps:
             self.append(dep)
 
 
 # ---------------------------------------------------------------------------------- detection
-def manifest_kind(path: str) -> tuple[str, str, bool] | None:
+def manifest_kind(path: str) -> tuple[str, Ecosystem, bool] | None:
     """(kind, ecosystem, lockfile) for a manifest or lockfile path, or None for any other file."""
     p = PurePosixPath(path)
     lower = p.name.lower()
@@ -334,7 +334,7 @@ def parse_requirements(text: str, path: str) -> tuple[list[Dependency], int]:
     return deps, bad
 
 
-def _toml(text: str) -> dict:
+def _toml(text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -348,7 +348,7 @@ def _json(text: str) -> Any:
         raise _Malformed(f"JSON: {exc}") from None
 
 
-def _table(value: Any) -> dict:
+def _table(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
@@ -397,7 +397,7 @@ def parse_pyproject(text: str, path: str) -> list[Dependency]:
     pep508_list(_table(tool.get("uv")).get("dev-dependencies"), dev=True)
 
     poetry = _table(tool.get("poetry"))
-    tables: list[tuple[dict, bool]] = [(_table(poetry.get("dependencies")), False),
+    tables: list[tuple[dict[Any, Any], bool]] = [(_table(poetry.get("dependencies")), False),
                                        (_table(poetry.get("dev-dependencies")), True)]
     for group_name, group in _table(poetry.get("group")).items():
         tables.append((_table(_table(group).get("dependencies")), group_name != "main"))
@@ -764,7 +764,7 @@ def parse_setup_py(text: str, path: str) -> tuple[list[Dependency], list[str]]:
             notes.append(f"{path}: {label} is {_describe(node)}; not read (setup.py is never run)")
             return
         for const in items:
-            dep = _pep508(const.value, path, _Lines(""), dev, line=const.lineno)
+            dep = _pep508(str(const.value), path, _Lines(""), dev, line=const.lineno)
             if dep is None:
                 notes.append(f"{path}:{const.lineno}: requirement not understood")
             else:
@@ -837,7 +837,7 @@ def is_locked(scopes: dict[str, set[PurePosixPath]], path: str, ecosystem: str) 
     """Whether a lockfile of ``ecosystem`` covers the manifest at ``path`` (the rule of
     :func:`lockfile_covers`, in a walk up the path instead of a pass over every lockfile)."""
     folders = scopes.get(ecosystem)
-    return bool(folders) and any(p in folders for p in PurePosixPath(path).parents)
+    return bool(folders and any(p in folders for p in PurePosixPath(path).parents))
 
 
 def covering_lockfiles(manifests: Iterable[Manifest], path: str, ecosystem: str) -> list[str]:
@@ -927,7 +927,7 @@ def collect_dependencies(files: FileSet, *, offline: bool = False, vuln_db: Path
     Never raises for malformed manifests or failed lookups: they are recorded in ``reason`` and
     ``vuln_check``; what the bounds of this module capped or left unread is in ``limits``.
     """
-    found = [(f, kind) for f in files.files if (kind := manifest_kind(f.path)) is not None]
+    found = [(f, mk) for f in files.files if (mk := manifest_kind(f.path)) is not None]
     limits: list[str] = []
     # Direct manifests first (they say what the project asked for), then lockfiles, shallowest first.
     order = sorted(found, key=lambda fk: (fk[1][2], len(PurePosixPath(fk[0].path).parts), fk[0].path))
@@ -1016,9 +1016,8 @@ def collect_dependencies(files: FileSet, *, offline: bool = False, vuln_db: Path
         more = len(problems) - MAX_PROBLEMS
         reason = "skipped: " + "; ".join(problems[:MAX_PROBLEMS]) + (
             f"; and {more:,} more" if more > 0 else "")
-    counts = {"manifests_found": len(found), "dependencies_found": seen_total}
     if not manifests:
-        return DependencyFacts(reason=reason, limits=limits, **counts)
+        return DependencyFacts(reason=reason, limits=limits, manifests_found=len(found), dependencies_found=seen_total)
     vulns, check, source_limits, dropped_vulns = _check(
         deps, manifests, offline=offline, vuln_db=vuln_db, pip_audit_timeout=pip_audit_timeout,
         osv_api_url=osv_api_url, pip_audit_args=pip_audit_args, partly_read=partly_read,
@@ -1031,7 +1030,8 @@ def collect_dependencies(files: FileSet, *, offline: bool = False, vuln_db: Path
     vulns = _attribute(vulns[:MAX_VULNERABILITIES], deps, manifests)
     return DependencyFacts(manifests=manifests, dependencies=deps, vulnerabilities=vulns,
                            vuln_check=check, reason=reason, limits=limits,
-                           vulnerabilities_found=vulns_found, **counts)
+                           vulnerabilities_found=vulns_found, manifests_found=len(found),
+                           dependencies_found=seen_total)
 
 
 def _key(d: Dependency) -> tuple[str, str]:

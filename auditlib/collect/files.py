@@ -13,7 +13,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterator, Literal
+from typing import Any, Iterator, Literal
 
 import git
 
@@ -125,7 +125,7 @@ class FileSet:
     collectors each read every source file; from disk once. Never pickled (a worker reads its own)."""
     _cached_chars: int = field(default=0, repr=False, compare=False)
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_texts"], state["_cached_chars"] = {}, 0
         return state

@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import git
 
@@ -113,7 +114,7 @@ def git_env(root: Path) -> dict[str, str]:
 
 
 def run_git(root: Path, *args: str, input: bytes | None = None,
-            timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess:
+            timeout: float = GIT_TIMEOUT) -> subprocess.CompletedProcess[Any]:
     """One git command in ``root`` with :func:`git_env` (output as bytes): the one way collectors
     and the clone run a short git command.
 
@@ -206,7 +207,7 @@ class GitRun:
         return git_error_text(self.stderr, self.status)
 
 
-def stream_git(root: Path, args: list[str], consume: Callable[[Iterable[bytes]], bool],
+def stream_git(root: Path, args: list[str], consume: Callable[[IO[bytes]], bool],
                 stdin: Iterable[str] | None = None) -> GitRun:
     """Run git with ``args`` and feed its stdout to ``consume`` as it arrives; ``consume`` returns
     True to stop early (a cap), which kills git. ``stdin``: lines written to git's input (revisions
@@ -229,6 +230,7 @@ def stream_git(root: Path, args: list[str], consume: Callable[[Iterable[bytes]],
 
         writer = threading.Thread(target=feed, daemon=True)
         writer.start()
+    assert proc.stderr is not None  # stderr=PIPE
     stderr_tail = StderrTail(proc.stderr)
     capped = False
     try:
@@ -250,12 +252,12 @@ def stream_git(root: Path, args: list[str], consume: Callable[[Iterable[bytes]],
 class StderrTail:
     """Drains a pipe in a thread (a chatty stderr must not block git) and keeps its last bytes."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: IO[bytes]) -> None:
         self._tail = b""
         self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
         self._thread.start()
 
-    def _run(self, stream) -> None:
+    def _run(self, stream: IO[bytes]) -> None:
         try:
             for chunk in iter(lambda: stream.read(65536), b""):
                 self._tail = (self._tail + chunk)[-4096:]
@@ -310,6 +312,7 @@ def read_blobs(root: Path, oids: list[bytes], max_bytes: int) -> Iterable[tuple[
 
     writer = threading.Thread(target=feed, daemon=True)
     writer.start()
+    assert proc.stderr is not None  # stderr=PIPE
     stderr_tail = StderrTail(proc.stderr)
     try:
         for _ in oids:

@@ -20,7 +20,7 @@ import subprocess
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
+from typing import IO, Any, Callable, Iterable
 
 import git
 from gitdb.exc import ODBError
@@ -260,7 +260,7 @@ class PatchTap:
         self.reachable = reachable
         self.valid = True
         self._on = False
-        self._file: list | None = None  # [old path or None, path or None, added, removed, binary]
+        self._file: list[Any] | None = None  # [old path or None, path or None, added, removed, binary]
 
     def commit(self, line: bytes) -> None:
         """A commit header: ``SHA CT<US>parents<US>author time<US>email<US>name``."""
@@ -358,7 +358,7 @@ def parse_log(chunks: Iterable[bytes], log: LogAccumulator, progress: Callable[[
     between a header and its first entry.
     """
     pending = b""
-    rename: list | None = None  # [added, removed, old path or None] while a rename's paths are read
+    rename: list[Any] | None = None  # [added, removed, old path or None] while a rename's paths are read
     for chunk in chunks:
         parts = (pending + chunk).split(b"\0")
         pending = parts.pop()
@@ -395,7 +395,7 @@ def _stream_log(repo: git.Repo, log: LogAccumulator, *, numstat: bool,
     root = Path(repo.working_tree_dir or repo.git_dir)
     args = ["log", *LOG_FLAGS, *(["--numstat"] if numstat else []), LOG_FORMAT, rev, "--"]
 
-    def consume(out) -> bool:
+    def consume(out: IO[bytes]) -> bool:
         parse_log(iter(lambda: out.read(CHUNK), b""), log, progress)
         return False
 
@@ -529,7 +529,7 @@ def _timeline(log: LogAccumulator, names: list[str]) -> list[WeekActivity]:
 
 
 def summarise(log: LogAccumulator, existing: set[str], *, since_ts: int, young_days: int,
-              shallow: bool, line_stats: bool) -> dict:
+              shallow: bool, line_stats: bool) -> dict[Any, Any]:
     """The HistoryFacts fields that the accumulated log gives (pure; no git).
 
     Ownership counts only files that still exist (``existing``) and are not vendored or lockfiles:
@@ -745,7 +745,7 @@ class _Unreadable(Exception):
     """No commit of the history could be read."""
 
 
-def _damaged(window_days: int, problem: str, **fields) -> HistoryFacts:
+def _damaged(window_days: int, problem: str, **fields: Any) -> HistoryFacts:
     if problem.startswith(NOT_OWNER):  # git's ownership check, not damage
         return HistoryFacts(available=False, reason=problem, activity_window_days=window_days, **fields)
     return HistoryFacts(available=False, reason=f"the repository is damaged: {problem}", damaged=problem,
@@ -790,7 +790,8 @@ def _collect(repo: git.Repo, *, since: datetime, window_days: int, young_days: i
         if tap is not None and tap.valid and state.status == "ok" and not partial:
             if progress:
                 progress("history: read with the secrets scan's pass over the history")
-            log, line_stats, truncated, lost = tap.end(), True, False, []
+            lost: list[str] = []
+            log, line_stats, truncated = tap.end(), True, False
         else:
             log, line_stats, truncated, lost = _read_log(repo, rev, numstat=not partial, max_ts=max_ts,
                                                          progress=progress)

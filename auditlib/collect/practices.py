@@ -13,14 +13,15 @@ import functools
 import io
 import json
 import re
-from pathlib import PurePosixPath
-from typing import Any, Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterable, Literal
 
 import yaml
 
 from auditlib.collect.files import FileSet, RepoFile, read_head
 from auditlib.collect.inventory import count_lines
-from auditlib.models import DockerBase, PracticeFacts
+from auditlib.collect.roles import NOT_PROJECT_ROLES
+from auditlib.models import DockerBase, PracticeFacts, RepoConfig
 from auditlib.pathglob import path_matches
 from auditlib.rubric import knowledge_file
 
@@ -49,6 +50,14 @@ LIBRARY_CAPABILITIES: dict[str, tuple[str, ...]] = {
              "firebase-admin", "supabase", "@supabase/*"),
     "caching": ("redis", "ioredis", "cachetools", "diskcache", "flask-caching", "aiocache"),
     "token_tracking": ("tiktoken", "langfuse", "helicone", "openlit", "tokencost"),
+    "analytics": ("posthog-js", "mixpanel-browser", "@segment/analytics-next", "@segment/analytics.js*",
+                  "analytics", "react-ga", "react-ga4", "vue-gtag", "vue-gtag-next", "@next/third-parties",
+                  "nextjs-google-analytics", "@amplitude/analytics-browser", "amplitude-js", "@hotjar/browser",
+                  "react-hotjar", "logrocket", "@fullstory/browser", "@microsoft/clarity", "react-facebook-pixel",
+                  "@analytics/google-analytics", "ga-4-react"),
+    "consent": ("react-cookie-consent", "vanilla-cookieconsent", "cookieconsent", "@cookieconsent/*", "klaro",
+                "@osano/*", "@iubenda/*", "react-consent-banner", "@c15t/*", "c15t", "cookie-consent*",
+                "@consent-manager/*", "@segment/consent-manager", "tarteaucitronjs", "react-cookie-banner"),
     "correlation_id": ("asgi-correlation-id", "django-guid", "django-log-request-id", "flask-request-id",
                        "flask-request-id-header", "starlette-context", "cls-rtracer", "express-request-id",
                        "pino-http", "correlation-id", "express-correlation-id"),
@@ -99,7 +108,7 @@ def _matches(name: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(name, p) for p in patterns)
 
 
-def declared_names(dependencies: Iterable) -> list[str]:
+def declared_names(dependencies: Iterable[Any]) -> list[str]:
     """The names of the dependencies the project declares itself (its manifests: ``package.json``,
     ``pyproject.toml``, requirements files), for the libraries "in use". A lockfile also lists what
     those pull in (``jose`` under an SDK, ``express-rate-limit`` under a dev server): a transitive
@@ -107,11 +116,14 @@ def declared_names(dependencies: Iterable) -> list[str]:
     A lockfile's names count only for an ecosystem no manifest declares."""
     from .dependencies import _FIXED_NAMES
 
-    def locked(d) -> bool:
+    def locked(d: Any) -> bool:
         entry = _FIXED_NAMES.get(d.path.rsplit("/", 1)[-1].lower())
         return bool(entry and entry[2])
 
-    deps = list(dependencies)
+    from .roles import is_project_path
+
+    # a manifest of a test fixture (tests/rules/x/package.json) declares the fixture's libraries, not the project's
+    deps = [d for d in dependencies if is_project_path(d.path)]
     declared = {d.ecosystem for d in deps if not locked(d)}
     return [d.name for d in deps if not locked(d) or d.ecosystem not in declared]
 
@@ -131,7 +143,7 @@ def find_libraries(names: Iterable[str]) -> dict[str, list[str]]:
 class Platforms:
     """checklists/platforms.yaml: deploy files, app frameworks and platform monitoring (issue 9)."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.deploy_files = tuple(n.lower() for n in data.get("deploy_files") or ())
         self.app_frameworks = tuple(normalise_name(n) for n in data.get("app_frameworks") or ())
         mon = data.get("monitoring") or {}
@@ -146,7 +158,7 @@ def platforms() -> Platforms:
 
 
 @functools.cache
-def _platforms(path) -> Platforms:
+def _platforms(path: Path) -> Platforms:
     return Platforms(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
@@ -154,7 +166,7 @@ class CIKnowledge:
     """checklists/ci.yaml: which files are CI, which commands in them run tests, an audit or a linter,
     and which wrappers they call are read too (issue 12)."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict[str, Any]) -> None:
         self.hosted = tuple(str(p) for p in data.get("hosted") or ())
         self.scripts = tuple(str(p) for p in data.get("scripts") or ())
         self.script_ignore = tuple(str(p).lower() for p in data.get("script_ignore") or ())
@@ -183,7 +195,7 @@ class CIKnowledge:
                 else:
                     self._index.setdefault(head, []).append((kind, p))
 
-    def kind(self, path: str) -> str | None:
+    def kind(self, path: str) -> Literal["hosted", "script"] | None:
         """``hosted`` or ``script`` for a CI file's path, else None."""
         candidates = self._index.get(path.split("/", 1)[0].lower(), []) + self._wild
         kinds = {kind for kind, p in candidates if path_matches(p, path, ignore_case=True)}
@@ -201,7 +213,7 @@ def ci_knowledge() -> CIKnowledge:
 
 
 @functools.cache
-def _ci_knowledge(path) -> CIKnowledge:
+def _ci_knowledge(path: Path) -> CIKnowledge:
     return CIKnowledge(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
 
 
@@ -219,7 +231,7 @@ def platform_monitoring(files: FileSet, known: Platforms | None = None) -> list[
     workspace, Application Insights, CloudWatch alarms...), one line per file and kind."""
     known = known or platforms()
     found: list[str] = []
-    infra = sorted((f for f in files.files if known.monitoring_files.search(f.path)),
+    infra = sorted((f for f in files.files if f.role not in NOT_PROJECT_ROLES and known.monitoring_files.search(f.path)),
                    key=lambda f: (f.path.count("/"), f.path))
     for f in infra[:MONITORING_MAX_FILES]:
         text = files.read_text(f)
@@ -272,6 +284,34 @@ def is_env_example(f: RepoFile) -> bool:
     """A committed template of environment variables (``.env.example``, ``.env.local.sample``...)."""
     name = f.name.lower()
     return name.startswith(".env") and name.endswith(_ENV_EXAMPLE_ENDINGS)
+
+
+_ENV_HEADING = re.compile(r"^(?:#{1,6}[ \t]+(?P<md>[^\n]*)|(?P<rst>[^\n]+)\n[=\-~^]{3,}[ \t]*)$", re.M)
+_ENV_WORDS = re.compile(r"\benvironment[ \t]+variables?\b", re.I)
+_ENV_NAME = re.compile(r"`[A-Z][A-Z0-9]*_[A-Z0-9_]+`|``[A-Z][A-Z0-9]*_[A-Z0-9_]+``")
+_ENV_DOC_MAX_BYTES = 512_000
+
+
+def env_documentation(files: FileSet, f: RepoFile) -> str | None:
+    """``path#heading`` when ``f``, a README at the root or a document under ``docs/``, has a section headed
+    "Environment variables" that names at least one variable in code style (`` `APP_SECRET` ``): documented
+    environment variables in prose, the equivalent of a ``.env.example`` for a tool that reads no .env file."""
+    path = f.path.lower()
+    if f.suffix.lower() not in {".md", ".rst"} or f.size > _ENV_DOC_MAX_BYTES or f.role in NOT_PROJECT_ROLES \
+            or not (is_readme(f) or path.startswith(("docs/", "doc/"))):
+        return None
+    text = files.read_text(f)
+    if not text or not _ENV_WORDS.search(text):
+        return None
+    headings = list(_ENV_HEADING.finditer(text))
+    for i, m in enumerate(headings):
+        title = (m.group("md") or m.group("rst") or "").strip()
+        if not _ENV_WORDS.search(title):
+            continue
+        end = headings[i + 1].start() if i + 1 < len(headings) else len(text)
+        if _ENV_NAME.search(text, m.end(), end):
+            return f"{f.path}#{title.strip('# ').lower().replace(' ', '-')}"
+    return None
 
 
 def is_readme(f: RepoFile) -> bool:
@@ -750,6 +790,9 @@ def collect_practices(
     names = {normalise_name(n) for n in [*imports, *dependency_names] if n and n.strip()}
 
     test_files = [f for f in files.files if is_test_file(f)]
+    # what the project deploys (Dockerfiles, deploy files, migrations, environment templates, monitoring):
+    # not the fixtures of its tests (a sample app's Dockerfile under tests/), vendored or generated files
+    own = [f for f in files.files if f.role not in NOT_PROJECT_ROLES]
     test_lines = 0
     for f in test_files:
         text = files.read_text(f)
@@ -758,7 +801,7 @@ def collect_practices(
 
     config = _repo_config(files)
     ci = ci_knowledge()
-    ci_kinds: dict[str, str] = {}
+    ci_kinds: dict[str, Literal["hosted", "script", "declared"]] = {}
     for f in files.files:
         kind = ci.kind(f.path)
         if kind:
@@ -773,7 +816,7 @@ def collect_practices(
     ci_runs_audit = bool(ci_texts) and bool(ci.audit.search(everything))
     ci_runs_lint = bool(ci_texts) and bool(ci.lint.search(everything))
 
-    dockerfiles = [f for f in files.files if is_dockerfile(f)]
+    dockerfiles = [f for f in own if is_dockerfile(f)]
     nonroot: list[bool] = []
     healthcheck: list[bool] = []
     health_files: list[str] = []
@@ -791,7 +834,7 @@ def collect_practices(
     evals = [f for f in files.files if is_eval_file(f)]
     eval_counts, eval_uncounted, eval_partial = _count_evals(files, evals)
 
-    migrations = [f.path for f in files.files if is_migration(f)][:MAX_MIGRATIONS]
+    migrations = [f.path for f in own if is_migration(f)][:MAX_MIGRATIONS]
 
     known = platforms()
     libraries = find_libraries(names)
@@ -810,7 +853,8 @@ def collect_practices(
         docker_nonroot=all(nonroot) if nonroot else None,
         docker_healthcheck=any(healthcheck) if healthcheck else None,
         migrations=migrations,
-        env_example=[f.path for f in files.files if is_env_example(f)],
+        env_example=[f.path for f in own if is_env_example(f)]
+        + [doc for f in own if (doc := env_documentation(files, f))],
         readme=any(is_readme(f) for f in files.files),
         runbooks=[f.path for f in files.files if is_runbook(f)],
         eval_files=[f.path for f in evals],
@@ -822,7 +866,7 @@ def collect_practices(
         eval_case_counts=eval_counts,
         eval_uncounted=eval_uncounted,
         eval_cases_partial=eval_partial,
-        deploy_files=[f.path for f in files.files if is_deploy_file(f, known)],
+        deploy_files=[f.path for f in own if is_deploy_file(f, known)],
         app_frameworks=sorted(n for n in names if n in known.app_frameworks),
         platform_monitoring=platform_monitoring(files, known),
         ci_kinds=ci_kinds,
@@ -831,10 +875,11 @@ def collect_practices(
         health_checks=declared_health_checks(files, health_files),
         orm_schemas=orm_schemas(files, names),
         dependency_bots=dependency_bots(files),
+        **coverage_facts(files, names, test_files, migrations),
     )
 
 
-def _repo_config(files: FileSet):
+def _repo_config(files: FileSet) -> RepoConfig | None:
     """The repository's ``.auditlib.yaml`` (auditlib.accept), or None; a failure to read it is one of
     its problems, never a failure of this collector."""
     from auditlib.accept import CONFIG_NAMES, read_repo_config
@@ -844,3 +889,139 @@ def _repo_config(files: FileSet):
         return read_repo_config(files)
     except Exception as exc:  # noqa: BLE001 - hostile input must not sink the practices collector
         return RepoConfig(path=CONFIG_NAMES[0], problems=[f"could not be read: {type(exc).__name__}"])
+
+
+# ------------------------------------------------------------- issue 11, coverage: facts for the repository-level
+# practice rules of the coverage map (C019-C023, C037, C049, C068, C094, C106, C111, C119)
+_CODEOWNERS_DIRS = ("", ".github/", ".gitlab/", "docs/", ".bitbucket/")
+_ARCH_NAMES = re.compile(r"^(architecture|design|system[-_ ]?design|technical[-_ ]?design|decisions?)(\.[a-z]+)?$",
+                         re.I)
+_ARCH_DIRS = re.compile(r"(^|/)(adrs?|decisions|decision[-_]records|architecture|arch)/", re.I)
+_LOAD_TEST_NAME = re.compile(r"^(locustfile.*\.py|.*\.jmx|artillery[^/]*\.ya?ml|k6[-_.][^/]*\.(js|ts)|[^/]*\.k6\.(js|ts))$",
+                             re.I)
+_LOAD_TEST_DIR = re.compile(r"(^|/)(load[-_]?tests?|loadtesting|perf[-_]?tests?|stress[-_]?tests?|locust|k6|artillery)/",
+                            re.I)
+LOAD_TEST_LIBRARIES = ("locust", "artillery", "autocannon", "k6", "@grafana/k6", "loadtest", "vegeta")
+E2E_FRAMEWORKS: dict[str, tuple[str, ...]] = {
+    "playwright": ("playwright", "@playwright/test", "pytest-playwright", "playwright.config.*"),
+    "cypress": ("cypress", "cypress.config.*", "cypress.json"),
+    "selenium": ("selenium", "selenium-webdriver", "pytest-selenium", "seleniumbase"),
+    "puppeteer": ("puppeteer", "jest-puppeteer", "pyppeteer"),
+    "webdriverio": ("webdriverio", "@wdio/*", "wdio.conf.*"),
+    "testcafe": ("testcafe", ".testcaferc.*"),
+    "nightwatch": ("nightwatch", "nightwatch.conf.*"),
+    "detox": ("detox", ".detoxrc*"),
+}
+"""End-to-end framework -> dependency names and config file names (normalised; fnmatch)."""
+TEST_SIGNALS: dict[str, re.Pattern[str]] = {
+    "failure_path": re.compile(
+        r"pytest\.raises|assertRaises|self\.assertRaises|\.toThrow|\.rejects\b|toThrowError|mockRejectedValue"
+        r"|side_effect\s*=\s*\w*(Error|Exception|Timeout)|status(_code)?\s*[!=]=\s*[45]\d\d|\.status\)?\s*\.\s*to(Be|Equal)\(\s*[45]\d\d"
+        r"|\.expect\(\s*[45]\d\d|toHaveStatus\(\s*[45]\d\d|assert_called_with\(.*Error|with\s+raises\(|\bexpect\(\s*\(\)\s*=>"
+        r"|HTTPStatus\.(BAD_REQUEST|UNAUTHORIZED|FORBIDDEN|NOT_FOUND|UNPROCESSABLE|INTERNAL)|assert\s+\w+\.status_code\s*>=\s*400"
+        r"|\bstatus:\s*[45]\d\d|exit_code\s*(!=\s*0|==\s*[1-9])|\bok:\s*false"),
+    "auth_boundary": re.compile(r"\b40[13]\b|unauthori[sz]ed|forbidden|HTTPStatus\.(UNAUTHORIZED|FORBIDDEN)"
+                                r"|not\s+authenticated|PermissionDenied", re.I),
+    "model_mock": re.compile(
+        r"\brespx\b|\bvcr\b|pytest[_.]recording|cassette|\bmsw\b|\bnock\b|setupServer\("
+        r"|(mock\.patch|patch|patch\.object|monkeypatch\.setattr|mocker\.patch)\([^)\n]*(openai|anthropic|gemini|genai|llm|chat|"
+        r"completion|langchain|litellm|groq|mistral|ollama|model|client)"
+        r"|(jest|vi)\.mock\(\s*['\"](openai|@anthropic-ai/sdk|ai|@ai-sdk/[\w-]+|@google/generative-ai|langchain[^'\"]*|@langchain/[\w-]+)['\"]"
+        r"|Fake(List)?(Chat)?(LLM|Model|ChatModel)|GenericFakeChatModel|MockLLM|FakeEmbeddings|mock_openai|openai_mock"
+        r"|MockLanguageModel|simulateReadableStream|TestModel\(|FunctionModel\("
+        r"|\b(messages|completions|responses)\.[\w.]*?create\.(return_value|side_effect)"
+        r"|\.(invoke|ainvoke|generate_content|chat|complete)\.(return_value|side_effect)", re.I),
+    "model_ref": re.compile(r"\b(openai|anthropic|gemini|genai|langchain|litellm|llama_index|ollama|chat\.completions|"
+                            r"messages\.create|generate_content|ChatOpenAI|ChatAnthropic|invoke\(|llm)\b", re.I),
+    "app_client": re.compile(r"\bTestClient\b|\.test_client\(|\bsupertest\b|AsyncClient\(\s*app\s*=|ASGITransport|"
+                             r"\bAPIClient\(|\bself\.client\.(get|post|put|patch|delete)\(|\bclient\.(get|post|put|patch|delete)\(\s*['\"/]"
+                             r"|request\(\s*app\s*\)|\bapp\.inject\(|testcontainers|sqlite:///:memory:|pytest_postgresql"
+                             r"|\bLiveServerTestCase\b|next-test-api-route-handler|createMocks\("),
+}
+"""Test file text -> what it shows (``test_signals``)."""
+_STATIC_DIR = re.compile(r"(^|/)(public|static|staticfiles|wwwroot)/", re.I)
+_RASTER = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff"})
+LARGE_IMAGE_BYTES = 300_000
+_BOUNDARY_TEXT = re.compile(r"componentDidCatch|getDerivedStateFromError|react-error-boundary|<ErrorBoundary\b|"
+                            r"\bErrorBoundary\b\s*(=|extends|\()|withErrorBoundary")
+_NEXT_ERROR_FILE = re.compile(r"(^|/)app/(.*/)?(global-)?error\.(t|j)sx?$")
+_UI_SUFFIXES = frozenset({".jsx", ".tsx", ".js", ".ts"})
+MAX_UI_FILES_READ = 1500
+_ALEMBIC_EMPTY_DOWN = re.compile(r"^def downgrade\([^)]*\)[^:\n]*:\s*(?:(?:\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|#[^\n]*)\s*)*"
+                                 r"(?:pass|\.\.\.)(?:[ \t]*\n?[ \t]*#[^\n]*)*\s*(?=\n\S|\Z)", re.M)
+_KNEX_UP = re.compile(r"exports\.up\b|export\s+(async\s+)?function\s+up\b|export\s+const\s+up\b")
+_KNEX_DOWN = re.compile(r"exports\.down\b|export\s+(async\s+)?function\s+down\b|export\s+const\s+down\b")
+
+
+def _is_codeowners(f: RepoFile) -> bool:
+    name = f.name
+    folder = f.path[: len(f.path) - len(name)]
+    return name in {"CODEOWNERS", "OWNERS", "OWNERS.md", "MAINTAINERS", "MAINTAINERS.md"} and folder in _CODEOWNERS_DIRS
+
+
+def _is_architecture_doc(f: RepoFile) -> bool:
+    if f.is_code or f.suffix not in {".md", ".rst", ".txt", ".adoc", ""}:
+        return False
+    if _ARCH_NAMES.match(f.name):
+        return True
+    return bool(_ARCH_DIRS.search(f.path.lower())) and f.suffix in {".md", ".rst", ".adoc"}
+
+
+def coverage_facts(files: FileSet, names: set[str], test_files: list[RepoFile],
+                   migrations: list[str]) -> dict[str, Any]:
+    """The facts of the coverage map's repository-level rules (issue 11): see the PracticeFacts fields
+    ``codeowners`` to ``irreversible_migrations``. File names, the test files' text, the root README's
+    length, the migrations already found and, in a React code base, the text of its UI files."""
+    readmes = [files.read_text(f) for f in files.files if is_readme(f)]
+    readme_lines = max((count_lines(t) for t in readmes if t is not None), default=None) if readmes else None
+    load = [f.path for f in files.files if _LOAD_TEST_NAME.match(f.name) or
+            (_LOAD_TEST_DIR.search(f.path) and (f.is_code or f.suffix in {".yml", ".yaml", ".jmx"}))]
+    load += sorted(n for n in names if n in LOAD_TEST_LIBRARIES)
+    e2e = set()
+    base_names = {f.name.lower() for f in files.files}
+    for fw, patterns in E2E_FRAMEWORKS.items():
+        if any(_matches(n, patterns) for n in names) or any(_matches(b, patterns) for b in base_names):
+            e2e.add(fw)
+    signals: dict[str, list[str]] = {}
+    for f in test_files:
+        text = files.read_text(f)
+        if not text:
+            continue
+        for kind, rx in TEST_SIGNALS.items():
+            if len(signals.get(kind, [])) < 5 and rx.search(text):
+                signals.setdefault(kind, []).append(f.path)
+    big = sorted((f for f in files.files if f.suffix in _RASTER and f.size > LARGE_IMAGE_BYTES
+                  and _STATIC_DIR.search(f.path) and "node_modules/" not in f.path), key=lambda f: -f.size)
+    boundaries: list[str] = []
+    if names & {"react", "react-dom", "next"}:
+        if "react-error-boundary" in names:
+            boundaries.append("react-error-boundary")
+        boundaries += [f.path for f in files.files if _NEXT_ERROR_FILE.search(f.path)]
+        if not boundaries:
+            ui = [f for f in files.files if f.suffix in _UI_SUFFIXES and f.role in ("app", "other")]
+            for f in ui[:MAX_UI_FILES_READ]:
+                text = files.read_text(f)
+                if text and _BOUNDARY_TEXT.search(text):
+                    boundaries.append(f.path)
+                    break
+    irreversible: list[str] = []
+    for path in migrations:
+        if not path.endswith((".py", ".js", ".ts", ".mjs", ".cjs")):
+            continue
+        text = files.read_text(path) or ""
+        if path.endswith(".py"):
+            if "def upgrade(" in text and _ALEMBIC_EMPTY_DOWN.search(text):
+                irreversible.append(path)
+        elif _KNEX_UP.search(text) and not _KNEX_DOWN.search(text):
+            irreversible.append(path)
+    return dict(
+        codeowners=[f.path for f in files.files if _is_codeowners(f)],
+        architecture_docs=[f.path for f in files.files if _is_architecture_doc(f)][:20],
+        readme_lines=readme_lines,
+        load_tests=load[:20],
+        e2e_frameworks=sorted(e2e),
+        test_signals=signals,
+        large_static_images=[f"{f.path} ({f.size // 1000} KB)" for f in big[:20]],
+        error_boundaries=boundaries,
+        irreversible_migrations=irreversible,
+    )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Iterable, Literal
 
 Role = Literal["vendored", "generated", "test", "evaluation", "migration", "script", "config", "docs", "app",
                "other"]
@@ -99,6 +99,19 @@ def file_role(path: str) -> Role:
     return "other"
 
 
+NOT_PROJECT_ROLES: frozenset[str] = frozenset({"test", "vendored", "generated"})
+"""Roles of files that are not the project's own running code or deployment: test code and its fixtures
+(a test folder's sample Flask app, Dockerfile or migration is an input of a test, not an endpoint, a
+container or a schema of the project), third-party code and build output. Facts about what the project
+serves, deploys and uses (endpoints, layers, imports, Dockerfiles, deploy files, migrations, declared
+libraries) leave them out (issue 12)."""
+
+
+def is_project_path(path: str) -> bool:
+    """A file of the project itself: not test code or fixtures, vendored or generated (NOT_PROJECT_ROLES)."""
+    return file_role(path) not in NOT_PROJECT_ROLES
+
+
 def is_test_path(path: str) -> bool:
     """Test code or test data (the ``test`` role)."""
     return file_role(path) == "test"
@@ -109,7 +122,7 @@ def is_script_path(path: str) -> bool:
     return file_role(path) == "script"
 
 
-def role_counts(paths) -> dict[str, int]:
+def role_counts(paths: Iterable[str]) -> dict[str, int]:
     """Role -> number of ``paths`` with it (roles with none left out), in ROLES order."""
     counts: dict[str, int] = {}
     for p in paths:

@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any, Literal
 
 import yaml
 
@@ -116,7 +117,7 @@ def _github_crc32(secret: str) -> bool | None:
     return github_checksum(body[:30]) == body[30:]
 
 
-def _jwt_payload(token: str) -> dict | None:
+def _jwt_payload(token: str) -> dict[str, Any] | None:
     parts = token.split(".")
     if len(parts) != 3:
         return None
@@ -527,6 +528,7 @@ def _spans_in(text: str) -> list[tuple[int, int]]:
         if i == _PEM_DETECTOR:
             for m in det.pattern.finditer(text):
                 region = _PEM_REGION_RE.match(text, m.end())
+                assert region is not None  # the pattern matches the empty string
                 runs = list(_PEM_RUN_RE.finditer(text, m.end(), region.end()))
                 if runs:
                     spans.append((runs[0].start(), runs[-1].end()))
@@ -637,7 +639,7 @@ def _scan_line(line: str, following: str | None, path: str | None) -> list[_Cand
 
 
 def _judge(det: Detector, m: re.Match[str], value: str, line: str, end: int,
-           path: str | None) -> _Candidate | str | None:
+           path: str | None) -> _Candidate | Literal["public"] | None:
     """What one match of ``det`` is: a candidate (placeholder or not, with its confidence), ``"public"``
     (a value public by design, which no other detector may report either) or None (not a secret)."""
     if det.generic:
@@ -1095,15 +1097,16 @@ def _scan_past_missing_objects(result: _HistoryScan, run: GitRun, root: Path, re
             return False
         batch = [c for c in pending[pos:pos + size] if c not in damage.handled]
         result.last = None
-        run = stream_git(root, _log_args(prefixes, "--no-walk=unsorted", "--stdin"),
-                          lambda out: _consume_log(out, result, max_commits, progress), batch) if batch else None
-        if run is not None and run.capped:
+        batch_run = stream_git(root, _log_args(prefixes, "--no-walk=unsorted", "--stdin"),
+                               lambda out: _consume_log(out, result, max_commits, progress), batch) if batch else None
+        if batch_run is not None and batch_run.capped:
             return True
-        if run is None or not run.failed:
+        if batch_run is None or not batch_run.failed:
             pos, size = pos + size, min(size * 2, MAX_BATCH)
             continue
-        suspect = result.last if result.last in index else batch[0]
-        pos, size = index[suspect] + 1, FIRST_BATCH
+        stop = result.last if result.last is not None and result.last in index else batch[0]
+        suspect = stop
+        pos, size = index[stop] + 1, FIRST_BATCH
 
 
 @dataclass(frozen=True)
@@ -1199,11 +1202,11 @@ def _scan_commit_around(result: _HistoryScan, sha: str, root: Path, max_commits:
         if c.new not in missing and c.new_mode in ("100644", "100755"):
             wanted.setdefault(c.new, []).append(c)
     if wanted:
-        for oid, data, _gone in read_blobs(root, [o.encode() for o in wanted], MAX_TEXT_BYTES):
-            text = decode(data) if data is not None else None
+        for raw_oid, content, _gone in read_blobs(root, [o.encode() for o in wanted], MAX_TEXT_BYTES):
+            text = decode(content) if content is not None else None
             if text is None or not _KEYWORD_RE.search(text.lower()):
                 continue
-            for c in wanted.get(oid.decode("ascii", "replace"), []):
+            for c in wanted.get(raw_oid.decode("ascii", "replace"), []):
                 _scan_text(result.introduced, text, c.shown, when, sha)
     return False
 
@@ -1535,14 +1538,14 @@ def _scan_partial_clone(root: Path, result: _HistoryScan, max_commits: int, prog
     present = sorted((oid for oid in blobs if oid not in missing), key=lambda oid: blobs[oid].order)
     absent_oids = {oid for oid in blobs if oid in missing}
     scanned = 0
-    for n, (oid, data, absent) in enumerate(read_blobs(root, present, MAX_TEXT_BYTES), 1):
-        if absent:
+    for n, (oid, data, is_absent) in enumerate(read_blobs(root, present, MAX_TEXT_BYTES), 1):
+        if is_absent:
             absent_oids.add(oid)
             continue
         scanned += 1
         blob = blobs.get(oid)
         text = decode(data) if blob is not None and data is not None else None
-        if text is not None and _KEYWORD_RE.search(text.lower()):
+        if blob is not None and text is not None and _KEYWORD_RE.search(text.lower()):
             _scan_text(introduced, text, blob.path, blob.when, blob.commit)
         if progress is not None and n % 1000 == 0:
             progress(f"secrets: scanned {n} of {len(present)} blobs")
@@ -1664,8 +1667,8 @@ def _distinct_hits(tree: list[tuple[_Candidate, str, int]], introduced: dict[str
     for c, path, line in tree:
         in_tree.setdefault(masking.fingerprint(c.secret), []).append((c, path, line))
     values = {fp: places[0][0].secret for fp, places in in_tree.items()}
-    for fp, seen in introduced.items():
-        values.setdefault(fp, seen.candidate.secret)
+    for fp, sighting in introduced.items():
+        values.setdefault(fp, sighting.candidate.secret)
     dropped = _strict_prefixes({fp: v for fp, v in values.items() if not v.startswith("-----BEGIN")})
     hits: list[SecretHit] = []
     for fp, places in in_tree.items():

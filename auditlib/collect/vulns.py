@@ -58,6 +58,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ class LookupResult:
     """Vulnerabilities found beyond ``MAX_VULNS_PER_LOOKUP``: counted, not kept."""
 
 
-class _Vulns(list):
+class _Vulns(list[Vulnerability]):
     """The vulnerabilities of one lookup: at most ``MAX_VULNS_PER_LOOKUP`` kept, the rest counted
     in ``dropped`` (a hostile database or service could otherwise fill the memory)."""
 
@@ -133,7 +134,7 @@ class _Vulns(list):
         super().__init__()
         self.dropped = 0
 
-    def append(self, v: Vulnerability) -> None:  # type: ignore[override]
+    def append(self, v: Vulnerability) -> None:
         if len(self) < MAX_VULNS_PER_LOOKUP:
             super().append(v)
         else:
@@ -217,8 +218,9 @@ def spec_admits(spec: str, version: str, ecosystem: str) -> bool | None:
             return True
         if ":" in text or "/" in text:
             return None  # git, file:, link:, workspace:, a URL
-        return semantic_version.NpmSpec(text).match(semantic_version.Version(
+        matched: bool = semantic_version.NpmSpec(text).match(semantic_version.Version(
             version.strip().lstrip("v=")))
+        return matched
     except (InvalidSpecifier, InvalidVersion, ValueError, TypeError):
         return None
 
@@ -239,7 +241,7 @@ def _one_line(text: Any, limit: int = SUMMARY_MAX) -> str:
     return first if len(first) <= limit else first[: limit - 1] + "…"
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     """``value`` when it is a list, else [] (records are input: any field may have any type)."""
     return value if isinstance(value, list) else []
 
@@ -266,7 +268,7 @@ def _status(checked: int, unchecked: list[str]) -> Status:
 
 
 # ------------------------------------------------------------------------------ OSV records
-def _in_range(version: Any, events: list[dict], ecosystem: str) -> bool:
+def _in_range(version: Any, events: list[dict[str, Any]], ecosystem: str) -> bool:
     """OSV range evaluation (the spec's pseudo-code): walk the events in version order."""
     parsed: list[tuple[Any, int, str]] = []
     for order, event in enumerate(events):
@@ -296,7 +298,7 @@ def _in_range(version: Any, events: list[dict], ecosystem: str) -> bool:
     return affected
 
 
-def _affects(affected: dict, version_text: str, version: Any, ecosystem: str) -> bool:
+def _affects(affected: dict[str, Any], version_text: str, version: Any, ecosystem: str) -> bool:
     for listed in _list(affected.get("versions")):
         if not isinstance(listed, (str, int, float)):
             continue
@@ -319,7 +321,7 @@ def _affects(affected: dict, version_text: str, version: Any, ecosystem: str) ->
     return False
 
 
-def _fixed_versions(affected: dict) -> list[str]:
+def _fixed_versions(affected: dict[str, Any]) -> list[str]:
     fixed: list[str] = []
     for rng in _list(affected.get("ranges")):
         if isinstance(rng, dict) and rng.get("type") in ("ECOSYSTEM", "SEMVER"):
@@ -333,7 +335,7 @@ def _fixed_versions(affected: dict) -> list[str]:
     return fixed
 
 
-def match_record(record: dict, dep: Dependency) -> Vulnerability | None:
+def match_record(record: dict[str, Any], dep: Dependency) -> Vulnerability | None:
     """The vulnerability ``record`` (an OSV record) describes for ``dep``'s exact version, if any.
 
     Raises ValueError when the dependency's version is not a valid version of its ecosystem.
@@ -397,7 +399,7 @@ def _read_regular(path: Path, max_bytes: int) -> tuple[bytes | None, str | None]
         os.close(fd)
 
 
-def _parse_records(data: bytes, suffix: str) -> list[dict] | None:
+def _parse_records(data: bytes, suffix: str) -> list[dict[str, Any]] | None:
     """The OSV records in one file's bytes (a record, or a list of them); None when unreadable."""
     try:
         text = data.decode("utf-8")
@@ -408,7 +410,7 @@ def _parse_records(data: bytes, suffix: str) -> list[dict] | None:
     return [r for r in records if isinstance(r, dict) and "id" in r]
 
 
-def _load_record(path: Path) -> list[dict]:
+def _load_record(path: Path) -> list[dict[str, Any]]:
     """The OSV records in one file (a record, or a list of them); [] when unreadable."""
     data, _why = _read_regular(path, DB_MAX_FILE_BYTES)
     return (_parse_records(data, path.suffix.lower()) or []) if data is not None else []
@@ -436,7 +438,7 @@ class OsvDirectorySource(VulnSource):
         self._loaded_keys: set[str] = set()
         self._by_name: dict[str, set[str]] = {}
         self._loose_loaded = False
-        self._index: dict[tuple[str, str], dict[int, dict]] = {}
+        self._index: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
         self._bytes_read = 0
         self.skipped: dict[str, int] = {}
         """What was passed over: special, large, unreadable, budget, deep, entries, files."""
@@ -527,7 +529,7 @@ class OsvDirectorySource(VulnSource):
                 key = (pkg["ecosystem"], normalise_name(str(pkg.get("name", "")), pkg["ecosystem"]))
                 self._index.setdefault(key, {})[id(record)] = record  # one copy per record
 
-    def _records_for(self, ecosystem: str, name: str) -> list[dict]:
+    def _records_for(self, ecosystem: str, name: str) -> list[dict[str, Any]]:
         assert self._keyed is not None
         if not self._loose_loaded:
             for p in self._loose:
@@ -681,8 +683,8 @@ class PipAuditSource(VulnSource):
                 key = (canonicalize_name(str(entry["name"])), str(Version(str(entry["version"]))))
             except (KeyError, InvalidVersion):
                 continue
-            dep = wanted.get(key)
-            if dep is None:
+            hit = wanted.get(key)
+            if hit is None:
                 continue
             answered.add(key)
             for v in _list(entry.get("vulns"))[:MAX_IDS_PER_PACKAGE]:
@@ -690,10 +692,10 @@ class PipAuditSource(VulnSource):
                     continue
                 fixed = _strs(v.get("fix_versions"))
                 vulns.append(Vulnerability(
-                    package=dep.name, version=dep.version or key[1], ecosystem="PyPI",
+                    package=hit.name, version=hit.version or key[1], ecosystem="PyPI",
                     id=_id(v.get("id", "?")), aliases=_strs(v.get("aliases")),
                     summary=_one_line(v.get("description")), fixed=fixed,
-                    path=dep.path, line=dep.line, fix=fix_for(key[1], fixed, "PyPI"),
+                    path=hit.path, line=hit.line, fix=fix_for(key[1], fixed, "PyPI"),
                 ))
         missing = [dep.name for key, dep in wanted.items() if key not in answered]
         unchecked = sorted(set(unchecked + missing))
@@ -704,7 +706,7 @@ class PipAuditSource(VulnSource):
         return LookupResult(self.name, _status(len(answered), unchecked), vulns, len(answered),
                             unchecked, reason, dropped=vulns.dropped)
 
-    def _run(self, wanted: dict[tuple[str, str], Dependency]) -> tuple[dict | None, str | None]:
+    def _run(self, wanted: dict[tuple[str, str], Dependency]) -> tuple[dict[str, Any] | None, str | None]:
         """pip-audit's JSON report, or None and why not.
 
         Waits at most ``timeout`` seconds, and at most ``PIP_AUDIT_SHARE`` of the time left before
@@ -741,7 +743,7 @@ class PipAuditSource(VulnSource):
         return None, _pip_audit_failure(stderr, proc.returncode)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen[Any]) -> None:
     """Kill a process started with ``start_new_session`` and whatever it started, then reap it."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -772,7 +774,7 @@ def _tracking_handlers(conns: list[http.client.HTTPConnection]) -> list[urllib.r
     can shut its socket down); proxies and redirects work as with urllib's defaults."""
 
     class Http(urllib.request.HTTPHandler):
-        def http_open(self, req):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             class Conn(http.client.HTTPConnection):
                 def connect(self) -> None:
                     conns.append(self)
@@ -780,12 +782,12 @@ def _tracking_handlers(conns: list[http.client.HTTPConnection]) -> list[urllib.r
             return self.do_open(Conn, req)
 
     class Https(urllib.request.HTTPSHandler):
-        def https_open(self, req):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
             class Conn(http.client.HTTPSConnection):
                 def connect(self) -> None:
                     conns.append(self)
                     super().connect()
-            return self.do_open(Conn, req, context=self._context)
+            return self.do_open(Conn, req, context=self._context)  # type: ignore[attr-defined]  # not in typeshed
 
     return [Http(), Https()]
 
@@ -830,7 +832,7 @@ def bounded_exchange(request: urllib.request.Request, timeout: float,
         raise TimeoutError(f"no complete answer within {timeout:.3g} s")
     if "error" in box:
         raise box["error"]
-    data = box["data"]
+    data: bytes = box["data"]
     if len(data) > max_bytes:
         raise ValueError(f"answer over {max_bytes:,} bytes")
     return data
@@ -854,7 +856,7 @@ class OsvApiSource(VulnSource):
         self.breaker = breaker if breaker is not None else {}
         self.name = f"osv api ({self.base_url})"
 
-    def _call(self, path: str, body: dict | None = None) -> Any:
+    def _call(self, path: str, body: dict[str, Any] | None = None) -> Any:
         tripped = self.breaker.get(self.base_url)
         if tripped:
             raise ConnectionError(f"not tried again after: {tripped}")
@@ -902,7 +904,7 @@ class OsvApiSource(VulnSource):
             names = sorted({dep.name for _, dep in items} | set(unchecked))
             return LookupResult(self.name, "not_checked", unchecked=names,
                                 reason=_api_failure(exc)[:200])
-        records: dict[str, dict] = {}
+        records: dict[str, dict[Any, Any]] = {}
         failed: list[str] = []
         wanted_ids = sorted({v for found in ids for v in found})
         for n, vid in enumerate(wanted_ids):
@@ -910,7 +912,7 @@ class OsvApiSource(VulnSource):
                 failed.append(vid)
                 continue
             try:
-                record = self._call(f"/v1/vulns/{urllib.request.quote(vid, safe='')}")
+                record = self._call(f"/v1/vulns/{urllib.parse.quote(vid, safe='')}")
             except _API_ERRORS:
                 failed.append(vid)
                 continue

@@ -9,10 +9,13 @@ Each probe is registered once, with @probe; a test checks the rubric and the reg
 from __future__ import annotations
 
 import hashlib
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Collection, Iterable
 
 from ..collect.roles import file_role
 from ..models import SEVERITIES, Facts, Finding, Hit
+
+if TYPE_CHECKING:
+    from ..rubric import Rubric
 
 ProbeFn = Callable[[Facts, dict[str, float]], Iterable[Hit]]
 PROBES: dict[str, ProbeFn] = {}
@@ -70,7 +73,7 @@ def role_of(facts: Facts, path: str) -> str:
     return facts.code.file_roles.get(path) or file_role(path)
 
 
-def in_scope(facts: Facts, hit: Hit, roles) -> bool:
+def in_scope(facts: Facts, hit: Hit, roles: Collection[str] | None) -> bool:
     """Whether ``hit`` sits in a file of one of ``roles`` (the rule's ``roles:`` in rules.yaml; None:
     every role). A hit without a path (a repository-level finding) is always in scope."""
     return roles is None or not hit.path or role_of(facts, hit.path) in roles
@@ -97,7 +100,7 @@ def finding_id(hit: Hit) -> str:
     return "F-" + hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()[:10]
 
 
-def run_probes(facts: Facts, rubric) -> list[Finding]:  # rubric: auditlib.rubric.Rubric
+def run_probes(facts: Facts, rubric: Rubric) -> list[Finding]:
     """Run every probe the rubric names and return findings, most severe first. A hit in a file whose
     role the rule does not cover (``roles:`` in rules.yaml: request-path rules cover application code,
     not tests, evaluations, seed scripts or command-line tools) is dropped, not graded down: the flaw

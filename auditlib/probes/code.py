@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 from ..analysis.llm import text_kinds
 from ..metrics import APP_CALL_ROLES, app_calls
@@ -16,11 +16,12 @@ def _where(c: LLMCallSite) -> str:
     return f"{c.api}(...){kind} in {c.function or 'module level'}"
 
 
-def _call_probe(rule: str, title: str, bad, detail, *, text_only: bool = False) -> None:
+def _call_probe(rule: str, title: str, bad: Callable[[LLMCallSite], bool], detail: Callable[[LLMCallSite], str], *,
+                text_only: bool = False) -> None:
     """A probe over model call sites; ``text_only``: the question is about text generation (prompt,
     output cap, output schema), so embedding, image, audio and moderation requests are left out."""
 
-    def fn(facts: Facts, params: dict) -> Iterable[Hit]:
+    def fn(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
         kinds = text_kinds() if text_only else None
         for c in facts.code.llm_calls:
             if (kinds is None or c.kind in kinds) and bad(c):
@@ -42,11 +43,11 @@ _DATA_USES = ("model_output_parsed", "model_output_executed", "model_output_to_s
 made a file name, a URL or HTML, executed, run as SQL or passed to a shell."""
 
 
-def _data_uses(facts: Facts) -> dict[str, list]:
+def _data_uses(facts: Facts) -> dict[str, list[Any]]:
     """``path:line`` of a model call -> the places its text is used as data (outside test code)."""
     from ..collect.roles import is_test_path
 
-    out: dict[str, list] = {}
+    out: dict[str, list[Any]] = {}
     for u in facts.code.llm_uses:
         if u.kind in _DATA_USES and u.call_at and not is_test_path(u.path):
             out.setdefault(u.call_at, []).append(u)
@@ -54,7 +55,7 @@ def _data_uses(facts: Facts) -> dict[str, list]:
 
 
 @probe("llm.unstructured_output")
-def unstructured_output(facts: Facts, params: dict) -> Iterable[Hit]:
+def unstructured_output(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Text-generation calls with no output schema whose text is then parsed or reaches a sink
     (``model_output_parsed``, ``_executed``, ``_to_sql``, ``_to_shell`` uses). Free text shown to a person
     needs no schema: such calls are not reported (issue 9)."""
@@ -102,7 +103,7 @@ def prompt_injection_grade(c: LLMCallSite) -> tuple[str, str]:
 
 
 @probe("llm.user_input_in_prompt")
-def user_input_in_prompt(facts: Facts, params: dict) -> Iterable[Hit]:
+def user_input_in_prompt(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Request data pasted into prompt text (not passed as its own user message), graded by what the model
     can do (``prompt_injection_grade``)."""
     kinds = text_kinds()
@@ -134,7 +135,7 @@ def reads_token_usage(facts: Facts) -> bool:
 
 
 @probe("llm.no_token_tracking")
-def no_token_tracking(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_token_tracking(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Model calls of the application or its scripts exist (``app_calls``: calls in tests, evaluations and
     examples spend nothing in use) but nothing tracks tokens or cost: no library, no usage field read."""
     calls = app_calls(facts) or []
@@ -147,7 +148,7 @@ def no_token_tracking(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("llm.no_feature_flag")
-def no_feature_flag(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_feature_flag(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Model calls of the application or its scripts exist with no feature-flag service and not every
     call behind a flag check."""
     calls = app_calls(facts) or []
@@ -175,7 +176,7 @@ _SQL_GRADES = {  # origin of the pasted values -> (severity, confidence, what th
 
 
 @probe("architecture.sql_string_building")
-def sql_string_building(facts: Facts, params: dict) -> Iterable[Hit]:
+def sql_string_building(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """SQL assembled from strings, graded by where the pasted values come from (issue 9): request data
     is critical, model output (a tool's arguments included) high, both with the value's path; constants
     of the code, configuration, and identifiers pasted beside bound parameters are low; command-line
@@ -248,7 +249,7 @@ def _confidence(r: Reach) -> str:
 
 
 @probe("architecture.no_authentication")
-def no_authentication(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_authentication(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Web endpoints exist, none of them nor any library authenticates, and some of them reach something
     (a model, data, files, the network): graded by the worst of what they reach."""
     if not _no_auth_anywhere(facts):
@@ -285,7 +286,7 @@ def _exposure(facts: Facts, severity: str) -> tuple[str, str]:
 
 
 @probe("architecture.endpoint_without_auth")
-def endpoint_without_auth(facts: Facts, params: dict) -> Iterable[Hit]:
+def endpoint_without_auth(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Endpoints without authentication, graded by what their handler reaches (nothing reached, or a
     route public by design such as a health probe or the sign-in flow: no finding). Also when nothing
     authenticates anywhere: the structural finding says so once, these say which endpoints it exposes."""
@@ -308,7 +309,7 @@ def endpoint_without_auth(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("architecture.mixed_layers")
-def mixed_layers(facts: Facts, params: dict) -> Iterable[Hit]:
+def mixed_layers(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Files that mix web handlers, model calls and data access."""
     for m in facts.code.mixed_files:
         yield Hit(rule="architecture.mixed_layers", title="One file mixes " + " + ".join(m.layers),
@@ -316,7 +317,7 @@ def mixed_layers(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("architecture.no_rate_limiting")
-def no_rate_limiting(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_rate_limiting(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Endpoints reach the model and nothing rate-limits them: no rate-limiting library and no
     hand-written quota that refuses a request (``CodeFacts.quota_checks``: a per-user message count
     checked against a limit, issue 9)."""

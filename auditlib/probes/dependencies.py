@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..collect.dependencies import is_locked, lockfile_scopes  # pure: the one lockfile-scoping rule
 from ..models import Dependency, Facts, Hit, Manifest, Vulnerability
@@ -53,7 +53,7 @@ def _vuln_evidence(v: Vulnerability) -> str:
 
 
 @probe("dependency.known_vulnerable")
-def known_vulnerable(facts: Facts, params: dict) -> Iterable[Hit]:
+def known_vulnerable(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Pinned dependencies with a published advisory."""
     for v in facts.dependencies.vulnerabilities:
         yield Hit(rule="dependency.known_vulnerable", title=f"Vulnerable dependency: {v.package} {v.version}",
@@ -61,11 +61,11 @@ def known_vulnerable(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("dependency.unpinned")
-def unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
+def unpinned(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Manifests with range-only or unconstrained dependencies (``^1.2``, ``~1.2``, ``>=2``, none)
     that no lockfile in their directory tree covers."""
     d = facts.dependencies
-    by_path: dict[str, list] = defaultdict(list)
+    by_path: dict[str, list[Any]] = defaultdict(list)
     for dep in loose_dependencies(d.dependencies, d.manifests):
         by_path[dep.path].append(dep)
     for path, deps in sorted(by_path.items()):
@@ -75,7 +75,7 @@ def unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("dependency.no_lockfile")
-def no_lockfile(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_lockfile(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Ecosystems with manifests that have unpinned dependencies and no lockfile in their
     directory tree (a lockfile elsewhere in a monorepo does not cover them). A pip-compiled
     requirements file counts as a lockfile (auditlib.collect.dependencies.is_compiled_requirements);
@@ -96,7 +96,7 @@ def no_lockfile(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("dependency.vulnerabilities_not_checked")
-def not_checked(facts: Facts, params: dict) -> Iterable[Hit]:
+def not_checked(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Say so when known vulnerabilities could not be looked up (never report that as clean)."""
     vc = facts.dependencies.vuln_check
     if facts.dependencies.dependencies and vc.status != "checked":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..models import Facts, Hit
 from ..ownership import knowledge_silos
@@ -10,7 +10,7 @@ from . import probe
 
 
 @probe("history.knowledge_silo")
-def knowledge_silo(facts: Facts, params: dict) -> Iterable[Hit]:
+def knowledge_silo(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Busy files that one author wrote almost alone and who has not committed recently.
 
     Params: ``min_churn`` (lines added + removed over the history), ``share_threshold`` (the main

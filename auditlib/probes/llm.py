@@ -10,7 +10,7 @@ prompt ships nothing to production, and a false critical costs the auditor's cre
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..collect.roles import is_test_path
 from ..models import Facts, Hit, LLMCallSite, LLMUseSite
@@ -28,7 +28,7 @@ def _use_evidence(u: LLMUseSite) -> str:
 
 
 def _use_probe(rule: str, title: str, kinds: set[str]) -> None:
-    def fn(facts: Facts, params: dict) -> Iterable[Hit]:
+    def fn(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
         for u in facts.code.llm_uses:
             if u.kind in kinds and not in_tests(u.path):
                 yield Hit(rule=rule, title=title, evidence=_use_evidence(u), path=u.path, line=u.line)
@@ -43,7 +43,7 @@ _use_probe("llm.prompt_or_response_logged", "Prompt or model response written to
 
 
 @probe("llm.api_key_from_user")
-def api_key_from_user(facts: Facts, params: dict) -> Iterable[Hit]:
+def api_key_from_user(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """A visitor's provider key kept process-wide (the process environment, an SDK module's global key, a
     client that outlives the visitor's run): one finding per file, at its first place, the others listed
     in the evidence. A client built from the visitor's key for their own run (bring your own key) is no
@@ -65,7 +65,7 @@ _use_probe("llm.unsafe_deserialization", "Dangerous deserialization enabled",
 
 
 @probe("llm.model_output_to_sql")
-def model_output_to_sql(facts: Facts, params: dict) -> Iterable[Hit]:
+def model_output_to_sql(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Model output run as SQL, graded by the database (issue 9): the rule's severity (high) on the
     server's database or one not followed; medium when every database the agent may get is opened
     read-only (model-written SQL can only read; some may be the visitor's own); low when it is the
@@ -76,11 +76,11 @@ def model_output_to_sql(facts: Facts, params: dict) -> Iterable[Hit]:
         severity = {"read_only": "medium", "visitor": "low"}.get(u.database or "")
         yield Hit(rule="llm.model_output_to_sql", title="Model output run as SQL", evidence=_use_evidence(u),
                   path=u.path, line=u.line, severity=severity,  # type: ignore[arg-type]
-                  confidence="medium" if severity else None)  # type: ignore[arg-type]
+                  confidence="medium" if severity else None)
 
 
 @probe("llm.model_output_to_shell")
-def model_output_to_shell(facts: Facts, params: dict) -> Iterable[Hit]:
+def model_output_to_shell(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Model output passed to a shell, graded by where it runs (issue 9): on a server (application code)
     the rule's severity (critical: a prompt injection runs commands on the server); in a command-line tool
     or script on the user's own machine (role ``script``) medium, with the user's rights; low when the
@@ -111,7 +111,7 @@ parameter the client cannot replace through the messages."""
 
 
 @probe("llm.client_supplied_messages")
-def client_supplied_messages(facts: Facts, params: dict) -> Iterable[Hit]:
+def client_supplied_messages(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """The server forwards the client's whole message list. Graded by what a forged turn gains (issue 9):
     high when the client can send a ``system`` turn and the model has tools behind it; medium for a plain
     proxy (no tools, or an API whose messages cannot carry a system turn): the risk there is the open
@@ -162,7 +162,7 @@ def _behind_authentication(facts: Facts) -> set[tuple[str, int]]:
 
 
 @probe("llm.raw_http_call")
-def raw_http_call(facts: Facts, params: dict) -> Iterable[Hit]:
+def raw_http_call(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """The provider's HTTP API is called directly instead of through its SDK."""
     for c in facts.code.llm_calls:
         if c.provider == "http" and not in_tests(c.path):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
-from ..models import Facts, Hit
+from ..models import Endpoint, Facts, Hit
 from . import grader, probe, role_of
 
 
 @probe("complexity.complex_function")
-def complex_function(facts: Facts, params: dict) -> Iterable[Hit]:
+def complex_function(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Functions whose cyclomatic complexity passes the rubric's threshold."""
     threshold = params.get("threshold", 10)
     for fn in facts.complexity.over_threshold:
@@ -78,7 +78,7 @@ def debug_on_the_developers_machine(facts: Facts, hit: Hit) -> Hit:
 
 
 @probe("testing.no_tests")
-def no_tests(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_tests(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Application code with no test files at all: high (the rule's default) for a deployed service,
     medium for a web or interactive app with no deploy file, low for scripts, notebooks and command-line
     tools."""
@@ -90,7 +90,7 @@ def no_tests(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("testing.low_test_ratio")
-def low_test_ratio(facts: Facts, params: dict) -> Iterable[Hit]:
+def low_test_ratio(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Tests exist but are small beside the application code."""
     p, inv = facts.practices, facts.inventory
     if not p.test_files or not inv.available:
@@ -102,15 +102,19 @@ def low_test_ratio(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("testing.no_eval_suite")
-def no_eval_suite(facts: Facts, params: dict) -> Iterable[Hit]:
-    """Model calls exist but there is no file of evaluation cases."""
-    if facts.code.llm_calls and facts.practices.available and not facts.practices.eval_files:
+def no_eval_suite(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """The application or its scripts call a model (calls in tests and their fixtures do not count:
+    ``app_calls``) but there is no file of evaluation cases."""
+    from ..metrics import app_calls
+
+    calls = app_calls(facts) or []
+    if calls and facts.practices.available and not facts.practices.eval_files:
         yield Hit(rule="testing.no_eval_suite", title="No evaluation suite for model output",
-                  evidence=f"{len(facts.code.llm_calls)} model call(s) and no evaluation cases in the repository")
+                  evidence=f"{len(calls)} model call(s) and no evaluation cases in the repository")
 
 
 @probe("ci.no_test_gate")
-def ci_no_test_gate(facts: Facts, params: dict) -> Iterable[Hit]:
+def ci_no_test_gate(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """CI exists but does not run tests."""
     p = facts.practices
     if p.ci_files and not p.ci_runs_tests:
@@ -119,7 +123,7 @@ def ci_no_test_gate(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("deployment.container_runs_as_root")
-def container_root(facts: Facts, params: dict) -> Iterable[Hit]:
+def container_root(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """The container image runs as root."""
     p = facts.practices
     if p.dockerfiles and p.docker_nonroot is False:
@@ -128,7 +132,7 @@ def container_root(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("observability.print_logging")
-def print_logging(facts: Facts, params: dict) -> Iterable[Hit]:
+def print_logging(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """print() used more than logging."""
     c = facts.code
     if c.available and c.print_calls > c.logging_calls:
@@ -137,7 +141,7 @@ def print_logging(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("history.authors_inactive")
-def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
+def authors_inactive(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """The authors who wrote most of the code have not committed recently."""
     h = facts.history
     if h.available and h.top_authors_active is False:
@@ -149,7 +153,7 @@ def authors_inactive(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("deployment.docker_base_unpinned")
-def docker_base_unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
+def docker_base_unpinned(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Base images named by ``latest``, no tag, or a tag with no version: each build may differ."""
     for b in facts.practices.docker_bases:
         if not b.pinned:
@@ -159,7 +163,7 @@ def docker_base_unpinned(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("ci.no_lint_gate")
-def ci_no_lint_gate(facts: Facts, params: dict) -> Iterable[Hit]:
+def ci_no_lint_gate(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """CI exists but runs no linter or type checker."""
     p = facts.practices
     if p.ci_files and not p.ci_runs_lint:
@@ -169,7 +173,7 @@ def ci_no_lint_gate(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("deployment.vendored_dependencies_committed")
-def vendored_dependencies_committed(facts: Facts, params: dict) -> Iterable[Hit]:
+def vendored_dependencies_committed(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Third-party packages (node_modules, a virtualenv, vendor/) committed to the repository."""
     inv = facts.inventory
     if not inv.available:
@@ -183,7 +187,7 @@ def vendored_dependencies_committed(facts: Facts, params: dict) -> Iterable[Hit]
 
 
 @probe("testing.eval_suite_too_small")
-def eval_suite_too_small(facts: Facts, params: dict) -> Iterable[Hit]:
+def eval_suite_too_small(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Evaluation files exist but hold fewer cases than the rubric's bar.
 
     Silent when a file was too large to count in full (the total is then only a lower bound) or
@@ -212,7 +216,7 @@ def _missing_practice(rule: str, title: str, evidence: str, present: Callable[[F
     measurement is never reported as an absent practice.
     """
 
-    def fn(facts: Facts, params: dict) -> Iterable[Hit]:
+    def fn(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
         if facts.practices.available and _code_exists(facts) and not present(facts):
             yield Hit(rule=rule, title=title, evidence=evidence)
 
@@ -222,7 +226,7 @@ def _missing_practice(rule: str, title: str, evidence: str, present: Callable[[F
 
 
 @probe("ci.missing")
-def ci_missing(facts: Facts, params: dict) -> Iterable[Hit]:
+def ci_missing(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """No CI pipeline: medium (the rule's default) for a deployed service or an app, low for scripts,
     notebooks and command-line tools."""
     p = facts.practices
@@ -254,14 +258,14 @@ _SERVERLESS_DEPLOY = ("vercel.json", "netlify.toml", "serverless.yml", "serverle
 """Deploy files of platforms that run functions, not a long-lived process: nothing to health-check."""
 
 
-def _app_endpoints(facts: Facts) -> list:
+def _app_endpoints(facts: Facts) -> list[Any]:
     if not facts.code.available:
         return []
     return [e for e in facts.code.endpoints if role_of(facts, e.path) in ("app", "script")]
 
 
 @probe("ci.no_audit_gate")
-def ci_no_audit_gate(facts: Facts, params: dict) -> Iterable[Hit]:
+def ci_no_audit_gate(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """CI exists but runs no dependency or secret audit (``ci_runs_audit``; pip-audit, npm audit, osv-scanner,
     gitleaks, trufflehog, snyk, semgrep... as ``audit`` in checklists/ci.yaml) and no Dependabot or
     Renovate configuration audits the dependencies instead. Low for a service or an app, info for scripts,
@@ -277,7 +281,7 @@ def ci_no_audit_gate(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("deployment.no_migrations")
-def no_migrations(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_migrations(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """The code declares database tables through an ORM (``orm_schemas``) and the repository holds no
     versioned migration. Medium for a deployed service, low for an app with no deploy file; not reported
     for scripts and notebooks (a local database a script rebuilds is not a production schema), nor when
@@ -297,7 +301,7 @@ def no_migrations(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("deployment.no_health_check")
-def no_health_check(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_health_check(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """A web service deployed as a long-lived process (a deploy file other than a serverless platform's,
     and web endpoints in its code) with no health route (``/health``, ``/healthz``, ``/ready``, ``/ping``...:
     ``public_routes.health`` of web.yaml) and no health check declared (Dockerfile ``HEALTHCHECK``,
@@ -324,7 +328,7 @@ _SIGN_IN = ("login", "signin", "sign-in", "signup", "sign-up", "register", "forg
 codes, contact and invite forms."""
 
 
-def _public_form(e) -> bool:
+def _public_form(e: Endpoint) -> bool:
     segments = {s.strip("[]") for s in (e.route or "").lower().replace("_", "-").strip("/").split("/") if s}
     if segments & set(_SIGN_IN):
         return True
@@ -333,7 +337,7 @@ def _public_form(e) -> bool:
 
 
 @probe("architecture.auth_endpoint_without_rate_limit")
-def auth_endpoint_without_rate_limit(facts: Facts, params: dict) -> Iterable[Hit]:
+def auth_endpoint_without_rate_limit(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Sign-in, sign-up, password-reset, one-time-code or contact endpoints, and nothing in the repository
     rate-limits (no rate-limiting library, no hand-written quota refusing a request): credential stuffing
     and form spam. ``architecture.no_rate_limiting`` only looks at endpoints that reach a model. One
@@ -360,7 +364,7 @@ _VALIDATING_FRAMEWORKS = {"fastapi", "litestar"}
 
 
 @probe("validation.no_validation_library")
-def no_validation_library(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_validation_library(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Web endpoints that take a body (POST, PUT, PATCH) and no schema-validation library anywhere
     (pydantic, marshmallow, jsonschema, zod, joi, yup, ajv...: ``validation_library``), in a framework that
     does not validate typed parameters itself (FastAPI does). Repository level, low: hand-written checks
@@ -380,7 +384,7 @@ def no_validation_library(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("observability.no_structured_logging")
-def no_structured_logging(facts: Facts, params: dict) -> Iterable[Hit]:
+def no_structured_logging(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """A deployed service (``deployment_kind``: service) with web endpoints logs without structure and
     without request ids: no structured-logging library (structlog, loguru, python-json-logger, pino,
     winston), no request-id middleware (asgi-correlation-id, django-guid, cls-rtracer, pino-http...) and
@@ -399,3 +403,254 @@ def no_structured_logging(facts: Facts, params: dict) -> Iterable[Hit]:
     yield Hit(rule="observability.no_structured_logging", title="No structured logs or request ids",
               evidence=f"{c.logging_calls} logging call(s); no structured-logging library, request-id middleware or "
                        f"tracing library, so one request's lines cannot be found among others; {why}")
+
+
+# ------------------------------------------------- coverage map (issue 11, "Done means"): repository-level absences
+_JS_FRONT_ENDS = frozenset({"next", "react", "react-dom", "vue", "svelte", "@sveltejs/kit", "nuxt", "@remix-run/react"})
+"""app_frameworks of a browser front end written in JavaScript (what end-to-end browser tests drive)."""
+
+
+def _front_end(facts: Facts) -> list[str]:
+    return sorted(set(facts.practices.app_frameworks) & _JS_FRONT_ENDS)
+
+
+def _tested(facts: Facts) -> bool:
+    p = facts.practices
+    return p.available and bool(p.test_files) and _code_exists(facts)
+
+
+def _signal(facts: Facts, kind: str) -> list[str]:
+    return facts.practices.test_signals.get(kind, [])
+
+
+@probe("incident.no_codeowners")
+def no_codeowners(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A deployed service (``deployment_kind``: service) with no CODEOWNERS or OWNERS file: nobody is named
+    for a part of the code, and no review is requested from an owner. Not reported for apps without a
+    deploy file and scripts."""
+    p = facts.practices
+    if not p.available or not _code_exists(facts) or p.codeowners:
+        return
+    kind, why = deployment_kind(facts)
+    if kind == "service":
+        yield Hit(rule="incident.no_codeowners", title="No code owners named",
+                  evidence=f"no CODEOWNERS or OWNERS file (root, .github/, .gitlab/, docs/); {why}")
+
+
+@probe("architecture.no_design_docs")
+def no_architecture_docs(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A deployed service with no architecture document or decision record (ARCHITECTURE.md, DESIGN.md,
+    docs/adr/, decisions/...) and a short README (under ``min_readme_lines``): the next engineer has to
+    rebuild the design from the code."""
+    p = facts.practices
+    min_lines = int(params.get("min_readme_lines", 150))
+    if not p.available or not _code_exists(facts) or p.architecture_docs or (p.readme_lines or 0) >= min_lines:
+        return
+    kind, why = deployment_kind(facts)
+    if kind == "service":
+        readme = f"a README of {p.readme_lines} lines" if p.readme_lines is not None else "no README"
+        yield Hit(rule="architecture.no_design_docs", title="Architecture and decisions undocumented",
+                  evidence=f"no ARCHITECTURE.md, design document or decision records, and {readme}; {why}")
+
+
+@probe("testing.no_load_tests")
+def no_load_tests(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A deployed service with web endpoints (not a serverless function platform) and no load test: no
+    locustfile, k6 script, artillery config or JMeter plan, and no load-testing library."""
+    p = facts.practices
+    if not p.available or p.load_tests or not _app_endpoints(facts):
+        return
+    kind, why = deployment_kind(facts)
+    deploy = _deploy_files(facts)
+    if kind != "service" or all(d.rsplit("/", 1)[-1].lower() in _SERVERLESS_DEPLOY for d in deploy):
+        return
+    yield Hit(rule="testing.no_load_tests", title="No load or concurrency test",
+              evidence=f"{len(_app_endpoints(facts))} web endpoint(s) and no locustfile, k6 script, artillery or JMeter "
+                       f"plan; how many users it holds at once is unknown; {why}")
+
+
+@probe("testing.no_e2e_tests")
+def no_e2e_tests(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A browser front end (React, Next.js, Vue, Svelte...) whose repository has tests but no end-to-end
+    browser tests (Playwright, Cypress, Selenium, Puppeteer, WebdriverIO...). Without any test,
+    ``testing.no_tests`` says more."""
+    p = facts.practices
+    front = _front_end(facts)
+    if not front or not _tested(facts) or p.e2e_frameworks:
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="testing.no_e2e_tests", title="No end-to-end tests of the user flows",
+              evidence=f"a {', '.join(front)} front end and {len(p.test_files)} test file(s), none driving a browser "
+                       f"(no Playwright, Cypress, Selenium or Puppeteer); {why}",
+              severity="info" if kind == "script" else None)
+
+
+@probe("testing.model_sdk_not_mocked")
+def model_sdk_not_mocked(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """Model calls in the code, tests that name the model SDK or model code (``test_signals``: model_ref),
+    and nothing in the tests mocks, records or fakes the model (respx, vcrpy, a patched SDK, msw, nock, a
+    fake chat model): the tests call the live API (cost, flakiness) or do not run in CI at all. Info for
+    scripts and notebooks."""
+    if not _tested(facts) or not facts.code.available or not facts.code.llm_calls:
+        return
+    refs = _signal(facts, "model_ref")
+    if not refs or _signal(facts, "model_mock"):
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="testing.model_sdk_not_mocked", title="Tests reach the model without a mock",
+              evidence=f"{_some(refs)} name the model SDK or model code, and no test mocks, records or fakes the model "
+                       f"(respx, vcrpy, mock.patch of the client, msw, nock, a fake chat model); {why}",
+              path=refs[0], severity="info" if kind == "script" else None)
+
+
+@probe("testing.no_failure_path_tests")
+def no_failure_path_tests(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A service or an app with at least ``min_test_lines`` of tests, none of which checks a failure: no
+    pytest.raises or assertRaises, no toThrow or rejects, no side_effect raising, no 4xx or 5xx status
+    asserted. Not reported for scripts."""
+    p = facts.practices
+    if not _tested(facts) or p.test_lines < int(params.get("min_test_lines", 50)) or _signal(facts, "failure_path"):
+        return
+    kind, why = deployment_kind(facts)
+    if kind != "script":
+        yield Hit(rule="testing.no_failure_path_tests", title="Only happy-path tests",
+                  evidence=f"{len(p.test_files)} test file(s), {p.test_lines} lines: no test expects an exception, a "
+                           f"rejected promise or a 4xx/5xx response; {why}")
+
+
+@probe("testing.no_auth_boundary_tests")
+def no_auth_boundary_tests(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """Endpoints that require authentication, tests, and no test that expects a 401 or a 403 (or names
+    unauthorized, forbidden): nothing shows that a request without credentials, or with another user's,
+    is refused. Not reported for scripts."""
+    if not _tested(facts) or not facts.code.available or _signal(facts, "auth_boundary"):
+        return
+    guarded = [e for e in _app_endpoints(facts) if e.has_auth and not e.public]
+    if not guarded:
+        return
+    kind, why = deployment_kind(facts)
+    if kind != "script":
+        yield Hit(rule="testing.no_auth_boundary_tests", title="No test of the security boundary (401/403)",
+                  evidence=f"{len(guarded)} endpoint(s) require authentication "
+                           f"({_some([e.route or e.function for e in guarded])}) and no test expects a 401 or 403; {why}",
+                  path=guarded[0].path, line=guarded[0].line)
+
+
+@probe("testing.no_integration_tests")
+def no_integration_tests(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """Web endpoints, tests, and no test that calls the app through a test client (TestClient, test_client,
+    supertest, httpx ASGITransport, Django's client) or a test database: the tests stop at the units,
+    the request-to-database path is untested. Not reported for scripts."""
+    if not _tested(facts) or _signal(facts, "app_client") or facts.practices.e2e_frameworks:
+        return  # end-to-end tests drive the app through its routes too
+    endpoints = _app_endpoints(facts)
+    if not endpoints:
+        return
+    kind, why = deployment_kind(facts)
+    if kind != "script":
+        yield Hit(rule="testing.no_integration_tests", title="No integration tests through the app",
+                  evidence=f"{len(endpoints)} web endpoint(s) and {len(facts.practices.test_files)} test file(s), none "
+                           f"calling the app through a test client (TestClient, test_client, supertest...) or a test "
+                           f"database; {why}")
+
+
+@probe("web.analytics_without_consent")
+def analytics_without_consent(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A browser analytics or session-recording SDK (PostHog, Mixpanel, Segment, Google Analytics
+    wrappers, Amplitude, Hotjar, LogRocket, Clarity...) and no cookie-consent library: under the GDPR and
+    the ePrivacy rules tracking needs consent first. Low: a hand-written banner is not seen."""
+    p = facts.practices
+    trackers = p.libraries.get("analytics", [])
+    if not p.available or not trackers or _lib(facts, "consent"):
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="web.analytics_without_consent", title="Analytics without a consent mechanism",
+              evidence=f"{_some(trackers)} and no cookie-consent library (react-cookie-consent, vanilla-cookieconsent, "
+                       f"klaro...); {why}", severity="info" if kind == "script" else None)
+
+
+@probe("performance.large_static_images")
+def large_static_images(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """Raster images over 300 KB in a served static folder (public/, static/) of a service or an app: every
+    visitor downloads them uncompressed."""
+    p = facts.practices
+    if not p.available or not p.large_static_images:
+        return
+    kind, why = deployment_kind(facts)
+    if kind == "script":
+        return
+    first = p.large_static_images[0].rsplit(" (", 1)[0]
+    yield Hit(rule="performance.large_static_images", title="Large images served as they are",
+              evidence=f"{len(p.large_static_images)} image(s) over 300 KB in a served folder: "
+                       f"{_some(p.large_static_images)}; {why}", path=first)
+
+
+import re as _re  # noqa: E402
+
+_PINNED_MODEL = _re.compile(r"(-\d{8}|-\d{4}-\d{2}-\d{2}|-(0[1-9]|1[0-2])\d\d|@\d{8}|-0\d\d|-v\d+:\d+)$")
+_CHAT_KINDS = frozenset({"chat", "completion", "agent", "http"})
+"""Azure OpenAI is left out: its ``model`` names a deployment, whose model version is pinned in Azure."""
+_LEGACY_FIXED = _re.compile(r"^claude-(instant-)?\d\.\d$")
+"""Anthropic's legacy names (claude-2.1, claude-instant-1.2) are fixed versions, not aliases."""
+_ALIASABLE = _re.compile(r"^(gpt-|chatgpt-|o[1-9](-|$)|claude-|gemini-)", _re.I)
+
+
+def floating_alias(model: str) -> bool:
+    """A hosted model name that moves under the same string: OpenAI, Anthropic and Google names without a
+    dated snapshot or a version suffix (``gpt-4o``, ``claude-3-5-sonnet-latest``, ``gemini-1.5-pro``), as
+    opposed to ``gpt-4o-2024-08-06``, ``claude-3-5-sonnet-20241022``, ``gemini-1.5-pro-002``."""
+    name = model.strip().split("/")[-1].lower()
+    for tail in ("-preview", "-exp"):
+        name = name.removesuffix(tail)
+    if not _ALIASABLE.match(name) or _LEGACY_FIXED.match(name):
+        return False
+    return name.endswith("-latest") or not _PINNED_MODEL.search(name)
+
+
+@probe("llm.model_alias_unpinned")
+def model_alias_unpinned(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """Model calls in application code that name a floating alias (``floating_alias``): the provider can
+    move the alias to a new snapshot and output, cost and refusals change with no change in the repository.
+    One finding per repository, at the first such call; info for scripts."""
+    c = facts.code
+    if not c.available:
+        return
+    sites = [s for s in c.llm_calls if s.model and s.kind in _CHAT_KINDS and "azure" not in s.provider.lower()
+             and floating_alias(s.model) and role_of(facts, s.path) == "app"]
+    if not sites:
+        return
+    kind, why = deployment_kind(facts)
+    names = sorted({s.model for s in sites if s.model})
+    yield Hit(rule="llm.model_alias_unpinned", title="Model version not pinned",
+              evidence=f"{len(sites)} model call(s) name a floating alias ({_some(names)}) rather than a dated snapshot; "
+                       f"{why}", path=sites[0].path, line=sites[0].line,
+              severity="info" if kind == "script" else None)
+
+
+@probe("web.no_error_boundary")
+def no_error_boundary(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """A React or Next.js front end with no error boundary (componentDidCatch, getDerivedStateFromError,
+    react-error-boundary, a Next.js app/error.tsx): one component that throws while rendering blanks the
+    whole page."""
+    p = facts.practices
+    front = sorted(set(p.app_frameworks) & {"react", "react-dom", "next"})
+    if not p.available or not front or p.error_boundaries or not _code_exists(facts):
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="web.no_error_boundary", title="No React error boundary",
+              evidence=f"a {', '.join(front)} front end and no componentDidCatch, react-error-boundary or Next.js "
+                       f"error.tsx; {why}", severity="info" if kind == "script" else None)
+
+
+@probe("deployment.irreversible_migration")
+def irreversible_migration(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
+    """Migrations that cannot be rolled back: an Alembic ``downgrade()`` that only passes, a knex migration
+    without ``down``. One finding at the first, counting the rest."""
+    p = facts.practices
+    if not p.available or not p.irreversible_migrations:
+        return
+    kind, why = deployment_kind(facts)
+    yield Hit(rule="deployment.irreversible_migration", title="Migrations cannot be rolled back",
+              evidence=f"{len(p.irreversible_migrations)} migration(s) without a working downgrade: "
+                       f"{_some(p.irreversible_migrations)}; {why}", path=p.irreversible_migrations[0],
+              severity="info" if kind == "script" else None)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 import yaml
 
-from ..models import Facts, Hit
+from ..models import Facts, Hit, SecretHit
 from . import probe
 
 
@@ -17,7 +17,7 @@ def _label(detector: str) -> str:
     return detector.replace("_", " ")
 
 
-def _where(h) -> str:
+def _where(h: SecretHit) -> str:
     """Where else the same secret was seen (one finding per distinct secret, issue 9)."""
     parts = []
     others = [w for w in h.seen_in[1:]] if h.seen_in else []
@@ -44,7 +44,7 @@ def _load_generated_keys(path: Path) -> list[tuple[re.Pattern[str], frozenset[st
             for e in data.get("generated_keys") or ()]
 
 
-def _generated(h) -> str | None:
+def _generated(h: SecretHit) -> str | None:
     """What the key is when it is one a tool generates for itself (Ollama's ``id_ed25519``), else None."""
     for rx, detectors, what in _generated_keys():
         if (not detectors or h.detector in detectors) and rx.search(h.path or ""):
@@ -52,7 +52,7 @@ def _generated(h) -> str | None:
     return None
 
 
-def _grade(h, default: str | None = None) -> dict:
+def _grade(h: SecretHit, default: str | None = None) -> dict[str, Any]:
     """Per-hit severity and confidence: a provider prefix whose documented shape or checksum did not
     hold (a truncated, altered or made-up key), or a key a tool generates for itself (an installation's
     identity, not a provider credential), is medium severity at low confidence."""
@@ -61,7 +61,7 @@ def _grade(h, default: str | None = None) -> dict:
     return {"severity": default, "confidence": h.confidence}
 
 
-def _shape_note(h) -> str:
+def _shape_note(h: SecretHit) -> str:
     what = _generated(h)
     if what:
         return f" ({what})"
@@ -69,7 +69,7 @@ def _shape_note(h) -> str:
 
 
 @probe("secret.committed_credential")
-def committed_credential(facts: Facts, params: dict) -> Iterable[Hit]:
+def committed_credential(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Provider credentials present in the current tree, one finding per distinct secret."""
     for h in facts.secrets.hits:
         if h.in_tree and not h.placeholder and h.detector != "generic_high_entropy":
@@ -80,7 +80,7 @@ def committed_credential(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("secret.in_history")
-def secret_in_history(facts: Facts, params: dict) -> Iterable[Hit]:
+def secret_in_history(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Credentials removed from the tree but still readable in git history, one finding per secret."""
     for h in facts.secrets.hits:
         if not h.in_tree and not h.placeholder:
@@ -94,7 +94,7 @@ def secret_in_history(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("secret.generic_high_entropy")
-def generic_secret(facts: Facts, params: dict) -> Iterable[Hit]:
+def generic_secret(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """High-entropy values assigned to secret-looking names."""
     for h in facts.secrets.hits:
         if h.in_tree and not h.placeholder and h.detector == "generic_high_entropy":
@@ -104,7 +104,7 @@ def generic_secret(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("secret.placeholder")
-def placeholder_secret(facts: Facts, params: dict) -> Iterable[Hit]:
+def placeholder_secret(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Key-shaped values that look like documented examples or placeholders."""
     for h in facts.secrets.hits:
         if h.placeholder and h.in_tree:
@@ -113,13 +113,13 @@ def placeholder_secret(facts: Facts, params: dict) -> Iterable[Hit]:
 
 
 @probe("secret.env_file_committed")
-def env_file_committed(facts: Facts, params: dict) -> Iterable[Hit]:
+def env_file_committed(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Environment files committed to the repository."""
     ignored = set(facts.secrets.env_files_ignored)
     empty = set(facts.secrets.env_files_without_values)
     for path in facts.secrets.env_files:
         evidence = f"{path} is tracked by git"
-        grade: dict = {}
+        grade: dict[Any, Any] = {}
         if path in empty:
             # Names only (empty values, placeholders, commented lines): a habit to fix, not a leak.
             evidence += " and holds names only (no secret value: empty, placeholder or commented out)"

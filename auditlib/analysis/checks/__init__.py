@@ -30,6 +30,7 @@ import pkgutil
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 LANGUAGES = {"call": ("python", "js"), "module": ("python", "js"), "file": ("config",)}
 """What a check covers unless it says otherwise (``languages=``): the Python and JS/TS IR for calls and
@@ -41,8 +42,8 @@ fixture of each."""
 class Check:
     rule: str
     on: str
-    fn: Callable
-    files: re.Pattern | None = None
+    fn: Callable[..., Any]
+    files: re.Pattern[str] | None = None
     roles: frozenset[str] = frozenset({"app", "script", "config", "other", "migration"})
     """File roles the check looks at (auditlib.collect.roles); tests, evaluations, docs, vendored and
     generated code are left out by default."""
@@ -57,7 +58,7 @@ and at deploy files (``file``) alike."""
 
 def check(rule: str, *, on: str = "call", files: str | None = None,
           roles: frozenset[str] | set[str] | None = None,
-          languages: tuple[str, ...] | None = None) -> Callable[[Callable], Callable]:
+          languages: tuple[str, ...] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``fn`` as the check of ``rule`` over ``on`` (one check per rule and target)."""
     if on not in {"call", "module", "file"}:
         raise ValueError(f"check {rule}: unknown target {on!r}")
@@ -67,7 +68,7 @@ def check(rule: str, *, on: str = "call", files: str | None = None,
     if not langs or set(langs) - {"python", "js", "config"}:
         raise ValueError(f"check {rule}: languages must be among python, js, config")
 
-    def register(fn: Callable) -> Callable:
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         if any(c.on == on for c in CHECKS.get(rule, ())):
             raise ValueError(f"check {rule} registered twice on {on!r}")
         CHECKS[rule] = CHECKS.get(rule, ()) + (Check(rule, on, fn, re.compile(files) if files else None,

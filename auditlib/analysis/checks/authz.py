@@ -26,11 +26,12 @@ import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import yaml
 
-from ...models import RuleHit
+from ...models import Endpoint, RuleHit, Severity
 from ..ir import (
     Arr,
     Attr,
@@ -69,7 +70,7 @@ _TRAILING = re.compile(r"\s(#|//)\s.*$")
 class Knowledge:
     """checklists/authz.yaml, compiled."""
 
-    def __init__(self, d: dict) -> None:
+    def __init__(self, d: dict[str, Any]) -> None:
         self.identity = re.compile(d["identity"])
         self.owner = re.compile(d["owner_words"])
         self.identity_calls = re.compile(d["identity_calls"])
@@ -114,10 +115,10 @@ def _knowledge(path: Path) -> Knowledge:
 
 
 # ------------------------------------------------------------------------------------ source text
-_MEMO: WeakKeyDictionary[Query, dict] = WeakKeyDictionary()
+_MEMO: WeakKeyDictionary[Query, dict[str, Any]] = WeakKeyDictionary()
 
 
-def _memo(q: Query) -> dict:
+def _memo(q: Query) -> dict[str, Any]:
     got = _MEMO.get(q)
     if got is None:
         got = _MEMO[q] = {}
@@ -133,7 +134,8 @@ def source(q: Query, path: str) -> str | None:
                 if f.path == path:
                     memo[path] = q.files.read_text(f)
                     break
-    return memo[path]
+    cached: str | None = memo[path]
+    return cached
 
 
 def _scope_text(q: Query, fs: Scope) -> str:
@@ -151,7 +153,8 @@ class Handler:
 
     __slots__ = ("authed", "decorators", "endpoint", "label", "route", "scope")
 
-    def __init__(self, scope: Scope, label: str, route: str | None, authed: bool, endpoint=None) -> None:
+    def __init__(self, scope: Scope, label: str, route: str | None, authed: bool,
+                 endpoint: Endpoint | None = None) -> None:
         self.scope, self.label, self.route, self.authed, self.endpoint = scope, label, route, authed, endpoint
         self.decorators = " ".join(scope.decorators)
 
@@ -160,7 +163,8 @@ def handlers(q: Query) -> list[Handler]:
     """Every endpoint handler and every exported function of a ``"use server"`` module, once each."""
     memo = _memo(q)
     if "handlers" in memo:
-        return memo["handlers"]
+        cached: list[Handler] = memo["handlers"]
+        return cached
     out: list[Handler] = []
     seen: set[int] = set()
     for sid, (scope, ep) in handler_scopes(q).items():
@@ -386,7 +390,8 @@ def _helper_lookups(q: Query, fs: Scope, depth: int) -> list[tuple[Call, str, Pa
     (lookup call, key, parameter, field, writes)."""
     memo = _memo(q).setdefault("helper", {})
     if (id(fs), depth) in memo:
-        return memo[(id(fs), depth)]
+        cached: list[tuple[Call, str, Param, str | None, bool]] = memo[(id(fs), depth)]
+        return cached
     memo[(id(fs), depth)] = []
     out = []
     for s in scopes_in(fs):
@@ -442,8 +447,7 @@ def _ties_to_owner(q: Query, scopes: list[Scope]) -> str | None:
                 exprs += [g.test for g in c.guards if g.test is not None]
         text = _scope_text(q, fs)
         for line in text.splitlines():
-            if k.owner.search(line) and not re.search(r"\b(import|from)\b.*\b(import|from)\b", line):
-                m = k.owner.search(line)
+            if (m := k.owner.search(line)) and not re.search(r"\b(import|from)\b.*\b(import|from)\b", line):
                 return f"'{m.group(0)}' in {q.function_name(fs) or fs.name}()"
     for e in walk(exprs, 6_000, once=True):
         if isinstance(e, Cmp):
@@ -459,9 +463,9 @@ def _ties_to_owner(q: Query, scopes: list[Scope]) -> str | None:
                 if key in {"user", "owner"}:
                     return f"{key}= in {last_name(e.callee)}()"
         elif isinstance(e, Obj):
-            for key, _v in e.items:
-                if key in {"user", "owner"}:
-                    return f"'{key}' key"
+            for item_key, _v in e.items:
+                if item_key in {"user", "owner"}:
+                    return f"'{item_key}' key"
     return None
 
 
@@ -479,7 +483,7 @@ def _model_columns(q: Query, call: Call) -> set[str] | None:
             target = call.args[0]
         if target is None and last_name(callee) in knowledge().compare_calls:
             cmp = next((a for a in call.args if isinstance(a, Cmp) and isinstance(a.left, Attr)), None)
-            target = cmp.left.obj if cmp is not None else None
+            target = cmp.left.obj if cmp is not None and isinstance(cmp.left, Attr) else None
         if target is None:
             target = _queried_model(callee)
         if target is None:
@@ -522,7 +526,8 @@ def _drizzle_tables(q: Query) -> dict[str, set[str]]:
     """Table variable -> its column keys, for drizzle ``pgTable("Chat", { id: ..., userId: ... })``."""
     memo = _memo(q)
     if "drizzle" in memo:
-        return memo["drizzle"]
+        cached: dict[str, set[str]] = memo["drizzle"]
+        return cached
     out: dict[str, set[str]] = {}
     for mod in q.parsed_modules():
         if mod.lang != "js" or not any(i.startswith("drizzle-orm") for i in mod.imports):
@@ -540,7 +545,8 @@ def _drizzle_tables(q: Query) -> dict[str, set[str]]:
 def _prisma_models(q: Query) -> dict[str, set[str]]:
     memo = _memo(q)
     if "prisma" in memo:
-        return memo["prisma"]
+        cached: dict[str, set[str]] = memo["prisma"]
+        return cached
     out: dict[str, set[str]] = {}
     if q.files is not None:
         for f in q.files.files:
@@ -646,7 +652,8 @@ def _claimed_reads(q: Query, h: Handler, params: dict[str, Param]) -> Iterator[t
                         key = sv
                 if key is None:
                     continue
-                src = b.obj if isinstance(b, Attr) else (b.callee.obj if isinstance(b.callee, Attr) else None)
+                src = b.obj if isinstance(b, Attr) else (
+                    b.callee.obj if isinstance(b, Call) and isinstance(b.callee, Attr) else None)
                 if src is not None and _client(q, src, s, params):
                     yield key, Name(name), s, 0
 
@@ -711,7 +718,7 @@ def identity_from_request(mod: Module, q: Query) -> Iterator[RuleHit]:
             how, line = used
             role = bool(k.role_keys.match(key))
             writes = bool(re.search(r"\b(update|delete|insert|create|upsert|remove|destroy|add)\w*\(", text, re.IGNORECASE))
-            severity = "high" if role or writes else "medium"
+            severity: Severity = "high" if role or writes else "medium"
             yield RuleHit(rule=CLAIMED, title="Identity or role taken from the request",
                           evidence=f"{h.label} takes '{key}' from what the caller sends and uses it as "
                                    f"{how}, and reads no verified identity (no session, token or auth "
@@ -741,7 +748,8 @@ def _supabase(q: Query) -> tuple[bool, bool]:
                     if re.search(r"(?i)(NEXT_PUBLIC|VITE|REACT_APP|EXPO_PUBLIC|PUBLIC)_SUPABASE_ANON_KEY", text):
                         anon = uses = True
         memo["supabase"] = (uses, anon)
-    return memo["supabase"]
+    cached: tuple[bool, bool] = memo["supabase"]
+    return cached
 
 
 def _all_sql(q: Query) -> str:
@@ -753,7 +761,8 @@ def _all_sql(q: Query) -> str:
                 if f.path.lower().endswith(".sql"):
                     parts.append(q.files.read_text(f) or "")
         memo["sql"] = "\n".join(parts)
-    return memo["sql"]
+    cached: str = memo["sql"]
+    return cached
 
 
 def _table(name: str) -> tuple[str, str]:
@@ -829,7 +838,8 @@ def _handler_param_names(q: Query) -> dict[int, dict[str, Param]]:
     memo = _memo(q)
     if "hparams" not in memo:
         memo["hparams"] = {id(h.scope): _handler_params(h) for h in handlers(q)}
-    return memo["hparams"]
+    cached: dict[int, dict[str, Param]] = memo["hparams"]
+    return cached
 
 
 def _from_request(q: Query, e: Expr, scope: Scope) -> bool:
@@ -870,12 +880,13 @@ def _handler_of(q: Query, scope: Scope) -> Handler | None:
     s: Scope | None = scope
     while s is not None:
         if id(s) in by_scope:
-            return by_scope[id(s)]
+            cached: Handler | None = by_scope[id(s)]
+            return cached
         s = s.parent
     return None
 
 
-def _server_key(q: Query, call: Call, opts: dict) -> bool:
+def _server_key(q: Query, call: Call, opts: dict[str, Any]) -> bool:
     """The request is sent on the server's key: none given (the SDK reads the environment), or one read
     from the environment or written in the code; not a key kept per user or per row (a profile's key)."""
     k = knowledge()
@@ -895,7 +906,7 @@ def _server_key(q: Query, call: Call, opts: dict) -> bool:
     return True
 
 
-def _visitor_key(q: Query, call: Call, opts: dict) -> bool:
+def _visitor_key(q: Query, call: Call, opts: dict[str, Any]) -> bool:
     """The request is sent on a key the visitor typed: on the call, or on the client it is made with."""
     k = knowledge()
     if any(key in opts and _from_request(q, opts[key], call.scope) for key in k.key_options):

@@ -36,6 +36,7 @@ import re
 import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import yaml
@@ -57,7 +58,7 @@ DJANGO = "switches on Django debug mode: error pages show tracebacks, settings a
 DEBUG_ENV = "switches on the application's debug setting, which the code reads from the environment"
 
 # qualified callee -> (option, meaning, starts a development server)
-_CALLS: tuple[tuple[re.Pattern, str, str, bool], ...] = tuple((re.compile(rx), opt, meaning, launcher) for rx, opt, meaning, launcher in (  # noqa: E501
+_CALLS: tuple[tuple[re.Pattern[str], str, str, bool], ...] = tuple((re.compile(rx), opt, meaning, launcher) for rx, opt, meaning, launcher in (  # noqa: E501
     (r"^(flask\.Flask|quart\.Quart)\(\)\.run$", "debug", FLASK, True),
     (r"^flask_socketio\.SocketIO\(\)\.run$", "debug", FLASK, True),
     (r"^uvicorn\.run$", "reload", RELOAD, True),
@@ -69,7 +70,7 @@ _CALLS: tuple[tuple[re.Pattern, str, str, bool], ...] = tuple((re.compile(rx), o
 _METHODS = {"run", "update", "from_mapping", "run_simple", "FastAPI", "Starlette"}
 """The last names of the calls above: a method of any other name is not resolved."""
 # qualified store target -> (attribute, meaning)
-_STORES: tuple[tuple[re.Pattern, str, str], ...] = (
+_STORES: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"^(flask\.Flask|quart\.Quart)\(\)$"), "debug", FLASK),
     (re.compile(r"^(flask\.Flask|quart\.Quart)\(\)\.config$"), "DEBUG", FLASK),
 )
@@ -154,7 +155,7 @@ def _text(e: Expr) -> str:
     return "app"
 
 
-def _option(call: Call, name: str):
+def _option(call: Call, name: str) -> Expr | None:
     if name in call.kwargs:
         return call.kwargs[name]
     for a in call.args:  # config.update({"DEBUG": True})
@@ -165,7 +166,7 @@ def _option(call: Call, name: str):
     return None
 
 
-def _truthy(e, scope: Scope, q: Query, depth: int = 0) -> bool:
+def _truthy(e: Expr | None, scope: Scope, q: Query, depth: int = 0) -> bool:
     """A literal true value, or a name bound only to such literals (DEBUG = True; app.run(debug=DEBUG))."""
     if isinstance(e, Lit):
         return str(e.value) in _TRUE
@@ -301,13 +302,14 @@ def deploy_commands(q: Query) -> list[tuple[str, int, tuple[str, ...]]]:
         for f in q.files.files if q.files is not None else ():
             if not DEPLOY.search(f.path) or _DEV_NAME.search(posixpath.basename(f.path)):
                 continue
+            assert q.files is not None  # the loop runs over q.files
             text = q.files.read_text(f)
             if text is not None:
                 memo += [(f.path, fact.line, fact.tokens) for fact in deploy_facts(f.path, text) if fact.kind == "cmd"]
     return memo
 
 
-_COMMANDS: WeakKeyDictionary[Query, list] = WeakKeyDictionary()
+_COMMANDS: WeakKeyDictionary[Query, list[Any]] = WeakKeyDictionary()
 
 
 # ------------------------------------------------------------------------------------------ Django
@@ -331,7 +333,7 @@ def _module_assigns(body: list[ast.stmt], name: str) -> Iterator[tuple[int, ast.
     """Assignments of ``name`` at module level (also inside module-level if/try blocks)."""
     for st in body:
         targets = st.targets if isinstance(st, ast.Assign) else [st.target] if isinstance(st, ast.AnnAssign) else []
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+        if isinstance(st, (ast.Assign, ast.AnnAssign)) and any(isinstance(t, ast.Name) and t.id == name for t in targets):
             yield st.lineno, st.value
         elif isinstance(st, ast.AugAssign) and isinstance(st.target, ast.Name) and st.target.id == name:
             yield st.lineno, None
@@ -364,7 +366,7 @@ def _uses_django(q: Query) -> bool:
     return memo[0]
 
 
-_DJANGO: WeakKeyDictionary[Query, list] = WeakKeyDictionary()
+_DJANGO: WeakKeyDictionary[Query, list[bool]] = WeakKeyDictionary()
 
 
 def _overridden_by_sibling(path: str, q: Query) -> bool:
@@ -401,7 +403,7 @@ def _reads_debug_env(q: Query) -> bool:
     return memo[0]
 
 
-_READS_DEBUG: WeakKeyDictionary[Query, list] = WeakKeyDictionary()
+_READS_DEBUG: WeakKeyDictionary[Query, list[bool]] = WeakKeyDictionary()
 _ENV_READERS = {"getenv", "get", "config", "env", "bool", "str", "int", "getboolean"}
 """os.getenv, os.environ.get, decouple's config, django-environ's env / env.bool..."""
 
@@ -502,11 +504,11 @@ def _yaml(text: str) -> Iterator[Fact]:
         yield from _yaml_node(root)
 
 
-def _scalar(node) -> str | None:
+def _scalar(node: yaml.Node | None) -> str | None:
     return str(node.value) if isinstance(node, yaml.ScalarNode) else None
 
 
-def _yaml_node(node, depth: int = 0) -> Iterator[Fact]:
+def _yaml_node(node: yaml.Node, depth: int = 0) -> Iterator[Fact]:
     if depth > 12:
         return
     if isinstance(node, yaml.SequenceNode):
@@ -535,8 +537,8 @@ def _yaml_node(node, depth: int = 0) -> Iterator[Fact]:
         elif low in _YAML_ENV_KEYS:
             if isinstance(value, yaml.MappingNode):
                 for k, v in value.value:
-                    if _scalar(k) is not None and _scalar(v) is not None:
-                        yield Fact(k.start_mark.line + 1, "env", _scalar(k), _scalar(v))
+                    if (env_name := _scalar(k)) is not None and (env_value := _scalar(v)) is not None:
+                        yield Fact(k.start_mark.line + 1, "env", env_name, env_value)
             elif isinstance(value, yaml.SequenceNode):
                 for item in value.value:
                     s = _scalar(item)
@@ -547,7 +549,7 @@ def _yaml_node(node, depth: int = 0) -> Iterator[Fact]:
             yield from _yaml_node(value, depth + 1)
 
 
-def _mounts_project(volumes) -> bool:
+def _mounts_project(volumes: yaml.Node | None) -> bool:
     if not isinstance(volumes, yaml.SequenceNode):
         return False
     for item in volumes.value:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from ...models import RuleHit
@@ -43,15 +44,15 @@ class Client:
     """One entry of ``http_clients`` in checklists/models.yaml (see the comment there)."""
 
     name: str
-    calls: re.Pattern
+    calls: re.Pattern[str]
     bound: tuple[str, ...]
     positional: dict[str, int]
     options: int | None
-    client: re.Pattern | None
+    client: re.Pattern[str] | None
     default_bounded: bool
     note: str | None
     unbounded: frozenset[str]
-    elsewhere: tuple[dict, ...]
+    elsewhere: tuple[dict[Any, Any], ...]
     browser: bool
 
 
@@ -216,9 +217,9 @@ def _call_state(call: Call, q: Query, client: Client, options: int | None = None
         for name in client.bound:
             if name in call.kwargs:
                 states.append(_value_state(call.kwargs[name], call.scope, q, client))
-        for _name, idx in client.positional.items():
-            if idx < len(call.args) and not isinstance(call.args[idx], Obj):
-                states.append(_value_state(call.args[idx], call.scope, q, client))
+        for _name, pos in client.positional.items():
+            if pos < len(call.args) and not isinstance(call.args[pos], Obj):
+                states.append(_value_state(call.args[pos], call.scope, q, client))
         for a in call.args:
             if isinstance(a, Obj) and any(k is None for k, _v in a.items):  # **kwargs
                 states.append(_dict_state(a, call.scope, q, client))
@@ -339,7 +340,7 @@ def _bounded_elsewhere(q: Query, client: Client) -> bool:
     return memo[client.name]
 
 
-def _holds(rule: dict, q: Query, client: Client) -> bool:
+def _holds(rule: dict[str, Any], q: Query, client: Client) -> bool:
     if "call" in rule:
         rx = re.compile(rule["call"])
         option = rule.get("with")

@@ -18,6 +18,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import yaml
@@ -35,7 +36,7 @@ from ..irtools import (
     walk,
 )
 from ..query import Query
-from ..reach import reacher
+from ..reach import Reacher, reacher
 from ..tables import knowledge_of
 from ..uses import is_server_code, log_arguments
 from ..web import handler_scopes
@@ -50,7 +51,7 @@ MAX_HOPS = 2
 class Knowledge:
     """checklists/runtime.yaml, compiled."""
 
-    def __init__(self, d: dict) -> None:
+    def __init__(self, d: dict[str, Any]) -> None:
         self.blocking = {lang: [(re.compile(e["match"]), e["what"], e.get("severity"),
                                  re.compile(e["exclude"]) if e.get("exclude") else None)
                                 for e in d["blocking"][lang]] for lang in ("python", "js")}
@@ -210,9 +211,10 @@ def _sync_model(call: Call, q: Query, k: Knowledge) -> str | None:
     ctors: list[str] = []
     if isinstance(base, Name) and base is not call.callee:
         home = binding_scope(base.id, call.scope)
-        for b in home.bindings[base.id] if home is not None else ():
-            if isinstance(b, Call):
-                ctors += q.quals(b.callee, home)
+        if home is not None:
+            for b in home.bindings[base.id]:
+                if isinstance(b, Call):
+                    ctors += q.quals(b.callee, home)
     if any(k.async_clients.search(c) for c in ctors):
         return None
     sync = [c for c in ctors if k.sync_clients.search(c)]
@@ -273,7 +275,8 @@ def _has_migrations(q: Query) -> bool:
     memo = q.__dict__.setdefault("_facts_memo", {})
     if "migrations" not in memo:
         memo["migrations"] = bool(q.files is not None and any(is_migration(f) for f in q.files.files))
-    return memo["migrations"]
+    found: bool = memo["migrations"]
+    return found
 
 
 @check(SCHEMA, on="call", roles={"app"})
@@ -303,7 +306,7 @@ def schema_by_app(call: Call, q: Query) -> RuleHit | None:
     if name == "sync" and call.scope.module.lang == "js":
         opts = call.options()
         for flag in ("force", "alter"):
-            if isinstance(opts.get(flag), Lit) and opts[flag].value in (True, "true"):
+            if isinstance(opt := opts.get(flag), Lit) and opt.value in (True, "true"):
                 if not any(k.sync.search(x) for x in q.quals(call.callee, call.scope)):
                     return None
                 return _hit(SCHEMA, "Database schema reset by the application",
@@ -406,7 +409,7 @@ def swallowed_exception(mod: Module, q: Query) -> Iterator[RuleHit]:
     if not is_server_code(q, mod) and not _ui_app(mod):
         return
     r = reacher(q)
-    seen: dict[int, tuple] = {}
+    seen: dict[int, tuple[Any, ...]] = {}
     for c in mod.calls:
         for g in c.guards:
             if g.kind != "try" or not g.swallows or g.swallows[0] in seen:
@@ -434,7 +437,7 @@ def _ui_app(mod: Module) -> bool:
     return mod.lang == "python" and any(i.split(".", 1)[0] in {"streamlit", "gradio"} for i in mod.imports)
 
 
-def _matters(c: Call, q: Query, r) -> str | None:
+def _matters(c: Call, q: Query, r: Reacher) -> str | None:
     """What the call does that matters: a model request, a write; or a repository function reaching one."""
     if q.site(c) is not None:
         return f"the model request {c.text}() (line {c.line})"

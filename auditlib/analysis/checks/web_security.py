@@ -26,13 +26,14 @@ import ast
 import functools
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from weakref import WeakKeyDictionary
 
 import yaml
 
-from ...models import RuleHit
+from ...models import Confidence, Endpoint, RuleHit, Severity
 from ..ir import (
     Arr,
     Attr,
@@ -77,21 +78,21 @@ _COMMENT = re.compile(r"^\s*(//|/\*|\*|#)")
 
 # ------------------------------------------------------------------------------------------- data
 @functools.cache
-def _load(path: Path) -> dict:
+def _load(path: Path) -> dict[str, Any]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
-def data(section: str) -> dict:
+def data(section: str) -> dict[str, Any]:
     """One section of checklists/web_security.yaml (or the AUDITLIB_RUBRIC folder's copy)."""
     return knowledge_of("web_security.yaml", _load).get(section) or {}
 
 
 @functools.cache
-def _rx(pattern: str) -> re.Pattern:
+def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
-def rx(section: str, key: str) -> re.Pattern:
+def rx(section: str, key: str) -> re.Pattern[str]:
     return _rx(data(section)[key])
 
 
@@ -127,24 +128,25 @@ def _scope_at(mod: Module, line: int) -> Scope:
 
 
 # ---------------------------------------------------------------------------------------- handlers
-def _endpoints(q: Query):
+def _endpoints(q: Query) -> list[Endpoint]:
     from ..web import endpoints
 
     memo = q.__dict__.setdefault("_web_security_memo", {})
     if "endpoints" not in memo:
         memo["endpoints"] = endpoints(q)
-    return memo["endpoints"]
+    got: list[Endpoint] = memo["endpoints"]
+    return got
 
 
-def handler_roots(q: Query, mod: Module) -> dict[int, object]:
+def handler_roots(q: Query, mod: Module) -> dict[int, Endpoint]:
     """id(function scope) -> its endpoint, for the functions of ``mod`` that are endpoint handlers."""
     memo = q.__dict__.setdefault("_web_security_memo", {})
     key = ("roots", mod.path)
     if key not in memo:
         eps = [e for e in _endpoints(q) if e.path == mod.path]
-        out: dict[int, object] = {}
+        out: dict[int, Endpoint] = {}
         if eps:
-            by_name: dict[str, list] = {}
+            by_name: dict[str, list[Endpoint]] = {}
             for e in eps:
                 by_name.setdefault(e.function, []).append(e)
             for s in mod.scopes:
@@ -153,10 +155,11 @@ def handler_roots(q: Query, mod: Module) -> dict[int, object]:
                     if name in by_name:
                         out[id(s)] = by_name[name][0]
         memo[key] = out
-    return memo[key]
+    got: dict[int, Endpoint] = memo[key]
+    return got
 
 
-def handler_of(q: Query, scope: Scope):
+def handler_of(q: Query, scope: Scope) -> Endpoint | None:
     """The endpoint whose handler ``scope`` is in (itself or a function nested in it), else None."""
     roots = handler_roots(q, scope.module)
     s: Scope | None = scope
@@ -167,8 +170,8 @@ def handler_of(q: Query, scope: Scope):
     return None
 
 
-def _hit(rule: str, title: str, evidence: str, path: str, line: int, severity: str | None = None,
-         confidence: str | None = None) -> RuleHit:
+def _hit(rule: str, title: str, evidence: str, path: str, line: int, severity: Severity | None = None,
+         confidence: Confidence | None = None) -> RuleHit:
     return RuleHit(rule=rule, title=title, evidence=evidence, path=path, line=line, severity=severity,
                    confidence=confidence)
 
@@ -420,7 +423,8 @@ def _text_origins(e: Expr, scope: Scope, q: Query, depth: int = 0) -> set[str]:
     return out
 
 
-def _html_grade(value: Expr, scope: Scope, q: Query, streamlit: bool, server: bool) -> tuple[str, str, str] | None:
+def _html_grade(value: Expr, scope: Scope, q: Query, streamlit: bool,
+                server: bool) -> tuple[Severity, Confidence, str] | None:
     """(severity, confidence, what) for a value put into HTML, or None when it is not shown to be tainted."""
     if _sanitised(value, scope, q):
         return None
@@ -520,12 +524,12 @@ def _js_html(mod: Module, q: Query) -> Iterator[RuleHit]:
         if rx("html", "sanitizers").search(expr):
             continue
         scope = _scope_at(mod, line)
-        value: Expr | None = None
+        shown: Expr | None = None
         if _IDENT.match(expr):
             parts = expr.split(".")
-            value = Name(parts[0])
+            shown = Name(parts[0])
             for p in parts[1:]:
-                value = Attr(value, p)
+                shown = Attr(shown, p)
         elif re.match(r"^[\w$.]+\(", expr):  # marked(x), md.makeHtml(x): the renderer by its name
             fn = expr.split("(", 1)[0]
             arg = expr.split("(", 1)[1].rstrip(")").strip()
@@ -534,9 +538,9 @@ def _js_html(mod: Module, q: Query) -> Iterator[RuleHit]:
                            f"by {fn}() (which keeps raw HTML) goes into the page; when it is model output or "
                            "another user's input, script in it runs", mod.path, line, "medium", "low")
             continue
-        if value is None:
+        if shown is None:
             continue
-        grade = _html_grade(value, scope, q, streamlit=False, server=server)
+        grade = _html_grade(shown, scope, q, streamlit=False, server=server)
         if grade is not None:
             sev, conf, what = grade
             yield _hit(HTML, HTML_TITLE, f"dangerouslySetInnerHTML={{{{ __html: {expr[:60]} }}}}: {what}",
@@ -582,7 +586,7 @@ def _py_errors(mod: Module, q: Query) -> Iterator[RuleHit]:
         for node in ast.walk(fn):
             if isinstance(node, ast.ExceptHandler):
                 broad = node.type is None or _names_of(node.type) & _BROAD
-                if not broad and _names_of(node.type) <= own:
+                if not broad and node.type is not None and _names_of(node.type) <= own:
                     continue  # ValueError, KeyError, HTTPException...: the code's own message, meant for the caller
                 for sink, line in _py_sinks(node.body):
                     why = _py_exception_text(sink, node.name)
@@ -608,7 +612,7 @@ def _names_of(e: ast.expr) -> set[str]:
     return set()
 
 
-def _py_sinks(body: list[ast.stmt]) -> Iterator[tuple[ast.expr, int]]:
+def _py_sinks(body: Sequence[ast.AST]) -> Iterator[tuple[ast.expr, int]]:
     """What a handler's statements send back: returned, yielded or raised values, and the arguments of
     response calls (jsonify, HTTPException, JSONResponse...)."""
     for stmt in body:
@@ -648,7 +652,7 @@ def _py_exception_text(e: ast.expr, name: str | None) -> str | None:
     return None
 
 
-def _py_error_hit(mod: Module, line: int, why: str, broad, handler: ast.ExceptHandler) -> RuleHit:
+def _py_error_hit(mod: Module, line: int, why: str, broad: bool | set[str], handler: ast.ExceptHandler) -> RuleHit:
     if why == "trace":
         return _hit(ERRORS, "Stack trace returned to the client", "the handler returns traceback.format_exc(): "
                     "file paths, code and library versions to whoever triggers the error", mod.path, line,
@@ -733,7 +737,7 @@ _HEADER_ANY = re.compile(r"""["']Access-Control-Allow-Origin["']\s*(?:[:,]|\]\s*
                          re.IGNORECASE)
 
 
-def _cors_grade(q: Query, credentials: bool) -> tuple[str, str, str]:
+def _cors_grade(q: Query, credentials: bool) -> tuple[Severity, Confidence, str]:
     eps = _endpoints(q)
     if credentials and any(e.has_auth for e in eps):
         return ("high", "medium", ("with credentials allowed, and endpoints that authenticate: any web page can "
@@ -769,8 +773,8 @@ def cors_any_origin(mod: Module, q: Query) -> Iterator[RuleHit]:
         for name in d.get("django_settings") or ():
             binds = mod.scope.bindings.get(name)
             if binds and all(_truthy(b) for b in binds):
-                text = source(q, mod.path) or ""
-                line = next((n for n, ln in _code_lines(text) if re.match(rf"\s*{name}\s*=", ln)), 1)
+                settings = source(q, mod.path) or ""
+                line = next((n for n, ln in _code_lines(settings) if re.match(rf"\s*{name}\s*=", ln)), 1)
                 sev, conf, why = _cors_grade(q, bool(mod.scope.bindings.get("CORS_ALLOW_CREDENTIALS")))
                 yield _hit(CORS, CORS_TITLE, f"{name} = True: {why}", mod.path, line, sev, conf)
     text = source(q, mod.path)
@@ -794,7 +798,7 @@ _FLASK_CORS = frozenset({"flask_cors"})
 _CORS_PACKAGE = frozenset({"cors"})
 
 
-def _py_cors(call: Call, q: Query, star: re.Pattern, flask: re.Pattern) -> tuple[str, bool] | None:
+def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]) -> tuple[str, bool] | None:
     if not isinstance(call.callee, (Attr, Name)):
         return None
     callee_name = call.callee.name if isinstance(call.callee, Attr) else call.callee.id
@@ -831,7 +835,7 @@ def _py_cors(call: Call, q: Query, star: re.Pattern, flask: re.Pattern) -> tuple
     return None
 
 
-def _js_cors(call: Call, q: Query, express: re.Pattern) -> tuple[str, bool] | None:
+def _js_cors(call: Call, q: Query, express: re.Pattern[str]) -> tuple[str, bool] | None:
     if not isinstance(call.callee, Name) or not imported_from(call.callee, call.scope, _CORS_PACKAGE):
         return None
     qual = q.callee_qual(call) or ""
@@ -973,7 +977,7 @@ def _hash_name(call: Call, qual: str) -> str:
 _ENV_OBJECTS = re.compile(r"(environ|getenv|secrets|config|settings|env)\b", re.IGNORECASE)
 
 
-def _py_plain(mod: Module, text: str, name: re.Pattern) -> Iterator[RuleHit]:
+def _py_plain(mod: Module, text: str, name: re.Pattern[str]) -> Iterator[RuleHit]:
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError):
