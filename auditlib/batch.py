@@ -4,13 +4,22 @@ The targets file is YAML (``defaults`` and ``targets``, validated with pydantic)
 local path or git URL a line; blank lines and ``#`` comments ignored). Relative paths in it (targets,
 answers, vuln_db) are read from the targets file's folder.
 
-Each target runs in its own process (``python -P -m auditlib.batch JOB``, in a new session): it
-resolves the target (a local repository, a clone of a URL, or a private clone of a ``ref``) and
-calls :func:`auditlib.run.run_audit` into ``OUT/<name>/``, exactly as ``auditlib audit`` does. A
-crash, a notebook error or the per-target ``--timeout`` (the whole process group is killed) ends
-that target only. The local pool is a ``concurrent.futures`` pool of ``--workers`` threads, each
-supervising one such process; :func:`run_target` is a plain top-level function of a JSON-able job,
-so it can be handed to another executor (a Dask ``Client.submit``) unchanged.
+Each target is resolved (a local repository, a clone of a URL, or a private clone of a ``ref``) and
+goes through :func:`auditlib.run.run_audit` into ``OUT/<name>/``, exactly as ``auditlib audit``
+does, in one of two modes:
+
+- ``kernel`` (the default, :func:`run_in_kernel`): each worker keeps one Jupyter kernel and one
+  Chromium for all its targets (``kernelpool.KernelSlot``). The kernel is reset between targets (a
+  fresh namespace, auditlib's module-level caches emptied); the per-target ``--timeout`` kills it
+  and a new one serves the next target; a kernel that dies fails its target only.
+- ``process`` (``AUDITLIB_BATCH_MODE=process``, or ``mode="process"``; :func:`run_target`): each
+  target in its own process (``python -P -m auditlib.batch JOB``, in a new session), which runs
+  papermill (a kernel per notebook); the ``--timeout`` kills the process group. Used too by a worker
+  whose kernel cannot be started twice in a row.
+
+The local pool is a ``concurrent.futures`` pool of ``--workers`` threads; :func:`check_or_run` is a
+plain top-level function of a JSON-able job, so it can be handed to another executor (a Dask
+``Client.submit``, :func:`run_shared`, whose kept kernel is per thread of the Dask worker process).
 
 ``OUT/batch.json`` (``auditlib.batch/1``) is rewritten atomically (``safeio``) after every target:
 a SIGKILL of the batch loses no finished target and leaves no torn file. Running the same command
@@ -44,6 +53,8 @@ from .errors import AuditError
 
 SCHEMA = "auditlib.batch/1"
 BATCH_FILE = "batch.json"
+MODES = ("kernel", "process")
+"""How targets run (see the module's docstring); ``AUDITLIB_BATCH_MODE`` chooses, default kernel."""
 LOG_FILE = "audit.log"
 """Inside each target's folder: the progress and error lines of its audit process."""
 MAX_TARGETS_BYTES = 10_000_000
@@ -446,6 +457,124 @@ def _print_pdf(printer: Any, j: Job, out: Path, start: float) -> str | None:
     return error
 
 
+def _partial_in(message: str) -> tuple[str, str | None]:
+    """An error message without its "(the partial notebook is in PATH)" tail, and that path."""
+    m = re.search(r" \(the partial notebook is in (.+?)\)$", message)
+    return (message[:m.start()], m.group(1)) if m else (message, None)
+
+
+def run_in_kernel(job: dict[str, Any], slot: Any,
+                  on_start: Callable[[subprocess.Popen], None] | None = None) -> dict[str, Any]:
+    """Audit one target in the worker's kept kernel (``slot``, a ``kernelpool.KernelSlot``) and return
+    its batch.json record: the same pipeline, outputs, records and errors as :func:`run_target`,
+    without a process and two kernel starts per target. Never raises for a failure of the target.
+
+    The target's seconds and its ``timeout`` do not count the start of a kernel (the worker's, not
+    the target's: the first target of a worker, and the one after a kernel was lost). At the
+    deadline the kernel is killed: the target fails with its partial notebook kept as
+    ``<notebook>.partial.ipynb``, and the next target gets a new kernel. A kernel that dies fails
+    its target the same way (the partial notebook replaces ``<notebook>.ipynb``, as papermill does).
+    When no kernel can be started the target runs in its own process (:func:`run_target`), and
+    after two such failures in a row every target of this worker does.
+    """
+    from .errors import RunError, TargetError
+    from .kernelpool import KernelError
+    from .run import run_audit
+    from .safeio import make_dir
+
+    if slot.broken:  # this worker cannot have a kernel: a process per target, as before
+        return run_target(job, on_start=on_start, printer=slot.printer)
+    j = Job(**job)
+    out = Path(j.out_dir)
+    record: dict[str, Any] = {"name": j.name, "source": j.shown, "ref": j.ref, "status": "failed", "seconds": 0.0,
+                              "commit": None, "error": None, "notebook": None}
+    try:
+        make_dir(out)
+    except AuditError as exc:
+        record["error"] = _one_line(str(exc))
+        return record
+    slot.deadline_passed(False)
+    slot.notes.clear()
+    start = time.monotonic()
+    paused = 0.0  # starting a kernel: the worker's time, not the target's
+    error: str | None = None
+    logged = False
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            (out / LOG_FILE).unlink()  # a new log, created owner-only like every output
+        log = os.fdopen(os.open(out / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
+                        encoding="utf-8", errors="replace")
+    except OSError as exc:
+        record["error"] = _one_line(f"cannot write {out / LOG_FILE}: {exc.strerror or exc}")
+        return record
+
+    def progress(message: str) -> None:
+        log.write(f"[auditlib] {message}\n")
+        log.flush()
+
+    with log:
+        try:
+            target = prepare_target(j, timeout=j.timeout or 900)
+            began = time.monotonic()
+            try:
+                fresh = slot.ensure()
+            except KernelError as exc:
+                if slot.stopped:  # the batch is ending
+                    raise
+                if slot.start_failures >= 2:  # after two in a row, every target of this worker in its own process
+                    slot.broken = str(exc)
+                log.close()  # this target in its own process
+                return run_target(job, on_start=on_start, printer=slot.printer)
+            paused = time.monotonic() - began
+            slot.note_target()
+            deadline = None if j.timeout is None else start + paused + j.timeout
+            progress(f"batch: auditing {target} in kernel {slot.kernel_id} (target {slot.targets_in_kernel} of it; "
+                     f"kernel {slot.starts} of this worker" + (f", started in {paused:.1f} s)" if fresh else ")"))
+            with slot.deadline(deadline):  # run.execute resets the kernel before each notebook
+                slot.run(run_audit, target=target, source=j.shown, out_dir=out, client=j.client, auditor=j.auditor,
+                         answers=Path(j.answers) if j.answers else None, offline=j.offline,
+                         vuln_db=Path(j.vuln_db) if j.vuln_db else None, pdf=False, progress=progress, kernel=slot)
+        except (TargetError, RunError, KernelError, AuditError) as exc:
+            error = _one_line(str(exc), 4000)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            error = _one_line(where + str(exc.strerror or exc))
+        except Exception as exc:  # noqa: BLE001 - a bug of ours for one target must not stop the worker
+            error = _one_line(f"{type(exc).__name__}: {exc}")
+        spent = time.monotonic() - start - paused
+        for note in slot.notes:
+            progress(f"batch: {note}")
+        slot.notes.clear()
+        if error is not None and j.timeout is not None and (slot.expired or spent >= j.timeout):
+            progress(f"batch: at the deadline: {error}")
+            cause, partial = _partial_in(error)
+            error = (f"timed out after {j.timeout:g} s (--timeout); "
+                     + ("the kernel running it was killed" if slot.expired else cause))
+            if partial:
+                error += f" (the partial notebook is in {partial})"
+        kernel_said = slot.kernel_output()
+        if kernel_said:
+            log.write(kernel_said.decode("utf-8", "replace"))
+        if error is None and j.pdf:
+            log.flush()
+            error = _print_pdf(slot.printer, j, out, start + paused)  # logs its own line
+            logged = True
+        if error is not None and not logged:
+            log.write(f"auditlib: error: {error}\n")
+        if slot.expired or error is not None and "DeadKernelError" in error:
+            slot.kill()  # the next target starts a new kernel (not counted in its time)
+    record["seconds"] = round(time.monotonic() - start - paused, 1)
+    if error is None:
+        data = complete_audit(j)
+        if data is not None:
+            record.update(status="done", commit=data["target"].get("commit"))
+            return record
+        error = f"the audit ended without a complete result in {out}"
+    message, partial = _partial_in(error)
+    record.update(error=_one_line(message), notebook=partial)
+    return record
+
+
 def prepare_target(job: Job, timeout: float = 900) -> Path:
     """The local repository to audit for ``job`` (TargetError with one line when there is none).
 
@@ -592,9 +721,11 @@ def write_batch_json(out: Path, jobs: list[Job], records: dict[str, dict], meta:
 
 
 def check_or_run(job: dict[str, Any], force: bool = False,
-                 on_start: Callable[[subprocess.Popen], None] | None = None, printer: Any = None) -> dict[str, Any]:
+                 on_start: Callable[[subprocess.Popen], None] | None = None, printer: Any = None,
+                 slot: Any = None) -> dict[str, Any]:
     """A skipped record when the target's audit is complete and its commit has not moved (unless
-    ``force``); otherwise :func:`run_target`."""
+    ``force``); otherwise :func:`run_in_kernel` in ``slot`` (a ``kernelpool.KernelSlot``), or
+    :func:`run_target` without one."""
     if not force:
         j = Job(**job)
         data = complete_audit(j)
@@ -605,6 +736,8 @@ def check_or_run(job: dict[str, Any], force: bool = False,
                 return {"name": j.name, "source": j.shown, "ref": j.ref, "status": "skipped", "seconds": 0.0,
                         "commit": audited, "error": None, "notebook": None,
                         "audited_at": data["target"].get("audited_at")}
+    if slot is not None:
+        return run_in_kernel(job, slot, on_start)
     if printer is None:
         return run_target(job, on_start=on_start)
     return run_target(job, on_start=on_start, printer=printer)
@@ -614,24 +747,42 @@ def check_or_run(job: dict[str, Any], force: bool = False,
 class BatchResult:
     records: dict[str, dict]
     path: Path
+    kernel_starts: int = 0
+    """Kernels started by the local pool's workers (``kernel`` mode): one per worker unless a target
+    timed out or lost its kernel."""
 
     @property
     def failed(self) -> int:
         return sum(1 for r in self.records.values() if r["status"] == "failed")
 
 
+def batch_mode(mode: str | None = None) -> str:
+    """``mode``, else ``AUDITLIB_BATCH_MODE``, else ``kernel``; BatchFileError (exit 2) for another value."""
+    chosen = mode or os.environ.get("AUDITLIB_BATCH_MODE") or "kernel"
+    if chosen not in MODES:
+        where = "mode" if mode else "AUDITLIB_BATCH_MODE"
+        raise BatchFileError(f"{where}: {chosen!r} is not a batch mode (kernel or process)")
+    return chosen
+
+
 def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float | None = None, force: bool = False,
-              offline: bool = False, pdf: bool = True, quiet: bool = False, stream: Any = None) -> BatchResult:
-    """Run every target of ``targets_file`` into ``out/<name>/`` and record them in ``out/batch.json``."""
+              offline: bool = False, pdf: bool = True, quiet: bool = False, stream: Any = None,
+              mode: str | None = None) -> BatchResult:
+    """Run every target of ``targets_file`` into ``out/<name>/`` and record them in ``out/batch.json``.
+
+    ``mode``: ``kernel`` (one kept kernel per worker) or ``process`` (a process per target); see
+    :func:`batch_mode`."""
     from .safeio import make_dir
 
+    mode = batch_mode(mode)
     spec = load_targets(targets_file)
     out = Path(out)
     jobs = plan_jobs(spec, targets_file, out, offline=offline, pdf=pdf, timeout=timeout)
     make_dir(out)
     meta = {"targets_file": str(Path(targets_file).resolve()),
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "options": {"workers": workers, "timeout": timeout, "force": force, "offline": offline, "pdf": pdf}}
+            "options": {"workers": workers, "timeout": timeout, "force": force, "offline": offline, "pdf": pdf,
+                        "mode": mode}}
     records: dict[str, dict] = {}
     path = write_batch_json(out, jobs, records, meta)
     progress = Progress(total=len(jobs), workers=workers, stream=stream or sys.stderr, quiet=quiet)
@@ -642,9 +793,11 @@ def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float
         with lock:
             running.add(proc)
 
+    from .kernelpool import KernelSlot
     from .printer import Printer
 
     printers: list[Printer] = []  # one Chromium per worker thread, started at its first PDF
+    slots: list[KernelSlot] = []  # kernel mode: one kept kernel (and that Chromium) per worker thread
     mine = threading.local()
 
     def one(job: dict[str, Any]) -> dict[str, Any]:
@@ -652,6 +805,11 @@ def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float
             mine.printer = Printer()
             with lock:
                 printers.append(mine.printer)
+                if mode == "kernel":
+                    mine.slot = KernelSlot(printer=mine.printer)
+                    slots.append(mine.slot)
+        if mode == "kernel":
+            return check_or_run(job, force, started, printer=mine.printer, slot=mine.slot)
         return check_or_run(job, force, started, printer=mine.printer)
 
     pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="auditlib-batch")
@@ -677,14 +835,18 @@ def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float
                     continue
                 with contextlib.suppress(OSError):
                     os.killpg(proc.pid, signal.SIGKILL)
+            for slot in slots:
+                slot.stop()
             for printer in printers:
                 printer.stop()
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        for slot in slots:
+            slot.kill()
         for printer in printers:
             printer.close()
-    return BatchResult(records=records, path=path)
+    return BatchResult(records=records, path=path, kernel_starts=sum(slot.starts for slot in slots))
 
 
 # ------------------------------------------------------------------------- on a Dask cluster
@@ -711,9 +873,44 @@ def _failed_record(j: Job, error: str) -> dict[str, Any]:
             "error": _one_line(error), "notebook": None}
 
 
-def run_shared(job: dict[str, Any], force: bool, mark: str) -> dict[str, Any]:
+_TASK_SLOTS = threading.local()
+_ALL_TASK_SLOTS: list = []
+_TASK_SLOTS_LOCK = threading.Lock()
+
+
+def _close_task_slots() -> None:
+    with _TASK_SLOTS_LOCK:
+        slots, _ALL_TASK_SLOTS[:] = list(_ALL_TASK_SLOTS), []
+    for slot in slots:
+        with contextlib.suppress(Exception):
+            slot.close()
+
+
+def _task_slot() -> Any:
+    """The kept kernel (and Chromium) of this thread of a Dask worker process, made at its first
+    task and kept for the next ones; closed when the worker process exits (and killed with it)."""
+    slot = getattr(_TASK_SLOTS, "slot", None)
+    if slot is None:
+        import atexit
+
+        from .kernelpool import KernelSlot
+        from .printer import Printer
+
+        slot = _TASK_SLOTS.slot = KernelSlot(printer=Printer())
+        with _TASK_SLOTS_LOCK:
+            if not _ALL_TASK_SLOTS:
+                atexit.register(_close_task_slots)
+            _ALL_TASK_SLOTS.append(slot)
+    return slot
+
+
+def run_shared(job: dict[str, Any], force: bool, mark: str, mode: str = "process") -> dict[str, Any]:
     """The Dask task of one target, run on a worker: :func:`check_or_run`, once the worker has seen
-    the file ``mark`` that the client made in OUT (so OUT is the client's folder, shared)."""
+    the file ``mark`` that the client made in OUT (so OUT is the client's folder, shared).
+
+    ``mode`` (the client's :func:`batch_mode`): ``kernel`` runs the target in the kept kernel of this
+    thread of the worker process (:func:`_task_slot`: a kernel and a Chromium per worker thread, kept
+    across tasks); ``process`` (what a task without one means) in its own process."""
     if not os.path.isfile(mark):
         import socket
 
@@ -721,6 +918,8 @@ def run_shared(job: dict[str, Any], force: bool, mark: str) -> dict[str, Any]:
         return _failed_record(j, f"{os.path.dirname(mark)}: not the batch's output folder on the Dask worker at "
                                  f"{socket.gethostname()} (--scheduler needs OUT on a folder shared with every "
                                  "worker at the same path)")
+    if mode == "kernel":
+        return check_or_run(job, force, slot=_task_slot())
     return check_or_run(job, force)
 
 
@@ -773,7 +972,7 @@ def _task_error(fut: Any, client: Any, scheduler: str) -> str:
 
 def run_batch_dask(targets_file: Path, out: Path, *, scheduler: str, timeout: float | None = None,
                    force: bool = False, offline: bool = False, pdf: bool = True, quiet: bool = False,
-                   stream: Any = None) -> BatchResult:
+                   stream: Any = None, mode: str | None = None) -> BatchResult:
     """:func:`run_batch` with every target as a task of the Dask cluster at ``scheduler``.
 
     Workers write ``out/<name>/`` themselves (``out`` must be shared, same path); this process writes
@@ -784,6 +983,7 @@ def run_batch_dask(targets_file: Path, out: Path, *, scheduler: str, timeout: fl
 
     from .safeio import make_dir
 
+    mode = batch_mode(mode)
     spec = load_targets(targets_file)
     out = Path(out)
     jobs = plan_jobs(spec, targets_file, out, offline=offline, pdf=pdf, timeout=timeout)
@@ -808,12 +1008,12 @@ def run_batch_dask(targets_file: Path, out: Path, *, scheduler: str, timeout: fl
         meta = {"targets_file": str(Path(targets_file).resolve()),
                 "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "options": {"workers": None, "scheduler": scheduler, "timeout": timeout, "force": force,
-                            "offline": offline, "pdf": pdf}}
+                            "offline": offline, "pdf": pdf, "mode": mode}}
         records: dict[str, dict] = {}
         path = write_batch_json(out, jobs, records, meta)
         progress = Progress(total=len(jobs), workers=threads, stream=stream or sys.stderr, quiet=quiet)
         token = uuid.uuid4().hex[:8]
-        futures = {client.submit(run_shared, asdict(j), force, str(mark), key=f"auditlib-batch-{j.name}-{token}",
+        futures = {client.submit(run_shared, asdict(j), force, str(mark), mode, key=f"auditlib-batch-{j.name}-{token}",
                                  pure=False): j for j in jobs}
         pending = set(futures)
         alone_since: float | None = None

@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--force", action="store_true", help="redo targets already audited at the same commit")
     b.add_argument("--offline", action="store_true", help="every target offline (as `audit --offline`)")
     b.add_argument("--no-pdf", action="store_true", help="skip the PDF export of every target")
+    b.add_argument("--mode", choices=("kernel", "process"),
+                   help="kernel: one kept Jupyter kernel per worker (the default, or AUDITLIB_BATCH_MODE); "
+                        "process: a process per target")
     b.add_argument("--scheduler", metavar="ADDRESS",
                    help="run each target as a task of the Dask distributed cluster at ADDRESS (tcp://HOST:PORT); "
                         "its workers write DIR/<name>/, so DIR must be shared with them at the same path; "
@@ -392,7 +395,8 @@ def _batch_on_dask(args: argparse.Namespace) -> BatchResult:
             logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         return run_batch_dask(args.targets, args.out, scheduler=args.scheduler, timeout=args.timeout,
-                              force=args.force, offline=args.offline, pdf=not args.no_pdf, quiet=args.quiet)
+                              force=args.force, offline=args.offline, pdf=not args.no_pdf, quiet=args.quiet,
+                              mode=args.mode)
     except SchedulerError as exc:
         raise InputError(str(exc)) from None
 
@@ -409,7 +413,7 @@ def _batch(args: argparse.Namespace, progress: Progress) -> int:
             result = _batch_on_dask(args)
         else:
             result = run_batch(args.targets, args.out, workers=args.workers, timeout=args.timeout, force=args.force,
-                               offline=args.offline, pdf=not args.no_pdf, quiet=args.quiet)
+                               offline=args.offline, pdf=not args.no_pdf, quiet=args.quiet, mode=args.mode)
     except BatchFileError as exc:
         raise InputError(str(exc)) from None
     progress(f"batch: {len(result.records) - result.failed} of {len(result.records)} targets audited or up to date, "

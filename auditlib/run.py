@@ -20,6 +20,7 @@ export of the same output.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html as htmllib
 import json
@@ -29,6 +30,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -75,27 +77,147 @@ REPORT_TEMPLATE = """{%- extends 'index.html.j2' -%}
 
 
 class _ProgressHandler(logging.Handler):
-    """Forward the kernel's progress lines (papermill log_output) to our progress callback."""
+    """Forward the kernel's progress lines (papermill log_output) to our progress callback: only
+    those of the notebook this thread executes (a batch runs several at once in one process)."""
 
     def __init__(self, progress: Callable[[str], None]) -> None:
         super().__init__(logging.INFO)
         self.progress = progress
+        self.thread = threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
         for line in record.getMessage().splitlines():
             line = line.strip()
             if line.startswith("[auditlib]"):
                 self.progress(line.removeprefix("[auditlib]").strip())
 
 
+_LOG_LOCK = threading.Lock()
+_LOG_USERS = 0
+_LOG_LEVEL = logging.NOTSET
+
+
+@contextlib.contextmanager
+def _papermill_progress(progress: Callable[[str], None]):
+    """papermill's logger at INFO with a handler forwarding this thread's progress lines, for the
+    block; the level is put back when the last of the threads using it is done."""
+    global _LOG_USERS, _LOG_LEVEL
+    logger = logging.getLogger("papermill")
+    handler = _ProgressHandler(progress)
+    with _LOG_LOCK:
+        if _LOG_USERS == 0:
+            _LOG_LEVEL = logger.level
+            logger.setLevel(logging.INFO)
+        _LOG_USERS += 1
+        logger.propagate = False
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        with _LOG_LOCK:
+            logger.removeHandler(handler)
+            _LOG_USERS -= 1
+            if _LOG_USERS == 0:
+                logger.setLevel(_LOG_LEVEL)
+
+
+KEPT_ENGINE = "auditlib-kept-kernel"
+"""The papermill engine of a kept kernel (``auditlib batch``): papermill's nbclient engine, given the
+kernel manager and client of a kernel that is already running instead of starting one."""
+
+
+def _register_kept_engine() -> None:
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.log import logger
+    from papermill.utils import merge_kwargs, remove_args
+
+    if KEPT_ENGINE in papermill_engines._engines:
+        return
+
+    class FinalSaveManager(NotebookExecutionManager):
+        """papermill's execution manager, without the saves at the start and end of every cell:
+        they (a deep copy, a validation and a JSON dump of the growing notebook each) were most of
+        the batch process's time, and serve a notebook whose process may be killed; here the
+        notebook lives in the batch process, which writes it whatever becomes of the kernel: once,
+        by papermill when the run ends, or by ``notebook_complete`` when the engine raised (a
+        dead kernel), since papermill then writes nothing."""
+
+        _final = False
+
+        def save(self, **kwargs):
+            if self._final:
+                super().save(**kwargs)
+
+        def notebook_complete(self, save=True, **kwargs):
+            self._final = save
+            super().notebook_complete(**kwargs)
+
+    class KeptKernelEngine(NBClientEngine):
+        """``NBClientEngine`` with the kept kernel: nbclient uses a kernel manager it is given as it
+        is (no start, no shutdown), and a client it is given instead of opening a new one (whose
+        channels nobody would close); the notebook is saved when complete (FinalSaveManager)."""
+
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
+                             autosave_cell_every=30, record_as=None, **kwargs):
+            if record_as is not None:  # the path it is published at, not papermill's temp file beside it
+                nb.metadata.papermill["output_path"] = record_as
+            nb_man = FinalSaveManager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                                      autosave_cell_every=autosave_cell_every)
+            nb_man.notebook_start()
+            try:
+                cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+            except BaseException:
+                nb_man.cleanup_pbar()
+                nb_man.notebook_complete()
+                raise
+            nb_man.cleanup_pbar()
+            nb_man.notebook_complete(save=False)  # papermill writes it next
+            return nb_man.nb
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                     start_timeout=60, execution_timeout=None, kc=None, **kwargs):
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
+                                        startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                                        log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client = PapermillNotebookClient(nb_man, **final_kwargs)
+            client.kc = kc
+            return client.execute()
+
+    papermill_engines.register(KEPT_ENGINE, KeptKernelEngine)
+
+
+def import_for_kept_kernels() -> None:
+    """Import what running notebooks in a kept kernel needs on this side (papermill, nbclient,
+    nbconvert: more than a second, more on a busy machine) once, when a batch worker starts its
+    kernel, rather than in the first target's time (and its ``--timeout``)."""
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+
+    _register_kept_engine()
+
+
 def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: Callable[[str], None],
-            cwd: Path | None = None) -> Path:
+            cwd: Path | None = None, kernel: Any = None) -> Path:
     """Execute ``notebooks/<notebook>`` into ``output`` with papermill; RunError on failure.
 
     papermill writes into a temp file beside ``output``, renamed over it when the run ends: a kill
     leaves the previous notebook, never a torn one. When a cell fails papermill saves the partial
     notebook before raising: it replaces ``output`` too, so the partial run is kept for inspection.
     A disk-full error keeps the previous notebook (OutputError).
+
+    ``kernel`` (a ``kernelpool.KernelSlot``: ``reset``, ``km``, ``kc``, ``expired``): execute in that
+    running kernel, reset first (a fresh namespace and counter, auditlib's caches emptied: as a new
+    kernel), instead of starting one (``auditlib batch``); papermill parameterises, executes and
+    records the notebook as it always does. When the kernel was killed at the target's deadline
+    (``expired``) the partial notebook is kept as ``<notebook>.partial.ipynb`` beside ``output``
+    and ``output`` is left as it was (as a batch's killed audit process leaves it).
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
@@ -103,40 +225,51 @@ def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: C
     source = NOTEBOOK_DIR / notebook
     if not source.exists():
         raise RunError(f"notebook not found: {source}")
-    logger = logging.getLogger("papermill")
-    handler = _ProgressHandler(progress)
-    logger.addHandler(handler)
-    previous = logger.level
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
     failure: str | None = None
     remove_stale_temps(output)
-    # The kernel starts in an empty private folder: ipykernel puts its working directory first on
-    # sys.path, and an output folder inside the target (`--out .`) would let the target's own
-    # `auditlib/` or `ipykernel_launcher.py` be imported. Every notebook parameter is absolute.
-    neutral = tempfile.mkdtemp(prefix="auditlib-kernel-")
+    if kernel is not None:
+        kernel.reset()  # as a new kernel would be: each notebook of each target starts clean
+        _register_kept_engine()
+        # no cwd: papermill would chdir this whole process (other threads run notebooks too); the
+        # kept kernel already runs in its own empty folder
+        options: dict[str, Any] = {"engine_name": KEPT_ENGINE, "km": kernel.km, "kc": kernel.kc,
+                                   "record_as": str(output)}
+        neutral = None
+    else:
+        # The kernel starts in an empty private folder: ipykernel puts its working directory first on
+        # sys.path, and an output folder inside the target (`--out .`) would let the target's own
+        # `auditlib/` or `ipykernel_launcher.py` be imported. Every notebook parameter is absolute.
+        neutral = tempfile.mkdtemp(prefix="auditlib-kernel-")
+        options = {"cwd": str(cwd or neutral),
+                   # the kernel runs on loopback; its TCP-without-encryption notice is noise here
+                   "extra_arguments": ["--IPKernelApp.log_level=ERROR"]}
     try:
-        with staged(output) as tmp:
+        with _papermill_progress(progress), staged(output) as tmp:
             try:
                 pm.execute_notebook(str(source), str(tmp), parameters=parameters, progress_bar=False,
-                                    log_output=True, kernel_name="python3", cwd=str(cwd or neutral),
-                                    language="python",
-                                    # the kernel runs on loopback; its TCP-without-encryption notice is noise here
-                                    extra_arguments=["--IPKernelApp.log_level=ERROR"])
+                                    log_output=True, kernel_name="python3", language="python", **options)
             except PapermillExecutionError as exc:
                 failure = f"{notebook} failed in cell {exc.exec_count}: {exc.ename}: {_one_line(exc.evalue)}"
+            except TimeoutError as exc:  # nbclient's CellTimeoutError (an OSError): the notebook failed
+                failure = f"{notebook} failed: {type(exc).__name__}: {_one_line(exc)}"
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise  # staged keeps the previous notebook and says the disk is full
                 raise RunError(f"{notebook} could not run: {exc.strerror or exc}") from None
             except Exception as exc:  # noqa: BLE001 - the kernel died, a cell timed out...: one line
                 failure = f"{notebook} failed: {type(exc).__name__}: {_one_line(exc)}"
+            if failure is not None and kernel is not None and kernel.expired:
+                partial = output.with_name(f"{Path(notebook).stem}.partial.ipynb")
+                if _finish_notebook(tmp, partial):
+                    remove_stale_temps(partial)
+                    atomic_write(partial, tmp.read_bytes())
+                    raise RunError(f"{failure} (the partial notebook is in {partial})")
+                raise RunError(failure)
             if not _finish_notebook(tmp, output):  # nothing complete to keep: the previous notebook stays
                 raise RunError(failure or f"papermill wrote no complete notebook for {notebook}")
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)
-        shutil.rmtree(neutral, ignore_errors=True)
+        if neutral is not None:
+            shutil.rmtree(neutral, ignore_errors=True)
     if failure is not None:
         raise RunError(f"{failure} (the partial notebook is in {output})")
     return output
@@ -250,6 +383,9 @@ def self_contained(body: str) -> str:
     return body[:head.end()] + "\n" + CSP + body[head.end():] if head else CSP + "\n" + body
 
 
+_EXPORTERS = threading.local()
+
+
 def export_html(notebook: Path, html: Path) -> Path:
     """Export an executed notebook to a self-contained HTML without code cells or prompts (for the
     client), written atomically (OutputError when it cannot be written; the previous one is kept)."""
@@ -257,11 +393,14 @@ def export_html(notebook: Path, html: Path) -> Path:
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({REPORT_TEMPLATE_NAME: REPORT_TEMPLATE})])
-    exporter.template_file = REPORT_TEMPLATE_NAME
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
+    exporter = getattr(_EXPORTERS, "html", None)  # one per thread: its compiled templates are kept
+    if exporter is None:
+        exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({REPORT_TEMPLATE_NAME: REPORT_TEMPLATE})])
+        exporter.template_file = REPORT_TEMPLATE_NAME
+        exporter.exclude_input = True
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+        _EXPORTERS.html = exporter
     body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
     body = self_contained(body.replace("</head>", PRINT_CSS + "\n</head>", 1))
     remove_stale_temps(html)
@@ -342,19 +481,21 @@ def _complete_pdf(path: Path) -> bool:
 
 def run_audit(*, target: Path, source: str, out_dir: Path, client: str, auditor: str, answers: Path | None,
               offline: bool, vuln_db: Path | None, pdf: bool = True,
-              progress: Callable[[str], None]) -> dict[str, Path]:
-    """Execute the workbook and the report notebook into ``out_dir`` and export report.html/.pdf."""
+              progress: Callable[[str], None], kernel: Any = None) -> dict[str, Path]:
+    """Execute the workbook and the report notebook into ``out_dir`` and export report.html/.pdf.
+
+    ``kernel``: a running kernel to execute both notebooks in (``auditlib batch``, see ``execute``)."""
     make_dir(out_dir)
     params = {"target": str(target), "source": source, "out_dir": str(out_dir.resolve()), "client": client,
               "auditor": auditor, "answers": str(answers.resolve()) if answers else "", "offline": offline,
               "vuln_db": str(vuln_db.resolve()) if vuln_db else ""}
     progress("workbook: running the audit notebook (papermill)")
-    workbook = execute(WORKBOOK, out_dir / WORKBOOK, params, progress)
+    workbook = execute(WORKBOOK, out_dir / WORKBOOK, params, progress, kernel=kernel)
     results = out_dir / "results.json"
     if not results.exists():
         raise RunError(f"the workbook ran but wrote no {results}")
     progress("report: rendering the deliverable notebook (papermill)")
-    report_nb = execute(REPORT, out_dir / REPORT, {"results": str(results.resolve())}, progress)
+    report_nb = execute(REPORT, out_dir / REPORT, {"results": str(results.resolve())}, progress, kernel=kernel)
     progress("report: exporting report.html (nbconvert, code hidden)")
     html = export_html(report_nb, out_dir / "report.html")
     outputs = {"workbook": workbook, "results": results, "report_notebook": report_nb, "html": html}

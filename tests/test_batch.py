@@ -1,9 +1,11 @@
 """auditlib batch: the targets file, names, progress, resume, isolation of failures, SIGKILL.
 
 The target that exceeds its timeout is made slow without any hook in auditlib: the test puts a
-``sitecustomize.py`` on PYTHONPATH (absolute entries reach the audit process) that sleeps when the
-job file the audit process is started with names a target containing ``slow-target``. Nothing else
-is delayed, so the timeout is deterministic and the other targets are unaffected.
+``sitecustomize.py`` on PYTHONPATH (absolute entries reach the audit process and the kernels) that
+sleeps when the job file the audit process is started with names a target containing
+``slow-target`` (``process`` mode), and, in a Jupyter kernel (the batch's kept kernel, ``kernel``
+mode, or papermill's), when a cell naming such a target is compiled (the parameters cell). Nothing
+else is delayed, so the timeout is deterministic and the other targets are unaffected.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ if len(sys.argv) > 1 and sys.argv[-1].endswith("job.json"):
         _text = ""
     if "slow-target" in _text:
         time.sleep(600)
+elif "JPY_PARENT_PID" in __import__("os").environ:  # a Jupyter kernel
+    def _slow(event, args, _sleep=time.sleep):
+        if event == "compile" and args and isinstance(args[0], (str, bytes)) and (
+                ("slow-target" if isinstance(args[0], str) else b"slow-target") in args[0]):
+            _sleep(600)
+    sys.addaudithook(_slow)
 '''
 
 

@@ -126,8 +126,12 @@ def _free_port() -> int:
 
 
 def _comparable(out: Path) -> dict[str, dict]:
-    """batch.json's records without the durations (they differ from run to run)."""
-    return {n: {k: v for k, v in r.items() if k != "seconds"} for n, r in _records(out).items()}
+    """batch.json's records without the durations (they differ from run to run), with a partial
+    notebook's path relative to the batch's OUT (a timed-out target keeps one in kernel mode)."""
+    def same(k: str, v):
+        return v.replace(str(out.resolve()), "OUT") if k == "notebook" and isinstance(v, str) else v
+
+    return {n: {k: same(k, v) for k, v in r.items() if k != "seconds"} for n, r in _records(out).items()}
 
 
 def _files(folder: Path) -> set[str]:
