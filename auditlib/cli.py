@@ -270,7 +270,6 @@ def _audit(args: argparse.Namespace, progress: Progress, target_source: str | No
 
 def _open(args: argparse.Namespace, progress: Progress) -> int:
     import shlex
-    import subprocess
 
     from .targets import display_source, resolve_target
     from .workbook import kernel_env, lab_command, prepare_workspace
@@ -283,19 +282,11 @@ def _open(args: argparse.Namespace, progress: Progress) -> int:
     if args.dry_run:
         sys.stdout.write(shlex.join(cmd) + "\n" + url + "\n")
         return 0
-    from .present import stop, wait_until_answering
+    from .present import run_server
 
     progress("open: starting JupyterLab")
-    proc = subprocess.Popen(cmd, cwd=notebook.parent, env=kernel_env(notebook.parent))
-    try:
-        wait_until_answering(url, proc)  # the URL is printed once it works, not while JupyterLab starts
-        sys.stdout.write(f"JupyterLab: {url}\n(stop it with Ctrl-C)\n")
-        sys.stdout.flush()
-        return proc.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        stop(proc)
+    # the URL is printed once JupyterLab answers, not while it starts
+    return run_server(cmd, url, "JupyterLab", env=kernel_env(notebook.parent), cwd=notebook.parent)
 
 
 def _report(args: argparse.Namespace, progress: Progress) -> int:

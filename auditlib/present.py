@@ -192,8 +192,17 @@ def serve(folder: Path, port: int, progress: Callable[[str], None], dry_run: boo
         sys.stdout.write(" ".join(cmd) + "\n" + url + "\n")
         return 0
     progress(f"present: starting Voilà for {folder}")
+    return run_server(cmd, url, "Read-only view", env=env, cwd=Path(tempfile.gettempdir()), quiet=True)
+
+
+def run_server(cmd: list[str], url: str, label: str, *, env: dict[str, str] | None = None, cwd: Path | None = None,
+               quiet: bool = False) -> int:
+    """Start a server (``auditlib open``'s JupyterLab, ``present``'s Voilà), print ``label: url`` once it
+    answers, wait until it ends or Ctrl-C, and stop it. ``quiet``: its output is kept out of the terminal
+    (its last error line is then given if it stops before answering)."""
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd, env=env, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None,
+                                stderr=err if quiet else None)
         try:
             try:
                 wait_until_answering(url, proc)
@@ -201,7 +210,7 @@ def serve(folder: Path, port: int, progress: Callable[[str], None], dry_run: boo
                 err.seek(0)
                 tail = err.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
                 raise RunError(f"{exc}{': ' + tail[0] if tail[0] else ''}") from None
-            sys.stdout.write(f"Read-only view: {url}\n(stop it with Ctrl-C)\n")
+            sys.stdout.write(f"{label}: {url}\n(stop it with Ctrl-C)\n")
             sys.stdout.flush()
             return proc.wait()
         except KeyboardInterrupt:

@@ -97,22 +97,27 @@ def last_name(e: Expr | None, *, through_calls: bool = False) -> str:
     return ""
 
 
+def _root_bindings(f: Expr, scope: Scope) -> tuple[Expr, list[Expr] | None]:
+    """The root of a callee's attribute chain (``requests`` of ``requests.get``), and what that name is
+    bound to in the scope that binds it (None: not a name, or bound nowhere in the file)."""
+    root = f
+    while isinstance(root, Attr):
+        root = root.obj
+    if not isinstance(root, Name):
+        return root, None
+    home = binding_scope(root.id, scope)
+    return root, (home.bindings.get(root.id) if home is not None else None)
+
+
 def may_be_external(f: Expr, scope: Scope) -> bool:
     """Whether a callee can resolve to an imported name (``requests.get``, ``json.loads``): not a
     method of a string literal (``"".join``) or of a collection's element (``item.get`` in a ``for
     item in rows`` loop). Those are the most common calls of real code, and resolving them is most
     of the cost of the checks that look for a few library functions by their method names."""
-    root = f
-    while isinstance(root, Attr):
-        root = root.obj
+    root, bound = _root_bindings(f, scope)
     if isinstance(root, Lit):
         return False
-    if isinstance(root, Name) and root is not f:
-        home = binding_scope(root.id, scope)
-        bound = home.bindings.get(root.id) if home is not None else None
-        if bound and all(type(v) is Elem for v in bound):
-            return False
-    return True
+    return not (root is not f and bound and all(type(v) is Elem for v in bound))
 
 
 def may_be_import(f: Expr, scope: Scope) -> bool:
@@ -120,26 +125,14 @@ def may_be_import(f: Expr, scope: Scope) -> bool:
     ``flask_cors.CORS``, ``cors()`` of ``const cors = require("cors")``): its root name is bound to an
     import (or a call, which may be ``require``). A cheap test before resolving, for checks that look
     for one library function among every call of a repository."""
-    root = f
-    while isinstance(root, Attr):
-        root = root.obj
-    if not isinstance(root, Name):
-        return False
-    home = binding_scope(root.id, scope)
-    return home is not None and any(isinstance(v, (Imp, Call)) for v in home.bindings.get(root.id, ()))
+    return any(isinstance(v, (Imp, Call)) for v in _root_bindings(f, scope)[1] or ())
 
 
 def imported_from(f: Expr, scope: Scope, packages: frozenset[str]) -> bool:
     """Whether the root name of a callee is bound to an import of one of ``packages`` (top-level
     names: ``flask_cors``, ``cors``), by ``import``/``from ... import`` or ``require("...")``. A
     cheaper question than resolving the callee, for checks about one library's functions."""
-    root = f
-    while isinstance(root, Attr):
-        root = root.obj
-    if not isinstance(root, Name):
-        return False
-    home = binding_scope(root.id, scope)
-    for v in home.bindings.get(root.id, ()) if home is not None else ():
+    for v in _root_bindings(f, scope)[1] or ():
         spec = v.spec if isinstance(v, Imp) else string_value(v.args[0]) if isinstance(v, Call) and v.args else None
         if spec and spec.lstrip("@").split("/")[0].split(".")[0].removeprefix("node:") in packages:
             return True

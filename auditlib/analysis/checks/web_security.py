@@ -911,11 +911,6 @@ _JS_PLAIN_STORE = re.compile(r"\bpassword\s*:\s*(?:req\.body|body|data|input|arg
                              r"\.password\b", re.IGNORECASE)
 
 
-# The password names of web_security.yaml's ``passwords.name``, without Python's ``pass`` statement (a
-# line of its own), on the lower-cased text: a cheap test of a whole file before it is read again.
-_PASSWORD_HINT = re.compile(r"(?m)pass(?:word|wd|phrase)|\bpwd\b|_pass\b|\bpw\b|\bpass\b(?![ \t]*(?:#.*)?$)")
-
-
 @check(PASSWORD, on="module", roles={"app"})
 def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
     d = data("passwords")
@@ -953,7 +948,7 @@ def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
             yield _hit(PASSWORD, PW_TITLE, f"{algo}({shown}) without a salt: a fast hash is not a password hash; "
                        "where the result is kept is not in this function", mod.path, call.line, "medium", "medium")
     low = text.lower() if text else ""
-    if ("pass" not in low and "pw" not in low) or not _PASSWORD_HINT.search(low) or good.search(text):
+    if ("pass" not in low and "pw" not in low) or not _rx(d["hint"]).search(low) or good.search(text):
         return  # no password named at all, or a password hash library: nothing stored as typed here
     if mod.lang == "python":
         yield from _py_plain(mod, text, name)
