@@ -522,25 +522,35 @@ Written as the session's ``overrides.json``: the user's own settings stay."""
 
 
 def strip_live_forms(model: dict[str, Any] | None = None, **_kwargs: Any) -> None:
-    """The session's JupyterLab save hook (``ContentsManager.pre_save_hook``): a saved notebook keeps no
-    reference to a live form. Each form output keeps its text/html fallback (how to get the form back)
-    and loses its widget view, whose model exists only in the kernel that drew it: reopened later (a
-    reload, a second tab, a restarted kernel or server) such a view would show "Error displaying widget:
-    model not found". Saved widget state, if any, is dropped for the same reason."""
+    """The workbook's JupyterLab save hook (``ContentsManager.pre_save_hook``, set by ``auditlib open`` and
+    registered on any Jupyter server of the environment by ``auditlib.jupyter_ext``): a saved notebook
+    keeps no reference to a live form. Each form output keeps its text/html fallback (how to get the
+    form back) and loses its widget view, whose model exists only in the kernel that drew it: reopened
+    later (a reload, a second tab, a restarted kernel or server) such a view would show "Error
+    displaying widget: model not found". Only auditlib's forms are touched (their text/html is the
+    placeholder ``widgets.show`` gives them); a notebook that had any also loses its saved widget state,
+    for the same reason. Other notebooks and other widgets are saved as they are."""
     from .widgets import PLACEHOLDER, WIDGET_VIEW
 
     if not model or model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
         return
     nb = model["content"]
-    metadata = nb.get("metadata")
-    if isinstance(metadata, dict):
-        metadata.pop("widgets", None)
+    stripped = False
     for cell in nb.get("cells") or []:
         for output in (cell.get("outputs") or []) if isinstance(cell, dict) else []:
             data = output.get("data") if isinstance(output, dict) else None
-            if isinstance(data, dict) and WIDGET_VIEW in data:
+            if isinstance(data, dict) and WIDGET_VIEW in data and _is_form_fallback(data.get("text/html"), PLACEHOLDER):
                 del data[WIDGET_VIEW]
-                data.setdefault("text/html", PLACEHOLDER)
+                stripped = True
+    metadata = nb.get("metadata")
+    if stripped and isinstance(metadata, dict):
+        metadata.pop("widgets", None)
+
+
+def _is_form_fallback(html: Any, placeholder: str) -> bool:
+    """Whether a saved output's text/html is a form's placeholder (a string, or nbformat's list of lines)."""
+    text = "".join(html) if isinstance(html, list) else html
+    return isinstance(text, str) and text == placeholder
 
 
 KERNEL_STARTUP = '''# auditlib workbook session: `wb` and `session` exist before any cell runs, so a section run

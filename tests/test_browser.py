@@ -9,6 +9,7 @@ widgets. The answers file on disk and the summary widget are then checked. Chrom
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -57,9 +58,10 @@ def write_lab_settings(settings: Path) -> None:
         path.write_text(json.dumps(value))
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server on the demo audit's workspace; always terminated."""
+def serve(tmp_path: Path, plain: bool = False):
+    """A JupyterLab server on the demo audit's workspace: the command `auditlib open` runs, or (``plain``)
+    a bare `python -m jupyterlab` started in that folder, as a user who never heard of `auditlib open`
+    would; always terminated."""
     from auditlib.demo import DEMO_ADVISORIES, DEMO_ANSWERS, build_demo_target
     from auditlib.workbook import kernel_env, lab_command, prepare_workspace
 
@@ -70,12 +72,15 @@ def lab(tmp_path):
     prepare_workspace(target, out, client="Acme", auditor="Browser Test", offline=True, vuln_db=str(DEMO_ADVISORIES))
     port, token = free_port(), secrets.token_hex(16)
     cmd, url = lab_command(out, port, token)
+    if plain:
+        cmd = [c for c in cmd if not c.startswith(("--ContentsManager.pre_save_hook", "--LabApp.app_settings_dir"))]
     jupyter = tmp_path / "jupyter"
     write_lab_settings(jupyter / "settings")
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(jupyter / "config"), "JUPYTER_RUNTIME_DIR": str(jupyter / "runtime"),
            "JUPYTER_DATA_DIR": str(jupyter / "data"), "JUPYTERLAB_SETTINGS_DIR": str(jupyter / "settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(jupyter / "workspaces")}
-    env = kernel_env(out, env)  # as `auditlib open`: the session's own IPython folder
+    if not plain:
+        env = kernel_env(out, env)  # as `auditlib open`: the session's own IPython folder
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(cmd, cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             start_new_session=True)
@@ -97,6 +102,16 @@ def lab(tmp_path):
     finally:
         stop(proc, port, token)
         log.close()
+
+
+@pytest.fixture
+def lab(tmp_path):
+    yield from serve(tmp_path)
+
+
+@pytest.fixture
+def plain_lab(tmp_path):
+    yield from serve(tmp_path, plain=True)
 
 
 def stop(proc: subprocess.Popen, port: int, token: str) -> None:
@@ -146,92 +161,80 @@ def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
     before = yaml.safe_load((out / "answers.yaml").read_text())
     assert CATEGORY not in before.get("scores", {}) and ITEM not in before.get("checklist", {})
 
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.set_default_timeout(120_000)
-            page.goto(lab["url"])
-            page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-            # Run All before the kernel is up is dropped, not queued: wait for the idle kernel first
-            page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    with workbook_page(lab["url"]) as (browser, page):
 
-            row = page.locator(f".al-score-{CATEGORY}")
-            row.locator("select").wait_for()
-            page.locator(".al-scorecard-form .al-summary-widget").wait_for()
-            start_total = total(page)
-            old = int(re.match(r"\d+", row.locator("select").input_value()).group())
+        row = page.locator(f".al-score-{CATEGORY}")
+        row.locator("select").wait_for()
+        page.locator(".al-scorecard-form .al-summary-widget").wait_for()
+        start_total = total(page)
+        old = int(re.match(r"\d+", row.locator("select").input_value()).group())
 
-            # an override without a reason is refused, and the form says so; reset brings back what is saved
-            suggested_label = selected_label(row.locator("select"))
-            row.locator("select").select_option(label="3")
-            sync_api.expect(row).to_contain_text("Not saved", timeout=30_000)
-            row.locator("button", has_text="reset").click()
-            sync_api.expect(row.locator(".al-saved")).to_be_visible(timeout=30_000)
-            sync_api.expect(row).to_contain_text("from evidence")
-            assert selected_label(row.locator("select")) == suggested_label and total(page) == start_total
-            assert CATEGORY not in (yaml.safe_load((out / "answers.yaml").read_text()).get("scores") or {})
+        # an override without a reason is refused, and the form says so; reset brings back what is saved
+        suggested_label = selected_label(row.locator("select"))
+        row.locator("select").select_option(label="3")
+        sync_api.expect(row).to_contain_text("Not saved", timeout=30_000)
+        row.locator("button", has_text="reset").click()
+        sync_api.expect(row.locator(".al-saved")).to_be_visible(timeout=30_000)
+        sync_api.expect(row).to_contain_text("from evidence")
+        assert selected_label(row.locator("select")) == suggested_label and total(page) == start_total
+        assert CATEGORY not in (yaml.safe_load((out / "answers.yaml").read_text()).get("scores") or {})
 
-            # a reason typed first, then the dropdown opened: nothing is saved in between (not "confirmed")
-            reason = row.locator("input[placeholder^='reason']")
-            reason.fill("integration tests run in the client's own CI")
-            row.locator("select").click()  # leaves the reason field
-            sync_api.expect(row).to_contain_text("Not saved yet", timeout=30_000)
-            assert CATEGORY not in (yaml.safe_load((out / "answers.yaml").read_text()).get("scores") or {})
-            assert "auditor confirmed" not in row.inner_text()
-            row.locator("select").select_option(label="3")
-            sync_api.expect(row.locator(".al-saved")).to_be_visible(timeout=30_000)
-            sync_api.expect(row).to_contain_text("auditor overrode", timeout=30_000)
-            summary = page.locator(".al-scorecard-form .al-summary-widget")
-            sync_api.expect(summary).to_contain_text(f"{start_total - old + 3} / 40", timeout=30_000)
+        # a reason typed first, then the dropdown opened: nothing is saved in between (not "confirmed")
+        reason = row.locator("input[placeholder^='reason']")
+        reason.fill("integration tests run in the client's own CI")
+        row.locator("select").click()  # leaves the reason field
+        sync_api.expect(row).to_contain_text("Not saved yet", timeout=30_000)
+        assert CATEGORY not in (yaml.safe_load((out / "answers.yaml").read_text()).get("scores") or {})
+        assert "auditor confirmed" not in row.inner_text()
+        row.locator("select").select_option(label="3")
+        sync_api.expect(row.locator(".al-saved")).to_be_visible(timeout=30_000)
+        sync_api.expect(row).to_contain_text("auditor overrode", timeout=30_000)
+        summary = page.locator(".al-scorecard-form .al-summary-widget")
+        sync_api.expect(summary).to_contain_text(f"{start_total - old + 3} / 40", timeout=30_000)
 
-            item = page.locator(".al-check-" + ITEM.replace(".", "-"))
-            assert selected_label(item.locator("select")) == "(open)"  # not a blank box
-            item.locator("select").select_option(label="yes")
-            sync_api.expect(item).to_contain_text("auditor attested", timeout=30_000)
+        item = page.locator(".al-check-" + ITEM.replace(".", "-"))
+        assert selected_label(item.locator("select")) == "(open)"  # not a blank box
+        item.locator("select").select_option(label="yes")
+        sync_api.expect(item).to_contain_text("auditor attested", timeout=30_000)
 
-            form = page.locator(".al-scorecard-form")
-            form.scroll_into_view_if_needed()
-            row.locator("summary").click()  # open one row's evidence for the picture
-            page.wait_for_timeout(300)  # let the expanded row paint before the screenshot
-            shot = lab["tmp"] / "session.png"
-            page.screenshot(path=str(shot))
+        form = page.locator(".al-scorecard-form")
+        form.scroll_into_view_if_needed()
+        row.locator("summary").click()  # open one row's evidence for the picture
+        page.wait_for_timeout(300)  # let the expanded row paint before the screenshot
+        shot = lab["tmp"] / "session.png"
+        page.screenshot(path=str(shot))
 
-            # an impossible number is refused beside the question
-            size = page.locator(".al-question-eval_set_size")
-            size.locator("input").fill("-5")
-            size.locator("input").press("Enter")
-            sync_api.expect(size).to_contain_text("Not saved", timeout=30_000)
-            sync_api.expect(size).to_contain_text("negative")
-            assert yaml.safe_load((out / "answers.yaml").read_text())["questions"]["eval_set_size"] == 40
-            assert "scores.testing" not in page.locator(".jp-NotebookPanel").inner_text()  # no internal id shown
+        # an impossible number is refused beside the question
+        size = page.locator(".al-question-eval_set_size")
+        size.locator("input").fill("-5")
+        size.locator("input").press("Enter")
+        sync_api.expect(size).to_contain_text("Not saved", timeout=30_000)
+        sync_api.expect(size).to_contain_text("negative")
+        assert yaml.safe_load((out / "answers.yaml").read_text())["questions"]["eval_set_size"] == 40
+        assert "scores.testing" not in page.locator(".jp-NotebookPanel").inner_text()  # no internal id shown
 
-            # saved, then reloaded and opened in a second tab: no widget errors, no "file changed" dialog
-            save(page)
-            saved_nb = json.loads((out / "workbook.ipynb").read_text())
-            assert "application/vnd.jupyter.widget-view+json" not in json.dumps(saved_nb)  # the save hook
-            second = browser.new_page(viewport={"width": 1500, "height": 1000})
-            second.set_default_timeout(120_000)
-            for view in (page, second):
-                if view is page:
-                    view.reload()
-                else:
-                    view.goto(lab["url"])
-                view.wait_for_selector(".jp-NotebookPanel .jp-Cell")
-                view.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
-                view.locator(".al-form-placeholder").first.wait_for()
-                view.wait_for_timeout(1500)
-                text = view.locator(".jp-NotebookPanel").inner_text()
-                assert "Error displaying widget" not in text and "model not found" not in text
-                assert "The form is not running" in text
-            save(page)  # both tabs save the same notebook, one after the other
-            save(second)
-            assert second.locator(".jp-Dialog", has_text="File Changed").count() == 0
-            assert page.locator(".jp-Dialog").count() == 0
-        finally:
-            browser.close()
+        # saved, then reloaded and opened in a second tab: no widget errors, no "file changed" dialog
+        save(page)
+        saved_nb = json.loads((out / "workbook.ipynb").read_text())
+        assert "application/vnd.jupyter.widget-view+json" not in json.dumps(saved_nb)  # the save hook
+        second = browser.new_page(viewport={"width": 1500, "height": 1000})
+        second.set_default_timeout(120_000)
+        for view in (page, second):
+            if view is page:
+                view.reload()
+            else:
+                view.goto(lab["url"])
+            view.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+            view.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
+            view.locator(".al-form-placeholder").first.wait_for()
+            view.wait_for_timeout(1500)
+            text = view.locator(".jp-NotebookPanel").inner_text()
+            assert "Error displaying widget" not in text and "model not found" not in text
+            assert "The form is not running" in text
+        save(page)  # both tabs save the same notebook, one after the other
+        save(second)
+        assert second.locator(".jp-Dialog", has_text="File Changed").count() == 0
+        assert page.locator(".jp-Dialog").count() == 0
 
     after = yaml.safe_load((out / "answers.yaml").read_text())
     score = after["scores"][CATEGORY]
@@ -249,3 +252,49 @@ def test_answer_a_score_and_a_checklist_item_in_jupyterlab(lab):
     if os.environ.get("AUDITLIB_UPDATE_SCREENSHOT") or not SCREENSHOT.exists():
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+@contextlib.contextmanager
+def workbook_page(url: str):
+    """Debian's headless chromium on the workbook at ``url``, every cell run; closed afterwards."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            run_all(page)
+            yield browser, page
+        finally:
+            browser.close()
+
+
+def run_all(page) -> None:
+    """Run > Run All Cells, once the kernel is idle (a Run All before the kernel is up is dropped, not queued)."""
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+
+
+def test_a_plain_jupyter_lab_saves_the_forms_as_their_placeholder(plain_lab):
+    """Issue 12: the workbook opened with a bare `jupyter lab` (not `auditlib open`), run, saved and
+    reloaded shows "The form is not running" in each form's place, never JupyterLab's widget error:
+    auditlib's server extension (enabled by the config file the install puts in the environment)
+    saves the forms as their placeholder."""
+    out: Path = plain_lab["out"]
+    with workbook_page(plain_lab["url"]) as (_browser, page):
+        page.locator(".al-scorecard-form .al-summary-widget").wait_for()
+        page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for()
+        save(page)
+        saved = json.loads((out / "workbook.ipynb").read_text())
+        dumped = json.dumps(saved)
+        assert "application/vnd.jupyter.widget-view+json" not in dumped and "al-form-placeholder" in dumped
+        page.reload()
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+        page.locator(".al-form-placeholder").first.wait_for()
+        page.wait_for_timeout(1500)
+        text = page.locator(".jp-NotebookPanel").inner_text()
+        assert "Error displaying widget" not in text and "model not found" not in text
+        assert "The form is not running" in text
+    assert "auditlib: workbook forms are saved" in plain_lab["log"].read_text()

@@ -96,6 +96,16 @@ def test_the_wheel_carries_the_rubric_the_notebooks_and_the_demo_data(installed)
     assert "License-Expression: Apache-2.0" in metadata and "\nLicense:" not in metadata
 
 
+def test_the_install_enables_the_jupyter_server_extension(installed):
+    """A plain `jupyter lab` of the environment saves the workbook's forms as their placeholder: the wheel
+    puts the config file that enables auditlib.jupyter_ext into the environment's etc/jupyter."""
+    config = installed["venv"] / "etc" / "jupyter" / "jupyter_server_config.d" / "auditlib.json"
+    assert json.loads(config.read_text())["ServerApp"]["jpserver_extensions"] == {"auditlib.jupyter_ext": True}
+    code = ("from auditlib import jupyter_ext as j; print(j._jupyter_server_extension_points()[0]['module'])")
+    proc = run(installed, installed["python"], "-I", "-c", code)
+    assert proc.returncode == 0 and proc.stdout.strip() == "auditlib.jupyter_ext", proc.stderr[-3000:]
+
+
 def test_the_installed_copy_is_imported_not_the_checkout(installed):
     code = ("import json, sys, auditlib; from auditlib import resources as r; from auditlib.run import NOTEBOOK_DIR; "
             "from auditlib.rubric import DEFAULT_RUBRIC_DIR; print(json.dumps({'file': auditlib.__file__, "

@@ -441,3 +441,47 @@ def test_a_bad_answers_file_is_one_message_and_later_sections_repeat_it(base_ses
     assert isinstance(later, wb.NotStarted)
     with pytest.raises(wb.WorkbookNotStarted, match="intake cell failed"):
         wb.scorecard(later)
+
+
+def test_the_save_hook_leaves_other_widgets_and_notebooks_alone():
+    """The hook runs on every save of a Jupyter server where auditlib is installed (auditlib.jupyter_ext):
+    it strips only auditlib's forms (their text/html is the placeholder), not other widgets."""
+    other = {"output_type": "display_data", "data": {widgets.WIDGET_VIEW: {"model_id": "x"}, "text/plain": "IntSlider()"}}
+    model = {"type": "notebook", "content": {"metadata": {"widgets": {"state": {"x": {}}}},
+                                             "cells": [{"cell_type": "code", "outputs": [other]}]}}
+    wb.strip_live_forms(model=model, path="mine.ipynb", contents_manager=None)
+    assert widgets.WIDGET_VIEW in other["data"] and model["content"]["metadata"]["widgets"] == {"state": {"x": {}}}
+    form = {"output_type": "display_data", "data": {widgets.WIDGET_VIEW: {"model_id": "y"},
+                                                   "text/html": [widgets.PLACEHOLDER]}}  # nbformat's list of lines
+    model["content"]["cells"][0]["outputs"].append(form)
+    wb.strip_live_forms(model=model, path="workbook.ipynb", contents_manager=None)
+    assert widgets.WIDGET_VIEW not in form["data"] and widgets.WIDGET_VIEW in other["data"]
+    assert "widgets" not in model["content"]["metadata"]
+
+
+def test_the_server_extension_registers_the_save_hook_and_is_enabled_by_the_install(tmp_path):
+    import tomllib
+
+    from auditlib import jupyter_ext
+    from tests.conftest import REPO_ROOT
+
+    hooks: list = []
+
+    class Contents:
+        def register_pre_save_hook(self, hook):
+            hooks.append(hook)
+
+    class Log:
+        def info(self, *_args):
+            pass
+
+    class App:
+        contents_manager, log = Contents(), Log()
+
+    assert jupyter_ext._jupyter_server_extension_points() == [{"module": "auditlib.jupyter_ext"}]
+    jupyter_ext._load_jupyter_server_extension(App())
+    assert hooks == [wb.strip_live_forms]
+    shared = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"]["shared-data"]
+    (source, dest), = shared.items()
+    assert dest == "etc/jupyter/jupyter_server_config.d/auditlib.json"
+    assert json.loads((REPO_ROOT / source).read_text())["ServerApp"]["jpserver_extensions"] == {"auditlib.jupyter_ext": True}
