@@ -29,7 +29,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import RunError
 from .run import CHROMIUM_FLAGS, _complete_pdf, _one_line, find_chromium, page_to_print
@@ -62,12 +62,12 @@ class Printer:
 
     def __init__(self, chromium: str | None = None) -> None:
         self.chromium = chromium
-        self.proc: subprocess.Popen | None = None
-        self._work: tempfile.TemporaryDirectory | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._work: tempfile.TemporaryDirectory[str] | None = None
         self._to: int | None = None  # we write commands here (Chromium's fd 3)
         self._from: int | None = None  # Chromium writes answers and events here (its fd 4)
         self._buf = b""
-        self._events: list[dict] = []
+        self._events: list[dict[str, Any]] = []  # DevTools protocol messages (JSON objects)
         self._next = 0
         self._context: str | None = None  # the browser context every page is printed in
         self._tab: tuple[str, str] | None = None  # its tab: (target id, session id)
@@ -144,15 +144,18 @@ class Printer:
         self.close()
 
     # ------------------------------------------------------------------ protocol
-    def _send(self, msg: dict) -> None:
+    def _send(self, msg: dict[str, Any]) -> None:
         data = json.dumps(msg).encode() + b"\0"
+        fd = self._to
+        if fd is None:  # closed
+            raise _Gone
         try:
             while data:
-                data = data[os.write(self._to, data):]
-        except (OSError, TypeError):
+                data = data[os.write(fd, data):]
+        except OSError:
             raise _Gone from None
 
-    def _read(self, deadline: float) -> dict:
+    def _read(self, deadline: float) -> dict[str, Any]:
         while b"\0" not in self._buf:
             left = deadline - time.monotonic()
             if left <= 0 or self._from is None:
@@ -167,10 +170,11 @@ class Printer:
                 raise _Gone  # Chromium closed its end: it is gone
             self._buf += chunk
         raw, self._buf = self._buf.split(b"\0", 1)
-        return json.loads(raw)
+        message: dict[str, Any] = json.loads(raw)  # Chromium sends JSON objects only
+        return message
 
-    def _call(self, method: str, params: dict | None = None, session: str | None = None,
-              timeout: float = 60) -> dict:
+    def _call(self, method: str, params: dict[str, Any] | None = None, session: str | None = None,
+              timeout: float = 60) -> dict[str, Any]:
         self._next += 1
         ident = self._next
         msg: dict[str, Any] = {"id": ident, "method": method, "params": params or {}}
@@ -183,11 +187,12 @@ class Printer:
             if answer.get("id") == ident:
                 if "error" in answer:
                     raise RunError(f"chromium: {method}: {_one_line(answer['error'].get('message', answer['error']))}")
-                return answer.get("result", {})
+                result: dict[str, Any] = answer.get("result", {})
+                return result
             if "method" in answer:
                 self._events.append(answer)
 
-    def _wait_event(self, method: str, session: str, deadline: float) -> dict:
+    def _wait_event(self, method: str, session: str, deadline: float) -> dict[str, Any]:
         while True:
             for i, ev in enumerate(self._events):
                 if ev.get("method") == method and ev.get("sessionId") == session:
@@ -205,7 +210,7 @@ class Printer:
             with contextlib.suppress(OSError):
                 os.killpg(proc.pid, signal.SIGKILL)
 
-    def _tab_session(self, left: Any) -> str:
+    def _tab_session(self, left: Callable[[], float]) -> str:
         """The session of the tab pages are printed in (opened, with its context, when there is none)."""
         if self._tab is not None and self._tab_prints >= TAB_PRINTS:
             self._close_tab()
@@ -242,7 +247,10 @@ class Printer:
         if self.proc is None or self.proc.poll() is not None:
             self.close()
             self._start()
-        left = lambda: max(0.1, deadline - time.monotonic())  # noqa: E731
+
+        def left() -> float:  # the time left before the deadline, as a timeout
+            return max(0.1, deadline - time.monotonic())
+
         try:
             session = self._tab_session(left)
             if url == self._last_url:  # the same file again (it may have changed): a new load, not a reload

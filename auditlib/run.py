@@ -32,11 +32,17 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 from . import resources
 from .errors import OutputError, RunError
 from .safeio import atomic_write, make_dir, remove_stale_temps, staged
+
+if TYPE_CHECKING:
+    from jupyter_client.client import KernelClient
+    from nbformat import NotebookNode
+
+    from .kernelpool import KernelSlot
 
 NOTEBOOK_DIR = resources.notebook_dir()  # AUDITLIB_NOTEBOOKS, else the shipped notebooks/
 WORKBOOK = "workbook.ipynb"
@@ -100,7 +106,7 @@ _LOG_LEVEL = logging.NOTSET
 
 
 @contextlib.contextmanager
-def _papermill_progress(progress: Callable[[str], None]):
+def _papermill_progress(progress: Callable[[str], None]) -> Iterator[None]:
     """papermill's logger at INFO with a handler forwarding this thread's progress lines, for the
     block; the level is put back when the last of the threads using it is done."""
     global _LOG_USERS, _LOG_LEVEL
@@ -137,7 +143,8 @@ def _register_kept_engine() -> None:
     if KEPT_ENGINE in papermill_engines._engines:
         return
 
-    class FinalSaveManager(NotebookExecutionManager):
+    # papermill ships no type information (ignore_missing_imports): its classes are Any to mypy
+    class FinalSaveManager(NotebookExecutionManager):  # type: ignore[misc]
         """papermill's execution manager, without the saves at the start and end of every cell:
         they (a deep copy, a validation and a JSON dump of the growing notebook each) were most of
         the batch process's time, and serve a notebook whose process may be killed; here the
@@ -147,22 +154,23 @@ def _register_kept_engine() -> None:
 
         _final = False
 
-        def save(self, **kwargs):
+        def save(self, **kwargs: Any) -> None:
             if self._final:
                 super().save(**kwargs)
 
-        def notebook_complete(self, save=True, **kwargs):
+        def notebook_complete(self, save: bool = True, **kwargs: Any) -> None:
             self._final = save
             super().notebook_complete(**kwargs)
 
-    class KeptKernelEngine(NBClientEngine):
+    class KeptKernelEngine(NBClientEngine):  # type: ignore[misc]  # papermill is untyped, as above
         """``NBClientEngine`` with the kept kernel: nbclient uses a kernel manager it is given as it
         is (no start, no shutdown), and a client it is given instead of opening a new one (whose
         channels nobody would close); the notebook is saved when complete (FinalSaveManager)."""
 
         @classmethod
-        def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
-                             autosave_cell_every=30, record_as=None, **kwargs):
+        def execute_notebook(cls, nb: NotebookNode, kernel_name: str, output_path: str | None = None,
+                             progress_bar: bool = True, log_output: bool = False, autosave_cell_every: int = 30,
+                             record_as: str | None = None, **kwargs: Any) -> NotebookNode:
             if record_as is not None:  # the path it is published at, not papermill's temp file beside it
                 nb.metadata.papermill["output_path"] = record_as
             nb_man = FinalSaveManager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
@@ -176,11 +184,14 @@ def _register_kept_engine() -> None:
                 raise
             nb_man.cleanup_pbar()
             nb_man.notebook_complete(save=False)  # papermill writes it next
-            return nb_man.nb
+            executed: NotebookNode = nb_man.nb
+            return executed
 
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                     start_timeout=60, execution_timeout=None, kc=None, **kwargs):
+        def execute_managed_notebook(cls, nb_man: FinalSaveManager, kernel_name: str, log_output: bool = False,
+                                     stdout_file: IO[str] | None = None, stderr_file: IO[str] | None = None,
+                                     start_timeout: int = 60, execution_timeout: int | None = None,
+                                     kc: KernelClient | None = None, **kwargs: Any) -> NotebookNode:
             kwargs = remove_args(["input_path"], **kwargs)
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout if execution_timeout else kwargs.get("timeout"),
@@ -188,7 +199,8 @@ def _register_kept_engine() -> None:
                                         log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
             client = PapermillNotebookClient(nb_man, **final_kwargs)
             client.kc = kc
-            return client.execute()
+            executed: NotebookNode = client.execute()
+            return executed
 
     papermill_engines.register(KEPT_ENGINE, KeptKernelEngine)
 
@@ -204,7 +216,7 @@ def import_for_kept_kernels() -> None:
 
 
 def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: Callable[[str], None],
-            cwd: Path | None = None, kernel: Any = None) -> Path:
+            cwd: Path | None = None, kernel: KernelSlot | None = None) -> Path:
     """Execute ``notebooks/<notebook>`` into ``output`` with papermill; RunError on failure.
 
     papermill writes into a temp file beside ``output``, renamed over it when the run ends: a kill
@@ -339,16 +351,17 @@ def _clean_css(css: str) -> str:
                            else m.group(0), css)
 
 
-def _clean_tag(m: re.Match) -> str:
+def _clean_tag(m: re.Match[str]) -> str:
     tag = m.group(1).lower()
     attrs = m.group(2)
     if tag == "meta" and re.search(r"http-equiv\s*=\s*[\"']?\s*refresh", attrs, re.I):
         return ""
 
-    def attr(a: re.Match) -> str:
+    def attr(a: re.Match[str]) -> str:
+        whole: str = a.group(0)
         name, value = a.group(2).lower(), a.group(4)
         if value is None:
-            return a.group(0)
+            return whole
         if name == "style":
             quote = value[0] if value[0] in "\"'" else ""
             inner = value[1:-1] if quote else value
@@ -358,7 +371,7 @@ def _clean_tag(m: re.Match) -> str:
             return ""
         if name == "srcdoc" or (tag == "a" and name == "ping"):
             return ""  # srcdoc is a whole document (escaped), ping a request on click
-        return a.group(0)
+        return whole
 
     return f"<{m.group(1)}{_ATTR.sub(attr, attrs)}{m.group(3)}>"
 
@@ -395,13 +408,15 @@ def export_html(notebook: Path, html: Path) -> Path:
 
     exporter = getattr(_EXPORTERS, "html", None)  # one per thread: its compiled templates are kept
     if exporter is None:
-        exporter = HTMLExporter(template_name="lab", extra_loaders=[DictLoader({REPORT_TEMPLATE_NAME: REPORT_TEMPLATE})])
+        exporter = HTMLExporter(template_name="lab",  # type: ignore[no-untyped-call]  # nbconvert's __init__ is not annotated
+                                extra_loaders=[DictLoader({REPORT_TEMPLATE_NAME: REPORT_TEMPLATE})])
         exporter.template_file = REPORT_TEMPLATE_NAME
         exporter.exclude_input = True
         exporter.exclude_input_prompt = True
         exporter.exclude_output_prompt = True
         _EXPORTERS.html = exporter
-    body, _ = exporter.from_notebook_node(nbformat.read(str(notebook), as_version=4))
+    nb = nbformat.read(str(notebook), as_version=4)  # type: ignore[no-untyped-call]  # nbformat.read is not annotated
+    body, _ = exporter.from_notebook_node(nb)
     body = self_contained(body.replace("</head>", PRINT_CSS + "\n</head>", 1))
     remove_stale_temps(html)
     atomic_write(html, body)
@@ -481,7 +496,7 @@ def _complete_pdf(path: Path) -> bool:
 
 def run_audit(*, target: Path, source: str, out_dir: Path, client: str, auditor: str, answers: Path | None,
               offline: bool, vuln_db: Path | None, pdf: bool = True,
-              progress: Callable[[str], None], kernel: Any = None) -> dict[str, Path]:
+              progress: Callable[[str], None], kernel: KernelSlot | None = None) -> dict[str, Path]:
     """Execute the workbook and the report notebook into ``out_dir`` and export report.html/.pdf.
 
     ``kernel``: a running kernel to execute both notebooks in (``auditlib batch``, see ``execute``)."""

@@ -6,7 +6,7 @@ import functools
 import posixpath
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .ir import (
     UNKNOWN,
@@ -79,15 +79,15 @@ _EXPR = ({"identifier", "this", "super", "member_expression", "subscript_express
           "spread_element", "regex", "yield_expression"} | _FUNCS | _CLASSES | _WRAP)
 
 
-def _t(node) -> str:
-    return node.text.decode("utf-8", "replace") if node is not None else ""
+def _t(node: tree_sitter.Node | None) -> str:
+    return (node.text or b"").decode("utf-8", "replace") if node is not None else ""
 
 
-def _line(node) -> int:
+def _line(node: tree_sitter.Node) -> int:
     return node.start_point.row + 1
 
 
-def _str(node) -> str | None:
+def _str(node: tree_sitter.Node | None) -> str | None:
     if node is None:
         return None
     if node.type == "string":
@@ -97,7 +97,7 @@ def _str(node) -> str | None:
     return None
 
 
-def _key(node) -> str | None:
+def _key(node: tree_sitter.Node | None) -> str | None:
     if node is None:
         return None
     if node.type in {"property_identifier", "identifier", "private_property_identifier", "number",
@@ -112,7 +112,7 @@ _CMP = {"==": "==", "===": "==", "!=": "!=", "!==": "!=", "<": "<", "<=": "<=", 
         "in": "in", "instanceof": "instanceof"}
 
 
-def _exits(node) -> bool:
+def _exits(node: tree_sitter.Node | None) -> bool:
     """``return``/``throw``/``continue``/``break``, alone or last in a block; ``process.exit()``, ``redirect()``,
     ``notFound()`` (they throw in Next.js)."""
     if node is None:
@@ -130,7 +130,7 @@ def _exits(node) -> bool:
     return False
 
 
-def _catch_is_fallback(catch) -> bool:
+def _catch_is_fallback(catch: tree_sitter.Node | None) -> bool:
     """The catch body produces an alternative (returns, assigns, calls something) instead of only
     rethrowing, logging or ignoring the error."""
     body = catch.child_by_field_name("body") if catch is not None else None
@@ -157,11 +157,13 @@ def _catch_is_fallback(catch) -> bool:
 _QUIET_VALUES = {"null", "undefined", "false", "true", "[]", "{}", "number", "string", "template_string"}
 
 
-def _catch_swallows(catch) -> tuple[int, str] | None:
+def _catch_swallows(catch: tree_sitter.Node | None) -> tuple[int, str] | None:
     """``(line, "silent" | "printed")`` when the catch neither rethrows, logs nor uses the error: its body
     is empty, ``continue`` / ``break``, ``return`` of nothing or of a literal, or only ``console.*(...)``
     calls that leave the error out (then "printed"). Only comments: a documented decision, not reported."""
-    body = catch.child_by_field_name("body") if catch is not None else None
+    if catch is None:
+        return None
+    body = catch.child_by_field_name("body")
     if body is None:
         return None
     printed = False
@@ -194,13 +196,13 @@ _ERROR_STATUS = re.compile(r"\b(status|code)\s*[:(]\s*(4|5)\d\d\b|\bsendStatus\s
                            r"\.error\s*\(\s*\)|\b(4|5)\d\d\s*\)")
 
 
-def _is_error_response(st) -> bool:
+def _is_error_response(st: tree_sitter.Node) -> bool:
     """``return res.status(500).json(...)``, ``NextResponse.json(..., { status: 500 })``, ``next(err)``."""
     text = " ".join(_t(st).split())
     return bool(_ERROR_STATUS.search(text) or re.match(r"^(return\s+)?next\s*\(\s*\w+\s*\)", text))
 
 
-def _directives(root) -> list[str]:
+def _directives(root: tree_sitter.Node) -> list[str]:
     """The directive prologue of a file: ``"use server"``, ``"use client"``."""
     out = []
     for c in root.named_children:
@@ -213,7 +215,7 @@ def _directives(root) -> list[str]:
     return out
 
 
-def _has_try(node) -> bool:
+def _has_try(node: tree_sitter.Node) -> bool:
     stack = [node]
     while stack:
         n = stack.pop()
@@ -225,7 +227,7 @@ def _has_try(node) -> bool:
     return False
 
 
-def _readable(root) -> bool:
+def _readable(root: tree_sitter.Node) -> bool:
     """Whether a tree with syntax errors holds anything but error nodes (tree-sitter recovers most files)."""
     stack = list(root.named_children)
     while stack:
@@ -264,7 +266,7 @@ class JsFront:
         return mod
 
     # ------------------------------------------------------------------------------- statements
-    def block(self, node, scope: Scope) -> None:
+    def block(self, node: tree_sitter.Node, scope: Scope) -> None:
         saved = self.guards
         try:
             for c in node.named_children:
@@ -276,7 +278,7 @@ class JsFront:
         finally:
             self.guards = saved
 
-    def ex_quiet(self, node, scope: Scope) -> Expr:
+    def ex_quiet(self, node: tree_sitter.Node | None, scope: Scope) -> Expr:
         """Lower an expression a second time without recording its calls again."""
         mark = len(self.mod.calls), len(scope.calls)
         e = self.ex(node, scope)
@@ -284,7 +286,7 @@ class JsFront:
         del scope.calls[mark[1]:]
         return e
 
-    def _under(self, guard: Guard, node, scope: Scope) -> None:
+    def _under(self, guard: Guard, node: tree_sitter.Node | None, scope: Scope) -> None:
         if node is None:
             return
         saved = self.guards
@@ -294,7 +296,7 @@ class JsFront:
         finally:
             self.guards = saved
 
-    def stmt(self, node, scope: Scope) -> None:
+    def stmt(self, node: tree_sitter.Node, scope: Scope) -> None:
         t = node.type
         if t in _EXPR:
             self.ex(node, scope)
@@ -376,7 +378,7 @@ class JsFront:
             for c in node.named_children:
                 self.stmt(c, scope)
 
-    def import_(self, node, scope: Scope) -> None:
+    def import_(self, node: tree_sitter.Node, scope: Scope) -> None:
         spec = _str(node.child_by_field_name("source")) or ""
         req = [c for c in node.named_children if c.type == "import_require_clause"]  # import x = require("m")
         spec_seen = spec or (_str(next((c for c in req[0].named_children if c.type == "string"), None)) if req else "")
@@ -399,7 +401,7 @@ class JsFront:
                             alias = s.child_by_field_name("alias")
                             scope.bind(_t(alias or name), Imp(spec, _key(name) or _t(name)))
 
-    def export(self, node, scope: Scope) -> None:
+    def export(self, node: tree_sitter.Node, scope: Scope) -> None:
         mod = self.mod
         source = node.child_by_field_name("source")
         decl = node.child_by_field_name("declaration")
@@ -455,7 +457,7 @@ class JsFront:
         """The scope that binds ``name`` as seen from ``scope`` (an assignment updates it), else ``scope``."""
         return binding_scope(name, scope, class_bodies=True) or scope
 
-    def pattern(self, node, value: Expr, scope: Scope, declare: bool) -> None:
+    def pattern(self, node: tree_sitter.Node | None, value: Expr, scope: Scope, declare: bool) -> None:
         if node is None:
             return
         t = node.type
@@ -502,7 +504,7 @@ class JsFront:
             s = s.parent
         return None
 
-    def store(self, node, value: Expr, scope: Scope) -> None:
+    def store(self, node: tree_sitter.Node, value: Expr, scope: Scope) -> None:
         obj = node.child_by_field_name("object")
         name: str | None
         if node.type == "member_expression":
@@ -538,7 +540,7 @@ class JsFront:
         self.mod.stores.append(Store(self.ex(obj, scope), name, value, scope, _line(node), self.guards))
 
     # ------------------------------------------------------------------------------- functions
-    def function(self, node, scope: Scope, name: str | None = None, cls: ClassDef | None = None,
+    def function(self, node: tree_sitter.Node, scope: Scope, name: str | None = None, cls: ClassDef | None = None,
                  obj: Obj | None = None) -> Scope:
         nm = node.child_by_field_name("name")
         fname = name or (_t(nm) if nm is not None else "<anonymous>")
@@ -571,7 +573,7 @@ class JsFront:
             self.guards = saved
         return fs
 
-    def annot(self, node, scope: Scope) -> Expr | None:
+    def annot(self, node: tree_sitter.Node | None, scope: Scope) -> Expr | None:
         if node is None:
             return None
         t = node.type
@@ -592,10 +594,10 @@ class JsFront:
             return Union([x for x in (self.annot(c, scope) for c in node.named_children) if x])
         return None
 
-    def param(self, p, i: int, fs: Scope, outer: Scope) -> None:
+    def param(self, p: tree_sitter.Node, i: int, fs: Scope, outer: Scope) -> None:
         annotation = None
         default = None
-        pat = p
+        pat: tree_sitter.Node | None = p
         if p.type in {"required_parameter", "optional_parameter"}:
             pat = p.child_by_field_name("pattern")
             annotation = self.annot(p.child_by_field_name("type"), outer)
@@ -618,7 +620,7 @@ class JsFront:
             fs.params.append(prm)
             self.pattern(pat, prm, fs, declare=True)
 
-    def klass(self, node, scope: Scope) -> ClsRef:
+    def klass(self, node: tree_sitter.Node, scope: Scope) -> ClsRef:
         nm = node.child_by_field_name("name")
         name = _t(nm) if nm is not None else "<class>"
         cs = Scope("class", name, self.mod, scope, _line(node))
@@ -631,9 +633,9 @@ class JsFront:
             if c.type == "class_heritage":
                 for h in c.named_children:
                     if h.type == "extends_clause":
-                        v = h.child_by_field_name("value")
-                        if v is not None:
-                            cls.bases.append(self.ex(v, scope))
+                        base = h.child_by_field_name("value")
+                        if base is not None:
+                            cls.bases.append(self.ex(base, scope))
                     elif h.type in _EXPR:
                         cls.bases.append(self.ex(h, scope))
         body = node.child_by_field_name("body")
@@ -660,7 +662,7 @@ class JsFront:
         return ref
 
     # ------------------------------------------------------------------------------ expressions
-    def ex(self, node, scope: Scope) -> Expr:
+    def ex(self, node: tree_sitter.Node | None, scope: Scope) -> Expr:
         if node is None:
             return UNKNOWN
         t = node.type
@@ -680,18 +682,18 @@ class JsFront:
         if t == "super":
             return Name("super")
         if t == "member_expression":
-            obj, prop = node.child_by_field_name("object"), _t(node.child_by_field_name("property"))
-            if prop == "argv" and obj is not None and obj.type == "identifier" and _t(obj) == "process":
+            onode, prop = node.child_by_field_name("object"), _t(node.child_by_field_name("property"))
+            if prop == "argv" and onode is not None and onode.type == "identifier" and _t(onode) == "process":
                 self.mod.reads_argv = True
-            return Attr(self.ex(obj, scope), prop, _line(node))
+            return Attr(self.ex(onode, scope), prop, _line(node))
         if t == "subscript_expression":
-            obj = self.ex(node.child_by_field_name("object"), scope)
+            base = self.ex(node.child_by_field_name("object"), scope)
             idx = node.child_by_field_name("index")
             key = _str(idx)
             if key is not None:
-                return Attr(obj, key, _line(node))
+                return Attr(base, key, _line(node))
             self.ex(idx, scope)
-            return Elem(obj)
+            return Elem(base)
         if t in {"call_expression", "new_expression"}:
             fn = node.child_by_field_name("function" if t == "call_expression" else "constructor")
             callee = self.ex(fn, scope)
@@ -715,7 +717,7 @@ class JsFront:
         if t == "string":
             return Lit(_str(node))
         if t == "template_string":
-            parts: list[Any] = []
+            parts: list[str | Expr] = []
             for c in node.named_children:
                 if c.type == "string_fragment":
                     parts.append(_t(c))
@@ -737,9 +739,9 @@ class JsFront:
                 return Cmp(_CMP[op], left, right)
             return Bin(op, left, right)
         if t == "unary_expression":
-            op = node.child_by_field_name("operator")
+            op_node = node.child_by_field_name("operator")
             arg = self.ex(node.child_by_field_name("argument"), scope)
-            return Not(arg) if op is not None and _t(op) == "!" else UNKNOWN
+            return Not(arg) if op_node is not None and _t(op_node) == "!" else UNKNOWN
         if t == "ternary_expression":
             self.ex(node.child_by_field_name("condition"), scope)
             return Union([self.ex(node.child_by_field_name("consequence"), scope),
@@ -781,10 +783,10 @@ class JsFront:
             self.pattern(node.child_by_field_name("left"), value, scope, declare=False)
             return value
         if t == "augmented_assignment_expression":
-            left = node.child_by_field_name("left")
+            lnode = node.child_by_field_name("left")
             value = self.ex(node.child_by_field_name("right"), scope)
-            if left is not None and left.type == "identifier":
-                self._home(_t(left), scope).bind(_t(left), Bin("+", Name(_t(left)), value))
+            if lnode is not None and lnode.type == "identifier":
+                self._home(_t(lnode), scope).bind(_t(lnode), Bin("+", Name(_t(lnode)), value))
             return UNKNOWN
         if t == "yield_expression":
             for c in node.named_children:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import time
-from typing import Any
 
 from .ir import (
     UNKNOWN,
@@ -287,14 +286,14 @@ class PyFront:
                 elif isinstance(child, ast.match_case):
                     self.body(child.body, scope)
 
-    def function(self, node, scope: Scope, lam: bool = False) -> Scope:
-        decos = []
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda, scope: Scope) -> Scope:
+        decos: list[str] = []
         deco_exprs: list[Expr] = []
-        if not lam:
+        if not isinstance(node, ast.Lambda):
             for d in node.decorator_list:
                 deco_exprs.append(self.ex(d, scope))
                 decos.append(_dotted(d.func if isinstance(d, ast.Call) else d).split(".")[-1])
-        fs = Scope("function", "<lambda>" if lam else node.name, self.mod, scope, node.lineno,
+        fs = Scope("function", "<lambda>" if isinstance(node, ast.Lambda) else node.name, self.mod, scope, node.lineno,
                    decorators=decos, decorator_exprs=deco_exprs,
                    end_line=getattr(node, "end_lineno", None) or node.lineno,
                    is_async=isinstance(node, ast.AsyncFunctionDef), guards=self.guards)
@@ -305,7 +304,8 @@ class PyFront:
         self.mod.scopes.append(fs)
         a = node.args
         positional = a.posonlyargs + a.args
-        defaults = [None] * (len(positional) - len(a.defaults)) + list(a.defaults)
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(a.defaults))
+        defaults += a.defaults
         for i, (arg, default) in enumerate(zip(positional, defaults, strict=False)):
             p = Param(arg.arg, i, self.annot(arg.annotation, scope),
                       self.ex(default, scope) if default is not None else None, fs,
@@ -318,14 +318,14 @@ class PyFront:
                       meta=self.annot_meta(arg.annotation, scope))
             fs.params.append(p)
             fs.bind(arg.arg, p)
-        for arg in (a.vararg, a.kwarg):
-            if arg is not None:
-                fs.bind(arg.arg, UNKNOWN)
+        for star in (a.vararg, a.kwarg):
+            if star is not None:
+                fs.bind(star.arg, UNKNOWN)
         if fs.cls is not None and not fs.static and positional:
             fs.self_name = positional[0].arg
         saved, self.guards = self.guards, ()
         try:
-            if lam:
+            if isinstance(node, ast.Lambda):
                 fs.returns.append(self.ex(node.body, fs))
             else:
                 self.body(node.body, fs)
@@ -453,7 +453,7 @@ class PyFront:
         if isinstance(node, ast.Constant):
             return Lit(node.value)
         if isinstance(node, ast.JoinedStr):
-            parts: list[Any] = []
+            parts: list[str | Expr] = []
             for piece in node.values:
                 if isinstance(piece, ast.Constant):
                     parts.append(str(piece.value))
@@ -503,7 +503,7 @@ class PyFront:
         if isinstance(node, ast.Starred):
             return self.ex(node.value, scope)
         if isinstance(node, ast.Lambda):
-            return Fn(self.function(node, scope, lam=True))
+            return Fn(self.function(node, scope))
         if isinstance(node, (ast.Yield, ast.YieldFrom)):
             if node.value is not None:
                 scope.yields.append(self.ex(node.value, scope))
