@@ -244,6 +244,9 @@ class SecretFacts(Availability):
     env_files_without_values: list[str] = Field(default_factory=list)
     """Those of ``env_files`` that hold names only: every value empty, a placeholder or commented out
     (issue 9)."""
+    env_files_reported: list[str] = Field(default_factory=list)
+    """Those of ``env_files`` whose every value is a credential reported at its line of that file
+    (``secret.committed_credential``): the file adds nothing to those findings (heldout2)."""
     history_missing_blobs: int = 0
     """Blobs of the history absent from the object store (a partial clone, never fetched; or a damaged
     copy), not scanned (issues 3 and 7)."""
@@ -492,7 +495,9 @@ class Endpoint(Frozen):
     method: str | None = None
     """The HTTP method (``GET``, ``POST``...) when the declaration says it."""
     public: str | None = None
-    """Why the route is public by design (a health probe, the sign-in flow), else None (issue 9)."""
+    """Why the route needs no authentication, else None: public by design (a health probe, the sign-in flow,
+    issue 9; a callback authenticated by its sender's signature) or never reached (an Express route shadowed
+    by an earlier one of the same method on the same router)."""
     reaches: list[Reach] | None = None
     """What the handler reaches, worst first; None when it was not measured."""
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import RunError
+from .models import SEVERITIES
 
 if TYPE_CHECKING:
     from .audit import AuditResult
@@ -40,12 +41,9 @@ READY_TIMEOUT = 90.0
 SEVERITY_FILTERS: dict[str, tuple[str, ...] | None] = {
     "All findings": None,
     "Critical and high": ("critical", "high"),
-    "Critical": ("critical",),
-    "High": ("high",),
-    "Medium": ("medium",),
-    "Low": ("low",),
-    "Info": ("info",),
+    **{s.capitalize(): (s,) for s in SEVERITIES},
 }
+"""The view's one control: the findings shown, by severity (the severities are models.SEVERITIES)."""
 
 
 # ------------------------------------------------------------------------------------------ the view

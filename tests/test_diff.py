@@ -144,9 +144,15 @@ def test_shifted_findings_stay_open_and_nothing_else_moves(diff):
     still = diff.findings.still_open
     in_app = [c for c in still if c.old.path == "app.py" and c.old.line]
     assert len(in_app) >= 8  # the model call's findings, the endpoints, the SQL
+    # repository-level findings placed at the first model call may count the repository's routes: the
+    # "after" side adds webhook.py's route, so their evidence may change with the line (and says so)
+    counted = {"errors.no_circuit_breaker", "llm.no_cost_attribution", "performance.model_calls_uncached"}
     for c in in_app:
-        assert c.match == "same_file"
         assert c.new.line == c.old.line + SHIFT
+        if c.rule in counted:
+            assert c.match in ("same_file", "same_file_changed") and f"line {c.old.line} -> {c.new.line}" in c.changes
+            continue
+        assert c.match == "same_file", (c.rule, c.changes)
         assert c.changes == [f"line {c.old.line} -> {c.new.line}"]
     special = {"secret.in_history", "http.call_without_timeout"}
     for c in still:

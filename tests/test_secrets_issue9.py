@@ -177,8 +177,32 @@ def test_commented_placeholder_env_is_names_only_and_low(tmp_path: Path) -> None
     assert facts.env_files_without_values == [".env.production"]
     env = {h.path: h for h in hits if h.rule == "secret.env_file_committed"}
     assert env[".env.production"].severity == "low" and "names only" in env[".env.production"].evidence
-    assert env[".env"].severity is None  # holds a live-looking key: the rule's own severity
+    # .env's one value is reported at .env:1 (secret.committed_credential): a second finding for the file
+    # would say the same again (heldout2's grading: a duplicate at the same place is not expected)
+    assert ".env" not in env and facts.env_files_reported == [".env"]
+    assert any(h.rule == "secret.committed_credential" and h.path == ".env" and h.line == 1 for h in hits)
     assert not [h for h in facts.hits if h.path == ".env.production"]
+
+
+def test_env_file_whose_keys_are_all_reported_there_is_not_reported_again(tmp_path: Path) -> None:
+    """heldout2 (a learner's repository, synthetic): a tracked .env whose two keys are each reported at its
+    lines gets no second finding; a .env whose key is reported at another file first keeps its own; a
+    Hugging Face token is graded high (checklists/secrets.yaml), an OpenAI key keeps the rule's critical."""
+    keys = fake_keys()
+    repo = tmp_path / "repo"
+    init(repo)
+    commit(repo, {
+        "pdf_chat/.env": f"OPENAI_API_KEY={keys['openai_api_key']}\nHF_TOKEN={keys['huggingface_token']}\n",
+        "Prompts/constants.py": f"ANTHROPIC_KEY = '{keys['anthropic_api_key']}'\n",
+        "project/.env": f"ANTHROPIC_API_KEY={keys['anthropic_api_key']}\n",
+    }, 1)
+    facts, hits = audit_secrets(repo)
+    env = {h.path for h in hits if h.rule == "secret.env_file_committed"}
+    creds = {(h.path, h.line): h for h in hits if h.rule == "secret.committed_credential"}
+    assert set(creds) == {("pdf_chat/.env", 1), ("pdf_chat/.env", 2), ("Prompts/constants.py", 1)}
+    assert env == {"project/.env"} and facts.env_files_reported == ["pdf_chat/.env"]
+    assert creds[("pdf_chat/.env", 2)].severity == "high"  # hf_ token
+    assert creds[("pdf_chat/.env", 1)].severity is None  # OpenAI: the rule's critical
 
 
 def test_github_checksum_decides_confidence() -> None:

@@ -297,3 +297,66 @@ def test_library_module_using_click_beside_a_web_app_stays_app(tmp_path: Path) -
         "pkg/__init__.py": "",
     })
     assert facts.file_roles == {}
+
+
+# heldout2 (rag-postgres-openai-python's shape): a FastAPI dependency built from environment variables at
+# start-up (lifespan state), reached through an Annotated alias imported from another module, is
+# configuration, not request data. Synthetic.
+CONFIG_DEPS = {
+    "svc/settings.py": """\
+        import os
+        from fastapi import Depends, Request
+        from pydantic import BaseModel
+        from typing import Annotated
+
+        class Settings(BaseModel):
+            vector_column: str
+
+        async def load_settings():
+            column = os.getenv("VECTOR_COLUMN") or "embedding_small"
+            return Settings(vector_column=column)
+
+        async def current_settings(request: Request) -> Settings:
+            return request.state.settings
+
+        SettingsDep = Annotated[Settings, Depends(current_settings)]
+        """,
+    "svc/main.py": """\
+        import contextlib
+        from fastapi import FastAPI
+        from svc.settings import load_settings
+        from svc.routes import router
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app):
+            settings = await load_settings()
+            yield {"settings": settings}
+
+        app = FastAPI(lifespan=lifespan)
+        app.include_router(router)
+        """,
+    "svc/routes.py": """\
+        import fastapi
+        from sqlalchemy import text
+        from svc.settings import SettingsDep
+
+        router = fastapi.APIRouter()
+        TABLE = "docs"
+
+        @router.get("/near")
+        async def near(settings: SettingsDep, db, item_id: int):
+            return await db.execute(text(f"SELECT id, {settings.vector_column} FROM {TABLE} WHERE id <> :i"), {"i": item_id})
+
+        @router.get("/by")
+        async def by(settings: SettingsDep, db, column: str):
+            return await db.execute(text(f"SELECT {column} FROM {TABLE}"))
+        """,
+}
+
+
+def test_dependency_from_configuration_is_not_request_data(tmp_path: Path) -> None:
+    sites = _sites(_facts(tmp_path, CONFIG_DEPS))
+    config, param = sites[("svc/routes.py", 10)], sites[("svc/routes.py", 14)]
+    assert config.origin == "env", config.trace
+    assert "os.getenv" in (config.trace or "") and "lifespan" in (config.trace or "")
+    assert param.origin == "request"  # a plain parameter of the same handler still is

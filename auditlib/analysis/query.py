@@ -74,6 +74,15 @@ class Query:
         """The expressions bound to the local name ``e`` (nearest enclosing scope that binds it)."""
         return _bindings_of(e, scope)
 
+    def bound_values(self, e: Expr | None, scope: Scope, depth: int = 0) -> list[Expr]:
+        """``e``, or what the local name ``e`` is bound to, followed a few hops (to read literal options)."""
+        if isinstance(e, Name) and depth < 4:
+            out: list[Expr] = []
+            for b in _bindings_of(e, scope):
+                out += self.bound_values(b, scope, depth + 1)
+            return out
+        return [e] if e is not None else []
+
     def quals(self, e: Expr, scope: Scope) -> list[str]:
         """Every external name ``e`` may be ("openai.OpenAI", ":fetch"), sorted."""
         return sorted(v[2] for v in self.repo.values(e, scope) if v[0] == "ext")

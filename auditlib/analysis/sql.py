@@ -16,6 +16,11 @@ model calls through ``@tool``, ``tools=[...]``, ``FunctionTool.from_defaults(fn=
 ``tool({execute})``), ``file``, ``unknown`` (not followed to a source: a parameter nobody in the
 repository passes), ``env`` (environment or settings) or ``literal`` (constants of the code only: table
 names, column lists, placeholders). The worst origin wins and its path is kept as ``trace``.
+
+A FastAPI dependency (``Depends(f)`` as a default, in ``Annotated[...]`` or through an alias such as
+``Deps = Annotated[T, Depends(f)]`` imported from another module) is not request data: it is what ``f``
+returns. ``request.state.x`` is the app's own state (Starlette): what the lifespan yields under ``x`` or
+what the code assigns to ``<...>.state.x`` (heldout2: a settings object read from the environment).
 """
 
 from __future__ import annotations
@@ -24,7 +29,25 @@ import re
 from typing import Literal
 
 from ..models import SQLSite
-from .ir import Arr, Attr, Bin, Call, ClsRef, Elem, Expr, Fn, Imp, Lit, Name, Obj, Param, Scope, Tmpl, Union
+from .ir import (
+    AnnotatedElem,
+    Arr,
+    Attr,
+    Bin,
+    Call,
+    ClsRef,
+    Elem,
+    Expr,
+    Fn,
+    Imp,
+    Lit,
+    Name,
+    Obj,
+    Param,
+    Scope,
+    Tmpl,
+    Union,
+)
 from .irtools import binding_scope, dotted, last_name, plus_leaves, render
 from .query import REQUEST_PARAMS, Query
 from .tables import tables
@@ -337,6 +360,9 @@ class _Tracer:
             kind = self._classified(e, scope)
             return (kind, [self._where(e, scope)]) if kind else ("unknown", [])
         if isinstance(e, (Attr, Elem)):
+            if isinstance(e, Attr) and isinstance(e.obj, Attr) and e.obj.name == "state" and \
+                    self.origin(e.obj.obj, scope, depth + 1)[0] == "request":
+                return self._app_state(e.name, depth)
             if isinstance(e, Attr) and e.name in REQUEST_ATTRS and isinstance(e.obj, Name) and any(
                     isinstance(b, Param) for b in (binding_scope(e.obj.id, scope) or scope).bindings.get(e.obj.id, ())):
                 return "request", [self._where(e, scope)]
@@ -386,6 +412,9 @@ class _Tracer:
             return "request", [f"{p.name} (the request, {name} at {where})"]
         if p.name == fs.self_name:
             return "literal", []
+        dep = _dependency_of(self.q, p) if fs.module.lang == "python" else None
+        if dep is not None:
+            return self._dependency(dep, p, f"{name} ({where})", depth)
         if _handler_param(p):
             return "request", [f"parameter {p.name} of the web handler {name} ({where})"]
         if id(fs) in self.tools:
@@ -416,6 +445,89 @@ class _Tracer:
         if not callers and worst == "literal" and p.default is not None:
             return "unknown", []  # a default nobody overrides in the repository: callers may pass anything
         return worst, trail
+
+
+    def _dependency(self, dep: tuple[Call, Scope], p: Param, handler: str, depth: int) -> tuple[Origin, list[str]]:
+        """The origin of a FastAPI dependency parameter: what its dependency function returns (or yields)."""
+        call, scope = dep
+        target = call.args[0] if call.args else call.kwargs.get("dependency")
+        fns = [v[1] for v in self.repo.values(target, scope) if v[0] == "fn"] if target is not None else []
+        items = [(r, fs) for fs in fns for r in (*fs.returns, *fs.yields)]
+        if not items:
+            return "unknown", []
+        worst, trail = self._worst(items, depth)
+        if worst != "literal":
+            trail = [*trail, f"the dependency {fns[0].name}() of parameter {p.name} of {handler}"]
+        return worst, trail
+
+    def _app_state(self, name: str, depth: int) -> tuple[Origin, list[str]]:
+        """``request.state.<name>``: what a lifespan yields under ``name`` or the code stores in ``.state.<name>``."""
+        memo = self.q.__dict__.setdefault("_facts_memo", {})
+        table: dict[str, list[tuple[Expr, Scope, str]]] | None = memo.get("sql_app_state")
+        if table is None:
+            table = memo["sql_app_state"] = _app_state_table(self.q)
+        items = table.get(name, [])
+        if not items:
+            return "unknown", []
+        worst: Origin = "literal"
+        trail: list[str] = []
+        for x, s, where in items:
+            kind, steps = self.origin(x, s, depth + 1)
+            if ORIGINS.index(kind) < ORIGINS.index(worst):
+                worst, trail = kind, [*steps, where]
+        return worst, trail
+
+
+def _dependency_of(q: Query, p: Param) -> tuple[Call, Scope] | None:
+    """The ``Depends(...)`` / ``Security(...)`` call of a FastAPI parameter and the scope it is written in:
+    its default, its ``Annotated`` extras, or those of the alias its annotation names (followed through
+    imports of the repository's modules)."""
+    home = p.scope.parent or p.scope
+    for e in ([p.default] if p.default is not None else []) + list(p.meta):
+        if isinstance(e, Call) and last_name(e.callee) in {"Depends", "Security"}:
+            return e, home
+    name, scope = (p.annotation.id, home) if isinstance(p.annotation, Name) else (None, home)
+    for _hop in range(4):
+        if name is None:
+            return None
+        s = binding_scope(name, scope)
+        if s is None:
+            return None
+        nxt: tuple[str, Scope] | None = None
+        for b in s.bindings[name]:
+            if isinstance(b, AnnotatedElem):
+                for m in b.meta:
+                    if isinstance(m, Call) and last_name(m.callee) in {"Depends", "Security"}:
+                        return m, s
+            elif isinstance(b, Imp) and b.name:
+                for v in q.repo.import_values(Imp(b.spec, None, b.level), s.module):
+                    mod = q.repo.modules.get(v[1]) if v[0] == "mod" else None
+                    if mod is not None and b.name in mod.scope.bindings:
+                        nxt = (b.name, mod.scope)
+        if nxt is None:
+            return None
+        name, scope = nxt
+    return None
+
+
+def _app_state_table(q: Query) -> dict[str, list[tuple[Expr, Scope, str]]]:
+    """name -> [(value, scope, where)] of the app's request state: dicts a lifespan yields
+    (``yield {"settings": s}``) and ``<...>.state.name = value`` assignments."""
+    out: dict[str, list[tuple[Expr, Scope, str]]] = {}
+    for mod in q.parsed_modules():
+        if mod.lang != "python":
+            continue
+        for s in mod.scopes:
+            for y in s.yields if s.kind == "function" else ():
+                if isinstance(y, Obj):
+                    for k, v in y.items:
+                        if k is not None:
+                            out.setdefault(k, []).append((v, s, f"{s.name} yields state {k!r} ({mod.path}:{s.line})"))
+        for st in mod.stores:
+            if isinstance(st.target, Attr) and st.target.name == "state":
+                out.setdefault(st.name, []).append(
+                    (st.value, st.scope, f"{dotted(st.target)}.{st.name} = ... ({mod.path}:{st.line})"))
+    return out
 
 
 def _shown(e: Expr) -> str:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import Endpoint
-from .ir import AnnotatedElem, Arr, Attr, Call, Expr, Fn, Imp, Lit, Module, Name, Obj, Scope
+from .ir import AnnotatedElem, Arr, Attr, Call, Cmp, Expr, Fn, Imp, Lit, Module, Name, Obj, Scope
 from .irtools import (
     binding_scope,
     dotted,
@@ -370,10 +370,12 @@ class _Web:
     # ------------------------------------------------------------------------------- JS/TS
     def _js_endpoints(self, mod: Module) -> list[Endpoint]:
         found: list[Endpoint] = []
+        routes = [(call, r) for call in mod.calls if (r := js_route(call)) is not None]
+        shadowed = self._shadowed(routes)
         for call in mod.calls:
             route = js_route(call)
             if route is not None:
-                ep = self._js_route_endpoint(call, *route)
+                ep = self._js_route_endpoint(call, *route, shadowed=shadowed.get(id(call)))
                 if ep is not None:
                     found.append(ep)
             elif isinstance(call.callee, Attr) and call.callee.name == self.t.js.fastify_route \
@@ -381,8 +383,47 @@ class _Web:
                 found += self._fastify_route(call)
         return found + self._next_endpoints(mod)
 
+    def _shadowed(self, routes: list[tuple[Call, tuple[str, str, Expr, list[Expr]]]]) -> dict[int, str]:
+        """id(call) -> why: routes of one router that an earlier route of the same method on it answers
+        first (Express matches in declaration order: ``GET /:id`` declared before ``GET /hint`` takes every
+        ``/hint`` request, so the later handler never runs; heldout2). An earlier handler that can pass the
+        request on (it calls its ``next`` parameter outside an error path) shadows nothing."""
+        out: dict[int, str] = {}
+        earlier: dict[tuple[Any, ...], list[tuple[str, re.Pattern[str], str, int]]] = {}
+        for call, (method, path, recv, handlers) in sorted(routes, key=lambda x: x[0].line):
+            key = self.key(recv, call.scope)
+            m = method.upper()
+            if key is None or m in {"USE", "ROUTE"}:
+                continue
+            probe = _PARAM_SEGMENT.sub("/\x00", path)
+            for m0, rx0, label, line in earlier.get(key, []):
+                if (m0 == m or m0 == "ALL") and rx0.fullmatch(probe):
+                    out[id(call)] = f"shadowed by {label} (line {line}), never reached"
+                    break
+            if id(call) not in out and not self._passes_on(handlers, call.scope):
+                rx = _express_regex(path)
+                if rx is not None:
+                    earlier.setdefault(key, []).append((m, rx, f"{m} {path}", call.line))
+        return out
+
+    def _passes_on(self, handlers: list[Expr], scope: Scope) -> bool:
+        """The route's last handler may hand the request to the next route: it calls its third parameter
+        (``next()``) other than in a catch block, or it cannot be found."""
+        fns = self._scopes_of(handlers[-1:], scope)
+        if not fns:
+            return True
+        for fs in fns:
+            if len(fs.params) >= 3:
+                nxt = fs.params[2].name
+                for s in scopes_in(fs):
+                    for c in s.calls:
+                        if isinstance(c.callee, Name) and c.callee.id == nxt and \
+                                not any(g.kind == "except" for g in c.guards):
+                            return True
+        return False
+
     def _js_route_endpoint(self, call: Call, method: str, path: str, recv: Expr,
-                           handlers: list[Expr]) -> Endpoint | None:
+                           handlers: list[Expr], shadowed: str | None = None) -> Endpoint | None:
         scope, mod = call.scope, call.scope.module
         framework, traced = self._js_framework(recv, scope, mod)
         if framework is None:
@@ -400,7 +441,8 @@ class _Web:
         return self._endpoint(path=mod.path, line=call.line,
                               function=handler.id if isinstance(handler, Name) else label, framework=framework,
                               route=path, has_auth=has_auth, method=method.upper(),
-                              roots=self._scopes_of(handlers, scope))
+                              roots=self._scopes_of(handlers, scope),
+                              unreached=shadowed if framework in ORDERED_ROUTERS else None)
 
     def _js_framework(self, recv: Expr, scope: Scope, mod: Module) -> tuple[str | None, bool]:
         """(framework, traced to a package): the package the receiver comes from, else the file's imports."""
@@ -480,9 +522,13 @@ class _Web:
         return value, 1
 
     # --------------------------------------------------------------------- what it reaches
-    def _endpoint(self, *, roots: list[Scope], **fields: Any) -> Endpoint:
-        """An endpoint with why it is public by design (if it is) and what its handler reaches."""
-        ep = Endpoint(**fields, public=_public(fields.get("route")), reaches=reacher(self.q).of(roots))
+    def _endpoint(self, *, roots: list[Scope], unreached: str | None = None, **fields: Any) -> Endpoint:
+        """An endpoint with why it needs no authentication (public by design, or never reached: ``unreached``)
+        and what its handler reaches."""
+        public = unreached or _public(fields.get("route")) or (
+            "callback authenticated by its sender's signature" if not fields.get("has_auth") and
+            any(self._checks_signature(r) for r in roots) else None)
+        ep = Endpoint(**fields, public=public, reaches=reacher(self.q).of(roots))
         self.out.handlers += [(r, ep) for r in roots]
         return ep
 
@@ -571,6 +617,32 @@ class _Web:
         return any(st.name in a.request_props and last_name(st.target) in a.request_objects
                    for st in self._stores_of(s))
 
+    def _checks_signature(self, fs: Scope) -> bool:
+        """The handler (or a function it calls) verifies the sender's signature: a provider's verify call,
+        ``timingSafeEqual`` / ``compare_digest``, or an HMAC it computes compared with another value
+        (``createHmac('sha256', secret).update(body).digest('hex') === req.body.signature``)."""
+        a = self.t.auth
+        for root in [fs, *reacher(self.q).callees(fs)]:
+            for s in scopes_in(root):
+                for e in walk(_scope_exprs(s), MAX_WALK, once=True):
+                    if isinstance(e, Call) and last_name(e.callee) in a.signature_checks:
+                        return True
+                    if isinstance(e, Cmp) and e.op in {"==", "!="} and (
+                            self._hmac(e.left, s) and not isinstance(e.right, Lit)
+                            or self._hmac(e.right, s) and not isinstance(e.left, Lit)):
+                        return True
+        return False
+
+    def _hmac(self, e: Expr, scope: Scope) -> bool:
+        """``e`` is an HMAC the code computes, or a local name bound to one."""
+        if isinstance(e, Name):
+            home = binding_scope(e.id, scope)
+            binds = home.bindings.get(e.id, []) if home is not None else []
+            return any(self._hmac(b, home) for b in binds if not isinstance(b, Name))  # type: ignore[arg-type]
+        names = self.t.auth.hmac_calls
+        return any(isinstance(c, Call) and (last_name(c.callee) in names or dotted(c.callee) in names)
+                   for c in walk(e, 50, once=True))
+
     def _stores_of(self, s: Scope) -> list[Any]:
         if self._stores is None:
             self._stores = {}
@@ -649,6 +721,26 @@ def _next_matchers(mod: Module) -> list[re.Pattern[str]] | None:
 
 
 # ---------------------------------------------------------------------------------- public routes
+ORDERED_ROUTERS = frozenset({"express"})
+"""Frameworks whose router answers with the first route declared that matches (Fastify, Hono and Koa's
+routers prefer a static segment to a parameter, so an earlier ``/:id`` shadows nothing there)."""
+_PARAM_SEGMENT = re.compile(r"/:\w+(?:\([^)]*\))?\??")
+
+
+def _express_regex(path: str) -> re.Pattern[str] | None:
+    """An Express 4 route path as a regular expression over a request path (``:id`` one segment, ``:id?``
+    an optional one, ``*`` anything); None for a path with a pattern it cannot read (regex routes)."""
+    if not path.startswith("/") or any(ch in path for ch in "()[]+{}|\\"):
+        return None
+    out, i = "", 0
+    for m in re.finditer(r"/:(\w+)(\?)?|\*", path):
+        out += re.escape(path[i:m.start()])
+        out += ".*" if m.group(0) == "*" else ("(?:/[^/]+)?" if m.group(2) else "/[^/]+")
+        i = m.end()
+    out += re.escape(path[i:])
+    return re.compile(out + "/?", re.IGNORECASE)
+
+
 def _public(route: str | None) -> str | None:
     """Why ``route`` is public by design: a health probe, or the sign-in flow (checklists/web.yaml)."""
     t = tables().public_routes

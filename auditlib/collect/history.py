@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import re
 import subprocess
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -246,10 +245,10 @@ class PatchTap:
     one git pass serves both (the secrets scan reads every commit's patch anyway; a second
     ``git log --numstat`` would diff every commit again: a third of the audit's git time).
 
-    Fed by the secrets scan (``collect.secrets``) with the lines that are not patch content: each
-    commit's header (``SHARED_FORMAT``), each file's ``diff --git`` line and extended headers, and its
-    ``@@ -a,b +c,d @@`` hunk headers, whose counts (with ``-U0``: no context) are the lines removed and
-    added, as ``--numstat`` counts them. Only commits in ``reachable`` (the audited revision's
+    Fed by the secrets scan (``collect.secrets``) with the lines that are not patch content (each
+    commit's header, ``SHARED_FORMAT``, each file's ``diff --git`` line and extended headers) and each
+    file's counts of added and removed patch lines, which (with ``-U0``: no context) are what
+    ``--numstat`` counts. Only commits in ``reachable`` (the audited revision's
     history; the stream walks every ref) are counted. The result equals ``git log --numstat -M`` of
     that revision, except that a file over the text limit counts as binary in both scans.
     ``valid`` is False once the stream was not read whole (the caller then reads the history itself).
@@ -291,15 +290,12 @@ class PatchTap:
         elif f[1] is None and line.startswith((b"+++ b/", b"--- a/", b'+++ "b/', b'--- "a/')):
             f[1] = _unquote(line[4:])[2:]
 
-    def hunk(self, line: bytes) -> None:
-        """A hunk header: its removed and added line counts."""
+    def lines(self, added: int, removed: int) -> None:
+        """The current file's patch: its added and removed lines (``-U0``: no context lines)."""
         f = self._file
-        if f is None:
-            return
-        m = _HUNK_COUNTS.match(line)
-        if m:
-            f[3] += int(m.group(2)) if m.group(2) is not None else 1
-            f[2] += int(m.group(4)) if m.group(4) is not None else 1
+        if f is not None:
+            f[2] += added
+            f[3] += removed
 
     def end(self) -> LogAccumulator:
         """The stream is over: the accumulator, complete."""
@@ -319,7 +315,6 @@ class PatchTap:
 
 SHARED_FORMAT = "%x1f%P%x1f%at%x1f%ae%x1f%an"
 """What ``PatchTap.commit`` needs after the secrets scan's own ``%H %ct`` (history's LOG_FORMAT fields)."""
-_HUNK_COUNTS = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def _unquote(raw: bytes) -> str:

@@ -19,7 +19,7 @@ import json
 import math
 import re
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -268,9 +268,30 @@ def _keyword_index() -> dict[str, frozenset[int]]:
     return {k: frozenset(v) for k, v in index.items()}
 
 
-_KEYWORDS = _keyword_index()
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex matching any of ``words`` (none a prefix of another), shaped as a trie: at each position
+    the engine branches on the next character once instead of trying every word in turn (twice as
+    fast as a plain alternation over source text)."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and "" not in node else "(?:" + "|".join(alts) + ")"
+        return body + ("?" if "" in node else "")
+
+    return build(trie)
+
+
+_KEYWORDS = _keyword_index()  # folded: no keyword contains (so none prefixes) another
 # Matching lower-cased text without re.I is several times faster than a case-insensitive search.
-_KEYWORD_RE = re.compile("|".join(re.escape(k) for k in sorted(_KEYWORDS, key=len, reverse=True)))
+_KEYWORD_RE = re.compile(_trie_pattern(_KEYWORDS))
 _KEYWORD_BYTES_RE = re.compile(_KEYWORD_RE.pattern.encode())
 
 _PREFIX_RE = re.compile(
@@ -723,7 +744,8 @@ def is_env_file(path: str) -> bool:
 
 # ------------------------------------------------------------------------------------------ history
 _COMMIT_MARK = b"\x1fC"
-_HUNK_RE = re.compile(rb"^@@+ [^+]*\+(\d+)")
+_HUNK_RE = re.compile(rb"@@+ [^+]*\+(\d+)")  # matched at a line's start (``match(patch, pos)``)
+_BLOCK_BYTES = 1 << 20
 _ZERO_OID = re.compile(r"^0+$")
 _BROKEN_REF_RE = re.compile(r"ignoring broken ref (\S+)")
 
@@ -1326,12 +1348,63 @@ def _record(introduced: dict[str, _Seen], text: str, following: str | None, path
         introduced[fp].sightings.setdefault((path, commit), (when, -len(introduced[fp].sightings), line))
 
 
+def _log_blocks(stdout: Iterable[bytes]) -> Iterator[bytes]:
+    """``git log`` output in blocks of whole records: each block starts at a commit header or a
+    ``diff`` line and ends where the next one starts (or at the end of the stream). A block is read
+    a megabyte at a time and grows past that only for one file's diff bigger than it (bounded by the
+    text limit: larger files are diffed as binary)."""
+    read = getattr(stdout, "read1", None)
+    chunks: Iterable[bytes] = iter(lambda: read(_BLOCK_BYTES), b"") if read is not None else stdout
+    pending: list[bytes] = []  # whole lines not yet handed out, starting at a record
+    rest = b""  # the unfinished last line of what was read
+    for chunk in chunks:
+        data = rest + chunk if rest else chunk
+        end = data.rfind(b"\n") + 1
+        rest = data[end:]
+        if not end:
+            continue
+        lines = data[:end] if end < len(data) else data
+        cut = max(lines.rfind(b"\n" + _COMMIT_MARK), lines.rfind(b"\ndiff ")) + 1
+        if cut > 0:
+            pending.append(lines[:cut])
+            yield b"".join(pending)
+            pending = [lines[cut:]]
+        elif lines.startswith((_COMMIT_MARK, b"diff ")) and pending:
+            yield b"".join(pending)
+            pending = [lines]
+        else:
+            pending.append(lines)
+    if rest:
+        pending.append(rest + b"\n")
+    if pending:
+        yield b"".join(pending)
+
+
+def _record_starts(block: bytes) -> list[int]:
+    """Where the records of a block start (commit headers, ``diff`` lines), in order; 0 first."""
+    out = [0]
+    for mark in (b"\ndiff ", b"\n" + _COMMIT_MARK):
+        i = block.find(mark)
+        while i >= 0:
+            out.append(i + 1)
+            i = block.find(mark, i + 1)
+    out.sort()
+    return out
+
+
 def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int, progress: Progress,
                  tap: PatchTap | None = None) -> bool:
     """Walk ``git log -p`` output once; return True when more than ``max_commits`` commits exist.
 
     A commit already read (re-read around a damaged object) is not counted again. ``tap`` is handed
-    every line that is not patch content (headers, hunk headers), for the history collector.
+    every commit header, ``diff`` line and extended header, and each file's counts of added and removed
+    lines, for the history collector.
+
+    The patch is read a block of whole records at a time, not line by line: a file's extended headers
+    (up to its first ``@@`` hunk header) are read line by line, its patch lines only by C-level
+    searches: the keyword prefilter over the lower-cased patch finds the added lines to decode and scan
+    (a line's number is its hunk's start plus the added lines before it in that hunk), and the added
+    and removed lines are counted, not visited (with ``-U0`` they are what ``--numstat`` counts).
     """
     introduced = result.introduced
     env_files = result.env_files
@@ -1339,81 +1412,92 @@ def _consume_log(stdout: Iterable[bytes], result: _HistoryScan, max_commits: int
     assert introduced is not None and env_files is not None
     commit = ""
     when = 0
-    path: str | None = None
-    in_hunk = False
-    lineno = 0
-    deferred: tuple[str, str, int] | None = None  # (text, path, line) of a PEM header awaiting its body
-
-    def record(text: str, following: str | None, where: str, at: int) -> None:
-        _record(introduced, text, following, where, at, when, commit)
-
-    for raw in stdout:
-        first = raw[:1]
-        if first == b"+" and in_hunk:
-            # most added lines hold no keyword: decoded only when read (a PEM body, a keyword line)
-            text = None
-            if deferred is not None:
-                text = raw[1:].rstrip(b"\r\n").decode("utf-8", "replace")
-                record(deferred[0], text, deferred[1], deferred[2])
-                deferred = None
-            if path is not None and _KEYWORD_BYTES_RE.search(raw.lower()):
-                if text is None:
-                    text = raw[1:].rstrip(b"\r\n").decode("utf-8", "replace")
-                low = text.lower()
-                if "private key" in low and "begin" in low:
-                    deferred = (text, path, lineno)
-                else:
-                    record(text, None, path, lineno)
-            lineno += 1
-            continue
-        if deferred is not None:
-            record(deferred[0], None, deferred[1], deferred[2])
-            deferred = None
-        if first == b"-" and in_hunk:
-            continue
-        if first == b"@":
-            m = _HUNK_RE.match(raw)
-            if m:
-                in_hunk = True
-                lineno = int(m.group(1))
+    for block in _log_blocks(stdout):
+        starts = _record_starts(block)
+        for i, start in enumerate(starts):
+            end = starts[i + 1] if i + 1 < len(starts) else len(block)
+            eol = block.find(b"\n", start, end)
+            eol = end if eol < 0 else eol + 1
+            first = block[start:eol]
+            if first.startswith(_COMMIT_MARK):
+                line = first[len(_COMMIT_MARK):]
                 if tap is not None:
-                    tap.hunk(raw)
-        elif raw.startswith(_COMMIT_MARK):
-            line = raw[len(_COMMIT_MARK):]
+                    tap.commit(line)
+                head, _, ts = line.split(b"\x1f", 1)[0].strip().decode("ascii", "replace").partition(" ")
+                commit, when = head, int(ts) if ts.isdigit() else 0
+                result.last = head
+                if head not in seen:
+                    seen.add(head)
+                    result.commits += 1
+                    if result.commits > max_commits:
+                        result.commits = max_commits
+                        return True
+                    if progress is not None and result.commits % 500 == 0:
+                        progress(f"secrets: scanning history ({result.commits} commits)")
+                continue  # the blank line after the header: nothing to read
+            path: str | None = None
+            headers_from = start
+            if first.startswith(b"diff "):
+                headers_from = eol
+                if tap is not None:
+                    tap.file(first)
+            hunks = block.find(b"\n@@", headers_from - 1, end)
+            patch = hunks + 1 if hunks >= 0 else end
+            for raw in block[headers_from:patch].split(b"\n")[:-1]:  # whole lines: the last piece is empty
+                if raw.startswith(b"index "):
+                    continue  # blob ids: nothing to read
+                if raw.startswith(b"+++ "):
+                    if tap is not None:
+                        tap.header(raw)
+                    path = _diff_path(raw)
+                    if path is not None and _vendored(path):
+                        path = None
+                    if path is not None and is_env_file(path):
+                        prev = env_files.get(path)
+                        if prev is None or when <= prev[0]:
+                            env_files[path] = (when, commit)
+                elif tap is not None:  # "--- a/...", "rename from/to", "Binary files ... differ", "index"
+                    tap.header(raw)
+            if patch >= end:
+                continue
             if tap is not None:
-                tap.commit(line)
-            head, _, ts = line.split(b"\x1f", 1)[0].strip().decode("ascii", "replace").partition(" ")
-            commit, when = head, int(ts) if ts.isdigit() else 0
-            path, in_hunk = None, False
-            result.last = head
-            if head not in seen:
-                seen.add(head)
-                result.commits += 1
-                if result.commits > max_commits:
-                    result.commits = max_commits
-                    return True
-                if progress is not None and result.commits % 500 == 0:
-                    progress(f"secrets: scanning history ({result.commits} commits)")
-        elif raw.startswith(b"diff "):
-            path, in_hunk = None, False
-            if tap is not None:
-                tap.file(raw)
-        elif raw.startswith(b"+++ "):
-            if tap is not None:
-                tap.header(raw)
-            path = _diff_path(raw)
-            if path is not None and _vendored(path):
-                path = None
-            if path is not None and is_env_file(path):
-                prev = env_files.get(path)
-                if prev is None or when <= prev[0]:
-                    env_files[path] = (when, commit)
-        elif tap is not None:  # "rename from/to", "Binary files ... differ", "--- a/...": the history's
-            tap.header(raw)
-        # "index", "new file mode", "\ No newline": nothing to read.
-    if deferred is not None:
-        record(deferred[0], None, deferred[1], deferred[2])
+                tap.lines(block.count(b"\n+", patch - 1, end), block.count(b"\n-", patch - 1, end))
+            if path is not None:
+                _scan_patch(block[patch:end], path, introduced, when, commit)
     return False
+
+
+def _scan_patch(patch: bytes, path: str, introduced: dict[str, _Seen], when: int, commit: str) -> None:
+    """Scan the added lines of one file's patch (``@@`` hunks without context) that hold a secret keyword.
+
+    With ``-U0`` a hunk is one change: its removed lines, then its added ones. The keyword prefilter
+    runs from each hunk's first added line to the hunk's end, over the lower-cased patch; a line's
+    number is its hunk's start plus the added lines before it."""
+    low = patch.lower()
+    find, search = low.find, _KEYWORD_BYTES_RE.search
+    n = len(patch)
+    h = 0  # the patch starts at its first hunk header
+    while h < n:
+        nxt = find(b"\n@@", h + 2)
+        end = nxt + 1 if nxt >= 0 else n
+        plus = find(b"\n+", h, end)  # the newline before the hunk's first added line
+        m = search(low, plus + 1, end) if plus >= 0 else None
+        header = _HUNK_RE.match(patch, h) if m is not None else None
+        while m is not None and header is not None:
+            ls = low.rfind(b"\n", 0, m.start()) + 1
+            le = find(b"\n", m.start(), end)
+            le = end if le < 0 else le
+            if patch[ls:ls + 1] == b"+":  # an added line (not a "\\ No newline" note)
+                text = patch[ls + 1:le].rstrip(b"\r\n").decode("utf-8", "replace")
+                following = None
+                lowtext = text.lower()
+                if "private key" in lowtext and "begin" in lowtext and patch[le + 1:le + 2] == b"+":
+                    nl = find(b"\n", le + 1, end)
+                    following = patch[le + 2:end if nl < 0 else nl].rstrip(b"\r\n").decode("utf-8", "replace")
+                lineno = int(header.group(1)) + low.count(b"\n+", plus, ls)
+                _record(introduced, text, following, path, lineno, when, commit)
+            m = search(low, le, end)  # one scan a line, however many keywords it holds
+        h = end
 
 
 # ------------------------------------------------------------------------------------ partial clones
@@ -1718,20 +1802,26 @@ def _env_text_holds_values(text: str) -> bool:
     """Whether an env file gives a value to a secret name (``*_KEY``, ``*_SECRET``, ``*_TOKEN``,
     ``*_PASSWORD``...): not empty, not a placeholder (``YOUR OPEN AI API KEY``, ``sk-...``), not an
     interpolation; commented lines do not count. Any provider key the scanner finds counts too."""
-    for line in text.splitlines():
+    return next(_env_value_lines(text), None) is not None
+
+
+def _env_value_lines(text: str) -> Iterator[int]:
+    """The lines (1-based) of an env file that give a value to a secret name or hold a provider key
+    (``_env_text_holds_values``)."""
+    for n, line in enumerate(text.splitlines(), 1):
         m = _ENV_LINE_RE.match(line)
         if not m:
             continue
         value = m.group("value").split(" #", 1)[0].strip().strip("\"'`").strip()
         if any(not c.placeholder for c in scan_line(line, None, None)):
-            return True
+            yield n
+            continue
         if not _SECRET_NAME_RE.search(m.group("name")) or not value:
             continue
         if (" " in value or _is_template(value) or _has_placeholder_word(value) or _is_low_variety(value)
                 or value.lower() in _DEFAULT_PASSWORDS or value.endswith("...") or len(value) < 6):
             continue
-        return True
-    return False
+        yield n
 
 
 def _env_files_that_held_values(root: Path, paths: list[str]) -> set[str]:
@@ -1847,11 +1937,17 @@ def collect_secrets(
                                   masked=masking.mask(""), fingerprint=masking.fingerprint("env_file:" + path),
                                   confidence="medium"))
     by_path = {f.path: f for f in files.files}
-    without_values = []
+    without_values, all_reported = [], []
+    reported = {(h.path, h.line) for h in hits if h.in_tree and not h.placeholder and h.detector != "generic_high_entropy"}
     for path in env_files:
         text = files.read_text(by_path[path]) if path in by_path else None
-        if text is not None and not _env_text_holds_values(text):
+        if text is None:
+            continue
+        lines = list(_env_value_lines(text))
+        if not lines:
             without_values.append(path)
+        elif all((path, n) in reported for n in lines):
+            all_reported.append(path)
 
     return SecretFacts(
         files_scanned=scanned,
@@ -1862,6 +1958,7 @@ def collect_secrets(
         env_files=env_files,
         env_files_ignored=env_ignored,
         env_files_without_values=without_values,
+        env_files_reported=all_reported,
         history_missing_blobs=hist.missing_blobs,
         limits=hist.limits,
     )

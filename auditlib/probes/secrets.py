@@ -44,6 +44,19 @@ def _load_generated_keys(path: Path) -> list[tuple[re.Pattern[str], frozenset[st
             for e in data.get("generated_keys") or ()]
 
 
+def _provider_severity(detector: str) -> str | None:
+    """The ``severity`` a provider entry of checklists/secrets.yaml gives its committed keys, if any."""
+    from ..rubric import knowledge_file
+
+    return _load_provider_severities(knowledge_file("secrets.yaml")).get(detector)
+
+
+@functools.cache
+def _load_provider_severities(path: Path) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {e["id"]: e["severity"] for e in data.get("providers") or () if e.get("severity")}
+
+
 def _generated(h: SecretHit) -> str | None:
     """What the key is when it is one a tool generates for itself (Ollama's ``id_ed25519``), else None."""
     for rx, detectors, what in _generated_keys():
@@ -76,7 +89,7 @@ def committed_credential(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
             since = f" (in history since {h.commit[:10]})" if h.commit else ""
             yield Hit(rule="secret.committed_credential", title=f"Credential in code: {_label(h.detector)}",
                       evidence=f"{h.masked}{since}{_shape_note(h)}: {h.context}{_where(h)}", path=h.path,
-                      line=h.line, **_grade(h))
+                      line=h.line, **_grade(h, _provider_severity(h.detector)))
 
 
 @probe("secret.in_history")
@@ -117,7 +130,10 @@ def env_file_committed(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Environment files committed to the repository."""
     ignored = set(facts.secrets.env_files_ignored)
     empty = set(facts.secrets.env_files_without_values)
+    reported = set(facts.secrets.env_files_reported)
     for path in facts.secrets.env_files:
+        if path in reported:
+            continue  # each of its values is a credential finding at its line: a second finding adds nothing
         evidence = f"{path} is tracked by git"
         grade: dict[Any, Any] = {}
         if path in empty:

@@ -180,19 +180,11 @@ def _truthy(e: Expr | None) -> bool:
     return isinstance(e, Lit) and (e.value is True or e.value in ("true", "True"))
 
 
-def _values(e: Expr | None, scope: Scope, q: Query, depth: int = 0) -> list[Expr]:
-    """``e``, or what a local name is bound to (a few hops), for reading literal options."""
-    if isinstance(e, Name) and depth < 4:
-        out: list[Expr] = []
-        for b in q.bindings_of(e, scope):
-            out += _values(b, scope, q, depth + 1)
-        return out
-    return [e] if e is not None else []
 
 
 def _has_star(e: Expr | None, scope: Scope, q: Query) -> bool:
     """A literal ``"*"`` (or a list holding one, or a name bound to one)."""
-    for v in _values(e, scope, q):
+    for v in q.bound_values(e, scope):
         if isinstance(v, Lit) and v.value == "*":
             return True
         if isinstance(v, (Arr, Union)) and any(isinstance(x, Lit) and x.value == "*" for x in v.items):
@@ -261,7 +253,7 @@ def exposed_to_client(mod: Module, q: Query) -> Iterator[RuleHit]:
         key = opts.get("apiKey") or opts.get("api_key")
         origins = q.origins(key, call.scope) if key is not None else set()
         if key is not None and any(_ENV_READ.match(dotted(v))
-                                   for v in _values(key, call.scope, q)):
+                                   for v in q.bound_values(key, call.scope)):
             origins = origins | {"env"}  # Vite's import.meta.env is the build's environment too
         if origins & {"env", "literal"}:
             if read_here and "env" in origins:
@@ -294,7 +286,7 @@ def _identity_use(call: Call, q: Query) -> bool:
 
 
 def _false_option(e: Expr | None, key: str, scope: Scope, q: Query) -> bool:
-    for v in _values(e, scope, q):
+    for v in q.bound_values(e, scope):
         if isinstance(v, Obj):
             for k, val in v.items:
                 if k == key and isinstance(val, Lit) and val.value in (False, "false", "False"):
@@ -303,7 +295,7 @@ def _false_option(e: Expr | None, key: str, scope: Scope, q: Query) -> bool:
 
 
 def _none_algorithm(e: Expr | None, scope: Scope, q: Query) -> bool:
-    for v in _values(e, scope, q):
+    for v in q.bound_values(e, scope):
         items = v.items if isinstance(v, (Arr, Union)) else [v]
         if any(isinstance(x, Lit) and isinstance(x.value, str) and x.value.lower() == "none" for x in items):
             return True
@@ -394,14 +386,14 @@ HTML_TITLE = "Model output or request data rendered as raw HTML"
 def _sanitised(e: Expr, scope: Scope, q: Query) -> bool:
     """``e`` (or every value a local name holding it is bound to) passes through a sanitiser."""
     san = rx("html", "sanitizers")
-    values = _values(e, scope, q) or [e]
+    values = q.bound_values(e, scope) or [e]
     return all(any(isinstance(x, Call) and san.search(dotted(x.callee)) for x in walk(v, 200)) for v in values)
 
 
 def _markdown_call(e: Expr, scope: Scope, q: Query) -> str | None:
     """The markdown renderer ``e`` calls on a non-literal text (marked, showdown's makeHtml), if any."""
     md = rx("html", "markdown")
-    for v in _values(e, scope, q):
+    for v in q.bound_values(e, scope):
         if isinstance(v, Call) and v.args and not isinstance(v.args[0], Lit):
             name = dotted(v.callee)
             if md.search(name):
@@ -823,10 +815,10 @@ def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]
         return (f"{call.text}(origins='*')", credentials) if _has_star(origins, call.scope, q) else None
     resources = call.kwargs.get("resources")
     if resources is not None:
-        for v in _values(resources, call.scope, q):
+        for v in q.bound_values(resources, call.scope):
             if isinstance(v, Obj):
                 for _k, opts in v.items:
-                    for o in _values(opts, call.scope, q):
+                    for o in q.bound_values(opts, call.scope):
                         if isinstance(o, Obj) and any(k == "origins" and _has_star(x, call.scope, q) for k, x in o.items):
                             return f"{call.text}(resources={{...: {{'origins': '*'}}}})", credentials
         return None
@@ -953,13 +945,54 @@ def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
     if mod.lang == "python":
         yield from _py_plain(mod, text, name)
     else:
+        if _client_component(mod, text, q):
+            return  # a form in the browser checks what the user typed; it stores nothing (heldout2)
+        if _hashing_hook(q, d):
+            return  # the model hashes on save (Mongoose pre('save'), Sequelize beforeCreate...): heldout2
         for n, line in _code_lines(text):
-            if _JS_PLAIN_CMP.search(line):
+            if _JS_PLAIN_CMP.search(line) and not _CONFIRM.search(line):
                 yield _hit(PASSWORD, PW_TITLE, f"{line.strip()[:80]}: the stored password is compared as it was "
                            "typed, so the table holds passwords in plain text", mod.path, n, "critical", "medium")
             elif _JS_PLAIN_STORE.search(line):
                 yield _hit(PASSWORD, PW_TITLE, f"{line.strip()[:80]}: the password from the request is stored "
                            "as it was typed (no bcrypt/argon2 in this file)", mod.path, n, "critical", "medium")
+
+
+# data.password !== data.confirmPassword: the form's two fields compared, nothing read back from storage
+_CONFIRM = re.compile(r"(confirm|repeat|retype|verify|again|password2|passwordcheck)\w*\b", re.IGNORECASE)
+_CLIENT_IMPORTS = re.compile(r"^(react|react-dom|react-native|react-hook-form|vue|svelte|@angular/core|formik|"
+                             r"solid-js|preact)(/|$)")
+
+
+def _client_component(mod: Module, text: str, q: Query) -> bool:
+    """``mod`` is browser code: a "use client" file, or a UI component (.jsx/.tsx/.vue/.svelte or one that
+    imports React, Vue...) that is not server code. A client form stores no password."""
+    head = text.lstrip()[:40]
+    if head.startswith(("'use client'", '"use client"')):
+        return True
+    if is_server_code(q, mod):
+        return False
+    return mod.path.endswith((".jsx", ".tsx", ".vue", ".svelte")) or \
+        any(_CLIENT_IMPORTS.match(i) for i in mod.imports)
+
+
+def _hashing_hook(q: Query, d: dict[str, Any]) -> str | None:
+    """The path of a JS/TS module of the repository whose model hashes the password when it is saved (a
+    Mongoose ``schema.pre('save')``, a Sequelize/TypeORM/Objection ``beforeCreate`` / ``@BeforeInsert``
+    hook) with a password hash library: a create elsewhere stores the hash, not the typed text."""
+    memo = q.__dict__.setdefault("_web_security_memo", {})
+    if "hashing_hook" not in memo:
+        memo["hashing_hook"] = None
+        hook, good = _rx(d["save_hooks"]), _rx(d["good"])
+        for path, m in q.repo.modules.items():
+            if m.lang == "python" or m.error:
+                continue
+            t = source(q, path) or ""
+            if hook.search(t) and good.search(t) and "password" in t.lower():
+                memo["hashing_hook"] = path
+                break
+    found: str | None = memo["hashing_hook"]
+    return found
 
 
 def _hash_name(call: Call, qual: str) -> str:

@@ -1,0 +1,7 @@
+import os
+
+from fastapi import FastAPI
+from sqlalchemy import create_engine
+
+engine = create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
+app = FastAPI()

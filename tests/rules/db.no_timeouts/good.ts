@@ -1,0 +1,12 @@
+import express from "express";
+import { Pool } from "pg";
+
+export const pool = new Pool({
+  connectionString: process.env.DATABASE_URL,
+  connectionTimeoutMillis: 5000,
+  statement_timeout: 10000,
+});
+
+const app = express();
+app.get("/health", async (_req, res) => res.json((await pool.query("SELECT 1")).rows));
+app.listen(3000);

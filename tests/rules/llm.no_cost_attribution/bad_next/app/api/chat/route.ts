@@ -1,0 +1,13 @@
+import Anthropic from "@anthropic-ai/sdk";
+
+const anthropic = new Anthropic({ apiKey: process.env.ANTHROPIC_API_KEY, timeout: 20_000 });
+
+export async function POST(req: Request) {
+  const { question } = await req.json();
+  const msg = await anthropic.messages.create({ // expect: llm.no_cost_attribution
+    model: "claude-3-5-haiku-20241022",
+    max_tokens: 500,
+    messages: [{ role: "user", content: question }],
+  });
+  return Response.json(msg);
+}
