@@ -1,9 +1,11 @@
 """The bundled sample target: a small "vibe-coded" support bot, built as a real git repository.
 
 It carries the defects an audit should find: a Flask app calling the OpenAI SDK with inline prompts
-and request data pasted into them, SQL built with f-strings in the same file, no tests, no CI, an
-Anthropic key committed in one commit and removed in a later one, an OpenAI key still in the tree,
-and two pinned dependencies with published advisories (the OSV records ship in
+and request data pasted into them, SQL built with f-strings in the same file, the web-app defects of
+issue 11 (a delete route anyone may call for any ticket, one module-level conversation shared by every
+caller, the exception's text returned to the client, CORS open to every origin with credentials), no
+tests, no CI, an Anthropic key committed in one commit and removed in a later one, an OpenAI key still
+in the tree, and two pinned dependencies with published advisories (the OSV records ship in
 auditlib/data/demo-advisories, from the PyPA advisory database, CC-BY 4.0).
 
 The keys are fake: random-looking strings of the providers' shapes, assembled here from pieces so
@@ -102,6 +104,34 @@ def summarize():
 def tickets(customer_id):
     rows = db.execute("SELECT id, subject, status FROM tickets WHERE customer_id = '%s'" % customer_id).fetchall()
     return jsonify([dict(id=r[0], subject=r[1], status=r[2]) for r in rows])
+
+
+@app.route("/tickets/<ticket_id>", methods=["DELETE"])
+def delete_ticket(ticket_id):
+    db.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+    db.commit()
+    return "", 204
+
+
+conversation = [{{"role": "system", "content": "You are Acme's support agent."}}]
+
+
+@app.route("/chat", methods=["POST"])
+def chat():
+    conversation.append({{"role": "user", "content": request.json["message"]}})
+    try:
+        resp = client.chat.completions.create(model="gpt-4o", messages=conversation)
+    except Exception as e:
+        return jsonify({{"error": str(e)}}), 500
+    conversation.append({{"role": "assistant", "content": resp.choices[0].message.content}})
+    return jsonify({{"answer": resp.choices[0].message.content}})
+
+
+@app.after_request
+def allow_any_origin(response):
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    return response
 
 
 if __name__ == "__main__":
