@@ -133,7 +133,16 @@ class Job:
     timeout: float | None = None
 
 
-def _where(loc: tuple) -> str:
+def skip_unused_imports() -> None:
+    """Keep this process from importing what nothing here uses and costs a second to import:
+    ``rfc3987_syntax``, which jsonschema imports when it is installed (for its "iri" formats: it
+    compiles a grammar at import, 1.2 CPU seconds) and nbformat's validation of every notebook
+    papermill writes brings in; neither nbformat's schemas nor auditlib check an "iri" format.
+    A process that already imported it keeps it."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None: "not installed"
+
+
+def _where(loc: tuple[Any, ...]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc))
 
 
@@ -222,7 +231,7 @@ def plan_jobs(spec: TargetsFile, targets_file: Path, out: Path, *, offline: bool
     vuln_db = local(d.vuln_db)
     if vuln_db is not None and not Path(vuln_db).is_dir():
         raise BatchFileError(f"{targets_file}: defaults.vuln_db: {d.vuln_db} is not a directory")
-    given = {}
+    given: dict[str, int] = {}
     for i, t in enumerate(spec.targets):
         if t.name:
             if t.name.lower() in given:
@@ -249,7 +258,7 @@ def plan_jobs(spec: TargetsFile, targets_file: Path, out: Path, *, offline: bool
 
 
 # ------------------------------------------------------------------------------------ commits
-def _git_quiet(cwd: Path, *args: str, env: dict | None = None, timeout: float = 60) -> str | None:
+def _git_quiet(cwd: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60) -> str | None:
     from .collect.gitio import git_command, git_env
 
     try:
@@ -296,7 +305,7 @@ def current_commit(job: Job, timeout: float = 60) -> str | None:
     return (peeled or [rows[0][0]])[0] if rows else None
 
 
-def complete_audit(job: Job) -> dict | None:
+def complete_audit(job: Job) -> dict[str, Any] | None:
     """The target's results.json when its audit is complete (results.json of ``auditlib.results/1``,
     the report notebook, report.html, and report.pdf when the PDF is wanted, none older than the
     results), else None."""
@@ -316,7 +325,7 @@ def complete_audit(job: Job) -> dict | None:
 
 
 # ------------------------------------------------------------------------------------ one target
-def _one_line(text: str, limit: int = 300) -> str:
+def _one_line(text: object, limit: int = 300) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
@@ -347,7 +356,7 @@ def _rescue_partial(out: Path) -> str | None:
     return found
 
 
-def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen], None] | None = None,
+def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen[Any]], None] | None = None,
                printer: Any = None) -> dict[str, Any]:
     """Audit one target in its own process (its own session, killed as a group at ``timeout``) and
     return its batch.json record. Never raises for a failure of the target: it is in the record.
@@ -464,7 +473,7 @@ def _partial_in(message: str) -> tuple[str, str | None]:
 
 
 def run_in_kernel(job: dict[str, Any], slot: Any,
-                  on_start: Callable[[subprocess.Popen], None] | None = None) -> dict[str, Any]:
+                  on_start: Callable[[subprocess.Popen[Any]], None] | None = None) -> dict[str, Any]:
     """Audit one target in the worker's kept kernel (``slot``, a ``kernelpool.KernelSlot``) and return
     its batch.json record: the same pipeline, outputs, records and errors as :func:`run_target`,
     without a process and two kernel starts per target. Never raises for a failure of the target.
@@ -617,10 +626,12 @@ def prepare_target(job: Job, timeout: float = 900) -> Path:
 
 def _child_main(jobfile: str) -> int:
     """The audit process of one target: prepare it and run the same pipeline as ``auditlib audit``."""
-    from .context import stderr_progress
+    from .context import UNATTENDED, stderr_progress
     from .errors import RunError, TargetError
     from .run import run_audit
 
+    os.environ[UNATTENDED] = "1"  # papermill's kernels inherit it: no one answers the workbook's forms
+    skip_unused_imports()
     with open(jobfile, encoding="utf-8") as fh:
         job = Job(**json.load(fh))
     with contextlib.suppress(OSError):
@@ -655,7 +666,7 @@ class Progress:
     done: int = 0
     failed: int = 0
     skipped: int = 0
-    run_seconds: list = field(default_factory=list)
+    run_seconds: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.tty is None:
@@ -674,7 +685,7 @@ class Progress:
         left = per * self.remaining / max(1, min(self.workers, self.remaining))
         return f"{int(left // 60)}m{int(left % 60):02d}s" if left >= 60 else f"{left:.0f}s"
 
-    def line(self, record: dict | None = None) -> str:
+    def line(self, record: dict[str, Any] | None = None) -> str:
         what = ""
         if record is not None:
             what = f"  {record['name']}: {record['status']}"
@@ -685,7 +696,7 @@ class Progress:
         return (f"[batch] {self.total - self.remaining}/{self.total}  done {self.done}  failed {self.failed}  "
                 f"skipped {self.skipped}  remaining {self.remaining}  ETA {self.eta()}{what}")
 
-    def update(self, record: dict) -> None:
+    def update(self, record: dict[str, Any]) -> None:
         status = record["status"]
         setattr(self, status, getattr(self, status) + 1)
         if status != "skipped":
@@ -707,7 +718,7 @@ class Progress:
         self.stream.flush()
 
 
-def write_batch_json(out: Path, jobs: list[Job], records: dict[str, dict], meta: dict) -> Path:
+def write_batch_json(out: Path, jobs: list[Job], records: dict[str, dict[str, Any]], meta: dict[str, Any]) -> Path:
     """``OUT/batch.json``: every finished target in ``targets``, the others in ``pending``; atomic."""
     from .safeio import atomic_write
 
@@ -721,7 +732,7 @@ def write_batch_json(out: Path, jobs: list[Job], records: dict[str, dict], meta:
 
 
 def check_or_run(job: dict[str, Any], force: bool = False,
-                 on_start: Callable[[subprocess.Popen], None] | None = None, printer: Any = None,
+                 on_start: Callable[[subprocess.Popen[Any]], None] | None = None, printer: Any = None,
                  slot: Any = None) -> dict[str, Any]:
     """A skipped record when the target's audit is complete and its commit has not moved (unless
     ``force``); otherwise :func:`run_in_kernel` in ``slot`` (a ``kernelpool.KernelSlot``), or
@@ -745,7 +756,7 @@ def check_or_run(job: dict[str, Any], force: bool = False,
 
 @dataclass
 class BatchResult:
-    records: dict[str, dict]
+    records: dict[str, dict[str, Any]]
     path: Path
     kernel_starts: int = 0
     """Kernels started by the local pool's workers (``kernel`` mode): one per worker unless a target
@@ -775,6 +786,7 @@ def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float
     from .safeio import make_dir
 
     mode = batch_mode(mode)
+    skip_unused_imports()
     spec = load_targets(targets_file)
     out = Path(out)
     jobs = plan_jobs(spec, targets_file, out, offline=offline, pdf=pdf, timeout=timeout)
@@ -783,13 +795,13 @@ def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float
             "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "options": {"workers": workers, "timeout": timeout, "force": force, "offline": offline, "pdf": pdf,
                         "mode": mode}}
-    records: dict[str, dict] = {}
+    records: dict[str, dict[str, Any]] = {}
     path = write_batch_json(out, jobs, records, meta)
     progress = Progress(total=len(jobs), workers=workers, stream=stream or sys.stderr, quiet=quiet)
-    running: set[subprocess.Popen] = set()
+    running: set[subprocess.Popen[Any]] = set()
     lock = threading.Lock()
 
-    def started(proc: subprocess.Popen) -> None:
+    def started(proc: subprocess.Popen[Any]) -> None:
         with lock:
             running.add(proc)
 
@@ -813,7 +825,7 @@ def run_batch(targets_file: Path, out: Path, *, workers: int = 2, timeout: float
         return check_or_run(job, force, started, printer=mine.printer)
 
     pool = cf.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="auditlib-batch")
-    futures: dict[cf.Future, Job] = {}
+    futures: dict[cf.Future[dict[str, Any]], Job] = {}
     try:
         futures = {pool.submit(one, asdict(j)): j for j in jobs}
         for fut in cf.as_completed(futures):
@@ -874,7 +886,7 @@ def _failed_record(j: Job, error: str) -> dict[str, Any]:
 
 
 _TASK_SLOTS = threading.local()
-_ALL_TASK_SLOTS: list = []
+_ALL_TASK_SLOTS: list[Any] = []
 _TASK_SLOTS_LOCK = threading.Lock()
 
 
@@ -931,17 +943,17 @@ def connect_scheduler(address: str, timeout: float | None = None) -> Any:
     timeout = SCHEDULER_CONNECT_TIMEOUT if timeout is None else timeout
     try:
         from distributed import Client
-        from distributed.comm import connect
+        from distributed.comm.core import connect
     except ImportError:
         raise SchedulerError("--scheduler needs Dask distributed (pip install 'distributed>=2024.8')") from None
 
     async def probe() -> None:  # a failed Client leaves a traceback at exit: reach the scheduler first
-        comm = await connect(address, timeout=timeout)
+        comm = await connect(address, timeout=timeout)  # type: ignore[no-untyped-call]  # distributed is not annotated
         await comm.close()
 
     try:
         asyncio.run(probe())
-        return Client(address, timeout=timeout, set_as_default=False)
+        return Client(address, timeout=timeout, set_as_default=False)  # type: ignore[no-untyped-call]
     except (OSError, TimeoutError) as exc:
         why = f"no answer within {timeout:g} s" if "Timed out" in str(exc) else str(exc)
         raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {_one_line(why, 200)}") from None
@@ -1009,7 +1021,7 @@ def run_batch_dask(targets_file: Path, out: Path, *, scheduler: str, timeout: fl
                 "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "options": {"workers": None, "scheduler": scheduler, "timeout": timeout, "force": force,
                             "offline": offline, "pdf": pdf, "mode": mode}}
-        records: dict[str, dict] = {}
+        records: dict[str, dict[str, Any]] = {}
         path = write_batch_json(out, jobs, records, meta)
         progress = Progress(total=len(jobs), workers=threads, stream=stream or sys.stderr, quiet=quiet)
         token = uuid.uuid4().hex[:8]
@@ -1019,7 +1031,7 @@ def run_batch_dask(targets_file: Path, out: Path, *, scheduler: str, timeout: fl
         alone_since: float | None = None
         while pending:
             try:
-                done = wait(list(pending), timeout=_POLL, return_when="FIRST_COMPLETED").done
+                done = wait(list(pending), timeout=_POLL, return_when="FIRST_COMPLETED").done  # type: ignore[no-untyped-call]
             except TimeoutError:
                 done = set()
             except Exception:  # noqa: BLE001 - the scheduler connection broke: judged below

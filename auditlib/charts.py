@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from . import ownership
 from .models import ComplexityFacts, HistoryFacts
-from .report import HTML, chart, figure_html, table
+from .report import HTML, chart, figure_html, table, tight_layout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +49,7 @@ def _label(text: str, keep_end: bool = False) -> str:
 
 
 def _png(fig: Figure, alt: str) -> HTML:
-    fig.tight_layout()
+    tight_layout(fig)
     return figure_html(fig, alt)
 
 
@@ -70,7 +70,7 @@ def _unavailable(history: HistoryFacts) -> HTML | None:
     return None
 
 
-@chart("ownership chart")
+@chart("ownership chart", reuse=lambda history, top=8: (history, top))
 def ownership_chart(history: HistoryFacts, top: int = 8) -> HTML:
     """Top authors' share of the code (changed lines of files that still exist) beside their share
     of the commits; authors inactive in the activity window are greyed, owners are starred."""
@@ -109,7 +109,7 @@ def _weeks(history: HistoryFacts) -> list[date]:
     return [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
 
 
-@chart("commit timeline")
+@chart("commit timeline", reuse=lambda history, top=6: (history, top))
 def timeline_chart(history: HistoryFacts, top: int = 6) -> HTML:
     """Commits per week, stacked by author (the ``top`` most active; the rest as "others");
     weeks without commits show as gaps."""

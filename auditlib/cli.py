@@ -245,6 +245,8 @@ def _summary(result: AuditResult, progress: Progress) -> None:
 def _audit(args: argparse.Namespace, progress: Progress, target_source: str | None = None, target: Path | None = None,
            vuln_db: Path | None = None, answers: Path | None = None, offline: bool | None = None) -> int:
     from .audit import AuditResult
+    from .batch import skip_unused_imports
+    from .context import UNATTENDED
     from .run import run_audit
     from .safeio import make_dir
     from .targets import display_source, resolve_target
@@ -259,10 +261,19 @@ def _audit(args: argparse.Namespace, progress: Progress, target_source: str | No
     target = target or resolve_target(source, offline=offline)
     make_dir(args.out)
     start = time.perf_counter()
-    outputs = run_audit(target=target, source=display_source(source), out_dir=args.out, client=getattr(args, "client", ""),
-                        auditor=getattr(args, "auditor", ""), answers=answers or getattr(args, "answers", None),
-                        offline=offline, vuln_db=vuln_db or getattr(args, "vuln_db", None),
-                        pdf=not args.no_pdf, progress=progress)
+    skip_unused_imports()
+    before = os.environ.get(UNATTENDED)
+    os.environ[UNATTENDED] = "1"  # papermill's kernels inherit it: no one answers the workbook's forms
+    try:
+        outputs = run_audit(target=target, source=display_source(source), out_dir=args.out,
+                            client=getattr(args, "client", ""), auditor=getattr(args, "auditor", ""),
+                            answers=answers or getattr(args, "answers", None), offline=offline,
+                            vuln_db=vuln_db or getattr(args, "vuln_db", None), pdf=not args.no_pdf, progress=progress)
+    finally:  # only for these kernels (a caller in this process may start a JupyterLab next)
+        if before is None:
+            os.environ.pop(UNATTENDED, None)
+        else:
+            os.environ[UNATTENDED] = before
     _summary(AuditResult.read(outputs["results"]), progress)
     progress(f"done in {time.perf_counter() - start:.0f} s: " + ", ".join(str(p) for p in outputs.values()))
     return 0

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
+
+UNATTENDED = "AUDITLIB_UNATTENDED"
+"""Set (to ``1``) in the environment of the kernels that run the notebooks with no one to answer them
+(``auditlib audit``, ``auditlib batch``: papermill). The workbook's form cells then show, in each
+form's place, the note a reopened workbook shows (run the workbook to answer) and the static tables,
+instead of building forms no one could answer (``workbook._with_form``); and a chart the workbook
+drew is not drawn again by the same target's report (``report.chart``)."""
+
+
+def unattended() -> bool:
+    """Whether this process runs the notebooks unattended (:data:`UNATTENDED`)."""
+    return os.environ.get(UNATTENDED, "") not in ("", "0")
 
 
 def stderr_progress(message: str) -> None:

@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 import warnings
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 START_TIMEOUT = 60.0
 """Seconds for a kernel to start and answer."""
@@ -76,6 +76,7 @@ KEEP_CACHES = frozenset({
     "auditlib.analysis.checks.web_security._rx",  # the patterns of a knowledge file
     # auditlib's own knowledge files (the rubric folder's or the shipped ones), read once per kernel
     "auditlib.rubric._knowledge_file",
+    "auditlib.rubric._validated",  # the rubric parsed from its files' texts (read again at every load)
     "auditlib.probes.secrets._load_generated_keys",
     "auditlib.collect.practices._platforms",
     "auditlib.collect.practices._ci_knowledge",
@@ -86,6 +87,9 @@ KEEP_CACHES = frozenset({
     "auditlib.analysis.checks.authz._knowledge",
     "auditlib.analysis.checks.runtime._knowledge",
     "auditlib.analysis.checks.web_security._load",
+    "auditlib.analysis.checks.resilience._knowledge",
+    "auditlib.analysis.checks.data_layer._knowledge",
+    "auditlib.probes.secrets._load_provider_severities",
 })
 """``functools`` caches of auditlib kept from one target to the next: none holds anything read from
 a target, and those keyed by a target's names are bounded. Every other cache of an auditlib module
@@ -106,10 +110,14 @@ KEPT_STATE = {
     "auditlib.masking": ("_spans",),  # the compiled secret patterns
     "auditlib.analysis.tables": ("_current", "_KNOWN"),  # the knowledge tables (checklists/web.yaml...), per analysis
     "auditlib.kernelpool": ("_BASELINE",),  # this module's: the state targets start from
+    # the charts the target under audit drew, by a digest of their facts, for its report (unattended
+    # kernels only); emptied by workbook.start, the start of every target: no other target's chart
+    "auditlib.report": ("_DRAWN",),
     "auditlib.batch": ("_ALL_TASK_SLOTS",),  # the batch side (a Dask worker's kept kernels), not in a kernel
     "auditlib.run": ("_LOG_USERS", "_LOG_LEVEL"),  # the batch side: papermill's logger shared by its threads
 }
-"""Module-level state of auditlib that may stay: none of it comes from a target."""
+"""Module-level state of auditlib that may stay: none of it comes from a target, but for the charts
+of the target under audit (``report._DRAWN``, emptied when the next target's workbook starts)."""
 
 _BASELINE: dict[str, Any] = {}
 
@@ -148,7 +156,7 @@ def clear_auditlib_state() -> list[str]:
             continue
         for attr, how in attrs.items():
             if how == "clear":
-                value = getattr(mod, attr, None)
+                value: Any = getattr(mod, attr, None)
                 if hasattr(value, "clear"):
                     value.clear()
                     cleared.append(f"{modname}.{attr}")
@@ -172,11 +180,13 @@ def kernel_warm() -> None:
     import auditlib.widgets  # noqa: F401
     import auditlib.workbook  # noqa: F401
 
+    matplotlib: Any = None
+    plt: Any = None
     try:
         import matplotlib
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - a dependency of auditlib
-        matplotlib = plt = None
+        pass
     if plt is not None:
         fig, ax = plt.subplots(figsize=(3, 2))
         ax.barh(["warm-up"], [1.0])
@@ -220,7 +230,7 @@ def kernel_reset() -> None:
             warnings.simplefilter("ignore")
             sys.modules["matplotlib"].rcParams.update(base["rc"])
     if "warnings" in base:
-        warnings.filters[:] = base["warnings"]
+        warnings.filters[:] = base["warnings"]  # type: ignore[index]  # typeshed: a Sequence; a list at run time
         mutated = getattr(warnings, "_filters_mutated", None) or getattr(warnings, "_filters_mutated_lock_held", None)
         if mutated is not None:  # the "default"/"once" registries start again, as in a new process
             mutated()
@@ -331,6 +341,7 @@ class KernelSlot:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
 
+        from .context import UNATTENDED
         from .run import import_for_kept_kernels
         from .worker import worker_env
 
@@ -341,7 +352,8 @@ class KernelSlot:
         preexec = _prctl_pdeathsig()
 
         async def start() -> Any:
-            await km.start_kernel(cwd=self._cwd, env=worker_env(), extra_arguments=list(KERNEL_ARGUMENTS),
+            env = {**worker_env(), UNATTENDED: "1"}  # no one answers the workbook's forms: none is built
+            await km.start_kernel(cwd=self._cwd, env=env, extra_arguments=list(KERNEL_ARGUMENTS),
                                   stdout=self._output, stderr=self._output,
                                   **({"preexec_fn": preexec} if preexec else {}))
             self.km = km
@@ -371,7 +383,7 @@ class KernelSlot:
 
         kc = self.kc
 
-        async def call() -> dict:
+        async def call() -> dict[str, Any]:
             msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
             deadline = time.monotonic() + timeout
             while True:
@@ -385,7 +397,8 @@ class KernelSlot:
                         raise KernelError("the kernel died") from None
                     continue
                 if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                    return msg["content"]
+                    content: dict[str, Any] = msg["content"]
+                    return content
 
         try:
             content = run_sync(call)()
@@ -420,7 +433,7 @@ class KernelSlot:
             self._expired.clear()
 
     @contextlib.contextmanager
-    def deadline(self, at: float | None):
+    def deadline(self, at: float | None) -> Iterator[None]:
         """Within the block, the kernel is killed at ``at`` (monotonic seconds); :attr:`expired` says so."""
         self._expired.clear()
         if at is None:
@@ -456,7 +469,7 @@ class KernelSlot:
             return b""
         with contextlib.suppress(OSError, ValueError):
             out.seek(self._output_read)
-            data = out.read(1 << 20)
+            data: bytes = out.read(1 << 20)
             self._output_read += len(data)
             return data
         return b""

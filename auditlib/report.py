@@ -14,6 +14,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .audit import AuditResult
+from .context import unattended
 from .models import CONFIDENCES, SEVERITIES, Finding
 
 if TYPE_CHECKING:
@@ -80,16 +81,54 @@ PLAIN_TEXT: dict[RcKeyType, Any] = {"text.parse_math": False, "text.usetex": Fal
 paths and messages come from the target; ``$...$`` must not be parsed as mathtext, nor sent to TeX)."""
 
 
-def chart(what: str) -> Callable[[Callable[..., HTML]], Callable[..., HTML]]:
+_DRAWN: dict[str, HTML] = {}
+"""Charts drawn in this kernel for the target under audit, by a digest of what each was drawn from:
+in an unattended kernel (``context.UNATTENDED``: ``auditlib batch``'s kept kernel) the report
+notebook shows three of the charts its workbook drew, from the same facts. Emptied by
+:func:`forget_charts` when a workbook's intake starts (the start of every target), at most
+:data:`DRAWN_MAX` entries."""
+DRAWN_MAX = 8
+
+
+def forget_charts() -> None:
+    """Empty :data:`_DRAWN` (a new target's audit starts)."""
+    _DRAWN.clear()
+
+
+def _digest(name: str, parts: Iterable[Any]) -> str:
+    """A digest of what a chart is drawn from: pydantic models (alone or in lists) as their JSON,
+    anything else as its ``repr``."""
+    import hashlib
+
+    from pydantic import BaseModel
+
+    h = hashlib.sha256(name.encode())
+    for part in parts:
+        items = part if isinstance(part, (list, tuple)) else [part]
+        for item in items:
+            h.update(item.model_dump_json().encode() if isinstance(item, BaseModel) else repr(item).encode())
+            h.update(b"\x1f")
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def chart(what: str, reuse: Callable[..., tuple[Any, ...]] | None = None,
+          ) -> Callable[[Callable[..., HTML]], Callable[..., HTML]]:
     """Decorate a function that draws a matplotlib chart and returns HTML.
 
     The chart is drawn with mathtext and TeX off (PLAIN_TEXT: the labels from the target are shown
     verbatim, whatever ``$`` or backslash they hold) and its warnings silenced (a missing glyph
     is not the client's business). A chart never stops the audit: any error is returned as a
     short note naming ``what`` could not be drawn, and the figures it opened are closed.
+
+    ``reuse(*args, **kwargs)``: everything the chart is drawn from. In an unattended kernel (see
+    :data:`_DRAWN`) a chart drawn before from the same things (the same digest) is not drawn again:
+    its HTML is the same (the same code and facts, matplotlib's settings reset before each notebook).
     """
 
     def decorate(draw: Callable[..., HTML]) -> Callable[..., HTML]:
+        name = f"{draw.__module__}.{draw.__qualname__}"
+
         @functools.wraps(draw)
         def wrapper(*args: Any, **kwargs: Any) -> HTML:
             import matplotlib
@@ -97,15 +136,28 @@ def chart(what: str) -> Callable[[Callable[..., HTML]], Callable[..., HTML]]:
             matplotlib.use("Agg", force=False)
             import matplotlib.pyplot as plt
 
+            key = None
+            if reuse is not None and unattended():
+                try:
+                    key = _digest(name, reuse(*args, **kwargs))
+                except Exception:  # noqa: BLE001 - then it is drawn
+                    key = None
+                if key is not None and key in _DRAWN:
+                    return _DRAWN[key]
             before = set(plt.get_fignums())
             try:
                 with matplotlib.rc_context(PLAIN_TEXT), warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    return draw(*args, **kwargs)
+                    drawn = draw(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - a chart must never stop the audit
                 for num in set(plt.get_fignums()) - before:
                     plt.close(num)
                 return chart_failed(what, exc)
+            if key is not None:
+                if len(_DRAWN) >= DRAWN_MAX:
+                    _DRAWN.pop(next(iter(_DRAWN)))
+                _DRAWN[key] = drawn
+            return drawn
 
         return wrapper
 
@@ -386,7 +438,7 @@ def scorecard_chart(result: AuditResult) -> HTML:
     ax.set_title(f"Launch-risk scorecard: {result.scorecard.out_of.replace(' / ', '/')} "
                  f"({result.scorecard.band_label})", fontsize=10)
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
+    tight_layout(fig)
     return figure_html(fig, "scorecard chart")
 
 
@@ -416,6 +468,15 @@ def scorecard_table(result: AuditResult, full_basis: bool = False) -> HTML:
 
 
 # ----------------------------------------------------------------------------------------- findings
+def tight_layout(fig: Figure) -> None:
+    """``fig.tight_layout()``, the same subplot parameters, without leaving a layout engine on the
+    figure: ``Figure.tight_layout`` leaves a placeholder engine, which makes ``savefig`` draw the
+    whole figure once more before the real draw (a third of each chart's time; the PNG is the same)."""
+    from matplotlib.layout_engine import TightLayoutEngine
+
+    TightLayoutEngine().execute(fig)
+
+
 def figure_html(fig: Figure, alt: str) -> HTML:
     """A matplotlib figure as an embedded PNG (renders in notebooks, HTML and PDF alike); closes it."""
     import base64
@@ -430,7 +491,7 @@ def figure_html(fig: Figure, alt: str) -> HTML:
     return HTML(f'<img alt="{escape(alt)}" style="max-width:100%" src="data:image/png;base64,{data}">')
 
 
-@chart("findings-by-phase chart")
+@chart("findings-by-phase chart", reuse=lambda result, rubric: (live_findings(result), rubric.phases))
 def findings_by_phase_chart(result: AuditResult, rubric: Rubric) -> HTML:
     """Stacked bars: how many findings of each severity each playbook phase addresses."""
     import matplotlib
@@ -452,7 +513,7 @@ def findings_by_phase_chart(result: AuditResult, rubric: Rubric) -> HTML:
     ax.legend(ncols=5, fontsize=7, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, borderaxespad=0.2)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title("Findings by playbook phase", fontsize=10, pad=18)
-    fig.tight_layout()
+    tight_layout(fig)
     return figure_html(fig, "findings by phase")
 
 

@@ -258,8 +258,10 @@ def build_checklist(rubric: Rubric, findings: list[Finding], metrics: dict[str, 
         related_rules = rubric.matching_rules(item.evidence.rules)
         evidence = [f.id for f in findings if f.rule in related_rules]
         auto: Literal["no"] | None = None
-        if item.auto_no and any(f.rule in rubric.matching_rules(item.auto_no.rules) for f in findings):
-            auto = "no"
+        if item.auto_no:
+            gap_rules = rubric.matching_rules(item.auto_no.rules)  # once per item, not per finding
+            if any(f.rule in gap_rules for f in findings):
+                auto = "no"
         ans = answers.checklist.get(item.id)
         answer = ans.answer if ans else auto
         entries.append(ChecklistEntry(

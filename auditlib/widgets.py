@@ -87,7 +87,11 @@ PLACEHOLDER = ('<div class="al al-form-placeholder" style="border:1px solid #ced
                'workbook: <i>Run &gt; Run All Cells</i> (the evidence is collected again in seconds and every answer '
                'saved in answers.yaml comes back). Below: the answers as they were when this notebook was saved.</div>')
 """Shown in a form's place wherever the live form is not: a reopened notebook (the session's save hook,
-``workbook.strip_live_forms``, keeps only this), a notebook executed by papermill opened untrusted."""
+``workbook.strip_live_forms``, keeps only this), a workbook run unattended (``auditlib audit``,
+``auditlib batch``: ``context.UNATTENDED``; no form is built there)."""
+
+
+PLACEHOLDER_TEXT = "(form: run the workbook to answer)"
 
 
 def show(widget: W.Widget) -> None:
@@ -96,8 +100,17 @@ def show(widget: W.Widget) -> None:
 
     bundle = widget._repr_mimebundle_()
     bundle["text/html"] = PLACEHOLDER
-    bundle["text/plain"] = "(form: run the workbook to answer)"
+    bundle["text/plain"] = PLACEHOLDER_TEXT
     display(bundle, raw=True)  # type: ignore[no-untyped-call]  # IPython's display() is not annotated
+
+
+def show_placeholder() -> None:
+    """Display, in a form's place, what ``show`` displays without the widget: the output a saved
+    workbook keeps of a form (``workbook.strip_live_forms``). For a workbook run unattended
+    (``context.UNATTENDED``), where no one could answer the form."""
+    from IPython.display import display
+
+    display({"text/html": PLACEHOLDER, "text/plain": PLACEHOLDER_TEXT}, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _al(fragment: str) -> str:

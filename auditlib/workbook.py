@@ -10,7 +10,11 @@ answers. The forms write every change at once to the answers file through ``Sess
 item merged under a lock, written atomically) and recompute the result without re-collecting. The
 static table is what an exported HTML or PDF shows; a rendered form hides it with CSS, so a live
 JupyterLab shows the form only. Under papermill the forms are created from the answers file and
-nothing waits for input.
+nothing waits for input. Run unattended (``auditlib audit``, ``auditlib batch``: ``context.UNATTENDED``),
+no form is built: each form cell shows the note a reopened workbook shows in the form's place (run the
+workbook to answer), then the static table. A form built there could never be answered (its widgets'
+models die with that kernel), and building them was a third of an unattended workbook's time (about
+500 widgets and 1,200 kernel messages a target).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from . import report
 from .answers import Answers, ChecklistAnswer, ScoreAnswer, Stamp, check_override, load_answers, update_answers
 from .audit import AuditResult, assemble, collect
-from .context import AuditContext, stdout_progress
+from .context import AuditContext, stdout_progress, unattended
 from .errors import AnswersError, AuditError, TargetError
 from .rubric import Question, Rubric, load_rubric
 from .safeio import atomic_write, make_dir
@@ -233,6 +237,7 @@ def start(target: str, *, out_dir: str = "", client: str = "", auditor: str = ""
     A target, answers file or rubric that cannot be used raises one message (no traceback in a
     notebook) saying what is wrong and what to do; until the intake succeeds every section says so too."""
     global _current
+    report.forget_charts()  # a new target: no chart of the last one is shown again
     try:
         session = _start(target, out_dir=out_dir, client=client, auditor=auditor, answers=answers, offline=offline,
                          vuln_db=vuln_db, source=source)
@@ -422,9 +427,12 @@ def in_kernel() -> bool:
 
 def _with_form(build: Callable[[], Any], static: report.HTML) -> Static:
     if in_kernel():
-        from .widgets import show
+        from .widgets import show, show_placeholder
 
-        show(build())
+        if unattended():
+            show_placeholder()
+        else:
+            show(build())
     return Static(static.body)
 
 
