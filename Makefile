@@ -41,8 +41,8 @@ test: setup lint typecheck
 lint: setup
 	$(BIN)/ruff check auditlib tests benchmarks
 
-# held to its own standard (issue 12): mypy, strict on auditlib/ ([tool.mypy] in pyproject.toml lists the
-# modules not yet strict), runs before the tests
+# held to its own standard (issue 12): mypy, strict on every module of auditlib/ ([tool.mypy] in
+# pyproject.toml), runs before the tests
 typecheck: setup
 	$(BIN)/python -m mypy
 
