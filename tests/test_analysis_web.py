@@ -506,3 +506,52 @@ def test_callback_checked_by_an_hmac_signature_is_authenticated_by_its_sender(tm
     public = {e.route: e.public for e in facts.endpoints}
     assert public == {"/confirm": "callback authenticated by its sender's signature",
                       "/confirm-unchecked": None, "/forward": None}
+
+
+# ------------------------------------------------------------------ targeted list: router.use(guard) and a chain
+def test_router_use_guard_covers_a_chain_of_routes_declared_after_it(tmp_path: Path) -> None:
+    """``basket.use(requireLogin)`` then ``basket.get(...).post(...).delete(...)`` (targeted.yaml's shape,
+    synthetic): every link of the chain is a route of ``basket``, so the router-level guard covers it. A
+    chain on a router with no guard stays open."""
+    facts = _collect(tmp_path, {
+        "middlewares/requireLogin.js": """
+            const jwt = require("jsonwebtoken");
+            module.exports = (req, res, next) => {
+              const header = req.headers["authorization"];
+              if (!header) return res.status(401).json({ error: "no token" });
+              req.uid = jwt.verify(header.split(" ")[1], process.env.KEY).id;
+              next();
+            };
+        """,
+        "routes/basket.js": """
+            const basket = require("express").Router();
+            const requireLogin = require("../middlewares/requireLogin");
+            const { show, add, drop } = require("../handlers/basket");
+            basket.use(requireLogin);
+            basket
+              .get("/show", show)
+              .post("/add", add)
+              .delete("/drop", drop);
+            module.exports = basket;
+        """,
+        "routes/open.js": """
+            const open = require("express").Router();
+            const { show, add } = require("../handlers/basket");
+            open
+              .get("/show", show)
+              .post("/add", add);
+            module.exports = open;
+        """,
+        "handlers/basket.js": """
+            const { Basket } = require("../models");
+            async function show(req, res) { res.json(await Basket.findOne({ owner: req.query.owner })); }
+            async function add(req, res) { res.json(await Basket.create(req.body)); }
+            async function drop(req, res) { res.json(await Basket.deleteOne({ _id: req.body.id })); }
+            module.exports = { show, add, drop };
+        """,
+    })
+    auth = {(e.path, e.route): e.has_auth for e in facts.endpoints}
+    for route in ("/show", "/add", "/drop"):
+        assert auth[("routes/basket.js", route)] is True, route
+    for route in ("/show", "/add"):
+        assert auth[("routes/open.js", route)] is False, route

@@ -360,3 +360,48 @@ def test_dependency_from_configuration_is_not_request_data(tmp_path: Path) -> No
     assert config.origin == "env", config.trace
     assert "os.getenv" in (config.trace or "") and "lifespan" in (config.trace or "")
     assert param.origin == "request"  # a plain parameter of the same handler still is
+
+
+# ------------------------------------------------------------------ targeted list: placeholder lists
+def test_a_list_of_bind_placeholders_joined_into_the_text_is_not_request_data(tmp_path: Path) -> None:
+    """``IN (?,?,?)`` built from the length of a request array, every value bound (targeted.yaml's shape,
+    synthetic): only the count reaches the text. Pasting the values themselves is still request data."""
+    sites = _sites(_facts(tmp_path, {
+        "server.js": """\
+            const express = require("express");
+            const mysql = require("mysql2");
+            const app = express();
+            const db = mysql.createConnection({});
+            app.post("/filter", (req, res) => {
+              const { tags, modes } = req.body;
+              let sql = "SELECT * FROM items WHERE 1=1";
+              const params = [];
+              sql += ` AND tag IN (${tags.map(() => "?").join(",")})`;
+              params.push(...tags);
+              sql += ` AND mode IN (${Array(modes.length).fill("?").join(", ")})`;
+              params.push(...modes);
+              db.query(sql, params, (err, rows) => res.json(rows));
+            });
+            app.post("/unsafe", (req, res) => {
+              const { tags } = req.body;
+              db.query(`SELECT * FROM items WHERE tag IN (${tags.map((t) => `'${t}'`).join(",")})`, (e, r) => res.json(r));
+            });
+        """,
+        "repo.py": """\
+            import sqlite3
+            from flask import Flask, request
+            app = Flask(__name__)
+            db = sqlite3.connect("a.db")
+
+            @app.route("/items", methods=["POST"])
+            def items():
+                ids = request.json["ids"]
+                marks = ",".join("?" * len(ids))
+                rows = db.execute(f"SELECT * FROM items WHERE id IN ({marks})", ids).fetchall()
+                more = db.execute("SELECT * FROM items WHERE id IN (%s)" % ", ".join(["?"] * len(ids)), ids).fetchall()
+                return {"rows": rows + more}
+        """,
+    }))
+    assert ("server.js", 13) not in sites  # placeholders only: parameterised, no site
+    assert sites[("server.js", 17)].origin == "request"
+    assert ("repo.py", 10) not in sites and ("repo.py", 11) not in sites

@@ -48,7 +48,7 @@ from .ir import (
     Tmpl,
     Union,
 )
-from .irtools import binding_scope, dotted, last_name, plus_leaves, render
+from .irtools import binding_scope, dotted, last_name, plus_leaves, render, walk
 from .query import REQUEST_PARAMS, Query
 from .tables import tables
 
@@ -77,7 +77,7 @@ def sql_sites(q: Query) -> list[SQLSite]:
         for mod in q.parsed_modules():
             for call in mod.calls:
                 how = _site(q, call)
-                if how is not None:
+                if how is not None and not _only_placeholders(call):
                     out.append(_graded(q, call, mod.path, how))
         memo["sql"] = out
     return list(memo["sql"])
@@ -382,7 +382,7 @@ class _Tracer:
         return "unknown", []
 
     def _call(self, call: Call, scope: Scope, depth: int) -> tuple[Origin, list[str]]:
-        if last_name(call.callee) in SAFE_CALLS:
+        if last_name(call.callee) in SAFE_CALLS or _placeholder_list(call):
             return "literal", []
         if self.q.site(call) is not None:
             return "model_output", [self._where(call, scope, call.line)]
@@ -528,6 +528,69 @@ def _app_state_table(q: Query) -> dict[str, list[tuple[Expr, Scope, str]]]:
                 out.setdefault(st.name, []).append(
                     (st.value, st.scope, f"{dotted(st.target)}.{st.name} = ... ({mod.path}:{st.line})"))
     return out
+
+
+_BIND_MARK = re.compile(r"^\s*(\?|%s|\$\d*|:\w+|@\w+)\s*,?\s*$")
+
+
+def _only_placeholders(call: Call) -> bool:
+    """Everything pasted into the call's query text is a list of bind placeholders (``IN (?,?,?)``): the
+    text is parameterised, no site."""
+    pasted = _pasted(call.args[0], call.scope, call.scope.module.lang, 0)
+    return bool(pasted) and all(_marks(p, s) for p, s in pasted)
+
+
+def _marks(e: Expr, scope: Scope) -> bool:
+    """``e`` is a placeholder list, or a local name bound only to one (``marks = ",".join("?" * n)``)."""
+    if isinstance(e, Name):
+        home = binding_scope(e.id, scope)
+        binds = home.bindings[e.id] if home is not None else []
+        return bool(binds) and all(isinstance(b, Call) and _placeholder_list(b) for b in binds)
+    return isinstance(e, Call) and _placeholder_list(e)
+
+
+def _placeholder_list(call: Call) -> bool:
+    """A list of bind placeholders joined into the SQL text, one per value (targeted.yaml: ``IN (...)``
+    built from an array's length): ``xs.map(() => "?").join(",")``, ``Array(n).fill("?").join(",")``,
+    ``",".join("?" * n)``, ``", ".join(["%s"] * len(xs))``. The values themselves are bound: only
+    their count reaches the text."""
+    if not isinstance(call.callee, Attr) or call.callee.name != "join":
+        return False
+    # Python: ",".join(<placeholders>); JS: <placeholders>.join(",")
+    parts = call.args[:1] if isinstance(call.callee.obj, Lit) else [call.callee.obj]
+    return bool(parts) and all(_placeholders(p) for p in parts)
+
+
+def _is_placeholder(e: Expr) -> bool:
+    return isinstance(e, Lit) and isinstance(e.value, str) and bool(_BIND_MARK.match(e.value))
+
+
+def _placeholders(e: Expr) -> bool:
+    if isinstance(e, Bin) and e.op in {"*", "op"}:  # "?" * n, ["?"] * len(xs) (Python's IR calls "*" "op")
+        side = e.left if not isinstance(e.left, Name) else e.right
+        return _is_placeholder(side) or (isinstance(side, Arr) and bool(side.items)
+                                         and all(_is_placeholder(x) for x in side.items))
+    if isinstance(e, Call) and isinstance(e.callee, Attr):
+        if e.callee.name == "fill" and e.args:  # Array(n).fill("?")
+            return _is_placeholder(e.args[0])
+        if e.callee.name == "map" and e.args and isinstance(e.args[0], Fn):  # xs.map(() => "?"), (_, i) => `$${i + 1}`
+            fs = e.args[0].scope
+            index = {p.name for p in fs.params[1:2]}  # the element itself (the first parameter) is never allowed
+            return bool(fs.returns) and all(_is_placeholder(r) or _numbered(r, index) for r in fs.returns)
+    return False
+
+
+def _numbered(e: Expr, index: set[str]) -> bool:
+    """`$${i + 1}`: a Postgres placeholder numbered from the map's index, nothing else pasted."""
+    if not isinstance(e, Tmpl) or not re.fullmatch(r"\s*\$\s*", "".join(p for p in e.parts if isinstance(p, str))):
+        return False
+    for part in (p for p in e.parts if not isinstance(p, str)):
+        for x in walk(part, 20):
+            if isinstance(x, (Name, Param)) and (x.id if isinstance(x, Name) else x.name) not in index:
+                return False
+            if not isinstance(x, (Name, Param, Lit, Bin)):
+                return False
+    return True
 
 
 def _shown(e: Expr) -> str:

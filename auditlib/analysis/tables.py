@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 
 from ..rubric import knowledge_file
-from .ir import Attr, Call, Expr
+from .ir import Attr, Call, Expr, Name
 from .irtools import string_value
 
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
@@ -121,4 +121,7 @@ def js_route(call: Call) -> tuple[str, str, Expr, list[Expr]] | None:
     path = string_value(call.args[0])
     if path is None or not path.startswith(("/", "*")):
         return None
-    return callee.name, path, recv, list(call.args[1:])
+    # router.get("/a", h).post("/b", g): the receiver of every link is the router the chain starts from
+    # (its router.use(auth), its framework), not the previous link's call.
+    base = chain if chain is not recv and isinstance(chain, (Name, Attr)) else recv
+    return callee.name, path, base, list(call.args[1:])

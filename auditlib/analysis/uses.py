@@ -199,6 +199,22 @@ def is_server_code(q: Query, mod: Module) -> bool:
     return mod.path in servers
 
 
+def importers(q: Query) -> dict[str, frozenset[str]]:
+    """path -> the repository's modules that import it (JS and Python; computed once per repository)."""
+    memo = q.__dict__.setdefault("_facts_memo", {})
+    found: dict[str, frozenset[str]] | None = memo.get("importers")
+    if found is None:
+        uses = _Uses(q, knowledge())
+        rev: dict[str, set[str]] = {}
+        for p, m in q.repo.modules.items():
+            if not m.error:
+                for t in uses._imported(m):
+                    if t != p:
+                        rev.setdefault(t, set()).add(p)
+        found = memo["importers"] = {t: frozenset(s) for t, s in rev.items()}
+    return found
+
+
 def log_arguments(q: Query, call: Call) -> list[Expr]:
     """The arguments ``call`` writes to a log (a logger's level method, or print / console.* in server
     code), else []: the same sinks of kind "log" the use-site pass follows model output into."""

@@ -180,6 +180,34 @@ def load_provider_detectors(path: Path | None = None) -> tuple[Detector, ...]:
     return tuple(out)
 
 
+def load_public(path: Path | None = None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None,
+                                                 tuple[tuple[frozenset[str], re.Pattern[str], re.Pattern[str]], ...]]:
+    """``public`` of ``checklists/secrets.yaml``: (env names, values, configs) public by design."""
+    from auditlib.rubric import knowledge_file
+
+    data = yaml.safe_load((path or knowledge_file("secrets.yaml")).read_text(encoding="utf-8")) or {}
+    pub = data.get("public") or {}
+    configs = tuple((frozenset(c.get("detectors") or ()), re.compile(c["line"]), re.compile(c["file"]))
+                    for c in pub.get("configs") or ())
+    return (re.compile(pub["env_names"]) if pub.get("env_names") else None,
+            re.compile(pub["values"]) if pub.get("values") else None, configs)
+
+
+_PUBLIC_NAMES, _PUBLIC_VALUES, _PUBLIC_CONFIGS = load_public()
+
+
+def _public_value(value: str, name: str | None = None) -> bool:
+    """A value public by design (a publishable key, an OAuth client id), or any value of a public name."""
+    return bool((_PUBLIC_VALUES is not None and _PUBLIC_VALUES.fullmatch(value))
+                or (name and _PUBLIC_NAMES is not None and _PUBLIC_NAMES.search(name)))
+
+
+def public_in_file(detector: str, line: str, text: str) -> bool:
+    """A provider key that this file's configuration makes public (a Firebase web config's apiKey)."""
+    return any(detector in dets and rx_line.search(line) and rx_file.search(text)
+               for dets, rx_line, rx_file in _PUBLIC_CONFIGS)
+
+
 # ------------------------------------------------------------------------ detectors that need code
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
 _SECRET_NAME_RE = re.compile(r"(?i:key|secret|token|passw(?:or)?d|passwd|pwd|credential|auth|sid)")
@@ -663,6 +691,9 @@ def _judge(det: Detector, m: re.Match[str], value: str, line: str, end: int,
            path: str | None) -> _Candidate | Literal["public"] | None:
     """What one match of ``det`` is: a candidate (placeholder or not, with its confidence), ``"public"``
     (a value public by design, which no other detector may report either) or None (not a secret)."""
+    if (det.generic or det.id == "env_file_value") and _public_value(
+            value, m.group("name") if det.id == "env_file_value" else None):
+        return "public"  # a publishable key, an OAuth client id: nobody reports it
     if det.generic:
         if (_has_placeholder_word(value) or _is_low_variety(value) or not _looks_random(value)
                 or not _generic_shape_ok(value) or _marked_fake(path, line, end)):
@@ -1658,9 +1689,11 @@ def _scan_partial_clone(root: Path, result: _HistoryScan, max_commits: int, prog
 
 
 # ------------------------------------------------------------------------------------------ public
-def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Candidate, str, int]]]:
+def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Candidate, str, int]], set[str]]:
+    """(files read, candidates with their place, fingerprints of keys public by design in their file)."""
     scanned = 0
     out: list[tuple[_Candidate, str, int]] = []
+    public: set[str] = set()
     for f in files.files:
         text = files.read_text(f)
         if text is None:
@@ -1682,6 +1715,9 @@ def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Can
             for c in scan_line(line, lines[i + 1] if i + 1 < len(lines) else None, f.path):
                 if (c.detector, i + 1) in seen:
                     continue  # one hit per (detector, path, line)
+                if public_in_file(c.detector, line, text):
+                    public.add(masking.fingerprint(c.secret))
+                    continue  # public by design in this file (a Firebase web config's apiKey)
                 if c.needs_host:
                     if public_host is None:
                         public_host = _names_public_host(text)
@@ -1691,7 +1727,7 @@ def _scan_tree(files: FileSet, progress: Progress) -> tuple[int, list[tuple[_Can
                 out.append((c, f.path, i + 1))
         if progress is not None and scanned % 1000 == 0:
             progress(f"secrets: scanned {scanned} files")
-    return scanned, out
+    return scanned, out, public
 
 
 # --------------------------------------------------------------------------- one hit per secret
@@ -1743,10 +1779,11 @@ MAX_LISTED = 50
 
 
 def _distinct_hits(tree: list[tuple[_Candidate, str, int]], introduced: dict[str, _Seen], date_tree: bool,
-                   root: Path) -> list[SecretHit]:
+                   root: Path, public: set[str] | frozenset[str] = frozenset()) -> list[SecretHit]:
     """One hit per distinct secret, tree and history together, with every place and commit it was
     seen in; values that are a strict prefix of another reported one are dropped; a config password
-    seen only in history is kept when one of its versions names a public host."""
+    seen only in history is kept when one of its versions names a public host; a key the tree shows to
+    be public by design (``public``: fingerprints) is not reported from history either."""
     in_tree: dict[str, list[tuple[_Candidate, str, int]]] = {}
     for c, path, line in tree:
         in_tree.setdefault(masking.fingerprint(c.secret), []).append((c, path, line))
@@ -1767,7 +1804,7 @@ def _distinct_hits(tree: list[tuple[_Candidate, str, int]], introduced: dict[str
         hits.append(_hit(c, path, line, seen.commit if seen and date_tree else None, True,
                          where[:MAX_LISTED], commits))
     for fp, seen in sorted(introduced.items(), key=lambda kv: (kv[1].path, kv[1].line or 0, kv[0])):
-        if fp in in_tree or fp in dropped:
+        if fp in in_tree or fp in dropped or fp in public:
             continue
         c = seen.candidate
         if c.needs_host and not _history_public_host(root, _sightings(seen)):
@@ -1901,7 +1938,7 @@ def collect_secrets(
     """
     if progress is not None:
         progress(f"secrets: scanning {len(files.files)} files")
-    scanned, tree = _scan_tree(files, progress)
+    scanned, tree, public = _scan_tree(files, progress)
     env_files = sorted(f.path for f in files.files if is_env_file(f.path))
     env_ignored = _ignored_now(Path(files.root), env_files) if files.tracked_only else []
 
@@ -1925,7 +1962,7 @@ def collect_secrets(
     date_tree = not hist.shallow and not hist.missing_blobs and not hist.damage.partial
 
     root = Path(files.root)
-    hits = _distinct_hits(tree, introduced, date_tree, root)
+    hits = _distinct_hits(tree, introduced, date_tree, root, public)
     # A committed .env that was later deleted: its values may be plain passwords no detector names,
     # unless no version of it ever held a value for a secret name (names only, placeholders).
     tree_paths = {f.path for f in files.files} | set(files.skipped)

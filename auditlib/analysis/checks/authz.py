@@ -51,6 +51,7 @@ from ..irtools import last_name, render, scopes_in, string_value, walk
 from ..query import REQUEST_PARAMS, Query
 from ..reach import reacher
 from ..tables import knowledge_of
+from ..uses import importers
 from ..web import handler_scopes
 from . import check
 
@@ -88,6 +89,7 @@ class Knowledge:
         self.writes = re.compile(lk["writes"])
         self.converters = frozenset(lk["converters"])
         self.relation = re.compile(lk["relation"])
+        self.proof_keys = re.compile(lk["proof_keys"]) if lk.get("proof_keys") else None
         self.lookup_names = (self.query_get | self.keyword_calls | self.compare_calls | self.where_calls
                              | self.mongo_calls | self.by_id_calls | self.eq_calls)
         c = d["claimed"]
@@ -173,9 +175,12 @@ def handlers(q: Query) -> list[Handler]:
         seen.add(sid)
         label = f"{ep.method + ' ' if ep.method else ''}{ep.route or ep.function}"
         out.append(Handler(scope, label, ep.route or ep.function, ep.has_auth, ep))
+    rev = importers(q)
     for mod in q.parsed_modules():
         if mod.lang != "js" or "use server" not in mod.directives:
             continue
+        if not rev.get(mod.path) and len(q.repo.modules) > 1:
+            continue  # a "use server" module nothing imports gets no action id: its functions are unreachable
         for name, value in mod.exports.items():
             for fs in _functions(value, mod.scope):
                 if id(fs) not in seen:
@@ -597,6 +602,8 @@ def lookup_without_ownership(mod: Module, q: Query) -> Iterator[RuleHit]:
             continue
         kept = []
         for lk in found:
+            if _holds_proof(lk.call):
+                continue  # the row is matched on a secret only its holder knows (a one-time code with the id)
             cols = _model_columns(q, lk.call)
             if cols is not None and not _owner_column(cols):
                 continue  # a table of shared data (no owner, no parent row): any signed-in user may read it
@@ -622,6 +629,22 @@ def lookup_without_ownership(mod: Module, q: Query) -> Iterator[RuleHit]:
                                f"{posixpath.basename(lk.call.scope.module.path)}:{lk.call.line}) and nothing ties "
                                f"the row to the caller (no owner/user key, no comparison with the signed-in user){why}",
                       path=mod.path, line=lk.line, severity=severity, confidence=conf)  # type: ignore[arg-type]
+
+
+def _holds_proof(call: Call) -> bool:
+    """The lookup matches the row on a secret the caller must hold as well as on its id (``where: { id,
+    keyCode: otp }``, ``filter_by(id=i, token=t)``): only the holder of the one-time code reaches it."""
+    rx = knowledge().proof_keys
+    if rx is None:
+        return False
+    if any(rx.search(key) for key in call.kwargs):
+        return True
+    for e in walk([*call.args, *call.kwargs.values()], 400):
+        if isinstance(e, Obj) and any(k and rx.search(k) and not isinstance(v, Lit) for k, v in e.items):
+            return True
+        if isinstance(e, Cmp) and any(isinstance(x, Attr) and rx.search(x.name) for x in (e.left, e.right)):
+            return True
+    return False
 
 
 def _enclosing_function(scope: Scope) -> Scope | None:

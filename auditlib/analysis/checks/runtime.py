@@ -38,7 +38,7 @@ from ..irtools import (
 from ..query import Query
 from ..reach import Reacher, reacher
 from ..tables import knowledge_of
-from ..uses import is_server_code, log_arguments
+from ..uses import importers, is_server_code, log_arguments
 from ..web import handler_scopes
 from . import check
 from .deployment import _DEV_NAME, DEPLOY, _program, deploy_facts
@@ -290,6 +290,8 @@ def schema_by_app(call: Call, q: Query) -> RuleHit | None:
             and name not in {"forRoot", "createConnection"}:
         return None
     path, line = call.scope.module.path, call.line
+    if _run_by_hand(call, q):
+        return None
     if name in {"create_all", "drop_all"}:
         quals = q.quals(call.callee, call.scope) or [dotted(call.callee)]
         if any(k.schema_drop.search(x) for x in quals):
@@ -338,6 +340,20 @@ def schema_by_app(call: Call, q: Query) -> RuleHit | None:
                        "to a table is made by hand on each database"), path, line,
                     severity="high" if drop else None)
     return None
+
+
+def _run_by_hand(call: Call, q: Query) -> bool:
+    """The call is in a helper kept for a shell session (targeted.yaml: ``from shelltools import
+    load_users_from_csv`` typed at a Python prompt, as the README says): a function of a module that is
+    no server code, that nothing imports and that nothing in the repository calls. The app never runs it
+    at start-up. Module-level code and a function its own script calls (``__main__``) are still reported."""
+    mod = call.scope.module
+    fs = call.scope
+    while fs.parent is not None and fs.parent.kind != "module":
+        fs = fs.parent
+    if fs.kind != "function" or is_server_code(q, mod) or importers(q).get(mod.path):
+        return False
+    return not any(last_name(c.callee) == fs.name for m in q.repo.modules.values() for c in m.calls)
 
 
 def _sql_text(e: Expr, scope: Scope, q: Query) -> str | None:

@@ -61,7 +61,7 @@ from ..irtools import (
 )
 from ..query import Query
 from ..tables import knowledge_of
-from ..uses import is_server_code
+from ..uses import importers, is_server_code
 from . import check
 
 SECRET = "secret.exposed_to_client"
@@ -115,6 +115,21 @@ def _code_lines(text: str) -> Iterator[tuple[int, str]]:
     for n, line in enumerate(text.splitlines(), 1):
         if not _COMMENT.match(line):
             yield n, line
+
+
+def _string_block_lines(text: str) -> set[int]:
+    """The lines of a Python file inside a string spanning several lines (a docstring, a template, the
+    source of another program kept as text): what is written there is not this program's code."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return set()
+    out: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.end_lineno is not None \
+                and node.end_lineno > node.lineno:
+            out.update(range(node.lineno, node.end_lineno + 1))
+    return out
 
 
 def _scope_at(mod: Module, line: int) -> Scope:
@@ -219,6 +234,7 @@ def exposed_to_client(mod: Module, q: Query) -> Iterator[RuleHit]:
         return
     text = source(q, mod.path)
     client = "use client" in mod.directives or not is_server_code(q, mod)
+    latent = _unbundled(q, mod)
     read_here = False  # a server credential already reported in this file: its client is the same flaw
     if text is not None:
         seen: set[str] = set()
@@ -233,7 +249,13 @@ def exposed_to_client(mod: Module, q: Query) -> Iterator[RuleHit]:
                 prefix = name.split("_", 1)[0] + "_"
                 prefix = next((p for p in data("client_env").get("prefixes") or () if name.startswith(p)), prefix)
                 bundled = client or prefix != "NEXT_PUBLIC_"  # Vite, CRA, Expo: the whole app is the bundle
-                if grade == "server" and bundled:
+                if grade == "server" and bundled and prefix in latent:
+                    read_here = True
+                    yield _hit(SECRET, SECRET_TITLE, f"{name} is read in browser code that no module imports "
+                               f"and no page loads: not in the bundle today, but the {prefix} prefix writes its "
+                               "value into the shipped JavaScript as soon as the module is wired in (latent)",
+                               mod.path, n, "low", "medium")
+                elif grade == "server" and bundled:
                     read_here = True
                     yield _hit(SECRET, SECRET_TITLE, f"{name} is read in browser code: the {prefix} prefix makes "
                                "the bundler write its value into the JavaScript every visitor downloads",
@@ -245,6 +267,8 @@ def exposed_to_client(mod: Module, q: Query) -> Iterator[RuleHit]:
                                f"{name} carries the {prefix} prefix, so its value is public in the bundle; "
                                "whether that key is meant to be public depends on the service it belongs to",
                                mod.path, n, "low", "low")
+    if not client:
+        return  # server code only route handlers import: the SDK's browser opt-in is inert there
     option = data("client_env").get("browser_option") or "dangerouslyAllowBrowser"
     for call in mod.calls:
         opts = call.options()
@@ -258,6 +282,12 @@ def exposed_to_client(mod: Module, q: Query) -> Iterator[RuleHit]:
         if origins & {"env", "literal"}:
             if read_here and "env" in origins:
                 continue
+            if latent:
+                yield _hit(SECRET, SECRET_TITLE, f"{call.text}({option}: true) is given a key of the app's "
+                           f"({render(key)}) in a module no module imports and no page loads: not shipped "
+                           "today, sent from every visitor's browser once it is wired in (latent)",
+                           mod.path, call.line, "low", "medium")
+                continue
             yield _hit(SECRET, SECRET_TITLE, f"{call.text}({option}: true) is given a key of the app's "
                        f"({render(key)}): it is sent from every visitor's browser, where anyone can read it",
                        mod.path, call.line, "critical", "high")
@@ -268,6 +298,23 @@ def exposed_to_client(mod: Module, q: Query) -> Iterator[RuleHit]:
             yield _hit(SECRET, "Provider SDK used from the browser",
                        f"{call.text}({option}: true) with apiKey {render(key) or 'from elsewhere'}: fine when it "
                        "is the visitor's own key, a leak when it is the app's", mod.path, call.line, "low", "low")
+
+
+def _unbundled(q: Query, mod: Module) -> frozenset[str]:
+    """The client prefixes (``import_graph_prefixes``: Vite, CRA) whose bundle cannot hold ``mod`` today:
+    no module of the repository imports it, it is no entry (``main``/``index``) and no HTML file names
+    it. Empty when the module may be bundled, or when the repository has a single module (nothing to
+    tell an entry by)."""
+    d = data("client_env")
+    prefixes = frozenset(d.get("import_graph_prefixes") or ())
+    stem = posixpath.basename(mod.path).split(".", 1)[0].lower()
+    if not prefixes or stem in set(d.get("entry_stems") or ()) or len(q.repo.modules) < 2 \
+            or importers(q).get(mod.path):
+        return frozenset()
+    base, files = posixpath.basename(mod.path), q.files
+    if files is not None and any(base in (files.read_text(f) or "") for f in files.by_suffix(".html", ".htm")):
+        return frozenset()
+    return prefixes
 
 
 # ====================================================================== auth.token_not_verified
@@ -729,59 +776,89 @@ _HEADER_ANY = re.compile(r"""["']Access-Control-Allow-Origin["']\s*(?:[:,]|\]\s*
                          re.IGNORECASE)
 
 
-def _cors_grade(q: Query, credentials: bool) -> tuple[Severity, Confidence, str]:
+def _cookie_auth(q: Query, path: str) -> bool:
+    """Whether the server code beside ``path`` (its top folder, when it is in one: a repository may hold
+    several apps) authenticates with something the browser sends by itself (a cookie, a session): only
+    then can another site's page call the API as the logged-in visitor."""
+    top = path.split("/", 1)[0] + "/" if "/" in path else ""
+    memo = q.__dict__.setdefault("_facts_memo", {}).setdefault("cookie_auth", {})
+    if top not in memo:
+        words = _rx(data("cors")["cookie_auth"])
+        memo[top] = any(words.search(source(q, m.path) or "") for m in q.parsed_modules()
+                        if m.path.startswith(top) and (is_server_code(q, m) or m.lang == "python"))
+    return bool(memo[top])
+
+
+def _cors_grade(q: Query, credentials: bool, literal_star: bool = False,
+                path: str = "") -> tuple[Severity, Confidence, str]:
     eps = _endpoints(q)
+    note = ""
+    if credentials and literal_star:
+        credentials = False  # the cors package answers a literal '*', which browsers refuse with credentials
+        note = " (credentials are allowed, but a literal '*' makes browsers drop credentialed responses)"
     if credentials and any(e.has_auth for e in eps):
-        return ("high", "medium", ("with credentials allowed, and endpoints that authenticate: any web page can "
-                "call them as the logged-in visitor"))
+        if _cookie_auth(q, path):
+            return ("high", "medium", ("with credentials allowed, and endpoints that authenticate with a cookie or "
+                    "session: any web page can call them as the logged-in visitor"))
+        credentials = False
+        note = (" (credentials are allowed, but the endpoints authenticate with a header the browser does not "
+                "send by itself: no session for another site to ride)")
     reaches = {r.kind for e in eps for r in (e.reaches or ()) if not e.has_auth}
     if "model" in reaches:
         return ("medium", "high", ("unauthenticated endpoints spend the server's model key, so any web page can "
-                "use this API through its visitors' browsers (an open relay)"))
+                f"use this API through its visitors' browsers (an open relay){note}"))
     if credentials:
         return ("medium", "high", ("with credentials allowed; no endpoint authenticates yet, so no cookie "
                 "unlocks anything today"))
     if eps and not reaches & {"write", "provider", "read", "file"}:
         return ("low", "medium", ("the endpoints found read nothing private and change nothing (a public read-only "
-                "API may be meant for any site)"))
-    return ("medium", "high", "any web page can call this API from its visitors' browsers and read the answers")
+                f"API may be meant for any site){note}"))
+    return ("medium", "high", f"any web page can call this API from its visitors' browsers and read the answers{note}")
 
 
 @check(CORS, on="module", roles={"app", "config", "other"})
 def cors_any_origin(mod: Module, q: Query) -> Iterator[RuleHit]:
     d = data("cors")
     star, flask, express = _rx(d["starlette"]), _rx(d["flask"]), _rx(d["express"])
+    found: list[tuple[Call, str, bool, bool]] = []
     for call in mod.calls:
-        if mod.lang == "python":
-            got = _py_cors(call, q, star, flask)
-        else:
-            got = _js_cors(call, q, express)
-        if got is None:
-            continue
-        what, credentials = got
-        sev, conf, why = _cors_grade(q, credentials)
-        yield _hit(CORS, CORS_TITLE, f"{what}: {why}", mod.path, call.line, sev, conf)
+        got = _py_cors(call, q, star, flask) if mod.lang == "python" else _js_cors(call, q, express)
+        if got is not None:
+            found.append((call, *got))
+    # flask-cors' @cross_origin on a route repeats a policy: one finding for the module's app-wide policy
+    # (CORS(app)), or the first decorator when there is none, naming the other decorators' lines.
+    decorators = [f for f in found if (q.callee_qual(f[0]) or "").endswith("cross_origin")]
+    policies = [f for f in found if f not in decorators] or decorators[:1]
+    folded = [f for f in decorators if f not in policies]
+    for i, (call, what, _cred, _literal) in enumerate(policies):
+        group = [policies[i]] + (folded if i == 0 else [])
+        others = sorted(f[0].line for f in group[1:])
+        sev, conf, why = _cors_grade(q, any(f[2] for f in group), all(f[3] for f in group if f[2]), mod.path)
+        more = (f" (and {len(others)} @cross_origin decorator{'s' if len(others) > 1 else ''} repeating it, "
+                f"line{'s' if len(others) > 1 else ''} {', '.join(map(str, others))})") if others else ""
+        yield _hit(CORS, CORS_TITLE, f"{what}{more}: {why}", mod.path, call.line, sev, conf)
     if mod.lang == "python":
         for name in d.get("django_settings") or ():
             binds = mod.scope.bindings.get(name)
             if binds and all(_truthy(b) for b in binds):
                 settings = source(q, mod.path) or ""
                 line = next((n for n, ln in _code_lines(settings) if re.match(rf"\s*{name}\s*=", ln)), 1)
-                sev, conf, why = _cors_grade(q, bool(mod.scope.bindings.get("CORS_ALLOW_CREDENTIALS")))
+                sev, conf, why = _cors_grade(q, bool(mod.scope.bindings.get("CORS_ALLOW_CREDENTIALS")), path=mod.path)
                 yield _hit(CORS, CORS_TITLE, f"{name} = True: {why}", mod.path, line, sev, conf)
     text = source(q, mod.path)
     if text is not None and "Access-Control-Allow-Origin" in text:
         lines = []
+        quoted = _string_block_lines(text) if mod.lang == "python" else set()
         for n, ln in _code_lines(text):
-            if not _HEADER_ANY.search(ln):
-                continue
+            if not _HEADER_ANY.search(ln) or n in quoted:
+                continue  # (a line of a multi-line string: another program's source kept as text, no policy)
             ep = handler_of(q, _scope_at(mod, n))
             if ep is not None and not ep.reaches:
                 continue  # a handler that reaches nothing (a discovery document, a static answer): public by design
             lines.append(n)
         if lines:
             credentials = bool(re.search(r"Access-Control-Allow-Credentials[\"']\s*[:,=\]]\s*[\"']?true", text, re.IGNORECASE))
-            sev, conf, why = _cors_grade(q, credentials)
+            sev, conf, why = _cors_grade(q, credentials, path=mod.path)
             more = f" (and {len(lines) - 1} more in this file)" if len(lines) > 1 else ""
             yield _hit(CORS, CORS_TITLE, f"Access-Control-Allow-Origin: *{more}: {why}", mod.path, lines[0], sev, conf)
 
@@ -790,7 +867,9 @@ _FLASK_CORS = frozenset({"flask_cors"})
 _CORS_PACKAGE = frozenset({"cors"})
 
 
-def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]) -> tuple[str, bool] | None:
+def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]) -> tuple[str, bool, bool] | None:
+    """(what, credentials allowed, answers a literal '*'): Starlette and flask-cors echo the caller's
+    origin when credentials are allowed, so the '*' is never literal then."""
     if not isinstance(call.callee, (Attr, Name)):
         return None
     callee_name = call.callee.name if isinstance(call.callee, Attr) else call.callee.id
@@ -803,7 +882,7 @@ def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]
             isinstance(regex, Lit) and regex.value in {".*", "^.*$", ".+", "^.*", "https?://.*"})
         if not any_origin:
             return None
-        return 'CORSMiddleware(allow_origins=["*"])', _truthy(call.kwargs.get("allow_credentials"))
+        return 'CORSMiddleware(allow_origins=["*"])', _truthy(call.kwargs.get("allow_credentials")), False
     if not imported_from(call.callee, call.scope, _FLASK_CORS):
         return None  # flask-cors is called through its import: nothing else needs resolving
     qual = q.callee_qual(call) or ""
@@ -812,7 +891,7 @@ def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]
     credentials = _truthy(call.kwargs.get("supports_credentials"))
     origins = call.kwargs.get("origins")
     if origins is not None:
-        return (f"{call.text}(origins='*')", credentials) if _has_star(origins, call.scope, q) else None
+        return (f"{call.text}(origins='*')", credentials, False) if _has_star(origins, call.scope, q) else None
     resources = call.kwargs.get("resources")
     if resources is not None:
         for v in q.bound_values(resources, call.scope):
@@ -820,31 +899,33 @@ def _py_cors(call: Call, q: Query, star: re.Pattern[str], flask: re.Pattern[str]
                 for _k, opts in v.items:
                     for o in q.bound_values(opts, call.scope):
                         if isinstance(o, Obj) and any(k == "origins" and _has_star(x, call.scope, q) for k, x in o.items):
-                            return f"{call.text}(resources={{...: {{'origins': '*'}}}})", credentials
+                            return f"{call.text}(resources={{...: {{'origins': '*'}}}})", credentials, False
         return None
     if qual.endswith("cross_origin") or call.args:  # CORS(app) / cross_origin(): flask-cors' default is '*'
-        return f"{call.text}({'app' if call.args else ''}) with no origins (flask-cors then allows '*')", credentials
+        return f"{call.text}({'app' if call.args else ''}) with no origins (flask-cors then allows '*')", credentials, False
     return None
 
 
-def _js_cors(call: Call, q: Query, express: re.Pattern[str]) -> tuple[str, bool] | None:
+def _js_cors(call: Call, q: Query, express: re.Pattern[str]) -> tuple[str, bool, bool] | None:
+    """(what, credentials allowed, answers a literal '*'): the cors package sends '*' itself for no origin
+    or origin '*', and echoes the caller's origin for origin: true."""
     if not isinstance(call.callee, Name) or not imported_from(call.callee, call.scope, _CORS_PACKAGE):
         return None
     qual = q.callee_qual(call) or ""
     if not express.search(qual):
         return None
     if not call.args:
-        return "cors() with no options (the cors package then allows '*')", False
+        return "cors() with no options (the cors package then allows '*')", False, True
     opts = call.options()
     if not isinstance(call.args[0], Obj):
         return None
     if "origin" not in opts:
-        return "cors({...}) with no origin (the cors package then allows '*')", _truthy(opts.get("credentials"))
+        return "cors({...}) with no origin (the cors package then allows '*')", _truthy(opts.get("credentials")), True
     o = opts["origin"]
     if _has_star(o, call.scope, q):
-        return "cors({ origin: '*' })", _truthy(opts.get("credentials"))
+        return "cors({ origin: '*' })", _truthy(opts.get("credentials")), True
     if _truthy(o):
-        return "cors({ origin: true }) (reflects every origin)", _truthy(opts.get("credentials"))
+        return "cors({ origin: true }) (reflects every origin)", _truthy(opts.get("credentials")), False
     return None
 
 
@@ -950,12 +1031,34 @@ def weak_password_storage(mod: Module, q: Query) -> Iterator[RuleHit]:
         if _hashing_hook(q, d):
             return  # the model hashes on save (Mongoose pre('save'), Sequelize beforeCreate...): heldout2
         for n, line in _code_lines(text):
-            if _JS_PLAIN_CMP.search(line) and not _CONFIRM.search(line):
+            cmp = _JS_PLAIN_CMP.search(line)
+            if cmp and not _CONFIRM.search(line) and not _env_password(cmp.group(0), text):
                 yield _hit(PASSWORD, PW_TITLE, f"{line.strip()[:80]}: the stored password is compared as it was "
                            "typed, so the table holds passwords in plain text", mod.path, n, "critical", "medium")
             elif _JS_PLAIN_STORE.search(line):
                 yield _hit(PASSWORD, PW_TITLE, f"{line.strip()[:80]}: the password from the request is stored "
                            "as it was typed (no bcrypt/argon2 in this file)", mod.path, n, "critical", "medium")
+
+
+_JS_ENV_READ = re.compile(r"(?:process\.env|import\.meta\.env|\benv\.|\bconfig\.)", re.IGNORECASE)
+
+
+def _env_password(compared: str, text: str) -> bool:
+    """The comparison's stored side comes from the environment (targeted.yaml: an admin login that checks
+    ``password === admin.password`` with ``admin = { password: process.env.ADMIN_PASS }``): a secret of
+    the deployment compared, no table of users' passwords."""
+    if _JS_ENV_READ.search(compared):
+        return True
+    for root in {m.group(1) for m in re.finditer(r"\b([A-Za-z_$][\w$]*)(?:\.[\w$]+)*", compared)}:
+        if root in {"req", "request", "body", "data", "input", "args", "credentials", "values", "formData"}:
+            continue
+        bound = re.search(rf"\b{re.escape(root)}\s*=\s*(\{{[^}}]*\}}|[^;\n]+)", text)
+        if bound and _JS_ENV_READ.search(bound.group(1)) and (
+                not bound.group(1).startswith("{") or re.search(
+                    r"\bpass(?:word|wd)?\s*:\s*(?:process\.env|import\.meta\.env|env\.|config\.)",
+                    bound.group(1), re.IGNORECASE)):
+            return True
+    return False
 
 
 # data.password !== data.confirmPassword: the form's two fields compared, nothing read back from storage
