@@ -89,6 +89,7 @@ KEEP_CACHES = frozenset({
     "auditlib.analysis.checks.web_security._load",
     "auditlib.analysis.checks.resilience._knowledge",
     "auditlib.analysis.checks.data_layer._knowledge",
+    "auditlib.analysis.checks.data_flow._knowledge",
     "auditlib.probes.secrets._load_provider_severities",
 })
 """``functools`` caches of auditlib kept from one target to the next: none holds anything read from

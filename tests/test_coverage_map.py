@@ -16,9 +16,9 @@ from auditlib.rubric import DEFAULT_RUBRIC_DIR, load_rubric
 RUBRIC = load_rubric()
 COVERAGE = RUBRIC.coverage
 BAR = 0.85
-FLOOR = 123
+FLOOR = 124
 """Items detected or asked (the map was written at 88: 60 detected, 28 asked; 107 with the coverage rules and
-questions of issue 11; 123 with the data-layer and resilience rules and four more questions): the map may
+questions of issue 11; 124 with the data-layer, resilience, client and data-flow rules and four more questions): the map may
 only grow."""
 
 

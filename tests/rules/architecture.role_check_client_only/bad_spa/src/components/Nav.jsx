@@ -1,0 +1,3 @@
+export default function Nav({ user }) {
+  return <nav>{user.isAdmin && <a href="/admin">Admin</a>}</nav>;
+}

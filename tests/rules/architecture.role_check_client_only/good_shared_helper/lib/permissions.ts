@@ -1,0 +1,3 @@
+export function canManage(user: { role: string }): boolean {
+  return user.role === "owner" || user.role === "manager";
+}
