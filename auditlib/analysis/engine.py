@@ -157,17 +157,24 @@ def _as_hits(result: RuleHit | Iterable[RuleHit] | None) -> Iterable[RuleHit]:
 
 
 def _run(chk: Check, q: Query, files: FileSet | None) -> Iterable[RuleHit]:
-    if chk.on == "call":
+    fn = chk.fn
+    if chk.on == "call":  # the hot loop: every call site for every call check (no generator per call)
         for path in sorted(q.repo.modules):
             if file_role(path) not in chk.roles:
                 continue
             for call in q.repo.modules[path].calls:
-                yield from _as_hits(chk.fn(call, q))
+                got = fn(call, q)
+                if got is None:
+                    continue
+                if isinstance(got, RuleHit):
+                    yield got
+                else:
+                    yield from got
     elif chk.on == "module":
         for path in sorted(q.repo.modules):
             mod = q.repo.modules[path]
             if not mod.error and file_role(path) in chk.roles:
-                yield from _as_hits(chk.fn(mod, q))
+                yield from _as_hits(fn(mod, q))
     elif chk.on == "file" and files is not None:
         assert chk.files is not None
         for f in files.files:

@@ -62,6 +62,8 @@ class Knowledge:
         self.client_imports = re.compile(r["client_imports"])
         self.next_app_dir, self.next_imports = re.compile(r["next_app_dir"]), re.compile(r["next_imports"])
         self.policy_files, self.policy_checks = re.compile(r["policy_files"]), re.compile(r["policy_checks"])
+        self.prefilter = tuple(str(w).lower() for w in r["prefilter_words"])
+        """A module whose lower-cased text holds none of these words holds no role check, client or server."""
         pay = d["payments"]
         self.pay_keys = {lang: str(pay[lang]["key"]) for lang in ("python", "js")}
         self.pay_calls = {lang: [(re.compile(e["match"]), str(e["what"]), str(e["severity"]))
@@ -125,12 +127,14 @@ def _role_sites(q: Query) -> tuple[list[tuple[str, int, str]], bool]:
     mods = [m for m in q.parsed_modules() if file_role(m.path) not in {"test", "docs", "vendored", "generated"}]
     next_app = any(k.next_imports.search(i) for m in mods if m.lang == "js" for i in m.imports)
     client: list[tuple[str, int, str]] = []
-    server = shared = has_server = False
+    server = shared = False
     for mod in sorted(mods, key=lambda m: m.path):
         text = source(q, mod.path) or ""
+        low = text.lower()
+        if not any(w in low for w in k.prefilter):
+            continue  # no role check of either side in this module (most modules: a cheap substring test)
         side = _side(q, mod, text, k, next_app)
         if side == "server":
-            has_server = True
             server = server or _server_checks(text, k)
         elif side == "client" and file_role(mod.path) == "app":
             client.extend((mod.path, n, what) for n, what in _client_checks(text, k))
@@ -138,7 +142,8 @@ def _role_sites(q: Query) -> tuple[list[tuple[str, int, str]], bool]:
             shared = shared or _server_checks(text, k)
     # a helper that is neither a component nor server code (lib/auth.ts) may be what the server calls;
     # in a front end with no server code at all it runs in the browser too
-    server = server or (shared and has_server)
+    if client and not server and shared:
+        server = any(_side(q, m, source(q, m.path) or "", k, next_app) == "server" for m in mods)
     if not server and q.files is not None:
         for f in q.files.files:
             if k.policy_files.search(f.path) and file_role(f.path) not in {"test", "docs", "vendored"}:
