@@ -356,6 +356,20 @@ def _rescue_partial(out: Path) -> str | None:
     return found
 
 
+def _begin(j: Job) -> dict[str, Any]:
+    """A target's record, failed until its audit completes, with its output folder made; the record's
+    ``error`` says why when the folder cannot be made (the target is not run)."""
+    from .safeio import make_dir
+
+    record: dict[str, Any] = {"name": j.name, "source": j.shown, "ref": j.ref, "status": "failed", "seconds": 0.0,
+                              "commit": None, "error": None, "notebook": None}
+    try:
+        make_dir(Path(j.out_dir))
+    except AuditError as exc:
+        record["error"] = _one_line(str(exc))
+    return record
+
+
 def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen[Any]], None] | None = None,
                printer: Any = None) -> dict[str, Any]:
     """Audit one target in its own process (its own session, killed as a group at ``timeout``) and
@@ -370,14 +384,8 @@ def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen[Any]
     parent_prints = printer is not None and j.pdf
     out = Path(j.out_dir)
     start = time.monotonic()
-    record: dict[str, Any] = {"name": j.name, "source": j.shown, "ref": j.ref, "status": "failed", "seconds": 0.0,
-                              "commit": None, "error": None, "notebook": None}
-    try:
-        from .safeio import make_dir
-
-        make_dir(out)
-    except AuditError as exc:
-        record["error"] = _one_line(str(exc))
+    record = _begin(j)
+    if record["error"]:
         return record
     from .worker import worker_env
 
@@ -489,18 +497,13 @@ def run_in_kernel(job: dict[str, Any], slot: Any,
     from .errors import RunError, TargetError
     from .kernelpool import KernelError
     from .run import run_audit
-    from .safeio import make_dir
 
     if slot.broken:  # this worker cannot have a kernel: a process per target, as before
         return run_target(job, on_start=on_start, printer=slot.printer)
     j = Job(**job)
     out = Path(j.out_dir)
-    record: dict[str, Any] = {"name": j.name, "source": j.shown, "ref": j.ref, "status": "failed", "seconds": 0.0,
-                              "commit": None, "error": None, "notebook": None}
-    try:
-        make_dir(out)
-    except AuditError as exc:
-        record["error"] = _one_line(str(exc))
+    record = _begin(j)
+    if record["error"]:
         return record
     slot.deadline_passed(False)
     slot.notes.clear()

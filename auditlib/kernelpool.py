@@ -81,15 +81,11 @@ KEEP_CACHES = frozenset({
     "auditlib.collect.practices._platforms",
     "auditlib.collect.practices._ci_knowledge",
     "auditlib.analysis.tables._tables",
+    "auditlib.analysis.tables._parsed",  # the check modules' knowledge files (yaml_knowledge)
     "auditlib.analysis.quota._load",
     "auditlib.analysis.resolve._knowledge",
     "auditlib.analysis.uses._knowledge",
-    "auditlib.analysis.checks.authz._knowledge",
-    "auditlib.analysis.checks.runtime._knowledge",
     "auditlib.analysis.checks.web_security._load",
-    "auditlib.analysis.checks.resilience._knowledge",
-    "auditlib.analysis.checks.data_layer._knowledge",
-    "auditlib.analysis.checks.data_flow._knowledge",
     "auditlib.probes.secrets._load_provider_severities",
 })
 """``functools`` caches of auditlib kept from one target to the next: none holds anything read from

@@ -76,7 +76,7 @@ def refresh() -> None:
 
 
 T = TypeVar("T")
-_KNOWN: dict[tuple[str, Callable[..., Any]], object] = {}
+_KNOWN: dict[tuple[str, object], object] = {}
 
 
 def knowledge_of(name: str, load: Callable[[Path], T]) -> T:
@@ -88,6 +88,21 @@ def knowledge_of(name: str, load: Callable[[Path], T]) -> T:
     if got is None:
         got = _KNOWN[key] = load(knowledge_file(name))
     return got  # type: ignore[return-value]
+
+
+def yaml_knowledge(name: str, build: Callable[[dict[str, Any]], T]) -> T:
+    """``build(data)`` of the YAML knowledge file ``name`` (a check module's ``Knowledge`` class): chosen
+    once per analysis (``knowledge_of``), parsed once per file (``_parsed``)."""
+    key = (name, build)
+    got = _KNOWN.get(key)
+    if got is None:
+        got = _KNOWN[key] = _parsed(build, knowledge_file(name))
+    return got  # type: ignore[return-value]
+
+
+@functools.cache
+def _parsed(build: Callable[[dict[str, Any]], T], path: Path) -> T:
+    return build(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 @functools.cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, Iterable
 
 from ..models import Endpoint, Facts, Hit
@@ -585,14 +586,12 @@ def large_static_images(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
                        f"{_some(p.large_static_images)}; {why}", path=first)
 
 
-import re as _re  # noqa: E402
-
-_PINNED_MODEL = _re.compile(r"(-\d{8}|-\d{4}-\d{2}-\d{2}|-(0[1-9]|1[0-2])\d\d|@\d{8}|-0\d\d|-v\d+:\d+)$")
+_PINNED_MODEL = re.compile(r"(-\d{8}|-\d{4}-\d{2}-\d{2}|-(0[1-9]|1[0-2])\d\d|@\d{8}|-0\d\d|-v\d+:\d+)$")
 _CHAT_KINDS = frozenset({"chat", "completion", "agent", "http"})
 """Azure OpenAI is left out: its ``model`` names a deployment, whose model version is pinned in Azure."""
-_LEGACY_FIXED = _re.compile(r"^claude-(instant-)?\d\.\d$")
+_LEGACY_FIXED = re.compile(r"^claude-(instant-)?\d\.\d$")
 """Anthropic's legacy names (claude-2.1, claude-instant-1.2) are fixed versions, not aliases."""
-_ALIASABLE = _re.compile(r"^(gpt-|chatgpt-|o[1-9](-|$)|claude-|gemini-)", _re.I)
+_ALIASABLE = re.compile(r"^(gpt-|chatgpt-|o[1-9](-|$)|claude-|gemini-)", re.I)
 
 
 def floating_alias(model: str) -> bool:

@@ -21,15 +21,11 @@ cannot be followed is not reported; each hit grades itself and says why.
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
-
-import yaml
 
 from ...models import Endpoint, RuleHit, Severity
 from ..ir import (
@@ -50,7 +46,7 @@ from ..ir import (
 from ..irtools import last_name, render, scopes_in, string_value, walk
 from ..query import REQUEST_PARAMS, Query
 from ..reach import reacher
-from ..tables import knowledge_of
+from ..tables import yaml_knowledge
 from ..uses import importers
 from ..web import handler_scopes
 from . import check
@@ -108,12 +104,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return knowledge_of("authz.yaml", _knowledge)  # chosen once per analysis (tables.refresh)
-
-
-@functools.cache
-def _knowledge(path: Path) -> Knowledge:
-    return Knowledge(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml_knowledge("authz.yaml", Knowledge)  # chosen once per analysis (tables.refresh)
 
 
 # ------------------------------------------------------------------------------------ source text

@@ -22,17 +22,14 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from ...collect.roles import file_role
 from ...models import RuleHit, Severity
 from ..ir import Call, Module, Obj
 from ..irtools import last_name, may_be_external
 from ..query import Query
-from ..tables import knowledge_of
+from ..tables import yaml_knowledge
 from ..uses import is_server_code
 from . import check
 from .web_security import source
@@ -71,12 +68,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return knowledge_of("client_and_side_effects.yaml", _knowledge)  # chosen once per analysis
-
-
-def _knowledge(path: Path) -> Knowledge:
-    # no functools.cache: knowledge_of keeps the result for the analysis (tables.refresh)
-    return Knowledge(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml_knowledge("client_and_side_effects.yaml", Knowledge)  # chosen once per analysis (tables.refresh)
 
 
 def _code_lines(text: str) -> Iterator[tuple[int, str]]:

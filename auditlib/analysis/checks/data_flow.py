@@ -19,19 +19,15 @@ packages and query words are data_layer.yaml's ``lists``, reused).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from ...models import RuleHit
 from ..ir import Arr, Attr, Call, Expr, Fn, Lit, Module, Name, Obj, Scope
 from ..irtools import children, dotted, function_scope, last_name, scopes_in, walk
 from ..query import Query
-from ..tables import knowledge_of
+from ..tables import yaml_knowledge
 from ..web import handler_scopes
 from . import check
 from .data_layer import _chain
@@ -69,12 +65,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return knowledge_of("data_flow.yaml", _knowledge)  # chosen once per analysis (tables.refresh)
-
-
-@functools.cache
-def _knowledge(path: Path) -> Knowledge:
-    return Knowledge(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml_knowledge("data_flow.yaml", Knowledge)  # chosen once per analysis (tables.refresh)
 
 
 def _line(q: Query, path: str, line: int) -> str:

@@ -25,22 +25,18 @@ What the libraries are called and which options bound them is data: checklists/d
 
 from __future__ import annotations
 
-import functools
 import posixpath
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
-
-import yaml
 
 from ...collect.roles import file_role
 from ...models import Confidence, RuleHit, Severity
 from ..ir import Attr, Call, Expr, Fn, Lit, Module, Name, Obj, Scope, Tmpl
 from ..irtools import binding_scope, dotted, function_scope, last_name, may_be_external, string_value, walk
 from ..query import Query
-from ..tables import knowledge_of
+from ..tables import yaml_knowledge
 from ..uses import is_server_code
 from ..web import handler_scopes
 from . import check
@@ -103,12 +99,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return knowledge_of("data_layer.yaml", _knowledge)  # chosen once per analysis (tables.refresh)
-
-
-@functools.cache
-def _knowledge(path: Path) -> Knowledge:
-    return Knowledge(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml_knowledge("data_layer.yaml", Knowledge)  # chosen once per analysis (tables.refresh)
 
 
 # ---------------------------------------------------------------------------------------- helpers

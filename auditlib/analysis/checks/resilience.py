@@ -20,16 +20,12 @@ application code: a script, a notebook or a command-line tool has no requests to
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
-
-import yaml
 
 from ...collect.roles import file_role, is_project_path
 from ...models import Endpoint, RuleHit
@@ -39,7 +35,7 @@ from ..llm import _Site
 from ..llm_flow import Ctx
 from ..llm_prompt import Prompt
 from ..query import Query
-from ..tables import knowledge_of
+from ..tables import yaml_knowledge
 from ..uses import is_server_code
 from ..web import handler_scopes
 from . import check
@@ -84,12 +80,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return knowledge_of("resilience.yaml", _knowledge)
-
-
-@functools.cache
-def _knowledge(path: Path) -> Knowledge:
-    return Knowledge(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml_knowledge("resilience.yaml", Knowledge)  # chosen once per analysis (tables.refresh)
 
 
 # ----------------------------------------------------------------------------- what the repository is

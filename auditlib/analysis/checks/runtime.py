@@ -12,16 +12,12 @@ repository those call (``MAX_HOPS`` deep). Module-level code, app factories and 
 
 from __future__ import annotations
 
-import functools
 import json
 import posixpath
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
-
-import yaml
 
 from ...collect.practices import is_migration
 from ...models import RuleHit
@@ -37,7 +33,7 @@ from ..irtools import (
 )
 from ..query import Query
 from ..reach import Reacher, reacher
-from ..tables import knowledge_of
+from ..tables import yaml_knowledge
 from ..uses import importers, is_server_code, log_arguments
 from ..web import handler_scopes
 from . import check
@@ -87,12 +83,7 @@ class Knowledge:
 
 
 def knowledge() -> Knowledge:
-    return knowledge_of("runtime.yaml", _knowledge)  # chosen once per analysis (tables.refresh)
-
-
-@functools.cache
-def _knowledge(path: Path) -> Knowledge:
-    return Knowledge(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return yaml_knowledge("runtime.yaml", Knowledge)  # chosen once per analysis (tables.refresh)
 
 
 # ------------------------------------------------------------------------------- per request
