@@ -586,24 +586,34 @@ def large_static_images(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
                        f"{_some(p.large_static_images)}; {why}", path=first)
 
 
-_PINNED_MODEL = re.compile(r"(-\d{8}|-\d{4}-\d{2}-\d{2}|-(0[1-9]|1[0-2])\d\d|@\d{8}|-0\d\d|-v\d+:\d+)$")
 _CHAT_KINDS = frozenset({"chat", "completion", "agent", "http"})
 """Azure OpenAI is left out: its ``model`` names a deployment, whose model version is pinned in Azure."""
-_LEGACY_FIXED = re.compile(r"^claude-(instant-)?\d\.\d$")
-"""Anthropic's legacy names (claude-2.1, claude-instant-1.2) are fixed versions, not aliases."""
-_ALIASABLE = re.compile(r"^(gpt-|chatgpt-|o[1-9](-|$)|claude-|gemini-)", re.I)
+
+
+class _Aliases:
+    """``aliases`` of checklists/models.yaml, compiled."""
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        a = d["aliases"]
+        self.aliasable, self.pinned = re.compile(a["aliasable"], re.I), re.compile(a["pinned"])
+        self.legacy_fixed = re.compile(a["legacy_fixed"])
+        self.ignored_suffixes = tuple(a["ignored_suffixes"])
 
 
 def floating_alias(model: str) -> bool:
     """A hosted model name that moves under the same string: OpenAI, Anthropic and Google names without a
     dated snapshot or a version suffix (``gpt-4o``, ``claude-3-5-sonnet-latest``, ``gemini-1.5-pro``), as
-    opposed to ``gpt-4o-2024-08-06``, ``claude-3-5-sonnet-20241022``, ``gemini-1.5-pro-002``."""
+    opposed to ``gpt-4o-2024-08-06``, ``claude-3-5-sonnet-20241022``, ``gemini-1.5-pro-002``. The patterns
+    are ``aliases`` in checklists/models.yaml."""
+    from ..analysis.tables import yaml_knowledge
+
+    k = yaml_knowledge("models.yaml", _Aliases)
     name = model.strip().split("/")[-1].lower()
-    for tail in ("-preview", "-exp"):
+    for tail in k.ignored_suffixes:
         name = name.removesuffix(tail)
-    if not _ALIASABLE.match(name) or _LEGACY_FIXED.match(name):
+    if not k.aliasable.match(name) or k.legacy_fixed.match(name):
         return False
-    return name.endswith("-latest") or not _PINNED_MODEL.search(name)
+    return name.endswith("-latest") or not k.pinned.search(name)
 
 
 @probe("llm.model_alias_unpinned")
