@@ -74,6 +74,7 @@ KEEP_CACHES = frozenset({
     "auditlib.analysis.llm_flow.words",
     "auditlib.analysis.front_js.parser",
     "auditlib.analysis.checks.web_security._rx",  # the patterns of a knowledge file
+    "auditlib.analysis.checks.web_security._pattern_words",  # words of a knowledge file's patterns
     # auditlib's own knowledge files (the rubric folder's or the shipped ones), read once per kernel
     "auditlib.rubric._knowledge_file",
     "auditlib.rubric._validated",  # the rubric parsed from its files' texts (read again at every load)

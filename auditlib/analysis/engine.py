@@ -23,6 +23,7 @@ from ..collect.roles import file_role, is_project_path
 from ..models import CodeFacts, RuleHit
 from . import layers, llm, quota, scope, sql, tables, uses, web
 from .checks import Check, load_all
+from .ir import Call
 from .query import Query
 from .resolve import Knowledge, Repo, is_source
 
@@ -159,10 +160,18 @@ def _as_hits(result: RuleHit | Iterable[RuleHit] | None) -> Iterable[RuleHit]:
 def _run(chk: Check, q: Query, files: FileSet | None) -> Iterable[RuleHit]:
     fn = chk.fn
     if chk.on == "call":  # the hot loop: every call site for every call check (no generator per call)
+        wanted = frozenset(chk.names(q)) if chk.names is not None else None
         for path in sorted(q.repo.modules):
             if file_role(path) not in chk.roles:
                 continue
-            for call in q.repo.modules[path].calls:
+            mod = q.repo.modules[path]
+            calls: Iterable[Call] = mod.calls
+            if wanted is not None:  # only the calls of the names the check can match (a per-module index)
+                names, present = q.call_names(mod)
+                if wanted.isdisjoint(present):
+                    continue
+                calls = [c for c, n in zip(mod.calls, names, strict=True) if n in wanted]
+            for call in calls:
                 got = fn(call, q)
                 if got is None:
                     continue

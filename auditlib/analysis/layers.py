@@ -151,9 +151,13 @@ def sdk_of_module(module: str) -> str | None:
 def sdk_label(lang: str, name: str) -> str | None:
     """The model SDK label of a Python module path or external name (``sdk_of``), or of a JS/TS
     specifier or external name (``openai:default.chat``: ``sdk_of_module`` of its specifier)."""
-    if lang == "python":
-        return sdk_of(name)
-    return sdk_of_module(name.split(":", 1)[0])
+    memo = tables().sdk_memo
+    key = (lang, name)
+    if key not in memo:
+        if len(memo) > 100_000:  # the tables outlive one target in a batch kernel: bounded
+            memo.clear()
+        memo[key] = sdk_of(name) if lang == "python" else sdk_of_module(name.split(":", 1)[0])
+    return memo[key]
 
 
 def package_of(spec: str) -> str | None:

@@ -37,7 +37,7 @@ from .ir import (
     Tmpl,
     Union,
 )
-from .irtools import binding_scope, function_scope
+from .irtools import binding_scope, function_scope, last_name
 from .resolve import Repo
 from .tables import js_route, tables
 
@@ -61,10 +61,20 @@ class Query:
         self.files = files
         """The target's files (deploy files, settings): set by ``engine.run_checks`` when it is given them."""
         self._anon_names: dict[str, dict[int, str]] = {}
+        self._call_names: dict[str, tuple[list[str], frozenset[str]]] = {}
 
     def parsed_modules(self) -> list[Module]:
         """The repository's modules that parsed, in path order."""
         return [mod for _path, mod in sorted(self.repo.modules.items()) if not mod.error]
+
+    def call_names(self, mod: Module) -> tuple[list[str], frozenset[str]]:
+        """The last name of each call of ``mod``'s callee (``a.b.post(...)`` -> ``post``, ``''`` for a call
+        of a call's result), in the order of ``mod.calls``, and the set of them (computed once a module)."""
+        got = self._call_names.get(mod.path)
+        if got is None:
+            names = [last_name(c.callee) for c in mod.calls]
+            got = self._call_names[mod.path] = (names, frozenset(names))
+        return got
 
     def site(self, call: Call) -> tuple[str, str] | None:
         """``(what, how)`` when ``call`` sends a model request, else None."""

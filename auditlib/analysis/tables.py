@@ -27,6 +27,8 @@ class Tables:
     def __init__(self, data: dict[str, Any]) -> None:
         self.sdks_py: dict[str, str] = data["sdks"]["python"]
         self.sdks_js: dict[str, str] = data["sdks"]["js"]
+        self.sdk_memo: dict[tuple[str, str], str | None] = {}
+        """(language, module or specifier) -> its SDK label (``layers.sdk_label``, asked per call site)."""
         self.js_local_prefixes = tuple(data["js_local_prefixes"])
         self.py = _namespace(data["python"])
         self.js = _namespace(data["js"])

@@ -12,6 +12,12 @@ A check is written once for every language the IR covers::
 - ``"file"``: each text file the check asks for by name (``files=`` a regex over the path:
   Dockerfiles, Procfiles, compose files, .env files), as ``(path, text, q)``.
 
+A call check that can only match some callee names says so with ``names=`` (a function of the
+analysis's Query returning them, called once per analysis:
+``names=lambda q: knowledge().connection_words``); the engine then looks those calls up in a
+per-module index instead of calling the check on every call site (most calls of a repository are no
+business of most checks, and a 3,000-file repository has about 100,000).
+
 A rule has at most one check per target: ``deployment.debug_enabled`` has a ``module`` check for the
 code and a ``file`` check for deploy files. ``languages=`` says what the check covers (default: python
 and js for code, config for files); the fixture harness asks for fixtures of each. ``q.files`` is the
@@ -28,7 +34,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +55,10 @@ class Check:
     generated code are left out by default."""
     languages: tuple[str, ...] = ()
     """``python``, ``js`` (JS and TS) and ``config`` (the non-source files of an ``on="file"`` check)."""
+    names: Callable[[Any], Iterable[str]] | None = None
+    """A call check's prefilter: the callee last names it can match (``requests.post`` -> ``post``),
+    asked once per analysis (``names(q)``). The engine hands it only those calls, found through a
+    per-module index, instead of every call site of the repository (None: every call)."""
 
 
 CHECKS: dict[str, tuple[Check, ...]] = {}
@@ -58,12 +68,16 @@ and at deploy files (``file``) alike."""
 
 def check(rule: str, *, on: str = "call", files: str | None = None,
           roles: frozenset[str] | set[str] | None = None,
-          languages: tuple[str, ...] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``fn`` as the check of ``rule`` over ``on`` (one check per rule and target)."""
+          languages: tuple[str, ...] | None = None,
+          names: Callable[[Any], Iterable[str]] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``fn`` as the check of ``rule`` over ``on`` (one check per rule and target); ``names``
+    (``on="call"`` only) says which callee last names it can match at all."""
     if on not in {"call", "module", "file"}:
         raise ValueError(f"check {rule}: unknown target {on!r}")
     if on == "file" and not files:
         raise ValueError(f"check {rule}: on='file' needs files=")
+    if names is not None and on != "call":
+        raise ValueError(f"check {rule}: names= is a prefilter of call checks")
     langs = tuple(languages) if languages is not None else LANGUAGES[on]
     if not langs or set(langs) - {"python", "js", "config"}:
         raise ValueError(f"check {rule}: languages must be among python, js, config")
@@ -73,7 +87,7 @@ def check(rule: str, *, on: str = "call", files: str | None = None,
             raise ValueError(f"check {rule} registered twice on {on!r}")
         CHECKS[rule] = CHECKS.get(rule, ()) + (Check(rule, on, fn, re.compile(files) if files else None,
                                                      frozenset(roles) if roles is not None else Check.roles,
-                                                     langs),)
+                                                     langs, names),)
         return fn
 
     return register

@@ -181,6 +181,17 @@ def handlers(q: Query) -> list[Handler]:
     return out
 
 
+def handlers_in(q: Query, mod: Module) -> list[Handler]:
+    """The handlers of ``handlers(q)`` defined in ``mod``, in the same order (grouped once per analysis)."""
+    memo = _memo(q)
+    by_path: dict[str, list[Handler]] | None = memo.get("handlers_by_path")
+    if by_path is None:
+        by_path = memo["handlers_by_path"] = {}
+        for h in handlers(q):
+            by_path.setdefault(h.scope.module.path, []).append(h)
+    return by_path.get(mod.path, [])
+
+
 def _functions(value: Expr, scope: Scope, depth: int = 0) -> list[Scope]:
     if isinstance(value, Fn):
         return [value.scope]
@@ -575,9 +586,7 @@ def _is_admin(h: Handler, text: str) -> bool:
 
 @check(IDOR, on="module", roles={"app"})
 def lookup_without_ownership(mod: Module, q: Query) -> Iterator[RuleHit]:
-    for h in handlers(q):
-        if h.scope.module is not mod:
-            continue
+    for h in handlers_in(q, mod):
         server_action = h.endpoint is None
         if not h.authed and not server_action:
             continue  # an open endpoint is architecture.endpoint_without_auth's
@@ -716,9 +725,7 @@ def _repo_call(q: Query, c: Call) -> bool:
 @check(CLAIMED, on="module", roles={"app"})
 def identity_from_request(mod: Module, q: Query) -> Iterator[RuleHit]:
     k = knowledge()
-    for h in handlers(q):
-        if h.scope.module is not mod:
-            continue
+    for h in handlers_in(q, mod):
         if k.exempt_routes.search(h.route or "") or k.exempt_routes.search(h.label) or k.exempt_routes.search(mod.path):
             continue
         if _reads_identity(q, h.scope) or (h.endpoint is not None and h.endpoint.has_auth):

@@ -170,7 +170,7 @@ def role_check_client_only(mod: Module, q: Query) -> Iterator[RuleHit]:
 _PAY_WORDS = frozenset({"create", "pay"})
 
 
-@check(IDEMPOTENCY, on="call", roles={"app"})
+@check(IDEMPOTENCY, on="call", roles={"app"}, names=lambda q: _PAY_WORDS)
 def no_idempotency_key(call: Call, q: Query) -> RuleHit | None:
     """A payment-provider create that charges or moves money without an idempotency key."""
     name = last_name(call.callee)

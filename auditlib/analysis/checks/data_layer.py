@@ -182,7 +182,7 @@ def _ui_app(mod: Module) -> bool:
 _TOKEN_WORDS = frozenset({"encode", "decode", "sign", "verify"})
 
 
-@check(TOKEN, on="call", roles={"app"})
+@check(TOKEN, on="call", roles={"app"}, names=lambda q: _TOKEN_WORDS)
 def token_without_expiry(call: Call, q: Query) -> RuleHit | None:
     """A JWT signed with no expiry, or verified with the expiry check switched off."""
     name = last_name(call.callee)
@@ -628,15 +628,17 @@ def _repo_sets_body_limit(q: Query, k: Knowledge) -> bool:
 
 
 # ======================================================================= db.no_timeouts
-@check(TIMEOUTS, on="call", roles={"app"})
+_ENGINE_WORDS = {"python": frozenset({"create_engine", "create_async_engine"}), "js": frozenset({"Pool", "Client"})}
+"""The calls that build a database engine or pool (the module of each is checked after)."""
+
+
+@check(TIMEOUTS, on="call", roles={"app"}, names=lambda q: _ENGINE_WORDS["python"] | _ENGINE_WORDS["js"])
 def no_timeouts(call: Call, q: Query) -> RuleHit | None:
     """A database engine or pool on a server database with nothing that bounds a wait or replaces a dead
     connection, in server code."""
     name = last_name(call.callee)
     lang = call.scope.module.lang
-    if lang == "python" and name not in {"create_engine", "create_async_engine"}:
-        return None
-    if lang == "js" and name not in {"Pool", "Client"}:
+    if name not in _ENGINE_WORDS[lang]:
         return None
     if not may_be_external(call.callee, call.scope):
         return None
@@ -695,7 +697,7 @@ def _server_url(url: Expr, scope: Scope, q: Query, k: Knowledge) -> bool:
 
 
 # ======================================================================= performance.unbounded_list_endpoint
-@check(LISTS, on="call", roles={"app"})
+@check(LISTS, on="call", roles={"app"}, names=lambda q: knowledge().py_all | knowledge().js_all)
 def unbounded_list_endpoint(call: Call, q: Query) -> RuleHit | None:
     """A GET handler returns every row of a query: ``.all()`` / ``findMany()`` / ``select()`` with no limit,
     take, range or pagination anywhere in the chain."""

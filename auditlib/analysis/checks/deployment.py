@@ -74,6 +74,7 @@ _STORES: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"^(flask\.Flask|quart\.Quart)\(\)$"), "debug", FLASK),
     (re.compile(r"^(flask\.Flask|quart\.Quart)\(\)\.config$"), "DEBUG", FLASK),
 )
+_STORE_NAMES = frozenset(name for _rx, name, _m in _STORES)
 _TRUE = {"True", "true", "1", "yes", "on"}
 
 # ------------------------------------------------------------------------------------- deploy files
@@ -121,6 +122,8 @@ def debug_in_code(mod: Module, q: Query) -> Iterator[RuleHit]:
     for call in mod.calls:
         if isinstance(call.callee, Attr) and call.callee.name not in _METHODS:
             continue  # saves resolving every log.info(...)
+        if not call.kwargs and not any(isinstance(a, Obj) for a in call.args):
+            continue  # every switch above is an option: a call with none is not resolved
         quals = q.quals(call.callee, call.scope)
         for rx, option, meaning, launcher in _CALLS:
             if not any(rx.search(x) for x in quals):
@@ -135,6 +138,8 @@ def debug_in_code(mod: Module, q: Query) -> Iterator[RuleHit]:
             yield _hit(mod.path, call.line, f"{call.text}({option}=True) {meaning}{note}")
             break
     for st in mod.stores:
+        if st.name not in _STORE_NAMES:
+            continue
         quals = q.quals(st.target, st.scope)
         for rx, name, meaning in _STORES:
             if st.name != name or not any(rx.search(x) for x in quals) or not _truthy(st.value, st.scope, q):

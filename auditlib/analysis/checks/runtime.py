@@ -151,7 +151,15 @@ def _hit(rule: str, title: str, evidence: str, path: str, line: int, severity: s
 BLOCKING = "performance.blocking_call_in_async"
 
 
-@check(BLOCKING, on="call", roles={"app"})
+_MODEL_SENDS = frozenset({"create", "stream", "generate_content", "send_message"})
+
+
+def _blocking_names(k: Knowledge) -> frozenset[str]:
+    """The callee names the blocking-call check can match: model requests and the blocking words."""
+    return k.sync_methods | _MODEL_SENDS | k.blocking_words
+
+
+@check(BLOCKING, on="call", roles={"app"}, names=lambda q: _blocking_names(knowledge()))
 def blocking_call_in_async(call: Call, q: Query) -> RuleHit | None:
     """A call that blocks the thread in an ``async def`` request handler (Python), or a synchronous
     file, process or hashing call in a route handler (JS, where every handler shares the event loop)."""
@@ -160,7 +168,7 @@ def blocking_call_in_async(call: Call, q: Query) -> RuleHit | None:
         return None
     k = knowledge()
     lang = call.scope.module.lang
-    model = name in k.sync_methods or name in {"create", "stream", "generate_content", "send_message"}
+    model = name in k.sync_methods or name in _MODEL_SENDS
     if not model and name not in k.blocking_words:
         return None
     fs = function_scope(call.scope)
@@ -227,7 +235,7 @@ def _display(qual: str) -> str:
 CONNECTION = "db.connection_per_request"
 
 
-@check(CONNECTION, on="call", roles={"app"})
+@check(CONNECTION, on="call", roles={"app"}, names=lambda q: knowledge().connection_words)
 def connection_per_request(call: Call, q: Query) -> RuleHit | None:
     """A database connection or pool created in code that runs per request."""
     name = last_name(call.callee)
@@ -465,7 +473,7 @@ _LOG_WORDS = frozenset({"print", "debug", "info", "warning", "warn", "error", "e
                         "trace", "fatal"})
 
 
-@check(SENSITIVE, on="call", roles={"app"})
+@check(SENSITIVE, on="call", roles={"app"}, names=lambda q: _LOG_WORDS)
 def sensitive_data_logged(call: Call, q: Query) -> RuleHit | None:
     """A log call (logger, or print / console.* in server code) given a secret, a token, a password, a
     phone number, a transcript, or a request's whole body, headers or cookies."""

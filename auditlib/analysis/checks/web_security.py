@@ -92,6 +92,12 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+@functools.cache
+def _pattern_words(*patterns: str) -> frozenset[str]:
+    """Every word of some patterns over qualified names: a method named otherwise cannot match them."""
+    return frozenset(w for p in patterns for w in re.findall(r"[A-Za-z_]\w*", p))
+
+
 def rx(section: str, key: str) -> re.Pattern[str]:
     return _rx(data(section)[key])
 
@@ -497,8 +503,11 @@ def unsafe_html_sink(mod: Module, q: Query) -> Iterator[RuleHit]:
 def _py_html(mod: Module, q: Query) -> Iterator[RuleHit]:
     flag_sinks, sinks = rx("html", "py_flag_sinks"), rx("html", "py_sinks")
     flag = data("html").get("py_flag") or "unsafe_allow_html"
+    words = _pattern_words(flag_sinks.pattern, sinks.pattern)
     for call in mod.calls:
-        if (not call.args and not call.kwargs) or not may_be_import(call.callee, call.scope):
+        if (not call.args and not call.kwargs) or (isinstance(call.callee, Attr) and call.callee.name not in words):
+            continue  # a method named like no sink (log.info, item.get) is not resolved
+        if not may_be_import(call.callee, call.scope):
             continue  # the sinks are library functions called through their import (st.markdown, Markup)
         qual = q.callee_qual(call) or ""
         if flag_sinks.search(qual):
