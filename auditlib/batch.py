@@ -38,7 +38,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -49,6 +48,7 @@ from typing import Any, Callable
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from . import workdirs
 from .errors import AuditError
 
 SCHEMA = "auditlib.batch/1"
@@ -295,7 +295,7 @@ def current_commit(job: Job, timeout: float = 60) -> str | None:
     if creds is not None:
         config += ["-c", "credential.helper=", "-c", f"credential.helper={_HELPER}"]
         env.update(AUDITLIB_GIT_USERNAME=creds.username, AUDITLIB_GIT_PASSWORD=creds.password)
-    with tempfile.TemporaryDirectory(prefix="auditlib-lsremote-") as tmp:
+    with workdirs.temporary("lsremote") as tmp:
         out = _git_quiet(Path(tmp), *config, "ls-remote", "--", clean, *( [job.ref, f"{job.ref}^{{}}"] if job.ref else ["HEAD"]),
                          env=env, timeout=timeout)
     if not out:
@@ -389,7 +389,7 @@ def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen[Any]
         return record
     from .worker import worker_env
 
-    workdir = tempfile.mkdtemp(prefix="auditlib-batch-")  # neutral cwd; holds the job (may carry a token)
+    workdir = workdirs.make("batch")  # neutral cwd; holds the job (may carry a token)
     jobfile = Path(workdir) / "job.json"
     fd = os.open(jobfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -48,6 +48,8 @@ import time
 import warnings
 from typing import Any, Callable, Iterator
 
+from . import workdirs
+
 START_TIMEOUT = 60.0
 """Seconds for a kernel to start and answer."""
 WARM_TIMEOUT = 120.0
@@ -343,7 +345,7 @@ class KernelSlot:
         from .run import import_for_kept_kernels
         from .worker import worker_env
 
-        self._cwd = tempfile.mkdtemp(prefix="auditlib-kernel-")  # empty, private: first on the kernel's sys.path
+        self._cwd = workdirs.make("kernel")  # empty, private: first on the kernel's sys.path
         self._output = tempfile.TemporaryFile()
         self._output_read = 0
         km = AsyncKernelManager(kernel_name=KERNEL_NAME)

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from . import workdirs
 from .errors import RunError
 from .run import CHROMIUM_FLAGS, _complete_pdf, _one_line, find_chromium, page_to_print
 from .safeio import staged
@@ -83,7 +84,7 @@ class Printer:
         if chromium is None:
             raise RunError("no Chromium found for the PDF export: run `make setup` (installs Debian's chromium) "
                            "or set AUDITLIB_CHROMIUM")
-        self._work = tempfile.TemporaryDirectory(prefix="auditlib-chromium-")
+        self._work = workdirs.temporary("chromium")
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
         flags = [f for f in CHROMIUM_FLAGS if f != "--no-pdf-header-footer"]  # a --print-to-pdf flag only
@@ -274,7 +275,7 @@ class Printer:
         crashed or hung."""
         original, page = page_to_print(html, pdf)
         deadline = time.monotonic() + timeout
-        with tempfile.TemporaryDirectory(prefix="auditlib-print-") as work, staged(pdf) as tmp:
+        with workdirs.temporary("print") as work, staged(pdf) as tmp:
             printed = html.resolve()
             if page != original:  # not a report from export_html: print a self-contained copy of it
                 printed = Path(work) / "page.html"

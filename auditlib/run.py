@@ -29,12 +29,11 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
-from . import resources
+from . import resources, workdirs
 from .errors import OutputError, RunError
 from .safeio import atomic_write, make_dir, remove_stale_temps, staged
 
@@ -251,7 +250,7 @@ def execute(notebook: str, output: Path, parameters: dict[str, Any], progress: C
         # The kernel starts in an empty private folder: ipykernel puts its working directory first on
         # sys.path, and an output folder inside the target (`--out .`) would let the target's own
         # `auditlib/` or `ipykernel_launcher.py` be imported. Every notebook parameter is absolute.
-        neutral = tempfile.mkdtemp(prefix="auditlib-kernel-")
+        neutral = workdirs.make("kernel")
         options = {"cwd": str(cwd or neutral),
                    # the kernel runs on loopback; its TCP-without-encryption notice is noise here
                    "extra_arguments": ["--IPKernelApp.log_level=ERROR"]}
@@ -459,7 +458,7 @@ def export_pdf(html: Path, pdf: Path, timeout: float = 120) -> Path:
         raise RunError("no Chromium found for the PDF export: run `make setup` (installs Debian's chromium) "
                        "or set AUDITLIB_CHROMIUM")
     original, page = page_to_print(html, pdf)
-    with tempfile.TemporaryDirectory(prefix="auditlib-chromium-") as work, staged(pdf) as tmp:
+    with workdirs.temporary("chromium") as work, staged(pdf) as tmp:
         printed = html.resolve()
         if page != original:  # not a report from export_html: print a self-contained copy of it
             printed = Path(work) / "page.html"

@@ -21,12 +21,14 @@ import sys
 import tempfile
 from typing import Any
 
+from . import workdirs
+
 
 class Job:
     """A running worker: its process, and the files of its job and of its error output."""
 
     def __init__(self, payload: dict[str, Any]) -> None:
-        self._dir = tempfile.mkdtemp(prefix="auditlib-worker-")  # owner-only, empty: a neutral cwd
+        self._dir = workdirs.make("worker")  # owner-only, empty: a neutral cwd
         self._job = tempfile.NamedTemporaryFile(prefix="job-", suffix=".pickle", dir=self._dir, delete=False)
         with self._job:
             pickle.dump(payload, self._job)

@@ -337,6 +337,8 @@ def test_batch_finishes_despite_failures(tmp_path):
 @pytest.mark.slow
 def test_resume_after_sigkill_then_force(tmp_path):
     env = _slow_env(tmp_path)
+    (tmp_path / "tmp").mkdir()
+    env["TMPDIR"] = str(tmp_path / "tmp")  # the work folders the killed batch leaves, seen here
     a, b = _repo(tmp_path / "alpha"), _repo(tmp_path / "beta")
     f = tmp_path / "targets.txt"
     f.write_text(f"{a}\n{b}\n")
@@ -365,9 +367,12 @@ def test_resume_after_sigkill_then_force(tmp_path):
     time.sleep(2)  # beta's audit process died with the batch (PR_SET_PDEATHSIG): nothing more is written
     assert not (out / "beta" / "results.json").exists()
     alpha_results = (out / "alpha" / "results.json").read_bytes()
+    left = list((tmp_path / "tmp").glob(f"auditlib-*-{proc.pid}-*"))
+    assert left  # the killed batch's work folder (its kernel's, or a target's job file): SIGKILL leaves it
 
     again = _batch_cli(f, "--out", out, "--workers", "1", "--no-pdf", "--offline", env=env)
     assert again.returncode == 0, again.stderr
+    assert not any(p.exists() for p in left)  # the next batch swept the killed one's work folder
     recs = _records(out)
     assert recs["alpha"]["status"] == "skipped" and recs["beta"]["status"] == "done"
     assert (out / "alpha" / "results.json").read_bytes() == alpha_results  # kept, not redone

@@ -54,7 +54,6 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -72,6 +71,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from auditlib import workdirs
 from auditlib.models import Dependency, Vulnerability
 
 Status = Literal["checked", "partial", "not_checked"]
@@ -714,7 +714,7 @@ class PipAuditSource(VulnSource):
         timeout = min(self.timeout, self.remaining() * PIP_AUDIT_SHARE)
         if timeout < 1:
             return None, "not run: the time for vulnerability lookups ran out"
-        with tempfile.TemporaryDirectory(prefix="auditlib-pip-audit-") as tmp:
+        with workdirs.temporary("pip-audit") as tmp:
             req = Path(tmp) / "requirements.txt"
             req.write_text("".join(f"{n}=={v}\n" for n, v in wanted), encoding="utf-8")
             request_timeout = str(int(max(1, min(30, timeout))))
