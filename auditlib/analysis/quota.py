@@ -19,10 +19,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..models import QuotaCheck
-from ..rubric import knowledge_file
+from ..rubric import knowledge_file, read_knowledge
 from .ir import Attr, Call, Cmp, Expr, Lit, Name, Tmpl
 from .irtools import last_name, render, walk
 from .llm_flow import words
@@ -45,7 +43,7 @@ class QuotaWords:
 
 @functools.cache
 def _load(path: Path) -> QuotaWords:
-    return QuotaWords(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return QuotaWords(read_knowledge(path) or {})
 
 
 def quota_words() -> QuotaWords:

@@ -28,9 +28,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from ..rubric import knowledge_file
+from ..rubric import knowledge_file, read_knowledge
 from .front_js import JS_SUFFIXES
 from .ir import (
     Arr,
@@ -67,7 +65,7 @@ _NO_CUT = 1 << 30
 # ------------------------------------------------------------------------------------------ knowledge
 @functools.cache
 def _knowledge(cls: type[Knowledge], path: Path) -> Knowledge:
-    return cls(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return cls(read_knowledge(path))
 
 
 class Knowledge:

@@ -12,9 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-import yaml
-
-from ..rubric import knowledge_file
+from ..rubric import knowledge_file, read_knowledge
 from .ir import Attr, Call, Expr, Name
 from .irtools import string_value
 
@@ -104,12 +102,12 @@ def yaml_knowledge(name: str, build: Callable[[dict[str, Any]], T]) -> T:
 
 @functools.cache
 def _parsed(build: Callable[[dict[str, Any]], T], path: Path) -> T:
-    return build(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return build(read_knowledge(path))
 
 
 @functools.cache
 def _tables(path: Path) -> Tables:
-    return Tables(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return Tables(read_knowledge(path))
 
 
 # ------------------------------------------------------------------------------------------- helpers

@@ -26,10 +26,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..models import LLMCallSite, LLMUseKind, LLMUseSite
-from ..rubric import knowledge_file
+from ..rubric import knowledge_file, read_knowledge
 from .ir import (
     Arr,
     Attr,
@@ -169,7 +167,7 @@ class Knowledge:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Knowledge:
-        return cls(yaml.safe_load((path or knowledge_file("uses.yaml")).read_text(encoding="utf-8")))
+        return cls(read_knowledge(path or knowledge_file("uses.yaml")))
 
 
 def _words(*patterns: str) -> frozenset[str]:
@@ -224,6 +222,17 @@ def log_arguments(q: Query, call: Call) -> list[Expr]:
         uses = memo["log_sinks"] = _Uses(q, knowledge())
     sinks = uses.sinks(call)
     return list(sinks[0].exprs) if sinks and sinks[0].kind == "log" else []
+
+
+def asks_first(q: Query, call: Call) -> bool:
+    """Whether ``call`` runs only in a branch on an interactive answer of the person at the terminal (a
+    confirmation or choice prompt: ``shell.confirm`` of checklists/uses.yaml), as model output passed to a
+    shell is judged; checks/outsink.py grades model-chosen file paths and URLs with it."""
+    memo = q.__dict__.setdefault("_facts_memo", {})
+    uses = memo.get("log_sinks")
+    if uses is None:
+        uses = memo["log_sinks"] = _Uses(q, knowledge())
+    return bool(uses._confirmed(call))
 
 
 def llm_uses(q: Query, calls: list[LLMCallSite] | None = None) -> list[LLMUseSite]:

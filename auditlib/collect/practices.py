@@ -23,7 +23,7 @@ from auditlib.collect.inventory import count_lines
 from auditlib.collect.roles import NOT_PROJECT_ROLES
 from auditlib.models import DockerBase, PracticeFacts, RepoConfig
 from auditlib.pathglob import path_matches
-from auditlib.rubric import knowledge_file
+from auditlib.rubric import knowledge_file, read_knowledge
 
 MAX_MIGRATIONS = 20
 EVAL_MAX_BYTES = 4_000_000
@@ -159,7 +159,7 @@ def platforms() -> Platforms:
 
 @functools.cache
 def _platforms(path: Path) -> Platforms:
-    return Platforms(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return Platforms(read_knowledge(path) or {})
 
 
 class CIKnowledge:
@@ -214,7 +214,7 @@ def ci_knowledge() -> CIKnowledge:
 
 @functools.cache
 def _ci_knowledge(path: Path) -> CIKnowledge:
-    return CIKnowledge(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    return CIKnowledge(read_knowledge(path) or {})
 
 
 MONITORING_MAX_FILES = 200

@@ -24,8 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-import yaml
-
 from auditlib import masking
 from auditlib.collect.files import (
     MAX_TEXT_BYTES,
@@ -48,6 +46,7 @@ from auditlib.collect.gitio import (
 from auditlib.collect.history import SHARED_FORMAT, PatchTap
 from auditlib.collect.roles import is_test_path
 from auditlib.models import SecretFacts, SecretHit
+from auditlib.rubric import read_knowledge
 
 Progress = Callable[[str], None] | None
 
@@ -156,7 +155,7 @@ def load_provider_detectors(path: Path | None = None) -> tuple[Detector, ...]:
     """The provider detectors of ``checklists/secrets.yaml`` (or the rubric folder's copy)."""
     from auditlib.rubric import knowledge_file
 
-    data = yaml.safe_load((path or knowledge_file("secrets.yaml")).read_text(encoding="utf-8")) or {}
+    data = read_knowledge(path or knowledge_file("secrets.yaml")) or {}
     out = []
     for entry in data.get("providers") or []:
         if "token" in entry:
@@ -185,7 +184,7 @@ def load_public(path: Path | None = None) -> tuple[re.Pattern[str] | None, re.Pa
     """``public`` of ``checklists/secrets.yaml``: (env names, values, configs) public by design."""
     from auditlib.rubric import knowledge_file
 
-    data = yaml.safe_load((path or knowledge_file("secrets.yaml")).read_text(encoding="utf-8")) or {}
+    data = read_knowledge(path or knowledge_file("secrets.yaml")) or {}
     pub = data.get("public") or {}
     configs = tuple((frozenset(c.get("detectors") or ()), re.compile(c["line"]), re.compile(c["file"]))
                     for c in pub.get("configs") or ())

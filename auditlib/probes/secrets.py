@@ -7,9 +7,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from ..models import Facts, Hit, SecretHit
+from ..rubric import read_knowledge
 from . import probe
 
 
@@ -39,7 +38,7 @@ def _generated_keys() -> list[tuple[re.Pattern[str], frozenset[str], str]]:
 
 @functools.cache
 def _load_generated_keys(path: Path) -> list[tuple[re.Pattern[str], frozenset[str], str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_knowledge(path) or {}
     return [(re.compile(e["path"]), frozenset(e.get("detectors") or ()), e.get("what", "a key a tool generates"))
             for e in data.get("generated_keys") or ()]
 
@@ -53,7 +52,7 @@ def _provider_severity(detector: str) -> str | None:
 
 @functools.cache
 def _load_provider_severities(path: Path) -> dict[str, str]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_knowledge(path) or {}
     return {e["id"]: e["severity"] for e in data.get("providers") or () if e.get("severity")}
 
 

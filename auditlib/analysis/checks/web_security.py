@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
-import yaml
-
 from ...models import Confidence, Endpoint, RuleHit, Severity
+from ...rubric import read_knowledge
 from ..ir import (
     Arr,
     Attr,
@@ -79,7 +78,7 @@ _COMMENT = re.compile(r"^\s*(//|/\*|\*|#)")
 # ------------------------------------------------------------------------------------------- data
 @functools.cache
 def _load(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return read_knowledge(path) or {}
 
 
 def data(section: str) -> dict[str, Any]:
