@@ -71,3 +71,22 @@ def analyse_files(root, files: dict[str, str]):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(textwrap.dedent(source), encoding="utf-8")
     return analyse(list_files(root))
+
+
+def rule_hits(root, files: dict[str, str], rule: str) -> list:
+    """Write ``files`` (path -> source, dedented) under ``root`` and run the engine's checks of one rule:
+    its hits sorted by path and line (every file must parse)."""
+    import textwrap
+
+    from auditlib.analysis.engine import load, run_checks
+    from auditlib.analysis.query import Query
+    from auditlib.collect.files import list_files
+
+    for name, text in files.items():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(textwrap.dedent(text), encoding="utf-8")
+    fs = list_files(root)
+    repo, errors = load(fs)
+    assert errors == []
+    return sorted(run_checks(Query(repo), fs, rules=[rule]), key=lambda h: (h.path or "", h.line or 0))

@@ -6,27 +6,18 @@ functions."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
-from auditlib.analysis.engine import load, run_checks
-from auditlib.analysis.query import Query
-from auditlib.collect.files import list_files
 from auditlib.models import RuleHit
+
+from .factories import rule_hits
 
 FILE = "llm.model_output_to_file_path"
 URL = "llm.model_output_to_url"
 
 
 def _hits(root: Path, files: dict[str, str], rule: str) -> list[tuple[str, int, str | None, str | None]]:
-    for name, text in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text), encoding="utf-8")
-    fs = list_files(root)
-    repo, errors = load(fs)
-    assert errors == []
-    hits: list[RuleHit] = run_checks(Query(repo), fs, rules=[rule])
+    hits: list[RuleHit] = rule_hits(root, files, rule)
     assert all(h.evidence and "model" in h.evidence for h in hits)
     return sorted((h.path or "", h.line or 0, h.severity, h.confidence) for h in hits)
 

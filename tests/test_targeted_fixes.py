@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import secrets
 import string
-import textwrap
 from pathlib import Path
 
-from auditlib.analysis.engine import load, run_checks
-from auditlib.analysis.query import Query
 from auditlib.collect.files import list_files
 from auditlib.collect.secrets import collect_secrets
 from auditlib.models import RuleHit
 
+from .factories import rule_hits
+
 
 def _hits(root: Path, files: dict[str, str], rule: str) -> list[RuleHit]:
-    for name, text in files.items():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(textwrap.dedent(text), encoding="utf-8")
-    fs = list_files(root)
-    repo, errors = load(fs)
-    assert errors == []
-    return sorted(run_checks(Query(repo), fs, rules=[rule]), key=lambda h: (h.path, h.line))
+    return rule_hits(root, files, rule)
 
 
 def _rand(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
