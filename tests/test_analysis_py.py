@@ -1033,3 +1033,22 @@ def test_well_built_module_reports_only_safeguards(tmp_path: Path) -> None:
         "file", False, True, False)
     # the JSON-mode answer is parsed (json.loads): a neutral use, the call has its schema (response_format)
     assert [(u.kind, u.line) for u in facts.llm_uses] == [("usage_read", 32), ("model_output_parsed", 33)]
+
+
+def test_matching_stores_on_an_imported_function_never_prints_the_ir(tmp_path: Path, monkeypatch) -> None:
+    """An attribute stored on an imported function (``helper.cache = {}`` then ``helper.cache``) is matched
+    by an access key made of the import's values. Those keys were once ``repr`` of the values: the repr of
+    a function's scope prints its module and every scope of it, recursively (a 400-file repository took
+    over five minutes and 5 GB). The IR must never be printed while analysing."""
+    from auditlib.analysis import ir
+
+    def refuse(self: object) -> str:
+        raise AssertionError(f"repr of an IR {type(self).__name__} during the analysis")
+
+    for cls in (ir.Scope, ir.Module, ir.ClassDef, ir.Call):
+        monkeypatch.setattr(cls, "__repr__", refuse)
+    facts = analyse_files(tmp_path, {
+        "b.py": "def helper():\n    return 1\n",
+        "a.py": "from b import helper\nhelper.cache = {}\n\ndef read():\n    return helper.cache.get('k')\n",
+    })
+    assert facts.available and facts.files_parsed == 2

@@ -213,7 +213,22 @@ def _stable(x: Any) -> str:
         return f"Obj:{x.scope.module.path}:{x.scope.line}:{','.join(str(k) for k, _ in x.items)}"
     if isinstance(x, Expr):
         return f"{type(x).__name__}:{getattr(x, 'line', '')}:{getattr(x, 'name', '')}:{getattr(x, 'id', '')}"
+    if isinstance(x, Module):
+        return f"Module:{x.path}"
     return repr(x)
+
+
+def _identity(x: Any) -> str:
+    """A short key that tells abstract values apart within one analysis (IR objects by identity): never
+    ``repr``, which prints an IR object's whole graph (a scope, its module, every scope of the module...):
+    minutes and gigabytes on a 400-file repository whose imported names resolve to functions."""
+    if isinstance(x, tuple):
+        return "(" + ",".join(_identity(i) for i in x) + ")"
+    if isinstance(x, (frozenset, set)):
+        return "{" + ",".join(sorted(_identity(i) for i in x)) + "}"
+    if isinstance(x, (str, int, float, bool, type(None))):
+        return repr(x)
+    return f"{type(x).__name__}@{id(x):x}"
 
 
 def _capped(out: Iterable[Any], cap: int) -> frozenset[Any]:
@@ -859,7 +874,7 @@ class Repo:
                     binds = s.bindings[e.id]
                     if binds and all(isinstance(b, Imp) for b in binds):
                         vals = self.values(binds[0], s)
-                        return (("imp", tuple(sorted(map(repr, vals)))),) if vals else None
+                        return (("imp", tuple(sorted(map(_identity, vals)))),) if vals else None
                     if s.kind == "function" and s.self_name == e.id and s.cls is not None:
                         return (("inst", id(s.cls)),)
                     return (("var", id(s), e.id),)
