@@ -62,10 +62,19 @@ class Query:
         """The target's files (deploy files, settings): set by ``engine.run_checks`` when it is given them."""
         self._anon_names: dict[str, dict[int, str]] = {}
         self._call_names: dict[str, tuple[list[str], frozenset[str]]] = {}
+        self._memos: dict[str, dict[str, Any]] = {}
 
     def parsed_modules(self) -> list[Module]:
         """The repository's modules that parsed, in path order."""
         return [mod for _path, mod in sorted(self.repo.modules.items()) if not mod.error]
+
+    def memo(self, owner: str) -> dict[str, Any]:
+        """A dict that lives as long as this analysis, one per ``owner`` (a check module's name): what a
+        check computes once per repository and reuses for every module or call it is given."""
+        got = self._memos.get(owner)
+        if got is None:
+            got = self._memos[owner] = {}
+        return got
 
     def call_names(self, mod: Module) -> tuple[list[str], frozenset[str]]:
         """The last name of each call of ``mod``'s callee (``a.b.post(...)`` -> ``post``, ``''`` for a call

@@ -10,7 +10,8 @@
   body, query or a custom header and used as a query filter, compared with a role, or handed on as the
   acting user, in a handler that reads no verified identity;
 - ``auth.query_without_tenant_scope``: a Supabase / Postgres migration creates a table and no SQL file
-  of the repository enables row-level security on it, in a repository whose clients use Supabase;
+  of the repository enables row-level security on it, in a repository whose clients use Supabase (the
+  ORM half, a query on a tenant-owned model without the tenant filter, is ``checks/tenancy.py``);
 - ``llm.client_chosen_prompt_or_model``: the system prompt, the model, the output budget, the sampling or
   the tools of a model request taken from the request (the whole message list stays
   ``llm.client_supplied_messages``'s).

@@ -1,0 +1,3 @@
+export async function auth(): Promise<{ user: { id: string; orgId: string } } | null> {
+  return null;
+}

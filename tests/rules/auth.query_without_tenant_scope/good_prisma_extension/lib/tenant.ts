@@ -1,0 +1,3 @@
+export function currentOrgId(): string {
+  return "";
+}
