@@ -82,12 +82,31 @@ def start(payload: dict[str, Any]) -> Job:
     return Job(payload)
 
 
+NICENESS = 5
+"""How much lower the worker's CPU priority is than its caller's (git inherits it)."""
+
+
+def yield_to_caller() -> None:
+    """Lower this process's priority (and that of the git it starts) below the caller's.
+
+    The caller's tree pass is one thread and the longer part of a large audit; this side runs two
+    processes (git and the reader of its output). At equal priority three busy processes share two
+    cores, two thirds of a core each, so the tree pass, the critical path, runs at two thirds of its
+    speed. At a lower priority the side still has the other core to itself and the caller gets a whole
+    one; once the caller is done, the side gets both. Measured on the 20,000-commit benchmark: 1.95x to
+    2.14x git's time instead of 2.14x to 2.36x (README, Performance). Best effort: a system that
+    refuses leaves the priority as it is."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(NICENESS)
+
+
 def main() -> None:
     """Run one job from standard input and write its result to standard output."""
     from .audit import _git_side
 
     with open(sys.argv[1], "rb") as fh:
         job = pickle.load(fh)
+    yield_to_caller()
     result = _git_side(job["target"], job["history"], job["files"], job["now"])
     sys.stdout.buffer.write(pickle.dumps(result))
     sys.stdout.buffer.flush()

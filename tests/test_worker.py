@@ -40,3 +40,18 @@ def test_a_failed_worker_falls_back_to_this_process(demo_target, monkeypatch):
     assert any("second process failed" in m for m in messages)
     assert any(f.rule == "secret.in_history" for f in result.findings)
     assert result.facts.history.available and result.facts.history.commits > 0
+
+
+def test_the_worker_runs_below_its_callers_priority():
+    """The second process (and the git it starts) yields the CPU to the caller's tree pass: it lowers
+    its own priority by ``NICENESS`` before its work (README, Performance)."""
+    import subprocess
+    import sys
+
+    from auditlib import worker
+
+    code = ("import os; from auditlib.worker import yield_to_caller; before = os.nice(0); yield_to_caller(); "
+            "import subprocess; print(os.nice(0) - before, subprocess.check_output(['sh', '-c', 'nice']).decode().strip())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) == worker.NICENESS > 0
+    assert int(out[1]) >= worker.NICENESS  # a child (git) inherits it
