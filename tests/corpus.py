@@ -152,11 +152,14 @@ def report(customer: str):
     return reply.json()
 '''
 
-PY_AGENT = '''import os
+PY_AGENT = '''import functools
+import json
+import os
 import pickle
 import sqlite3
 import subprocess
 
+import requests
 from flask import Flask, request
 from langchain_community.vectorstores import FAISS
 from openai import OpenAI
@@ -176,7 +179,25 @@ def agent():
     exec(code)  # PLANT:llm.model_output_executed
     subprocess.run(code, shell=True)  # PLANT:llm.model_output_to_shell
     db.execute(f"INSERT INTO runs (code) VALUES ('{code}')")  # PLANT:llm.model_output_to_sql PLANT:architecture.sql_string_building
+    args = json.loads(reply.choices[0].message.tool_calls[0].function.arguments)
+    with open(args["path"], "w") as fh:  # PLANT:llm.model_output_to_file_path
+        fh.write(code)
+    requests.get(args["url"], timeout=10)  # PLANT:llm.model_output_to_url
     return {"ok": True}
+
+
+@functools.lru_cache(maxsize=32)
+def load_pages(name):
+    from langchain_community.document_loaders import PyPDFLoader
+
+    return PyPDFLoader(os.path.join("uploads", name)).load()
+
+
+@app.post("/pages")
+def pages():
+    f = request.files["file"]
+    f.save(os.path.join("uploads", f.filename))
+    return {"pages": len(load_pages(f.filename))}  # PLANT:architecture.cache_keyed_by_user_name
 
 
 def load_index(path, embeddings):
