@@ -26,7 +26,6 @@ import posixpath
 import re
 from collections.abc import Iterator
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from ...models import Endpoint, RuleHit, Severity
 from ..ir import (
@@ -109,14 +108,8 @@ def knowledge() -> Knowledge:
 
 
 # ------------------------------------------------------------------------------------ source text
-_MEMO: WeakKeyDictionary[Query, dict[str, Any]] = WeakKeyDictionary()
-
-
 def _memo(q: Query) -> dict[str, Any]:
-    got = _MEMO.get(q)
-    if got is None:
-        got = _MEMO[q] = {}
-    return got
+    return q.memo(__name__)
 
 
 def source(q: Query, path: str) -> str | None:

@@ -67,6 +67,7 @@ from .authz import (
     handlers,
 )
 from .authz import knowledge as authz_knowledge
+from .data_layer import _chain
 from .web_security import source
 
 _RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -436,17 +437,7 @@ def _queries(q: Query, mod: Module) -> list[Found]:
                     continue
                 found = _js_query(q, call)
             else:
-                attrs = set()
-                e: Expr = call.callee
-                for _ in range(16):
-                    if isinstance(e, Attr):
-                        attrs.add(e.name)
-                        e = e.obj
-                    elif isinstance(e, Call):
-                        e = e.callee
-                    else:
-                        break
-                if not names & k.py_roots and not attrs & k.py_managers:
+                if not names & k.py_roots and not set(_chain(call)) & k.py_managers:
                     continue
                 found = _python_query(q, call)
             if found is not None:
