@@ -188,8 +188,41 @@ def _secrets_and_history(ctx: AuditContext, files: FileSet, record: dict[str, di
     return secrets, history
 
 
-def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None) -> Facts:
-    """Run every collector once over the target."""
+class Started:
+    """The first step of collecting: the target's files listed and, for a large history, the git side
+    already running in a second process (auditlib.worker). Made before the rubric and the answers
+    are read, so that git starts as early as it can; ``close`` stops a side that was not used."""
+
+    def __init__(self, ctx: AuditContext) -> None:
+        from .collect.gitio import drop_git_location_env
+
+        dropped = drop_git_location_env()
+        if dropped:
+            ctx.progress(f"collect: ignoring {', '.join(dropped)} from the environment (git must read the target)")
+        ctx.progress(f"collect: listing files of {ctx.target}")
+        self.files = list_files(ctx.target)
+        # Large histories: the secrets scan (the longest git stream) runs in a second process (see
+        # auditlib.worker) while this one reads the tree (code, complexity), so both cores work.
+        # Threads do not help: a reader thread waits for the GIL held by the CPU-bound tree
+        # collectors and git stalls on a full pipe. Small repositories stay in one process (a second
+        # costs about a second of imports).
+        from . import worker
+
+        self.side: worker.Job | worker.ForkJob | None = None
+        if ctx.parallel and _commit_count(ctx.target) >= PARALLEL_MIN_COMMITS:
+            ctx.progress("collect: history and secrets in a second process (large history)")
+            self.side = worker.start({"target": ctx.target, "history": ctx.history, "files": self.files,
+                                      "now": ctx.now})
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+
+
+def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]] | None = None,
+            started: Started | None = None) -> Facts:
+    """Run every collector once over the target. ``started``: the listing and git side begun before
+    (see ``Started``); it is closed here."""
     from .analysis import analyse
     from .collect.complexity import collect_complexity, keep_parsed_metrics
     from .collect.dependencies import collect_dependencies
@@ -197,25 +230,9 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
     from .collect.practices import collect_practices, declared_names
 
     record = {} if record is None else record
-    from .collect.gitio import drop_git_location_env
-
-    dropped = drop_git_location_env()
-    if dropped:
-        ctx.progress(f"collect: ignoring {', '.join(dropped)} from the environment (git must read the target)")
-    ctx.progress(f"collect: listing files of {ctx.target}")
-    files = list_files(ctx.target)
+    started = started or Started(ctx)
+    files, side = started.files, started.side
     p = ctx.progress
-    # Large histories: the secrets scan (the longest git stream) runs in a second process (see
-    # auditlib.worker) while this one reads the numstat history and then the tree (code,
-    # complexity), so both cores work. Threads do not help: a reader thread waits for the GIL held
-    # by the CPU-bound tree collectors and git stalls on a full pipe. Small repositories stay in one
-    # process (a second costs about a second of imports).
-    from . import worker
-
-    side = None
-    if ctx.parallel and _commit_count(ctx.target) >= PARALLEL_MIN_COMMITS:
-        p("collect: history and secrets in a second process (large history)")
-        side = worker.start({"target": ctx.target, "history": ctx.history, "files": files, "now": ctx.now})
     try:
         inventory = _run("inventory", lambda: collect_inventory(files, progress=p), InventoryFacts, ctx, record)
         if side is None:
@@ -223,7 +240,8 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
         deps = _run("dependencies", lambda: collect_dependencies(files, offline=ctx.offline, vuln_db=ctx.vuln_db,
                                                                  progress=p), DependencyFacts, ctx, record)
         parsed: dict[Any, Any] = {}  # one parse per source file: the engine's trees give the complexity too
-        code = _run("code", lambda: analyse(files, progress=p, on_parsed=keep_parsed_metrics(parsed)), CodeFacts, ctx,
+        code = _run("code", lambda: analyse(files, progress=p, on_parsed=keep_parsed_metrics(parsed),
+                                          release=not ctx.exits_after, parallel=ctx.parallel), CodeFacts, ctx,
                     record)
         practices = _run("practices", lambda: collect_practices(
             files, imports=code.imports, dependency_names=declared_names(deps.dependencies), progress=p),
@@ -240,8 +258,7 @@ def collect(ctx: AuditContext, rubric: Rubric, record: dict[str, dict[str, Any]]
                 p(f"collect: second process failed ({exc}); reading history and secrets here")
                 secrets, history = _secrets_and_history(ctx, files, record, ctx.now)
     finally:
-        if side is not None:
-            side.close()
+        started.close()
     order = ("inventory", "history", "secrets", "dependencies", "code", "practices", "complexity")
     ordered = {name: record[name] for name in order if name in record}
     record.clear()
@@ -273,10 +290,15 @@ def evaluate(facts: Facts, rubric: Rubric, answers: Answers, today: date | None 
 
 def audit(ctx: AuditContext) -> AuditResult:
     """Audit one target end to end (without Jupyter)."""
-    rubric = load_rubric(ctx.rubric_dir)
-    answers = load_answers(ctx.answers_path, rubric)
+    started = Started(ctx)  # git's long pass begins while the rubric and the answers are read
+    try:
+        rubric = load_rubric(ctx.rubric_dir)
+        answers = load_answers(ctx.answers_path, rubric)
+    except BaseException:
+        started.close()
+        raise
     record: dict[str, dict[str, Any]] = {}
-    facts = collect(ctx, rubric, record)
+    facts = collect(ctx, rubric, record, started)
     ctx.progress("evaluate: probes, scorecard, checklist, decision")
     return assemble(ctx, rubric, facts, answers, record)
 

@@ -215,7 +215,8 @@ def _scan(args: argparse.Namespace, progress: Progress) -> int:
 
     target = resolve_target(args.target, offline=args.offline)
     ctx = AuditContext(target=target, source=display_source(args.target), client=args.client, auditor=args.auditor,
-                       offline=args.offline, vuln_db=args.vuln_db, answers_path=args.answers, progress=progress)
+                       offline=args.offline, vuln_db=args.vuln_db, answers_path=args.answers, progress=progress,
+                       exits_after=True)
     result = audit(ctx)
     if str(args.json_out) == "-":
         sys.stdout.write(result.to_json() + "\n")

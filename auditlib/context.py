@@ -52,6 +52,10 @@ class AuditContext:
     """Scan the whole git history for secrets."""
     parallel: bool = True
     """Run the history collectors in a second process for large histories."""
+    exits_after: bool = False
+    """The process ends right after this audit (the command line's ``scan``): the code analysis's
+    memory is left for the exit to reclaim instead of being freed object by object (0.3 s of a
+    3,000-file audit). Never set in a notebook kernel, which runs audit after audit."""
     now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     """The audit's clock: activity windows and the report date are computed from it."""
     progress: Callable[[str], None] = stderr_progress

@@ -90,3 +90,26 @@ def rule_hits(root, files: dict[str, str], rule: str) -> list:
     repo, errors = load(fs)
     assert errors == []
     return sorted(run_checks(Query(repo), fs, rules=[rule]), key=lambda h: (h.path or "", h.line or 0))
+
+
+RULE_FIXTURES = __import__("pathlib").Path(__file__).parent / "rules"
+
+
+def copy_rule_fixtures(root, together: bool = False) -> list:
+    """Every bad and good fixture of every rule (tests/rules/) copied under ``root``: one repository
+    each (the folders returned), or, with ``together``, all of them in the one repository ``root``."""
+    import shutil
+
+    out = []
+    for folder in sorted(p for p in RULE_FIXTURES.iterdir() if p.is_dir()):
+        for fx in sorted(folder.iterdir()):
+            if not fx.name.startswith(("bad", "good")) or fx.name == "__pycache__":
+                continue
+            dest = root / folder.name / fx.name.replace(".", "_")
+            if fx.is_dir():
+                shutil.copytree(fx, dest, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                dest.mkdir(parents=True)
+                shutil.copy(fx, dest / fx.name)
+            out.append(dest)
+    return [root] if together else out

@@ -9,7 +9,6 @@ for the same hits: a names list that forgets a name the check can match fails he
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,8 @@ from auditlib.analysis.checks import Check, check, load_all
 from auditlib.analysis.query import Query
 from auditlib.collect.files import list_files
 
-FIXTURES = Path(__file__).parent / "rules"
+from .factories import copy_rule_fixtures
+
 PREFILTERED = sorted((rule, chk) for rule, chks in load_all().items() for chk in chks if chk.names is not None)
 
 
@@ -29,19 +29,7 @@ def _hits(chk: Check, q: Query) -> list[tuple[str, str | None, int | None, str]]
 
 def _fixture_repos(tmp_path: Path) -> list[Path]:
     """Every fixture of every rule as a repository of its own (the variety the prefilter must survive)."""
-    out = []
-    for folder in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        for fx in sorted(folder.iterdir()):
-            if not fx.name.startswith(("bad", "good")) or fx.name == "__pycache__":
-                continue
-            dest = tmp_path / folder.name / fx.name.replace(".", "_")
-            if fx.is_dir():
-                shutil.copytree(fx, dest, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                dest.mkdir(parents=True)
-                shutil.copy(fx, dest / fx.name)
-            out.append(dest)
-    return out
+    return copy_rule_fixtures(tmp_path)
 
 
 def test_some_call_checks_are_prefiltered_by_name():

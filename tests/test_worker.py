@@ -1,7 +1,12 @@
 """The second process for the git side of large audits: secrets and history (auditlib.worker)."""
 
 import importlib
+import os
+import threading
+import time
 from datetime import datetime, timezone
+
+import pytest
 
 audit_mod = importlib.import_module("auditlib.audit")  # the package exports a function of the same name
 from auditlib import AuditContext, audit  # noqa: E402
@@ -16,7 +21,19 @@ def run(target, parallel, messages):
     return audit(ctx)
 
 
-def test_worker_gives_the_same_result_as_one_process(demo_target, monkeypatch):
+WAYS = ("fork", "spawn")
+
+
+@pytest.fixture(params=WAYS)
+def way(request, monkeypatch):
+    """Each test runs with the forked worker and with its own interpreter."""
+    import auditlib.worker as worker
+
+    monkeypatch.setattr(worker, "can_fork", lambda: request.param == "fork")
+    return request.param
+
+
+def test_worker_gives_the_same_result_as_one_process(demo_target, monkeypatch, way):
     monkeypatch.setattr(audit_mod, "PARALLEL_MIN_COMMITS", 1)  # the demo has 4 commits
     messages: list[str] = []
     serial = run(demo_target, False, [])
@@ -30,14 +47,23 @@ def test_worker_gives_the_same_result_as_one_process(demo_target, monkeypatch):
                                              "practices", "complexity"]
 
 
-def test_a_failed_worker_falls_back_to_this_process(demo_target, monkeypatch):
+def test_a_failed_worker_falls_back_to_this_process(demo_target, monkeypatch, way):
     import auditlib.worker as worker
 
     monkeypatch.setattr(audit_mod, "PARALLEL_MIN_COMMITS", 1)
-    monkeypatch.setattr(worker.sys, "executable", "/bin/false")  # the second process dies at once
+    if way == "spawn":
+        monkeypatch.setattr(worker.sys, "executable", "/bin/false")  # the second process dies at once
+    else:
+        def broken(*_a):
+            raise OSError("disk on fire")
+
+        monkeypatch.setattr(audit_mod, "_git_side", broken)  # the forked child inherits it
     messages: list[str] = []
     result = run(demo_target, True, messages)
-    assert any("second process failed" in m for m in messages)
+    failed = [m for m in messages if "second process failed" in m]
+    assert failed
+    if way == "fork":
+        assert "worker exited 1: OSError: disk on fire" in failed[0]
     assert any(f.rule == "secret.in_history" for f in result.findings)
     assert result.facts.history.available and result.facts.history.commits > 0
 
@@ -55,3 +81,38 @@ def test_the_worker_runs_below_its_callers_priority():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) == worker.NICENESS > 0
     assert int(out[1]) >= worker.NICENESS  # a child (git) inherits it
+
+
+def test_fork_only_where_one_thread_runs(monkeypatch):
+    """A process with other threads (a notebook kernel's) starts its own interpreter instead: a fork
+    could copy a lock another thread holds."""
+    from auditlib import worker
+
+    assert worker.can_fork()  # pytest's main thread alone
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert not worker.can_fork()
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_closing_a_forked_worker_stops_it(demo_target, monkeypatch):
+    """An audit that fails elsewhere closes its worker: the child is killed and reaped, no zombie."""
+    from auditlib import worker
+
+    def slow(*_a):
+        time.sleep(60)
+
+    monkeypatch.setattr(audit_mod, "_git_side", slow)
+    job = worker.start({"target": demo_target, "history": True, "files": None, "now": NOW}, fork=True)
+    assert isinstance(job, worker.ForkJob)
+    pid = job.pid
+    assert pid is not None
+    with pytest.raises(TimeoutError):
+        job.result(timeout=0.2)
+    assert job.pid is None  # result() closes on any outcome
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped already

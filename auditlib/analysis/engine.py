@@ -8,7 +8,10 @@ resolver links the modules (``resolve.Repo``), and then:
   endpoints and their authentication (``web``), SQL built from strings (``sql``), and the per-file
   layers, logging counts, imports and SDKs (``layers``);
 - every registered check (``checks/``) runs over the calls, modules or files it asks for, and its
-  hits go to ``CodeFacts.rule_hits``.
+  hits go to ``CodeFacts.rule_hits``. On a large repository, where forking is safe
+  (``worker.can_fork``: ``auditlib scan``), the checks run in a forked child, which inherits the IR
+  at no cost, while this process traces model output (``uses``): the two longest parts of the
+  analysis on both cores.
 
 Nothing of the target is run.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ..collect.files import FileSet, RepoFile
 from ..collect.roles import file_role, is_project_path
@@ -27,12 +31,19 @@ from .ir import Call
 from .query import Query
 from .resolve import Knowledge, Repo, is_source
 
+if TYPE_CHECKING:
+    from ..worker import ForkJob
+
 Progress = Callable[[str], None] | None
 MAX_RULE_HITS = 2_000
 """Hits kept per rule (a generated or hostile repository can hold thousands of the same)."""
 
 
 OnParsed = Callable[[str, str, object], None] | None
+
+PARALLEL_CHECKS_MIN_MODULES = 400
+"""From this many parsed files on, the checks may run in a forked child (see ``_facts``); below it a
+fork costs more than it gives."""
 
 
 def load(files: FileSet, *, progress: Progress = None, knowledge: Knowledge | None = None,
@@ -44,7 +55,7 @@ def load(files: FileSet, *, progress: Progress = None, knowledge: Knowledge | No
 
 
 def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge | None = None,
-            on_parsed: OnParsed = None) -> CodeFacts:
+            on_parsed: OnParsed = None, release: bool = True, parallel: bool = False) -> CodeFacts:
     """Parse the target's Python and JS/TS files (never running them) and report what they show.
 
     ``on_parsed(path, text, module)`` sees each parsed file with its parse tree in ``module.syntax``
@@ -54,18 +65,27 @@ def analyse(files: FileSet, *, progress: Progress = None, knowledge: Knowledge |
     objects linked both ways (scopes and their module), all alive until the end, so every full
     collection would walk all of them for nothing (measured: a fifth of the engine's time on 3,000
     files). When the analysis returns, the IR's cycles are broken (``Repo.release``) so that reference
-    counting frees it, and one collection picks up what is left."""
+    counting frees it, and one collection picks up what is left.
+
+    ``release=False`` (a process that exits right after the audit: ``auditlib scan``): the IR is not
+    freed but moved out of the collector's sight (``gc.freeze``), for the exit to reclaim at once.
+    ``parallel``: the checks of a large repository may run in a forked child (see ``_facts``)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _analyse(files, progress=progress, knowledge=knowledge, on_parsed=on_parsed)
+        return _analyse(files, progress=progress, knowledge=knowledge, on_parsed=on_parsed, release=release,
+                        parallel=parallel)
     finally:
         if was_enabled:
             gc.enable()
-        gc.collect()
+        if release:
+            gc.collect()
+        else:
+            gc.freeze()
 
 
-def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None, on_parsed: OnParsed) -> CodeFacts:
+def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None, on_parsed: OnParsed,
+             release: bool = True, parallel: bool = False) -> CodeFacts:
     tables.refresh()
     sources = [f for f in files.files if is_source(f.path)]
     if not sources:
@@ -81,12 +101,14 @@ def _analyse(files: FileSet, *, progress: Progress, knowledge: Knowledge | None,
         return CodeFacts(available=False, reason=f"no source file could be parsed ({len(errors)} tried)",
                          parse_errors=errors)
     try:
-        return _facts(repo, files, sources, errors, progress)
+        return _facts(repo, files, sources, errors, progress, parallel=parallel)
     finally:
-        repo.release()
+        if release:
+            repo.release()
 
 
-def _facts(repo: Repo, files: FileSet, sources: list[RepoFile], errors: list[str], progress: Progress) -> CodeFacts:
+def _facts(repo: Repo, files: FileSet, sources: list[RepoFile], errors: list[str], progress: Progress,
+           parallel: bool = False) -> CodeFacts:
     parsed = [m for m in repo.modules.values() if not m.error]
     q = Query(repo)
     calls = llm.call_sites(q)
@@ -94,6 +116,10 @@ def _facts(repo: Repo, files: FileSet, sources: list[RepoFile], errors: list[str
     endpoints = [e for e in web.endpoints(q) if is_project_path(e.path)]
     sql_sites = sql.sql_sites(q)
     summary = layers.summarise(q, calls=calls, endpoints=endpoints, sql_sites=sql_sites)
+    # forked here, after the model calls, endpoints and SQL sites are known: the child inherits them
+    checks = _fork_checks(q, files) if parallel and len(parsed) >= PARALLEL_CHECKS_MIN_MODULES else None
+    model_uses = sorted(uses.llm_uses(q, calls), key=lambda u: (u.path, u.line, u.kind))
+    roles, quota_checks, binds = scope.file_roles(q, endpoints), quota.quota_checks(q), web.public_binds(q)
     facts = CodeFacts(
         available=True,
         reason=f"{len(errors)} of {len(sources)} {_kind_of_files(sources)} not parsed" if errors else None,
@@ -107,16 +133,40 @@ def _facts(repo: Repo, files: FileSet, sources: list[RepoFile], errors: list[str
         print_calls=summary.prints,
         logging_calls=summary.logs,
         imports=summary.imports,
-        llm_uses=sorted(uses.llm_uses(q, calls), key=lambda u: (u.path, u.line, u.kind)),
-        rule_hits=run_checks(q, files),
-        file_roles=scope.file_roles(q, endpoints),
-        quota_checks=quota.quota_checks(q),
-        public_binds=web.public_binds(q),
+        llm_uses=model_uses,
+        rule_hits=_checks_result(checks, q, files, progress),
+        file_roles=roles,
+        quota_checks=quota_checks,
+        public_binds=binds,
     )
     if progress:
         progress(f"code: {len(facts.llm_calls)} model calls, {len(facts.sql_sites)} SQL sites, "
                  f"{len(facts.endpoints)} endpoints in {facts.files_parsed} files")
     return facts
+
+
+def _fork_checks(q: Query, files: FileSet) -> ForkJob | None:
+    """``run_checks`` in a forked child, or None where forking is not safe (``worker.can_fork``)."""
+    from ..worker import ForkJob, can_fork
+
+    if not can_fork():
+        return None
+    try:
+        return ForkJob(lambda: run_checks(q, files))
+    except OSError:  # no fork (process limit, memory): run them here
+        return None
+
+
+def _checks_result(checks: ForkJob | None, q: Query, files: FileSet, progress: Progress) -> list[RuleHit]:
+    """The forked checks' hits; when the child failed, the checks run again here (nothing lost)."""
+    if checks is not None:
+        try:
+            hits: list[RuleHit] = checks.result()
+            return hits
+        except Exception as exc:  # noqa: BLE001 - the child died: run the checks in this process
+            if progress:
+                progress(f"code: the checks' second process failed ({exc}); running them here")
+    return run_checks(q, files)
 
 
 def _kind_of_files(sources: list[RepoFile]) -> str:

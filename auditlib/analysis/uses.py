@@ -664,8 +664,17 @@ class _Uses:
         if any(self._sites.values()):
             prompts = self._prompt_index(paths)
             for path in paths:
-                for call in self.repo.modules[path].calls:
-                    for sink in self.sinks(call):
+                mod = self.repo.modules[path]
+                # the per-module index of callee names: a Python module without a sink's name is skipped
+                # whole (a JS console method may have any name: those calls are all looked at)
+                names, present = self.q.call_names(mod)
+                wanted = self.k.sink_names[mod.lang]
+                if mod.lang == "python" and wanted.isdisjoint(present):
+                    continue
+                for call, name in zip(mod.calls, names, strict=True):
+                    if name not in wanted and mod.lang == "python":
+                        continue
+                    for sink in self._sinks(call, mod.lang, name):
                         try:
                             pending += self._direct(sink, prompts)
                         except RecursionError:  # a pathological expression: this sink is not judged
@@ -750,8 +759,9 @@ class _Uses:
     # ---------------------------------------------------------------------------- sinks
     def sinks(self, call: Call) -> list[_Sink]:
         """The log / exec / shell / SQL sinks of a call, with the arguments that matter."""
-        lang = call.scope.module.lang
-        name = last_name(call.callee)
+        return self._sinks(call, call.scope.module.lang, last_name(call.callee))
+
+    def _sinks(self, call: Call, lang: str, name: str) -> list[_Sink]:
         if not name or isinstance(call.callee, Call):
             return []
         if name not in self.k.sink_names[lang] and not (
