@@ -532,6 +532,32 @@ def test_history_read_from_the_secrets_pass_equals_its_own_reading(tmp_path: Pat
     assert {"b.py", "moved space.py", 'tab\there "q".py', "logo.png"} <= {f.path for f in shared.files}
 
 
+def test_one_branch_needs_no_list_of_its_commits(tmp_path: Path):
+    """Where every ref points at the audited commit (one branch), the shared pass counts every commit
+    of the stream without listing HEAD's history first; another branch, or a tag object, brings the
+    list back, and the counts stay what git's own log gives."""
+    from auditlib.collect.history import patch_tap
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    commit(repo, "a.py", "one\n", "2023-01-01T10:00:00+00:00", "Bob", "bob@example.com")
+    commit(repo, "a.py", "one\ntwo\n", "2023-01-02T10:00:00+00:00", "Ann", "ann@example.com")
+    git(repo, "tag", "v1")  # a lightweight tag names the same commit
+    tap, shared = _shared_pass(repo)
+    assert tap.reachable is None and tap.valid
+    assert shared.commits == 2 and shared.model_dump() == collect_history(repo, now=NOW).model_dump()
+    git(repo, "tag", "-a", "-m", "annotated", "v2")  # a tag object: its name is not the commit's
+    assert patch_tap(repo, now=NOW).reachable is not None
+    git(repo, "tag", "-d", "v2")
+    git(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "b.py", "b\n", "2023-01-03T10:00:00+00:00", "Cy", "cy@example.com")
+    git(repo, "checkout", "-q", "main")
+    tap, shared = _shared_pass(repo)
+    assert tap.reachable is not None and len(tap.reachable) == 2
+    assert shared.commits == 2 and shared.model_dump() == collect_history(repo, now=NOW).model_dump()
+
+
 def test_history_reads_itself_when_the_secrets_pass_leaves_folders_out(tmp_path: Path):
     """Committed vendored folders make the secrets scan skip them with a pathspec, which would drop
     commits touching only them: the history then reads git's log itself, and counts them."""

@@ -255,6 +255,11 @@ def _holds(e: Expr, call: Call) -> bool:
     return any(n is call for n in walk(e, 200))
 
 
+def _has_options(c: Call) -> bool:
+    """``c.options()`` would not be empty: keywords, or an object literal among the arguments."""
+    return bool(c.kwargs) or any(isinstance(a, Obj) for a in c.args)
+
+
 def _is_true(e: Expr | None) -> bool:
     return isinstance(e, Lit) and (e.value is True or e.value == "true")
 
@@ -1150,10 +1155,12 @@ class _Uses:
             self._key_call(c)
 
     def _key_call(self, c: Call) -> None:
-        opts = c.options()
-        keys = [v for key, v in opts.items() if key in self.k.key_options]
         f = c.callee
         env_method = isinstance(f, Attr) and f.name in {"update", "setdefault", "putenv"}
+        if not env_method and not _has_options(c):
+            return  # no key given, no environment written (most calls: resolving nothing)
+        opts = c.options()
+        keys = [v for key, v in opts.items() if key in self.k.key_options]
         quals = self.q.quals(f, c.scope) if keys or env_method else []
         if any(self.k.environment_calls.search(x) for x in quals):
             self._env_call(c)
@@ -1240,10 +1247,13 @@ class _Uses:
         finding, at the agent)."""
         sql_agents: list[Call] = []
         for c in mod.calls:
+            agent = last_name(c.callee, through_calls=True) in self.k.agent_words
+            if not agent and not _has_options(c):
+                continue  # no agent, no flag
             opts = c.options()
             flags = {k for k in self.k.flags if _is_true(opts.get(k))}
             recorded = False
-            rule = self._agent_rule(c) if last_name(c.callee, through_calls=True) in self.k.agent_words else None
+            rule = self._agent_rule(c) if agent else None
             if rule is not None:
                 kind, detail = rule
                 if "allow_dangerous_code" in flags:

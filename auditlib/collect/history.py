@@ -251,10 +251,11 @@ class PatchTap:
     ``--numstat`` counts. Only commits in ``reachable`` (the audited revision's
     history; the stream walks every ref) are counted. The result equals ``git log --numstat -M`` of
     that revision, except that a file over the text limit counts as binary in both scans.
+    ``reachable`` None: every commit of the stream is the revision's (every ref points at it).
     ``valid`` is False once the stream was not read whole (the caller then reads the history itself).
     """
 
-    def __init__(self, reachable: set[str], max_ts: int = MAX_TS) -> None:
+    def __init__(self, reachable: set[str] | None, max_ts: int = MAX_TS) -> None:
         self.log = LogAccumulator(max_ts=max_ts)
         self.reachable = reachable
         self.valid = True
@@ -266,7 +267,7 @@ class PatchTap:
         self._end_file()
         core, _, rest = line.rstrip(b"\r\n").partition(b"\x1f")
         sha = core.split(b" ", 1)[0].decode("ascii", "replace")
-        self._on = sha in self.reachable
+        self._on = self.reachable is None or sha in self.reachable
         if self._on:
             self.log.header(sha + FIELD_SEP + _decode(rest))
 
@@ -644,6 +645,11 @@ def patch_tap(root: Path, *, now: datetime) -> PatchTap | None:
     state = inspect_head(root)
     if state.status != "ok" or not state.commit or is_partial_clone(root):
         return None
+    tips = run_git(root, "for-each-ref", "--format=%(objectname)")
+    if tips.returncode == 0 and set(tips.stdout.decode("ascii", "replace").split()) <= {state.commit}:
+        # every ref points at the audited commit (one branch, a prototype's usual repository): the
+        # stream of every ref is that commit's history, no list of it is needed
+        return PatchTap(None, max_ts=_max_ts(now))
     listing = run_git(root, "rev-list", state.commit, "--")
     if listing.returncode != 0:
         return None

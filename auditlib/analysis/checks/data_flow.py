@@ -215,8 +215,12 @@ def n_plus_one_query(mod: Module, q: Query) -> Iterator[RuleHit]:
     k = knowledge()
     reached: dict[int, str] | None = None
     seen: set[tuple[int, int]] = set()
-    for call in mod.calls:
-        if not _is_query(call, q, k):
+    names, present = q.call_names(mod)  # a query's method name is its callee's last name
+    methods = k.py_methods if mod.lang == "python" else k.js_methods
+    if methods.isdisjoint(present):
+        return
+    for call, name in zip(mod.calls, names, strict=True):
+        if name not in methods or not _is_query(call, q, k):
             continue
         found = _loop(call, q, k)
         if found is None:

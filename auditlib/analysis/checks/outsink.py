@@ -124,6 +124,9 @@ class Knowledge:
         self.file_words = _words(*(s.qual.pattern for s in self.file_calls)) | set(self.file_builtins) | set(
             self.path_methods) | {"open"}
         self.url_words = _words(*(s.qual.pattern for s in self.url_calls))
+        words = self.file_words | self.url_words
+        self.sink_names = frozenset(words | {w + "Sync" for w in words})
+        """Every callee last name ``sink_of`` can accept (``fs.writeFileSync``: the word and ``Sync``)."""
 
 
 def knowledge() -> Knowledge:
@@ -532,7 +535,12 @@ class _Pass:
         for mod in self.q.parsed_modules():
             if file_role(mod.path) not in _ROLES:
                 continue
-            for call in mod.calls:
+            names, present = self.q.call_names(mod)  # sink_of's own first test, on the module's index
+            if self.k.sink_names.isdisjoint(present):
+                continue
+            for call, name in zip(mod.calls, names, strict=True):
+                if name not in self.k.sink_names:
+                    continue
                 sink = sink_of(call, self.q, self.k)
                 if sink is None:
                     continue
