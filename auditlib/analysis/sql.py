@@ -115,7 +115,10 @@ def _is_sql_call(q: Query, call: Call) -> bool:
             return callee.name in t.sql_methods
         return isinstance(callee, Name) and callee.id in t.bare_sql_functions
     name = last_name(callee)
-    text_fn = any(f.rsplit(".", 1)[-1] == name for f in t.sql_text_functions)  # sqlalchemy.text(...)
+    text_names = getattr(t, "sql_text_names", None)
+    if text_names is None:  # the last names of the text functions, once per table
+        text_names = t.sql_text_names = frozenset(f.rsplit(".", 1)[-1] for f in t.sql_text_functions)
+    text_fn = name in text_names  # sqlalchemy.text(...)
     if name not in t.sql_calls and not text_fn:
         return False
     if isinstance(callee, Attr) and not text_fn:

@@ -257,7 +257,12 @@ def _holds(e: Expr, call: Call) -> bool:
 
 def _has_options(c: Call) -> bool:
     """``c.options()`` would not be empty: keywords, or an object literal among the arguments."""
-    return bool(c.kwargs) or any(isinstance(a, Obj) for a in c.args)
+    if c.kwargs:
+        return True
+    for a in c.args:  # a loop, not any(): this runs for every call of the repository, twice
+        if isinstance(a, Obj):
+            return True
+    return False
 
 
 def _is_true(e: Expr | None) -> bool:
