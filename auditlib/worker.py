@@ -77,9 +77,17 @@ class ForkJob:
     def __init__(self, fn: Callable[[], Any], *, yield_cpu: bool = False) -> None:
         self._err = tempfile.TemporaryFile()
         read, write = os.pipe()
-        pid = os.fork()
+        parent = os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            self._err.close()
+            raise
         if pid == 0:  # the child: never returns
             os.close(read)
+            _die_with(parent)
             _child(fn, write, self._err, yield_cpu)
         os.close(write)
         self.pid: int | None = pid
@@ -123,6 +131,17 @@ class ForkJob:
             os.close(self._read)
             self._read = None
         self._err.close()
+
+
+def _die_with(parent: int) -> None:
+    """Linux: this child is killed when its parent dies (``PR_SET_PDEATHSIG``), so a scan killed with
+    SIGKILL leaves no worker running on; one whose parent is already gone exits at once."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _child(fn: Callable[[], Any], write: int, err: IO[bytes], yield_cpu: bool) -> None:
@@ -190,8 +209,11 @@ def start(payload: dict[str, Any], *, fork: bool | None = None) -> Job | ForkJob
     from .collect import history, secrets  # noqa: F401 - imported before the fork: the child imports nothing
 
     audit = importlib.import_module(".audit", __package__)  # the module (the package exports a function)
-    return ForkJob(lambda: audit._git_side(payload["target"], payload["history"], payload["files"], payload["now"]),
-                   yield_cpu=True)
+    try:
+        return ForkJob(lambda: audit._git_side(payload["target"], payload["history"], payload["files"],
+                                               payload["now"]), yield_cpu=True)
+    except OSError:  # no fork (a process limit, no memory to commit): a worker of its own then
+        return Job(payload)
 
 
 NICENESS = 5

@@ -116,3 +116,52 @@ def test_closing_a_forked_worker_stops_it(demo_target, monkeypatch):
     assert job.pid is None  # result() closes on any outcome
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped already
+
+
+def test_a_refused_fork_starts_a_worker_of_its_own(demo_target, monkeypatch):
+    """When the system refuses a fork (a process limit, memory), the git side still runs, in its own
+    interpreter."""
+    from auditlib import worker
+
+    def refused():
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(worker.os, "fork", refused)
+    job = worker.start({"target": demo_target, "history": True, "files": None, "now": NOW}, fork=True)
+    try:
+        assert isinstance(job, worker.Job)
+    finally:
+        job.close()
+
+
+def test_a_forked_worker_dies_with_its_parent(tmp_path):
+    """A scan killed with SIGKILL (no cleanup runs) leaves no forked worker behind."""
+    import signal
+    import subprocess
+    import sys
+
+    code = ("import time; from auditlib import worker; "
+            "job = worker.ForkJob(lambda: time.sleep(60)); print(job.pid, flush=True); time.sleep(60)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        os.kill(child, 0)  # running
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(child):
+            time.sleep(0.05)
+        assert not _alive(child), "the forked worker outlived its killed parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for whoever adopted it to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
