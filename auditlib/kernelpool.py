@@ -108,6 +108,7 @@ CLEARED_STATE = {
 KEPT_STATE = {
     "auditlib.resources": ("_EXTRACTED",),  # auditlib's own resources copied out of a zipped package
     "auditlib.masking": ("_spans",),  # the compiled secret patterns
+    "auditlib.collect.complexity": ("_FIELDS",),  # the fields of each Python AST node type the walk enters
     "auditlib.analysis.tables": ("_current", "_KNOWN"),  # the knowledge tables (checklists/web.yaml...), per analysis
     "auditlib.kernelpool": ("_BASELINE",),  # this module's: the state targets start from
     # the charts the target under audit drew, by a digest of their facts, for its report (unattended
