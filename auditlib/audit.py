@@ -204,8 +204,9 @@ class Started:
         # Large histories: the secrets scan (the longest git stream) runs in a second process (see
         # auditlib.worker) while this one reads the tree (code, complexity), so both cores work.
         # Threads do not help: a reader thread waits for the GIL held by the CPU-bound tree
-        # collectors and git stalls on a full pipe. Small repositories stay in one process (a second
-        # costs about a second of imports).
+        # collectors and git stalls on a full pipe. Small histories stay in one process: they are read
+        # in a second or two, and a second interpreter (where forking is not safe) costs about 0.4 s of
+        # imports.
         from . import worker
 
         self.side: worker.Job | worker.ForkJob | None = None
