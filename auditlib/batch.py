@@ -330,15 +330,6 @@ def _one_line(text: object, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001 - not Linux: the child outlives a killed batch
-        pass
-
-
 def _rescue_partial(out: Path) -> str | None:
     """After a kill: papermill's temp notebook (``.workbook.ipynb-XXXX.ipynb``, saved after every cell)
     renamed to ``<notebook>.partial.ipynb``; its path, or None."""
@@ -387,7 +378,7 @@ def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen[Any]
     record = _begin(j)
     if record["error"]:
         return record
-    from .worker import worker_env
+    from .worker import pdeathsig_hook, worker_env
 
     workdir = workdirs.make("batch")  # neutral cwd; holds the job (may carry a token)
     jobfile = Path(workdir) / "job.json"
@@ -402,7 +393,7 @@ def run_target(job: dict[str, Any], *, on_start: Callable[[subprocess.Popen[Any]
             proc = subprocess.Popen([sys.executable, "-P", "-m", "auditlib.batch", str(jobfile)], cwd=workdir,
                                     env=worker_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                                     start_new_session=True,
-                                    preexec_fn=_set_pdeathsig if sys.platform.startswith("linux") else None)
+                                    preexec_fn=pdeathsig_hook())  # not Linux: it outlives a killed batch
             if on_start is not None:
                 on_start(proc)
             try:

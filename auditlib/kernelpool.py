@@ -75,6 +75,7 @@ KEEP_CACHES = frozenset({
     "auditlib.pathglob.compile_glob",
     "auditlib.analysis.llm_flow.words",
     "auditlib.analysis.front_js.parser",
+    "auditlib.analysis.sql._last_names",  # last names of a knowledge file's SQL text functions
     "auditlib.analysis.checks.web_security._rx",  # the patterns of a knowledge file
     "auditlib.analysis.checks.web_security._pattern_words",  # words of a knowledge file's patterns
     # auditlib's own knowledge files (the rubric folder's or the shipped ones), read once per kernel
@@ -251,22 +252,6 @@ def kernel_reset() -> None:
 
 
 # ------------------------------------------------------------------------------- the batch side
-def _prctl_pdeathsig() -> Callable[[], None] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        import ctypes
-
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here, not in the forked child
-    except (OSError, AttributeError):
-        return None
-
-    def child() -> None:  # between fork and exec: no import, no lock
-        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-    return child
-
-
 class KernelError(Exception):
     """The kept kernel could not be started, warmed or reset (the message is one line)."""
 
@@ -344,13 +329,13 @@ class KernelSlot:
 
         from .context import UNATTENDED
         from .run import import_for_kept_kernels
-        from .worker import worker_env
+        from .worker import pdeathsig_hook, worker_env
 
         self._cwd = workdirs.make("kernel")  # empty, private: first on the kernel's sys.path
         self._output = tempfile.TemporaryFile()
         self._output_read = 0
         km = AsyncKernelManager(kernel_name=KERNEL_NAME)
-        preexec = _prctl_pdeathsig()
+        preexec = pdeathsig_hook()
 
         async def start() -> Any:
             env = {**worker_env(), UNATTENDED: "1"}  # no one answers the workbook's forms: none is built

@@ -35,6 +35,7 @@ from . import workdirs
 from .errors import RunError
 from .run import CHROMIUM_FLAGS, _complete_pdf, _one_line, find_chromium, page_to_print
 from .safeio import staged
+from .worker import pdeathsig_hook
 
 PRINT_PARAMS = {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False}
 """``Page.printToPDF`` as headless Chromium's ``--print-to-pdf --no-pdf-header-footer`` calls it."""
@@ -47,15 +48,14 @@ class _Gone(Exception):
     """The Chromium process ended or stopped answering (restart and retry)."""
 
 
-def _child_setup(rfd: int, wfd: int) -> None:  # between fork and exec: the pipes on fds 3 and 4
+def _child_setup(rfd: int, wfd: int, die_with_parent: Callable[[], None] | None) -> None:
+    """Between fork and exec: the pipes on fds 3 and 4, and death with us (``worker.pdeathsig_hook``)."""
     r = fcntl.fcntl(rfd, fcntl.F_DUPFD, 10)
     w = fcntl.fcntl(wfd, fcntl.F_DUPFD, 10)
     os.dup2(r, 3)
     os.dup2(w, 4)
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: dies with us
+    if die_with_parent is not None:
+        die_with_parent()
 
 
 class Printer:
@@ -87,6 +87,7 @@ class Printer:
         self._work = workdirs.temporary("chromium")
         to_r, to_w = os.pipe()
         from_r, from_w = os.pipe()
+        hook = pdeathsig_hook()
         flags = [f for f in CHROMIUM_FLAGS if f != "--no-pdf-header-footer"]  # a --print-to-pdf flag only
         cmd = [chromium, *flags, "--remote-debugging-pipe", f"--user-data-dir={Path(self._work.name) / 'profile'}",
                "about:blank"]
@@ -96,7 +97,7 @@ class Printer:
                                          # the pipes reach Chromium as fds 3 and 4 (dup2 makes them
                                          # inheritable); every other fd of ours is close-on-exec (PEP 446)
                                          close_fds=False,
-                                         cwd=self._work.name, preexec_fn=lambda: _child_setup(to_r, from_w))
+                                         cwd=self._work.name, preexec_fn=lambda: _child_setup(to_r, from_w, hook))
         except OSError as exc:
             for fd in (to_r, to_w, from_r, from_w):
                 os.close(fd)

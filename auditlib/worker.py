@@ -24,6 +24,7 @@ import contextlib
 import os
 import pickle
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,7 +78,7 @@ class ForkJob:
     def __init__(self, fn: Callable[[], Any], *, yield_cpu: bool = False) -> None:
         self._err = tempfile.TemporaryFile()
         read, write = os.pipe()
-        parent = os.getpid()
+        parent, die_with_parent = os.getpid(), pdeathsig_hook()
         try:
             pid = os.fork()
         except OSError:
@@ -87,7 +88,10 @@ class ForkJob:
             raise
         if pid == 0:  # the child: never returns
             os.close(read)
-            _die_with(parent)
+            if die_with_parent is not None:
+                die_with_parent()
+            if os.getppid() != parent:  # the parent died before that: nobody waits for the result
+                os._exit(1)
             _child(fn, write, self._err, yield_cpu)
         os.close(write)
         self.pid: int | None = pid
@@ -133,15 +137,24 @@ class ForkJob:
         self._err.close()
 
 
-def _die_with(parent: int) -> None:
-    """Linux: this child is killed when its parent dies (``PR_SET_PDEATHSIG``), so a scan killed with
-    SIGKILL leaves no worker running on; one whose parent is already gone exits at once."""
-    with contextlib.suppress(Exception):
+def pdeathsig_hook() -> Callable[[], None] | None:
+    """A function a child process calls first (between fork and exec, or at the start of a forked
+    worker): Linux then kills it when the process that started it dies (``PR_SET_PDEATHSIG``), so a
+    run killed with SIGKILL leaves no child running on. ctypes is looked up here, in the parent: the
+    child imports nothing and takes no lock. None where there is no such thing (not Linux)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
         import ctypes
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG = 1, SIGKILL = 9
-    if os.getppid() != parent:
-        os._exit(1)
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+    def child() -> None:
+        prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+    return child
 
 
 def _child(fn: Callable[[], Any], write: int, err: IO[bytes], yield_cpu: bool) -> None:
@@ -182,6 +195,17 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
 
 
+def fork_call(fn: Callable[[], Any], *, yield_cpu: bool = False) -> ForkJob | None:
+    """``fn()`` in a forked child (``ForkJob``), or None where forking is not safe (``can_fork``) or the
+    system refuses it (a process limit, no memory to commit): the caller then does the work itself."""
+    if not can_fork():
+        return None
+    try:
+        return ForkJob(fn, yield_cpu=yield_cpu)
+    except OSError:
+        return None
+
+
 def worker_command(job: str) -> list[str]:
     """The worker's command line: ``-P`` (no script or working directory on ``sys.path``)."""
     return [sys.executable, "-P", "-m", "auditlib.worker", job]
@@ -202,18 +226,23 @@ def worker_env() -> dict[str, str]:
 def start(payload: dict[str, Any], *, fork: bool | None = None) -> Job | ForkJob:
     """Start the worker on ``payload`` (``target``, ``history``, ``files``, ``now``); collect with
     ``result()``. ``fork``: None forks where ``can_fork`` says it is safe; True or False forces a way."""
-    if not (can_fork() if fork is None else fork):
+    if fork is False:
         return Job(payload)
     import importlib
 
     from .collect import history, secrets  # noqa: F401 - imported before the fork: the child imports nothing
 
     audit = importlib.import_module(".audit", __package__)  # the module (the package exports a function)
-    try:
-        return ForkJob(lambda: audit._git_side(payload["target"], payload["history"], payload["files"],
-                                               payload["now"]), yield_cpu=True)
-    except OSError:  # no fork (a process limit, no memory to commit): a worker of its own then
-        return Job(payload)
+
+    def side() -> Any:
+        return audit._git_side(payload["target"], payload["history"], payload["files"], payload["now"])
+
+    if fork:  # forced (tests): a refused fork still falls back to a worker of its own
+        try:
+            return ForkJob(side, yield_cpu=True)
+        except OSError:
+            return Job(payload)
+    return fork_call(side, yield_cpu=True) or Job(payload)
 
 
 NICENESS = 5

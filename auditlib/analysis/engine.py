@@ -146,15 +146,10 @@ def _facts(repo: Repo, files: FileSet, sources: list[RepoFile], errors: list[str
 
 
 def _fork_checks(q: Query, files: FileSet) -> ForkJob | None:
-    """``run_checks`` in a forked child, or None where forking is not safe (``worker.can_fork``)."""
-    from ..worker import ForkJob, can_fork
+    """``run_checks`` in a forked child, or None where forking is not safe or refused (``worker.fork_call``)."""
+    from ..worker import fork_call
 
-    if not can_fork():
-        return None
-    try:
-        return ForkJob(lambda: run_checks(q, files))
-    except OSError:  # no fork (process limit, memory): run them here
-        return None
+    return fork_call(lambda: run_checks(q, files))
 
 
 def _checks_result(checks: ForkJob | None, q: Query, files: FileSet, progress: Progress) -> list[RuleHit]:

@@ -25,6 +25,7 @@ what the code assigns to ``<...>.state.x`` (heldout2: a settings object read fro
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Literal
 
@@ -106,6 +107,12 @@ def _site(q: Query, call: Call) -> str | None:
     return how if tables().lang(lang).sql_words.search(text) else None
 
 
+@functools.lru_cache(maxsize=8)
+def _last_names(functions: frozenset[str]) -> frozenset[str]:
+    """``sqlalchemy.text`` -> ``text``: the names a call of one of ``functions`` ends with."""
+    return frozenset(f.rsplit(".", 1)[-1] for f in functions)
+
+
 def _is_sql_call(q: Query, call: Call) -> bool:
     lang = call.scope.module.lang
     t = tables().lang(lang)
@@ -115,10 +122,7 @@ def _is_sql_call(q: Query, call: Call) -> bool:
             return callee.name in t.sql_methods
         return isinstance(callee, Name) and callee.id in t.bare_sql_functions
     name = last_name(callee)
-    text_names = getattr(t, "sql_text_names", None)
-    if text_names is None:  # the last names of the text functions, once per table
-        text_names = t.sql_text_names = frozenset(f.rsplit(".", 1)[-1] for f in t.sql_text_functions)
-    text_fn = name in text_names  # sqlalchemy.text(...)
+    text_fn = name in _last_names(t.sql_text_functions)  # sqlalchemy.text(...)
     if name not in t.sql_calls and not text_fn:
         return False
     if isinstance(callee, Attr) and not text_fn:
